@@ -1,0 +1,3 @@
+from llmconf.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The command line: argument parsing, dispatch, and the one place errors become exit codes.
+
+Exit codes: 0 success; 1 error (bad input, usage, refused); 2 changes pending (plan with
+--detailed-exitcode); 3 internal error (traceback with --debug); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from llmconf import __version__
+
+_EXAMPLES = """\
+examples:
+  llmconf plan                      what would change, in every declared worktree
+  llmconf apply --yes               write those changes (only the keys llmconf owns)
+  llmconf use openrouter ../wt-a    switch a worktree's profile in worktrees.yaml
+  llmconf status                    which backend and models each worktree gets
+  llmconf secret set openrouter     store an API key (read from stdin or a hidden prompt)
+
+files:
+  worktrees.yaml     which profile each worktree uses, with per-worktree overrides
+  profiles/*.yaml    named backends: gateway URL, key, model per slot, extra env
+Run 'llmconf COMMAND --help' for each command's options.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    # Usage errors exit 1, not argparse's 2: 2 means "changes pending" to --detailed-exitcode.
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(1, f"llmconf: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-C", dest="config_dir", metavar="DIR", default=argparse.SUPPRESS,
+        help="config folder holding worktrees.yaml (default: nearest one upward from the current folder)",
+    )
+    common.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS, help="plain output (NO_COLOR is honoured too)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on internal errors")
+
+    parser = _Parser(
+        prog="llmconf",
+        description="Declarative LLM backend config for Claude Code: one worktrees.yaml says which "
+        "backend profile each worktree uses; plan shows what would change in each "
+        ".claude/settings.local.json, apply writes only that.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"llmconf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help, description=help, epilog=epilog, parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    worktree_help = "a worktree path (relative to the current folder) or its name as 'status' shows it; default: all"
+
+    p = command(
+        "plan", "show what apply would change, key by key, without writing anything",
+        "symbols: + add, ~ change (old -> new), - remove. Secret values show as (sensitive).\n"
+        "exit: 0 ok; 1 error; with --detailed-exitcode 0 no changes, 2 changes pending.",
+    )
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes (for CI and scripts)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON (format in README.md)")
+
+    p = command(
+        "apply", "write the planned changes to each worktree's settings file",
+        "Shows the plan, asks for 'yes' (or takes --yes), then writes only the files that change,\n"
+        "atomically, keeping every key llmconf does not own.",
+    )
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("--yes", "-y", action="store_true", help="apply without asking (needed when stdin is not a terminal)")
+
+    p = command("status", "one row per worktree: profile, backend, model per slot, default model, sync state")
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+    command("validate", "load and render every profile and worktree; report every problem with file:line")
+
+    p = command(
+        "use", "set the profile of worktrees in worktrees.yaml (comments and layout kept)",
+        "examples:\n  llmconf use deepseek              the worktree holding the current folder\n"
+        "  llmconf use anthropic ../wt-a --apply --yes\n"
+        "A path not yet declared is added to worktrees.yaml.",
+    )
+    p.add_argument("profile", metavar="PROFILE", help="profile name (a file in profiles/, or a shipped one)")
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help="default: the innermost declared worktree holding the current folder")
+    p.add_argument("--apply", action="store_true", help="apply those worktrees right after")
+    p.add_argument("--yes", "-y", action="store_true", help="with --apply: do not ask")
+
+    p = command("init", "start a config here: a commented worktrees.yaml and profiles/ with the shipped profiles")
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help="folders to declare (with the 'anthropic' profile)")
+
+    p = command(
+        "secret", "store API keys outside any repo (0600 file; values are never printed)",
+        "examples:\n  printf %s \"$KEY\" | llmconf secret set openrouter\n  llmconf secret list\n"
+        "Templates read them with {{ secret('openrouter') }}; LLMCONF_SECRET_OPENROUTER overrides.",
+    )
+    secret = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True, parser_class=_Parser)
+    s = secret.add_parser("set", help="store a secret read from stdin (or a hidden prompt); never from argv", parents=[common])
+    s.add_argument("name", metavar="NAME")
+    secret.add_parser("list", help="list stored secret names (never values)", parents=[common])
+    s = secret.add_parser("rm", help="remove a stored secret", parents=[common])
+    s.add_argument("name", metavar="NAME")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run llmconf with `argv` (default: sys.argv[1:]); return the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    from llmconf.ui import Ui, wants_color
+
+    ui = Ui()
+    ui.color = wants_color(ui.stdout, getattr(args, "no_color", False))
+    debug = getattr(args, "debug", False)
+    from llmconf.errors import LlmconfError
+
+    try:
+        module = importlib.import_module(f"llmconf.commands.{args.command}")
+        return int(module.run(args, ui))
+    except LlmconfError as e:
+        ui.error(e)
+        return 1
+    except KeyboardInterrupt:
+        ui.stderr.write("llmconf: interrupted\n")
+        return 130
+    except Exception as e:  # the one place an unexpected error is caught
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        else:
+            ui.stderr.write(f"llmconf: internal error: {e.__class__.__name__} (run with --debug for a traceback)\n")
+        return 3

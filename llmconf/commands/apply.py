@@ -1,0 +1,43 @@
+"""llmconf apply: show the plan, confirm, write only what changes."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from llmconf.engine import Workspace, open_workspace
+from llmconf.errors import LlmconfError
+from llmconf.plan import Action
+from llmconf.ui import Ui
+from llmconf.view import plan_text
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    return apply_worktrees(ws, args.worktrees, args.yes, ui)
+
+
+def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> int:
+    """Plan the named worktrees, then write them; shared by apply and use --apply."""
+    plan = ws.plan(ws.select(names, ui.cwd))
+    ui.out(plan_text(plan, ui.cwd, ui.color))
+    if plan.errors:
+        for error in plan.errors:
+            ui.error(error)
+        ui.stderr.write("llmconf: nothing written: fix the errors above, or apply the other worktrees by name\n")
+        return 1
+    if not plan.changed:
+        return 0
+    if not yes:
+        if not ui.interactive():
+            raise LlmconfError("refusing to apply without confirmation: stdin is not a terminal", hint="pass --yes")
+        if not ui.confirm("Do you want to apply these changes?"):
+            ui.out("Apply cancelled; nothing written.")
+            return 1
+    written = ws.apply(plan)
+    files = len(written)
+    ui.out(
+        f"Apply complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
+        f"{plan.count(Action.REMOVE)} removed (in {files} file{'s' if files != 1 else ''})."
+    )
+    return 0

@@ -1,0 +1,53 @@
+"""llmconf init: a starter worktrees.yaml and the shipped profiles, in one command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from llmconf import fs
+from llmconf.errors import LlmconfError
+from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir
+from llmconf.ui import Ui
+
+_STARTER = """\
+# worktrees.yaml: which backend profile each worktree uses (llmconf).
+# Paths are relative to this file; ~ works. A profile is a file in profiles/ or a shipped one.
+#   llmconf plan     what would change        llmconf apply   write it
+#   llmconf use P    switch this worktree     llmconf status  what each one uses
+vars: {}                # available to templates as {{ vars.NAME }}
+worktrees:
+"""
+_EXAMPLE = """\
+  # ../my-repo: anthropic
+  # ../my-repo-glm:
+  #   profile: openrouter
+  #   models: {sonnet: z-ai/glm-4.7}   # override any profile field for one worktree
+"""
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    folder = Path(os.path.normpath(ui.cwd / getattr(args, "config_dir", ".")))
+    config = folder / CONFIG_FILE
+    if config.exists():
+        raise LlmconfError(f"{CONFIG_FILE} already exists here; nothing written", config, hint="edit it, or init another folder")
+    entries = ""
+    for arg in args.worktrees:
+        wt = Path(os.path.normpath(ui.cwd / os.path.expanduser(arg)))
+        if not wt.is_dir():
+            raise LlmconfError(f"no such folder: {arg}; nothing written", hint="create it first, or leave it out")
+        entries += f"  {os.path.relpath(wt, folder)}: anthropic\n"
+    profiles = folder / PROFILES_DIR
+    profiles.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in sorted(shipped_profiles_dir().glob("*.yaml")):
+        dest = profiles / source.name
+        if not dest.exists():
+            shutil.copyfile(source, dest)
+            copied.append(source.stem)
+    fs.write_atomic(config, _STARTER + (entries or _EXAMPLE))
+    ui.out(f"Wrote {config} and {len(copied)} profiles in {profiles}: {', '.join(copied)}.")
+    ui.out("Next: declare your worktrees in worktrees.yaml, then run 'llmconf plan'.")
+    return 0

@@ -1,0 +1,20 @@
+"""llmconf plan: what apply would change, without writing anything."""
+
+from __future__ import annotations
+
+import argparse
+
+from llmconf.engine import open_workspace
+from llmconf.ui import Ui
+from llmconf.view import plan_json, plan_text
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    plan = ws.plan(ws.select(args.worktrees, ui.cwd))
+    ui.out(plan_json(plan) if args.json else plan_text(plan, ui.cwd, ui.color))
+    for error in plan.errors:
+        ui.error(error)
+    if plan.errors:
+        return 1
+    return 2 if args.detailed_exitcode and plan.changed else 0

@@ -1,0 +1,60 @@
+"""llmconf use PROFILE [WORKTREE...]: switch worktrees' profile in worktrees.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from llmconf import fs
+from llmconf.commands.apply import apply_worktrees
+from llmconf.engine import Workspace, open_workspace
+from llmconf.errors import LlmconfError, did_you_mean
+from llmconf.load import load_config
+from llmconf.ui import Ui
+from llmconf.yamledit import set_profile
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    if ws.profiles.path(args.profile) is None:
+        names = ws.profiles.names()
+        raise LlmconfError(
+            f"unknown profile '{args.profile}'", hint=did_you_mean(args.profile, names) or f"profiles: {', '.join(names)}"
+        )
+    keys = [_key_for(ws, arg, ui.cwd) for arg in args.worktrees] or [_enclosing(ws, ui.cwd)]
+    text = ws.config.file.read_text(encoding="utf-8")
+    new = text
+    for key in keys:
+        new = set_profile(new, key, args.profile)
+    if new != text:
+        fs.write_atomic(ws.config.file, new)
+    for key in keys:
+        ui.out(f"{key}: now uses profile '{args.profile}'.")
+    if not args.apply:
+        ui.out("Run 'llmconf apply' to write the settings files.")
+        return 0
+    ws.config = load_config(ws.config.dir)
+    names = [str(ws.config.dir / os.path.expanduser(k)) for k in keys]
+    return apply_worktrees(ws, names, args.yes, ui)
+
+
+def _key_for(ws: Workspace, arg: str, cwd: Path) -> str:
+    """The worktrees.yaml key for a WORKTREE argument; an existing undeclared folder gets a new key."""
+    try:
+        return ws.select([arg], cwd)[0].key
+    except LlmconfError:
+        folder = Path(os.path.normpath(cwd / os.path.expanduser(arg)))
+        if not folder.is_dir():
+            raise
+        return os.path.relpath(folder, ws.config.dir)
+
+
+def _enclosing(ws: Workspace, cwd: Path) -> str:
+    here = Path(os.path.normpath(cwd))
+    holding = [w for w in ws.config.worktrees if here == w.path or w.path in here.parents]
+    if not holding:
+        raise LlmconfError(
+            "the current folder is not inside any declared worktree", hint="name the worktree: llmconf use PROFILE WORKTREE"
+        )
+    return max(holding, key=lambda w: len(w.path.parts)).key

@@ -1,0 +1,49 @@
+"""llmconf validate: load and render everything; report every problem at once."""
+
+from __future__ import annotations
+
+import argparse
+
+from llmconf.engine import open_workspace
+from llmconf.errors import LlmconfError, LlmconfErrors
+from llmconf.secrets import SecretStore, env_var
+from llmconf.ui import Ui
+
+
+class _AnySecret(SecretStore):
+    """Renders without the real keys: validate checks the config, not this machine's store."""
+
+    def __init__(self, real: SecretStore) -> None:
+        super().__init__(real.path)
+        self.real, self.missing = real, set()
+
+    def get(self, name: str) -> str:
+        value = self.real.get(name)
+        if value is None:
+            self.missing.add(name)
+            return "placeholder"
+        return value
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    errors: list[LlmconfError] = list(ws.profiles.all_errors())
+    ws.secrets = lenient = _AnySecret(ws.secrets)
+    for decl in ws.config.worktrees:
+        try:
+            ws.desired(decl)
+            if not decl.path.is_dir():
+                errors.append(decl.profile.error(f"worktree folder '{decl.key}' does not exist", "create it, or remove the entry"))
+        except LlmconfErrors as e:
+            errors.extend(e.errors)
+        except LlmconfError as e:
+            errors.append(e)
+    for name in sorted(lenient.missing):
+        ui.warn(f"secret '{name}' is not set on this machine (run 'llmconf secret set {name}', or export {env_var(name)})")
+    if errors:
+        ui.error(LlmconfErrors(errors))
+        unique = len({e.format(ui.cwd) for e in errors})
+        ui.stderr.write(f"llmconf: {unique} problem{'s' if unique != 1 else ''} found\n")
+        return 1
+    ui.out(f"Valid: {len(ws.profiles.names())} profiles, {len(ws.config.worktrees)} worktrees.")
+    return 0

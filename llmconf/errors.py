@@ -1,0 +1,61 @@
+"""The one error type llmconf raises: data about what went wrong, never printed here."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class LlmconfError(Exception):
+    """A user-facing error: a message, where it happened, and what to do."""
+
+    def __init__(
+        self,
+        message: str,
+        path: Path | str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, relative_to: Path | None = None) -> str:
+        """`path:line: message (hint)`, with the path shown relative where that is shorter."""
+        where = ""
+        if self.path is not None:
+            where = f"{display_path(self.path, relative_to)}"
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+
+class LlmconfErrors(LlmconfError):
+    """Several independent problems found in one pass (validate reports them all)."""
+
+    def __init__(self, errors: list[LlmconfError]) -> None:
+        super().__init__(f"{len(errors)} problems")
+        self.errors = errors
+
+
+def display_path(path: Path, relative_to: Path | None = None) -> str:
+    """A path relative to `relative_to` (default cwd) when it lies below it, else absolute."""
+    base = relative_to or Path.cwd()
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """`did you mean 'x'?` for the closest choice, or None when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

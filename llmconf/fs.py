@@ -1,0 +1,86 @@
+"""The file I/O at the edges: read a settings file, write any file atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from llmconf.errors import LlmconfError
+
+
+def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
+    """A settings file's text and parsed object, or (None, None) when it does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError) as e:
+        raise LlmconfError(f"cannot read: {e.__class__.__name__}", path) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise LlmconfError(
+            f"invalid JSON: {e.msg} (column {e.colno})",
+            path,
+            e.lineno,
+            "fix it by hand; llmconf never overwrites a file it cannot parse",
+        ) from None
+    if not isinstance(doc, dict):
+        raise LlmconfError(
+            f"expected a JSON object, found {type(doc).__name__}", path, 1, "llmconf never overwrites it; fix it by hand"
+        )
+    return text, doc
+
+
+def write_atomic(path: Path, data: str, mode: int | None = None, private: bool = False) -> None:
+    """Replace `path` with `data` so a reader sees the old file or the new one, never half.
+
+    A temp file in the same folder is written, fsynced and renamed over the target; the
+    folder is fsynced too so the rename survives a crash. The old mode is kept (0600 when
+    `private`); a symlink is written through to its target, never replaced.
+    """
+    target = Path(os.path.realpath(path))
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+    if private:
+        mode &= 0o600
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(target.parent)
+
+
+def remove_file(path: Path) -> None:
+    """Delete a file (its target, when it is a symlink) and make the deletion durable."""
+    target = Path(os.path.realpath(path))
+    target.unlink()
+    fsync_dir(target.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,82 @@
+"""Pydantic models of the files a user writes: profiles/*.yaml and worktrees.yaml."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from llmconf import target
+
+Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    # Numbers are accepted where a string is wanted (API_TIMEOUT_MS: 600000): env values
+    # are strings to Claude Code, and making users quote them buys nothing.
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class ProfileFields(_Strict):
+    """The fields a profile sets and a worktree entry may override. `null` unsets one."""
+
+    base_url: str | None = None
+    auth_token: str | None = None
+    models: dict[Slot, str | None] | None = None
+    subagent: str | None = None
+    default: str | None = None
+    env: dict[str, str | None] | None = None
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str | None] | None) -> dict[str, str | None] | None:
+        for name in env or {}:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid environment variable name")
+            if name in target.FIELD_VARS:
+                raise ValueError(f"set {name} with the '{target.FIELD_VARS[name]}' field, not env")
+        return env
+
+
+class Profile(ProfileFields):
+    """One file in profiles/: a named backend."""
+
+    description: str | None = None
+    extends: str | None = None
+
+
+class WorktreeEntry(ProfileFields):
+    """One worktree in worktrees.yaml: a profile name plus per-worktree overrides."""
+
+    profile: str
+
+
+class WorktreesFile(_Strict):
+    """worktrees.yaml."""
+
+    vars: dict[str, Any] | None = None
+    profile_paths: list[str] | None = None
+    worktrees: dict[str, WorktreeEntry] | None = None
+
+    @field_validator("worktrees", mode="before")
+    @classmethod
+    def _shorthand(cls, worktrees: Any) -> Any:
+        # `path: profile` is short for `path: {profile: profile}`.
+        if isinstance(worktrees, dict):
+            return {k: {"profile": v} if isinstance(v, str) else v for k, v in worktrees.items()}
+        return worktrees
+
+    @model_validator(mode="after")
+    def _keys_are_paths(self) -> WorktreesFile:
+        for key in self.worktrees or {}:
+            if not isinstance(key, str) or not key.strip():
+                raise ValueError("a worktree key must be a folder path")
+        return self
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    """The field names of a model, for 'did you mean' suggestions."""
+    return list(model.model_fields)

@@ -1,0 +1,167 @@
+"""The plan: a frozen value saying, key by key, what apply would change in each file.
+
+Pure: built from the desired keys, the current document and the state record; no I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmconf import target
+from llmconf.errors import LlmconfError
+from llmconf.render import Sensitive
+from llmconf.target import KeyPath
+
+_ABSENT: Any = object()
+
+
+class Action(enum.Enum):
+    ADD = "+"
+    CHANGE = "~"
+    REMOVE = "-"
+
+
+class FileAction(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key's change. `drift`: its value on disk is not what llmconf last wrote."""
+
+    key: KeyPath
+    action: Action
+    before: Any
+    after: str | None
+    sensitive: bool
+    drift: bool = False
+
+
+@dataclass(frozen=True)
+class WorktreePlan:
+    """What apply would do to one worktree's settings file (or why it cannot)."""
+
+    name: str
+    worktree: Path
+    settings: Path
+    profile: str
+    changes: tuple[KeyChange, ...] = ()
+    file_action: FileAction = FileAction.NONE
+    error: LlmconfError | None = None
+    desired: Mapping[KeyPath, str] = field(default_factory=dict)
+    before_text: str | None = None  # the file as read, so apply can refuse if it changed
+
+    @property
+    def private(self) -> bool:
+        """Whether the file will hold a secret (and so must be 0600)."""
+        return any(isinstance(v, Sensitive) or (target.looks_secret(k) and v) for k, v in self.desired.items())
+
+
+@dataclass(frozen=True)
+class Plan:
+    worktrees: tuple[WorktreePlan, ...]
+
+    @property
+    def changed(self) -> tuple[WorktreePlan, ...]:
+        return tuple(w for w in self.worktrees if w.changes and w.error is None)
+
+    @property
+    def errors(self) -> tuple[LlmconfError, ...]:
+        return tuple(w.error for w in self.worktrees if w.error is not None)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for w in self.changed for c in w.changes if c.action is action)
+
+
+def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
+    node: Any = doc
+    for part in key:
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
+    """The document after the changes. An `env` object that a removal emptied goes too."""
+    out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
+    emptied: set[str] = set()
+    for change in changes:
+        *parents, leaf = change.key
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        if change.action is Action.REMOVE:
+            node.pop(leaf, None)
+            if parents and not node:
+                emptied.add(parents[0])
+        else:
+            node[leaf] = str(change.after)
+    for name in emptied:
+        if out.get(name) == {}:
+            del out[name]
+    return out
+
+
+def diff(
+    desired: Mapping[KeyPath, str],
+    current: Mapping[str, Any] | None,
+    owned: Mapping[str, str],
+    fingerprint: Callable[[Any], str],
+    created: bool,
+) -> tuple[tuple[KeyChange, ...], FileAction]:
+    """The key changes that bring `current` to `desired`, and what happens to the file.
+
+    llmconf owns the backend keys, the keys it renders now, and the keys it wrote before
+    (`owned`: key name -> fingerprint of the value it wrote). Nothing else is touched.
+    """
+    keys = dict.fromkeys([*desired, *target.BACKEND_KEYS, *(_parse(k) for k in owned)])
+    changes = []
+    for key in keys:
+        before = get_key(current, key)
+        after = desired.get(key, _ABSENT)
+        if before is _ABSENT and after is _ABSENT:
+            continue
+        if before is _ABSENT:
+            action = Action.ADD
+        elif after is _ABSENT:
+            action = Action.REMOVE
+        elif before != after or not isinstance(before, str):
+            action = Action.CHANGE
+        else:
+            continue
+        written = owned.get(target.key_name(key))
+        drift = written is not None and (before is _ABSENT or fingerprint(before) != written)
+        sensitive = isinstance(after, Sensitive) or target.looks_secret(key)
+        changes.append(
+            KeyChange(
+                key,
+                action,
+                None if before is _ABSENT else before,
+                None if after is _ABSENT else after,
+                sensitive,
+                drift,
+            )
+        )
+    frozen = tuple(changes)
+    if current is not None and "env" in current and not isinstance(current["env"], Mapping):
+        raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
+    if not frozen:
+        return frozen, FileAction.NONE
+    if current is None:
+        return frozen, FileAction.CREATE
+    if created and not apply_changes(current, frozen):
+        return frozen, FileAction.DELETE
+    return frozen, FileAction.UPDATE
+
+
+def _parse(name: str) -> KeyPath:
+    return tuple(name.split(".", 1)) if name.startswith(target.ENV + ".") else (name,)

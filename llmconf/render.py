@@ -1,0 +1,129 @@
+"""Render a resolved profile for one worktree into the settings keys it should hold.
+
+Templates run in Jinja2's sandbox with StrictUndefined; strings without template syntax
+skip Jinja entirely, and Jinja is imported only when a template needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from llmconf import target
+from llmconf.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.secrets import SecretStore, env_var
+
+
+class Sensitive(str):
+    """A rendered value that came from a secret: written to disk, never shown."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'(sensitive)'"
+
+
+class _TemplateFailure(Exception):
+    """Raised from inside a template call; turned into a located LlmconfError."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+_compiled: dict[str, Any] = {}
+
+
+def _template(source: str) -> Any:
+    # Compiled once per distinct source: a thousand worktrees share a handful of templates.
+    if source not in _compiled:
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+        _compiled[source] = env.from_string(source)
+    return _compiled[source]
+
+
+def _is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def render_value(sourced: Sourced, context: dict[str, Any], secrets: SecretStore, profile: str) -> str:
+    """One field's final text; Sensitive when a secret went into it."""
+    text = sourced.value
+    if not _is_template(text):
+        return text
+    used: list[str] = []
+
+    def secret(name: str) -> str:
+        value = secrets.get(str(name))
+        if value is None:
+            raise _TemplateFailure(
+                f"profile '{profile}' needs secret '{name}', which is not set",
+                f"run 'llmconf secret set {name}', or export {env_var(str(name))}",
+            )
+        used.append(name)
+        return value
+
+    def env(name: str, default: str | None = None) -> str:
+        value = os.environ.get(str(name), default)
+        if value is None:
+            raise _TemplateFailure(
+                f"environment variable {name} is not set", f"export it, or give a default: env('{name}', '...')"
+            )
+        return value
+
+    from jinja2 import TemplateError
+
+    try:
+        out = _template(text).render({**context, "secret": secret, "env": env})
+    except _TemplateFailure as e:
+        raise sourced.error(e.message, e.hint) from None
+    except TemplateError as e:
+        raise sourced.error(
+            f"template error in {_field_name(sourced)}: {e.message or e.__class__.__name__}",
+            "templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default)",
+        ) from None
+    if not out.strip():
+        raise sourced.error(f"{_field_name(sourced)} rendered empty", "llmconf never writes a blank value")
+    return Sensitive(out) if used else out
+
+
+def _field_name(sourced: Sourced) -> str:
+    loc = sourced.loc[2:] if sourced.loc[:1] == ("worktrees",) else sourced.loc
+    return ".".join(str(x) for x in loc)
+
+
+def render(
+    decl: WorktreeDecl,
+    fields: dict[FieldPath, Sourced],
+    variables: dict[str, Any],
+    secrets: SecretStore,
+) -> dict[target.KeyPath, str]:
+    """The settings keys (and values) a worktree should hold under its profile."""
+    profile = decl.profile.value
+    context = {
+        "worktree": {"path": str(decl.path), "name": decl.name},
+        "profile": {"name": profile},
+        "vars": variables,
+    }
+
+    def out(sourced: Sourced) -> str:
+        return render_value(sourced, context, secrets, profile)
+
+    scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}
+    models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
+    env = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "env"}
+    if "auth_token" in scalars and "base_url" not in scalars:
+        raise fields[("auth_token",)].error(
+            "auth_token is set but base_url is not", "a token only goes to a gateway: set base_url, or drop auth_token"
+        )
+    return target.to_keys(scalars, models, env)
+
+
+def resolve_fields(decl: WorktreeDecl, profiles: Any) -> dict[FieldPath, Sourced]:
+    """The worktree's profile after `extends`, with the worktree's overrides on top."""
+    from llmconf.load import merge
+
+    return merge(profiles.resolve(decl.profile.value, decl.profile), decl.overrides)

@@ -1,0 +1,78 @@
+"""What llmconf wrote last: per settings file, the keys it owns and a salted hash of each value.
+
+The record lets apply remove a key it set earlier and that no profile renders any more,
+delete a file it created once that file would be empty, and tell a manual edit (drift)
+from a config change. It lives outside any git tree ($XDG_STATE_HOME/llmconf/state.json),
+holds no secret value (only keyed BLAKE2 hashes, salted per machine), and is 0600.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets as _random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmconf.errors import LlmconfError
+from llmconf.fs import write_atomic
+
+VERSION = 1
+
+
+def state_file() -> Path:
+    state_home = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(state_home) / "llmconf" / "state.json"
+
+
+@dataclass
+class FileRecord:
+    """What llmconf last wrote to one settings file."""
+
+    keys: dict[str, str] = field(default_factory=dict)  # key name -> fingerprint
+    created: bool = False
+
+
+@dataclass
+class State:
+    salt: str
+    files: dict[str, FileRecord]
+    path: Path
+
+    def fingerprint(self, value: object) -> str:
+        """A keyed hash of a value: equal values match, and the value cannot be read back."""
+        raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        return hashlib.blake2b(raw.encode(), key=bytes.fromhex(self.salt), digest_size=16).hexdigest()
+
+    def record(self, settings: Path) -> FileRecord:
+        return self.files.get(str(settings)) or FileRecord()
+
+    def save(self) -> None:
+        doc = {
+            "version": VERSION,
+            "salt": self.salt,
+            "files": {p: {"keys": r.keys, "created": r.created} for p, r in sorted(self.files.items())},
+        }
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(self.path, json.dumps(doc, indent=1) + "\n", mode=0o600)
+
+
+def load_state(path: Path | None = None) -> State:
+    """The state file, or a fresh one (new salt) when there is none yet."""
+    path = path or state_file()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        files = {p: FileRecord(dict(r["keys"]), bool(r["created"])) for p, r in doc["files"].items()}
+        if doc.get("version") != VERSION:
+            raise ValueError("version")
+        bytes.fromhex(doc["salt"])
+        return State(doc["salt"], files, path)
+    except FileNotFoundError:
+        return State(_random.token_hex(16), {}, path)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise LlmconfError(
+            "state file is corrupt or from another version",
+            path,
+            hint="move it aside; llmconf then re-learns what it owns on the next apply",
+        ) from None

@@ -1,0 +1,102 @@
+"""The one seam between llmconf and the agent it configures: Claude Code's settings file.
+
+Everything that knows where Claude Code keeps its local settings, or which keys in it
+mean what, lives here, so that another agent's config file could be added beside it
+without touching the core.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+#: Where a worktree's local, git-ignored settings live, relative to the worktree.
+SETTINGS_FILE = Path(".claude") / "settings.local.json"
+
+#: Claude Code's model slots. Recent builds read more families (for example
+#: ANTHROPIC_DEFAULT_FABLE_MODEL): adding one here is all it takes.
+SLOTS: tuple[str, ...] = ("haiku", "sonnet", "opus")
+
+BASE_URL = "ANTHROPIC_BASE_URL"
+AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
+API_KEY = "ANTHROPIC_API_KEY"
+SUBAGENT = "CLAUDE_CODE_SUBAGENT_MODEL"
+
+#: A key in the settings file, as a path: ("env", NAME) or a top-level key such as ("model",).
+KeyPath = tuple[str, ...]
+
+ENV = "env"
+DEFAULT_MODEL_KEY: KeyPath = ("model",)
+
+
+def slot_var(slot: str) -> str:
+    """The env var that maps one slot to a model ID."""
+    return f"ANTHROPIC_DEFAULT_{slot.upper()}_MODEL"
+
+
+#: Env vars that choose the backend. A worktree llmconf manages owns all of them: a
+#: profile that does not set one declares it absent, so switching back to Anthropic
+#: direct leaves none behind, even ones an old switch script wrote. ANTHROPIC_MODEL and
+#: the deprecated ANTHROPIC_SMALL_FAST_MODEL are here because a stray one silently
+#: overrides the profile's default and haiku slot.
+BACKEND_VARS: tuple[str, ...] = (
+    BASE_URL,
+    AUTH_TOKEN,
+    API_KEY,
+    *(slot_var(s) for s in SLOTS),
+    SUBAGENT,
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_SMALL_FAST_MODEL",
+)
+BACKEND_KEYS: tuple[KeyPath, ...] = tuple((ENV, v) for v in BACKEND_VARS)
+
+#: Env vars a profile must set through its own field, not through `env:`.
+FIELD_VARS: dict[str, str] = {
+    BASE_URL: "base_url",
+    AUTH_TOKEN: "auth_token",
+    API_KEY: "auth_token",
+    SUBAGENT: "subagent",
+    **{slot_var(s): f"models.{s}" for s in SLOTS},
+}
+
+_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL)", re.IGNORECASE)
+
+
+def settings_path(worktree: Path) -> Path:
+    """The settings file llmconf manages inside one worktree."""
+    return worktree / SETTINGS_FILE
+
+
+def key_name(key: KeyPath) -> str:
+    """`env.ANTHROPIC_BASE_URL`, `model`: how a key is shown to people."""
+    return ".".join(key)
+
+
+def looks_secret(key: KeyPath) -> bool:
+    """Whether a key's value is treated as a secret whatever rendered it."""
+    return bool(_SECRET_NAME.search(key[-1]))
+
+
+def to_keys(fields: dict[str, str], models: dict[str, str], env: dict[str, str]) -> dict[KeyPath, str]:
+    """Map a rendered profile onto settings keys, in the order a new file shows them.
+
+    `fields` holds base_url, auth_token, subagent and default when set.
+    """
+    keys: dict[KeyPath, str] = {}
+    if "base_url" in fields:
+        keys[(ENV, BASE_URL)] = fields["base_url"]
+        if "auth_token" in fields:
+            keys[(ENV, AUTH_TOKEN)] = fields["auth_token"]
+            # Claude Code sends ANTHROPIC_API_KEY as x-api-key and prefers it; blank it so
+            # only the gateway token goes out (the guide's templates do the same).
+            keys[(ENV, API_KEY)] = ""
+    for slot in SLOTS:
+        if slot in models:
+            keys[(ENV, slot_var(slot))] = models[slot]
+    if "subagent" in fields:
+        keys[(ENV, SUBAGENT)] = fields["subagent"]
+    for name, value in env.items():
+        keys[(ENV, name)] = value
+    if "default" in fields:
+        keys[DEFAULT_MODEL_KEY] = fields["default"]
+    return keys

@@ -1,0 +1,63 @@
+"""The terminal, as one object handed to every command: output, errors, prompts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from llmconf.errors import LlmconfError, LlmconfErrors
+
+
+@dataclass
+class Ui:
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    color: bool = False
+    cwd: Path = field(default_factory=Path.cwd)
+
+    def out(self, text: str) -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def warn(self, text: str) -> None:
+        self.stderr.write(f"llmconf: warning: {text}\n")
+
+    def error(self, error: LlmconfError) -> None:
+        """Print one error (or each of a group) as `llmconf: file:line: message (hint)`."""
+        seen = set()
+        for e in error.errors if isinstance(error, LlmconfErrors) else [error]:
+            line = e.format(self.cwd)
+            if line not in seen:
+                seen.add(line)
+                self.stderr.write(f"llmconf: {line}\n")
+        self.stderr.flush()
+
+    def interactive(self) -> bool:
+        return bool(getattr(self.stdin, "isatty", lambda: False)())
+
+    def confirm(self, question: str) -> bool:
+        """Ask for a typed 'yes', as Terraform does; anything else declines."""
+        self.stdout.write(f"{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+        self.stdout.flush()
+        return self.stdin.readline().strip() == "yes"
+
+    def read_secret(self, prompt: str) -> str:
+        """A secret from a hidden prompt on a terminal, else all of stdin (one newline stripped)."""
+        if self.interactive():
+            import getpass
+
+            return getpass.getpass(prompt, stream=self.stderr)
+        value = self.stdin.read()
+        if value.endswith("\r\n"):
+            return value[:-2]
+        return value[:-1] if value.endswith("\n") else value
+
+
+def wants_color(stdout: TextIO, disabled: bool) -> bool:
+    if disabled or "NO_COLOR" in os.environ:
+        return False
+    return bool(getattr(stdout, "isatty", lambda: False)())

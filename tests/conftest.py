@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from llmconf import cli, ui
+
+SECRET = 'sk-or-v1-TEST"quote$dollar{{jinja}}#hash space'
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real home, config, state or secrets."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("LLMCONF_SECRETS_FILE", str(home / "secrets.env"))
+    for name in list(os.environ):
+        if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN"):
+            monkeypatch.delenv(name)
+    return home
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Create files (and their folders) under root from {relative path: text}."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the CLI in-process from tmp_path, as a user would type it."""
+    monkeypatch.chdir(tmp_path)
+
+    def _run(*argv: str, stdin: str = "", tty: bool = False, cwd: Path | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        out, err = io.StringIO(), io.StringIO()
+        stdin_io = _Tty(stdin) if tty else io.StringIO(stdin)
+        monkeypatch.setattr(ui.sys, "stdin", stdin_io)
+        monkeypatch.setattr(ui.sys, "stdout", out)
+        monkeypatch.setattr(ui.sys, "stderr", err)
+        code = cli.main(list(argv))
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return _run
+
+
+def normalise(text: str, root: Path) -> str:
+    """Make output stable for snapshots: the tmp root becomes <tmp>."""
+    return re.sub(re.escape(str(root)), "<tmp>", text)
+
+
+@pytest.fixture
+def store_secret(run):
+    def _store(name: str = "openrouter", value: str = SECRET) -> None:
+        assert run("secret", "set", name, stdin=value + "\n").code == 0
+
+    return _store
