@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
 from llmconf import target
 
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise ValueError(f"'{name}' is not a valid environment variable name")
+    if name in target.FIELD_VARS:
+        raise ValueError(f"set {name} with the '{target.FIELD_VARS[name]}' field, not env")
+    return name
+
+
+#: An extra env var's name; checked as a dict key so an error points at its own line.
+EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class _Strict(BaseModel):
@@ -28,17 +40,7 @@ class ProfileFields(_Strict):
     models: dict[Slot, str | None] | None = None
     subagent: str | None = None
     default: str | None = None
-    env: dict[str, str | None] | None = None
-
-    @field_validator("env")
-    @classmethod
-    def _env_names(cls, env: dict[str, str | None] | None) -> dict[str, str | None] | None:
-        for name in env or {}:
-            if not _ENV_NAME.match(name):
-                raise ValueError(f"'{name}' is not a valid environment variable name")
-            if name in target.FIELD_VARS:
-                raise ValueError(f"set {name} with the '{target.FIELD_VARS[name]}' field, not env")
-        return env
+    env: dict[EnvName, str | None] | None = None
 
 
 class Profile(ProfileFields):

@@ -43,7 +43,9 @@ class Ui:
         """Ask for a typed 'yes', as Terraform does; anything else declines."""
         self.stdout.write(f"{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
         self.stdout.flush()
-        return self.stdin.readline().strip() == "yes"
+        answer = self.stdin.readline().strip()
+        self.stdout.write("\n")
+        return answer == "yes"
 
     def read_secret(self, prompt: str) -> str:
         """A secret from a hidden prompt on a terminal, else all of stdin (one newline stripped)."""

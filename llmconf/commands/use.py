@@ -29,8 +29,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         new = set_profile(new, key, args.profile)
     if new != text:
         fs.write_atomic(ws.config.file, new)
+    overridden = {w.key: w.overrides for w in ws.config.worktrees}
     for key in keys:
         ui.out(f"{key}: now uses profile '{args.profile}'.")
+        if overridden.get(key):
+            # Overrides were written for the old profile; they stay, and may not suit the new one.
+            fields = ", ".join(sorted({".".join(fp) for fp in overridden[key]}))
+            ui.warn(f"{key} keeps its own overrides in {ws.config.file.name}: {fields}")
     if not args.apply:
         ui.out("Run 'llmconf apply' to write the settings files.")
         return 0

@@ -1,0 +1,235 @@
+"""Bad input: one clear line naming file:line and what to do, exit 1, nothing on disk changed."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from llmconf import engine
+from tests.conftest import write_tree
+
+GOOD = {
+    "worktrees.yaml": "worktrees:\n  a: gw\n  b: gw\n",
+    "profiles/gw.yaml": "base_url: http://127.0.0.1:9\nauth_token: t\nmodels: {sonnet: s}\n",
+    "a/.keep": "",
+    "b/.keep": "",
+}
+
+
+def snapshot_disk(root):
+    """Every file under root with its inode, mtime and bytes: proof that nothing was written."""
+    return {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def check(run, root, argv, expected_err, files=None):
+    write_tree(root, {**GOOD, **(files or {})})
+    before = snapshot_disk(root)
+    for command in (["plan"], ["apply", "--yes"]) if argv is None else [argv]:
+        result = run(*command)
+        assert result.code == 1, result
+        assert result.err.splitlines()[0] == expected_err
+        assert "Traceback" not in result.err
+        assert snapshot_disk(root) == before
+
+
+def test_malformed_worktrees_yaml(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: worktrees.yaml:3: invalid YAML: found character '\\t' that cannot start any token (fix the syntax there)",
+        {"worktrees.yaml": "worktrees:\n  a: gw\n\tb: gw\n"},
+    )
+
+
+def test_malformed_profile_yaml(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:3: invalid YAML: expected the node content, but found '<stream end>' (fix the syntax there)",
+        {"profiles/gw.yaml": "base_url: x\nmodels: [\n"},
+    )
+
+
+def test_duplicate_key(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        'llmconf: worktrees.yaml:3: invalid YAML: found duplicate key "a" with value "gw" (original value: "gw") (fix the syntax there)',
+        {"worktrees.yaml": "worktrees:\n  a: gw\n  a: gw\n"},
+    )
+
+
+def test_unknown_profile_suggests_closest(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: worktrees.yaml:3: unknown profile 'gww' (did you mean 'gw'?)",
+        {"worktrees.yaml": "worktrees:\n  a: gw\n  b: gww\n"},
+    )
+
+
+def test_unknown_field_in_profile(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: unknown field 'modles' (did you mean 'models'?)",
+        {"profiles/gw.yaml": "base_url: http://x\nmodles: {sonnet: s}\n"},
+    )
+
+
+def test_unknown_field_in_worktree_entry(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: worktrees.yaml:5: unknown field 'modle' in worktrees.b (did you mean 'models'?)",
+        {"worktrees.yaml": "worktrees:\n  a: gw\n  b:\n    profile: gw\n    modle: {sonnet: x}\n"},
+    )
+
+
+def test_unknown_slot(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: unknown model slot 'sonet' (did you mean 'sonnet'?)",
+        {"profiles/gw.yaml": "models:\n  sonet: s\n"},
+    )
+
+
+def test_backend_var_in_env_points_to_its_field(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: env.ANTHROPIC_BASE_URL: set ANTHROPIC_BASE_URL with the 'base_url' field, not env",
+        {"profiles/gw.yaml": "env:\n  ANTHROPIC_BASE_URL: http://x\n"},
+    )
+
+
+def test_extends_cycle(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/y.yaml:1: 'extends' cycle: gw -> x -> y -> x (break the cycle)",
+        {"profiles/gw.yaml": "extends: x\n", "profiles/x.yaml": "extends: y\n", "profiles/y.yaml": "extends: x\n"},
+    )
+
+
+def test_template_error(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: template error in env.TEAM: 'dict object' has no attribute 'team' "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))",
+        {"profiles/gw.yaml": "env:\n  TEAM: '{{ vars.team }}'\n"},
+    )
+
+
+def test_template_syntax_error(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:1: template error in base_url: unexpected '}' "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))",
+        {"profiles/gw.yaml": "base_url: '{{ } }}'\n"},
+    )
+
+
+def test_missing_secret_names_profile_secret_and_command(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: profile 'gw' needs secret 'openrouter', which is not set "
+        "(run 'llmconf secret set openrouter', or export LLMCONF_SECRET_OPENROUTER)",
+        {"profiles/gw.yaml": "base_url: http://x\nauth_token: \"{{ secret('openrouter') }}\"\n"},
+    )
+
+
+def test_token_without_gateway(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:1: auth_token is set but base_url is not "
+        "(a token only goes to a gateway: set base_url, or drop auth_token)",
+        {"profiles/gw.yaml": "auth_token: t\n"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{\n  "env": {\n    "A": "1",\n  }\n}\n', "a/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double quotes (column 3)"),
+        ("[1, 2]\n", "a/.claude/settings.local.json:1: expected a JSON object, found list"),
+    ],
+)
+def test_unparseable_settings_file_is_never_overwritten(tmp_path, run, text, message):
+    write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": text})
+    before = snapshot_disk(tmp_path)
+    plan = run("plan")
+    assert plan.code == 1
+    assert plan.err.startswith(f"llmconf: {message}")
+    assert "# b: b/.claude/settings.local.json will be created" in plan.out  # the others still planned
+    apply = run("apply", "--yes")
+    assert apply.code == 1
+    assert apply.err.splitlines()[-1] == "llmconf: nothing written: fix the errors above, or apply the other worktrees by name"
+    assert snapshot_disk(tmp_path) == before
+
+
+def test_missing_worktree_folder_reported_others_planned(tmp_path, run):
+    write_tree(tmp_path, {**GOOD, "worktrees.yaml": "worktrees:\n  a: gw\n  gone: gw\n"})
+    before = snapshot_disk(tmp_path)
+    plan = run("plan")
+    assert plan.code == 1
+    assert plan.err == "llmconf: worktrees.yaml:3: worktree folder gone does not exist (create it, or remove the entry)\n"
+    assert "# a: a/.claude/settings.local.json will be created (profile gw)" in plan.out
+    assert run("apply", "--yes").code == 1
+    assert snapshot_disk(tmp_path) == before
+    assert run("apply", "a", "--yes").code == 0  # the healthy one can still be applied by name
+
+
+def test_no_config_found(tmp_path, run):
+    result = run("plan")
+    assert result.code == 1
+    assert result.err == f"llmconf: no worktrees.yaml in {tmp_path} or any folder above it (run 'llmconf init' to start one, or pass -C DIR)\n"
+
+
+def test_usage_error_exits_1(tmp_path, run, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run("plan", "--frobnicate")
+    assert exc.value.code == 1
+
+
+def test_internal_error_exit_3_traceback_only_with_debug(tmp_path, run, monkeypatch):
+    write_tree(tmp_path, GOOD)
+
+    def boom(self, decls):
+        raise RuntimeError(f"internal detail {os.getpid()}")
+
+    monkeypatch.setattr(engine.Workspace, "plan", boom)
+    quiet = run("plan")
+    assert (quiet.code, quiet.err) == (3, "llmconf: internal error: RuntimeError (run with --debug for a traceback)\n")
+    loud = run("plan", "--debug")
+    assert loud.code == 3 and "Traceback" in loud.err and "internal detail" in loud.err
+
+
+def test_changed_between_plan_and_write_is_refused(tmp_path, run, monkeypatch):
+    write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": "{}\n"})
+    real_plan = engine.Workspace.plan
+
+    def plan_then_edit(self, decls):
+        plan = real_plan(self, decls)
+        (tmp_path / "a/.claude/settings.local.json").write_text('{"mine": 1}\n')
+        return plan
+
+    monkeypatch.setattr(engine.Workspace, "plan", plan_then_edit)
+    result = run("apply", "a", "--yes")
+    assert result.code == 1
+    assert result.err == (
+        "llmconf: a/.claude/settings.local.json: changed on disk since the plan was made; nothing written to it "
+        "(run the command again)\n"
+    )
+    assert json.loads((tmp_path / "a/.claude/settings.local.json").read_text()) == {"mine": 1}
+
+
+def test_corrupt_state_file(tmp_path, run, isolated_home):
+    write_tree(tmp_path, GOOD)
+    state = isolated_home / ".local/state/llmconf/state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{not json")
+    result = run("plan")
+    assert result.code == 1
+    assert result.err == (
+        f"llmconf: {state}: state file is corrupt or from another version "
+        "(move it aside; llmconf then re-learns what it owns on the next apply)\n"
+    )
