@@ -159,7 +159,7 @@ def test_unparseable_settings_file_is_never_overwritten(tmp_path, run, text, mes
     plan = run("plan")
     assert plan.code == 1
     assert plan.err.startswith(f"llmconf: {message}")
-    assert "# b: b/.claude/settings.local.json will be created" in plan.out  # the others still planned
+    assert "# b: b/.claude/settings.local.json (profile gw) will be created" in plan.out  # the others still planned
     apply = run("apply", "--yes")
     assert apply.code == 1
     assert apply.err.splitlines()[-1] == "llmconf: nothing written: fix the errors above, or apply the other worktrees by name"
@@ -172,7 +172,7 @@ def test_missing_worktree_folder_reported_others_planned(tmp_path, run):
     plan = run("plan")
     assert plan.code == 1
     assert plan.err == "llmconf: worktrees.yaml:3: worktree folder gone does not exist (create it, or remove the entry)\n"
-    assert "# a: a/.claude/settings.local.json will be created (profile gw)" in plan.out
+    assert "# a: a/.claude/settings.local.json (profile gw) will be created" in plan.out
     assert run("apply", "--yes").code == 1
     assert snapshot_disk(tmp_path) == before
     assert run("apply", "a", "--yes").code == 0  # the healthy one can still be applied by name

@@ -124,7 +124,7 @@ def test_created_file_deleted_when_empty_and_emptied_env_removed(config, run):
     run("apply", "--yes")
     (config / "worktrees.yaml").write_text("worktrees:\n  wt/a: anthropic\n  wt/b: anthropic\n")
     plan = run("plan")
-    assert "# a: wt/a/.claude/settings.local.json will be deleted (llmconf created it and it would now be empty) (profile anthropic)" in plan.out
+    assert "# a: wt/a/.claude/settings.local.json (profile anthropic) will be deleted: llmconf created it and it would now be empty" in plan.out
     run("apply", "--yes")
     assert not settings(config, "a").exists()
     assert settings(config, "b").read_text() == '{\n  "permissions": {}\n}\n'
