@@ -60,10 +60,10 @@ class Workspace:
         try:
             desired = self.desired(decl)
             if not decl.path.is_dir():
-                raise decl.profile.error(
-                    f"worktree folder {display_path(decl.path)} does not exist",
-                    "create it, or remove the entry",
+                error = decl.profile.error(
+                    f"worktree folder {display_path(decl.path)} does not exist", "create it, or remove the entry"
                 )
+                return replace(base, error=error, folder_missing=True, desired=desired)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
             changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)

@@ -273,6 +273,8 @@ class Profiles:
         return sorted(found)
 
     def path(self, name: str) -> Path | None:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            return None  # a name, never a path out of the profile folders
         for d in self.dirs:
             candidate = d / f"{name}.yaml"
             if candidate.is_file():

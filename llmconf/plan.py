@@ -56,6 +56,7 @@ class WorktreePlan:
     changes: tuple[KeyChange, ...] = ()
     file_action: FileAction = FileAction.NONE
     error: LlmconfError | None = None
+    folder_missing: bool = False
     desired: Mapping[KeyPath, str] = field(default_factory=dict)
     before_text: str | None = None  # the file as read, so apply can refuse if it changed
 
@@ -123,6 +124,8 @@ def diff(
     llmconf owns the backend keys, the keys it renders now, and the keys it wrote before
     (`owned`: key name -> fingerprint of the value it wrote). Nothing else is touched.
     """
+    if current is not None and target.ENV in current and not isinstance(current[target.ENV], Mapping):
+        raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
     keys = dict.fromkeys([*desired, *target.BACKEND_KEYS, *(_parse(k) for k in owned)])
     changes = []
     for key in keys:
@@ -152,8 +155,6 @@ def diff(
             )
         )
     frozen = tuple(changes)
-    if current is not None and "env" in current and not isinstance(current["env"], Mapping):
-        raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
     if not frozen:
         return frozen, FileAction.NONE
     if current is None:

@@ -6,6 +6,7 @@ skip Jinja entirely, and Jinja is imported only when a template needs it.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -34,14 +35,18 @@ class _TemplateFailure(Exception):
 _compiled: dict[str, Any] = {}
 
 
+@functools.cache
+def _jinja() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+
+
 def _template(source: str) -> Any:
     # Compiled once per distinct source: a thousand worktrees share a handful of templates.
     if source not in _compiled:
-        from jinja2 import StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
-
-        env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-        _compiled[source] = env.from_string(source)
+        _compiled[source] = _jinja().from_string(source)
     return _compiled[source]
 
 

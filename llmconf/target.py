@@ -59,7 +59,7 @@ FIELD_VARS: dict[str, str] = {
     **{slot_var(s): f"models.{s}" for s in SLOTS},
 }
 
-_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL)", re.IGNORECASE)
+_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
 
 
 def settings_path(worktree: Path) -> Path:

@@ -131,7 +131,7 @@ def status_rows(plan: Plan) -> list[dict[str, str]]:
 
 def _state(wp: WorktreePlan) -> str:
     if wp.error is not None:
-        return "no such folder" if not wp.worktree.is_dir() else "error"
+        return "no such folder" if wp.folder_missing else "error"
     if not wp.changes:
         return "in-sync"
     return "missing" if wp.file_action is FileAction.CREATE else "drifted"

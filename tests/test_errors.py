@@ -233,3 +233,21 @@ def test_corrupt_state_file(tmp_path, run, isolated_home):
         f"llmconf: {state}: state file is corrupt or from another version "
         "(move it aside; llmconf then re-learns what it owns on the next apply)\n"
     )
+
+
+def test_env_that_is_not_an_object_is_never_overwritten(tmp_path, run):
+    write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": '{"env": ["A=1"]}\n'})
+    before = snapshot_disk(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: a/.claude/settings.local.json: 'env' is not a JSON object (fix it by hand; llmconf will not overwrite it)"
+    )
+    assert snapshot_disk(tmp_path) == before
+
+
+def test_profile_name_cannot_be_a_path(tmp_path, run):
+    write_tree(tmp_path, {**GOOD, "worktrees.yaml": "worktrees:\n  a: ../gw\n", "gw.yaml": "models: {sonnet: s}\n"})
+    result = run("plan")
+    assert result.code == 1
+    assert result.err.startswith("llmconf: worktrees.yaml:2: unknown profile '../gw' (profiles: anthropic, ")

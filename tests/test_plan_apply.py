@@ -259,3 +259,10 @@ def test_colour_only_when_asked(config, run, monkeypatch):
     monkeypatch.setattr(ui, "wants_color", lambda stdout, disabled: not disabled)
     assert "\x1b[32m  + env.ANTHROPIC_BASE_URL" in run("plan").out
     assert "\x1b[" not in run("plan", "--no-color").out
+
+
+def test_only_secret_looking_names_are_redacted(config, run):
+    (config / "profiles/gw.yaml").write_text(GATEWAY + "env: {CLAUDE_CODE_MAX_OUTPUT_TOKENS: '32000', MY_SERVICE_API_KEY: abc}\n")
+    lines = run("plan", "a").out.splitlines()
+    assert '  + env.CLAUDE_CODE_MAX_OUTPUT_TOKENS  = "32000"' in lines
+    assert "  + env.MY_SERVICE_API_KEY             = (sensitive)" in lines
