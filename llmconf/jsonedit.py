@@ -121,33 +121,63 @@ def _line_indent(text: str, i: int) -> str:
     return text[start:end]
 
 
-def _indent_unit(text: str) -> str | int:
-    for line in text.splitlines()[1:]:
+def _indent_unit(text: str) -> str:
+    # split("\n"), not splitlines(): U+2028 inside a string value is not a line break.
+    for line in text.split("\n")[1:]:
         stripped = line.lstrip(" \t")
-        if stripped and len(stripped) < len(line):
+        if stripped.strip() and len(stripped) < len(line):
             return line[: len(line) - len(stripped)]
-    return 2
+    return "  "
 
 
-def _render(value: Any, indent: str, unit: str | int) -> str:
-    text = json.dumps(value, indent=unit, ensure_ascii=False)
-    return text.replace("\n", "\n" + indent)
+@dataclass(frozen=True)
+class _Style:
+    """How a file writes its JSON, learnt from the file, so that inserts look native."""
+
+    newline: str  # "\n" or "\r\n"
+    unit: str  # one level of indentation
+    colon: str  # between key and value: ": ", ":" ...
+    comma: str  # between members on one line: ", " or ","
+
+
+def _style(text: str) -> _Style:
+    members, _ = _members(text, _skip(text, 0))
+    colon = members[0].colon if members else ": "
+    comma = "," if colon == ":" else ", "
+    return _Style("\r\n" if "\r\n" in text else "\n", _indent_unit(text), colon, comma)
+
+
+def _render(value: Any, indent: str | None, style: _Style) -> str:
+    """A value as the file would write it: laid out at `indent`, or on one line when None."""
+    if indent is None:
+        return json.dumps(value, ensure_ascii=False, separators=(style.comma, style.colon))
+    text = json.dumps(value, indent=style.unit, ensure_ascii=False, separators=(",", style.colon))
+    return text.replace("\n", style.newline + indent)
 
 
 def _insert(text: str, open_at: int, key: str, value: Any) -> str:
     members, close_at = _members(text, open_at)
-    unit = _indent_unit(text)
+    style = _style(text)
+    if members:
+        multiline = "\n" in text[open_at:close_at]
+    else:  # an empty object shows no layout: follow the file, or pretty-print a bare {}
+        multiline = "\n" in text.strip() or not _members(text, _skip(text, 0))[0]
+    name = json.dumps(key, ensure_ascii=False)
     if members:
         last = members[-1]
-        multiline = "\n" in text[open_at : last.start]
-        indent = _line_indent(text, last.start) if multiline else ""
-        sep = ",\n" + indent if multiline else ", "
-        member = json.dumps(key, ensure_ascii=False) + last.colon + _render(value, indent, unit)
+        indent = _line_indent(text, last.start) if multiline else None
+        if len(members) > 1:
+            sep = text[members[-2].value_end : last.start]  # exactly what the file puts between members
+        else:
+            sep = "," + style.newline + indent if indent is not None else style.comma
+        member = name + last.colon + _render(value, indent, style)
         return text[: last.value_end] + sep + member + text[last.value_end :]
+    if not multiline:
+        return text[: open_at + 1] + name + style.colon + _render(value, None, style) + text[close_at:]
     outer = _line_indent(text, open_at)
-    inner = outer + (unit if isinstance(unit, str) else " " * unit)
-    member = json.dumps(key, ensure_ascii=False) + ": " + _render(value, inner, unit)
-    return text[: open_at + 1] + "\n" + inner + member + "\n" + outer + text[close_at:]
+    inner = outer + style.unit
+    member = name + style.colon + _render(value, inner, style)
+    return text[: open_at + 1] + style.newline + inner + member + style.newline + outer + text[close_at:]
 
 
 def _remove(text: str, open_at: int, close_at: int, members: list[_Member], member: _Member) -> str:
