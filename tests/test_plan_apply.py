@@ -266,3 +266,40 @@ def test_only_secret_looking_names_are_redacted(config, run):
     lines = run("plan", "a").out.splitlines()
     assert '  + env.CLAUDE_CODE_MAX_OUTPUT_TOKENS  = "32000"' in lines
     assert "  + env.MY_SERVICE_API_KEY             = (sensitive)" in lines
+
+
+def test_no_color_environment_variable(config, run, monkeypatch):
+    from llmconf import ui
+
+    monkeypatch.setattr(ui.sys.stdout.__class__, "isatty", lambda self: True, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert ui.wants_color(ui.sys.stdout, disabled=False) is False
+    monkeypatch.delenv("NO_COLOR")
+    assert ui.wants_color(ui.sys.stdout, disabled=False) is True
+    assert "\x1b[" not in run("plan").out
+
+
+def test_home_relative_worktree_path(tmp_path, run, isolated_home):
+    write_tree(isolated_home, {"code/wt/.keep": ""})
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  ~/code/wt: gw\n", "profiles/gw.yaml": GATEWAY})
+    result = run("apply", "--yes")
+    assert result.code == 0, result.err
+    assert json.loads((isolated_home / "code/wt/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "o-1"
+    assert run("status").out.splitlines()[1].split()[:2] == ["wt", "gw"]
+
+
+def test_rendered_settings_of_every_shipped_profile(tmp_path, run, monkeypatch, snapshot):
+    """What each shipped profile writes, exactly; the key itself is redacted from the snapshot."""
+    from llmconf.load import shipped_profiles_dir
+
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "KEY-PLACEHOLDER")
+    names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n" + "".join(f"  {n}: {n}\n" for n in names)})
+    for n in names:
+        (tmp_path / n).mkdir()
+    assert run("apply", "--yes").code == 0
+    rendered = {}
+    for n in names:
+        path = tmp_path / n / ".claude/settings.local.json"
+        rendered[n] = path.read_text().replace("KEY-PLACEHOLDER", "<secret>") if path.exists() else None
+    assert rendered == snapshot
