@@ -81,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking (needed when stdin is not a terminal)")
 
+    p = command(
+        "rollback", "put back the files the last apply (or rollback) changed, from their backups",
+        "Shows what it would restore as a plan and asks like apply. Backups are kept per file\n"
+        "(the last 5 versions) in $XDG_STATE_HOME/llmconf/backups, 0600, outside any repo.\n"
+        "A rollback is itself recorded, so a second rollback redoes what the first undid.",
+    )
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("--yes", "-y", action="store_true", help="roll back without asking")
+    p.add_argument("--list", action="store_true", help="list the kept backups (names, times, sizes; never content)")
+
     p = command("status", "one row per worktree: profile, backend, model per slot, default model, sync state")
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
     p.add_argument("--json", action="store_true", help="print the table as JSON")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from llmconf import fs, jsonedit, target
+from llmconf import backup, fs, jsonedit, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import Config, Profiles, WorktreeDecl, load_config
-from llmconf.plan import FileAction, Plan, WorktreePlan, diff
+from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff
 from llmconf.render import render, resolve_fields
 from llmconf.secrets import SecretStore
-from llmconf.state import FileRecord, State, load_state
+from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
 
 
 @dataclass
@@ -73,19 +74,62 @@ class Workspace:
             return replace(base, error=e)
         return replace(base, changes=changes, file_action=action, desired=desired, before_text=text)
 
-    def apply(self, plan: Plan) -> list[WorktreePlan]:
-        """Write every changed file of a plan; return the ones written. Records what it owns."""
-        done = []
+    def apply(self, plan: Plan, records: dict[str, FileRecord | None] | None = None) -> list[WorktreePlan]:
+        """Write every changed file of a plan; return the ones written.
+
+        Crash-safe order: the journal (what each file's record was, for rollback) and a
+        write-ahead record owning old and new keys are saved first; then, per file, its
+        previous bytes are backed up and the new ones atomically replace them; last, the
+        state records exactly what was written. `records` overrides those final records
+        (rollback restores the ones the undone apply replaced).
+        """
+        changed = plan.changed
+        if not changed:
+            return []
+        apply_id = backup.new_apply_id()
+        previous = {str(wp.settings): self.state.files.get(str(wp.settings)) for wp in changed}
+        journal = {
+            key: {"existed": wp.before_text is not None, "record": record_json(previous[key])}
+            for key, wp in zip(previous, changed)
+        }
+        for key, wp in zip(previous, changed):
+            old = previous[key] or FileRecord()
+            self.state.files[key] = FileRecord(
+                {**old.keys, **self._fingerprints(wp.desired)}, old.created or wp.before_text is None
+            )
+        self.state.last_apply = {"id": apply_id, "files": journal}
+        self.state.save()
+        done: list[WorktreePlan] = []
         try:
-            for wp in plan.changed:
-                self._apply_one(wp)
+            for wp in changed:
+                self._apply_one(wp, apply_id)
                 done.append(wp)
+                key = str(wp.settings)
+                final = records[key] if records is not None else self._record_after(wp, previous[key])
+                if final is None:
+                    self.state.files.pop(key, None)
+                else:
+                    self.state.files[key] = final
         finally:
-            if done:
-                self.state.save()
+            for wp in changed[len(done) :]:  # not reached: back to what they were
+                key = str(wp.settings)
+                journal.pop(key)
+                if previous[key] is None:
+                    self.state.files.pop(key, None)
+                else:
+                    self.state.files[key] = previous[key]
+            self.state.save()
         return done
 
-    def _apply_one(self, wp: WorktreePlan) -> None:
+    def _fingerprints(self, desired: dict[target.KeyPath, str] | object) -> dict[str, str]:
+        return {target.key_name(k): self.state.fingerprint(v) for k, v in dict(desired).items()}  # type: ignore[call-overload]
+
+    def _record_after(self, wp: WorktreePlan, old: FileRecord | None) -> FileRecord | None:
+        if not wp.desired or wp.file_action is FileAction.DELETE:
+            return None
+        return FileRecord(self._fingerprints(wp.desired), (old is not None and old.created) or wp.before_text is None)
+
+    def _apply_one(self, wp: WorktreePlan, apply_id: str) -> None:
         text, _ = fs.read_settings(wp.settings)
         if text != wp.before_text:
             raise LlmconfError(
@@ -93,20 +137,53 @@ class Workspace:
                 wp.settings,
                 hint="run the command again",
             )
-        key = str(wp.settings)
-        record = self.state.record(wp.settings)
+        if text is not None:
+            backup.save(self.state.dir, wp.settings, text, apply_id)
         if wp.file_action is FileAction.DELETE:
             fs.remove_file(wp.settings)
-            self.state.files.pop(key, None)
-            return
-        fs.write_atomic(wp.settings, jsonedit.edit(text, wp.changes), private=wp.private)
-        if wp.desired:
-            self.state.files[key] = FileRecord(
-                {target.key_name(k): self.state.fingerprint(v) for k, v in wp.desired.items()},
-                record.created or text is None,
-            )
         else:
-            self.state.files.pop(key, None)
+            new = wp.replacement if wp.replacement is not None else jsonedit.edit(text, wp.changes)
+            fs.write_atomic(wp.settings, new, private=wp.private)
+
+    def rollback_plan(self, only: set[Path] | None = None) -> tuple[Plan, dict[str, FileRecord | None], list[str]]:
+        """The plan that puts back the files of the last apply, the records to restore, and warnings."""
+        last = self.state.last_apply
+        if not last or not last["files"]:
+            raise LlmconfError("nothing to roll back: no apply recorded on this machine")
+        names = {w.path / target.SETTINGS_FILE: w for w in self.config.worktrees}
+        plans, records, warnings = [], {}, []
+        for key, entry in last["files"].items():  # type: ignore[union-attr]
+            settings = Path(key)
+            if only is not None and settings not in only:
+                continue
+            decl = names.get(settings)
+            wp = WorktreePlan(
+                decl.name if decl else settings.parent.parent.name,
+                settings.parent.parent,
+                settings,
+                decl.profile.value if decl else "-",
+                label=f"back to before apply {last['id']}",
+            )
+            wanted = backup.load(self.state.dir, settings, str(last["id"])) if entry["existed"] else None
+            if entry["existed"] and wanted is None:
+                warnings.append(f"{display_path(settings)}: no backup from apply {last['id']}; left as it is")
+                continue
+            try:
+                text, current = fs.read_settings(settings)
+                changes = document_diff(current, json.loads(wanted) if wanted is not None else None)
+            except LlmconfError as e:
+                e.path = e.path or settings
+                plans.append(replace(wp, error=e))
+                continue
+            action = (
+                FileAction.NONE if not changes
+                else FileAction.DELETE if wanted is None
+                else FileAction.CREATE if text is None
+                else FileAction.UPDATE
+            )
+            plans.append(replace(wp, changes=changes, file_action=action, before_text=text, replacement=wanted))
+            records[key] = record_from_json(entry["record"])
+        return Plan(tuple(plans)), records, warnings
 
 
 def open_workspace(config_dir: str | None, cwd: Path) -> Workspace:

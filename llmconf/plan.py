@@ -40,7 +40,7 @@ class KeyChange:
     key: KeyPath
     action: Action
     before: Any
-    after: str | None
+    after: Any
     sensitive: bool
     drift: bool = False
 
@@ -59,6 +59,8 @@ class WorktreePlan:
     folder_missing: bool = False
     desired: Mapping[KeyPath, str] = field(default_factory=dict)
     before_text: str | None = None  # the file as read, so apply can refuse if it changed
+    replacement: str | None = None  # exact text to write instead of editing (rollback)
+    label: str = ""  # what the header says the change comes from; default "profile NAME"
 
     @property
     def private(self) -> bool:
@@ -162,6 +164,31 @@ def diff(
     if created and not apply_changes(current, frozen):
         return frozen, FileAction.DELETE
     return frozen, FileAction.UPDATE
+
+
+def document_diff(current: Mapping[str, Any] | None, wanted: Mapping[str, Any] | None) -> tuple[KeyChange, ...]:
+    """Every key that differs between two whole documents: top-level keys, and env per key."""
+    docs = (wanted or {}, current or {})
+    if any(not isinstance(d.get(target.ENV, {}), Mapping) for d in docs):
+        raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
+    env_keys = [(target.ENV, name) for d in docs for name in d.get(target.ENV, {})]
+    top_keys = [(name,) for d in docs for name in d if name != target.ENV]
+    changes = []
+    for key in dict.fromkeys([*env_keys, *top_keys]):
+        before, after = get_key(current, key), get_key(wanted, key)
+        if before == after:
+            continue
+        action = Action.ADD if before is _ABSENT else Action.REMOVE if after is _ABSENT else Action.CHANGE
+        changes.append(
+            KeyChange(
+                key,
+                action,
+                None if before is _ABSENT else before,
+                None if after is _ABSENT else after,
+                target.looks_secret(key),
+            )
+        )
+    return tuple(changes)
 
 
 def _parse(name: str) -> KeyPath:

@@ -39,6 +39,12 @@ class State:
     salt: str
     files: dict[str, FileRecord]
     path: Path
+    #: The last apply (or rollback): its id, and per file the record it replaced, for rollback.
+    last_apply: dict[str, object] | None = None
+
+    @property
+    def dir(self) -> Path:
+        return self.path.parent
 
     def fingerprint(self, value: object) -> str:
         """A keyed hash of a value: equal values match, and the value cannot be read back."""
@@ -52,10 +58,21 @@ class State:
         doc = {
             "version": VERSION,
             "salt": self.salt,
-            "files": {p: {"keys": r.keys, "created": r.created} for p, r in sorted(self.files.items())},
+            "files": {p: record_json(r) for p, r in sorted(self.files.items())},
+            "last_apply": self.last_apply,
         }
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(self.path, json.dumps(doc, indent=1) + "\n", mode=0o600)
+
+
+def record_json(record: FileRecord | None) -> dict[str, object] | None:
+    return None if record is None else {"keys": record.keys, "created": record.created}
+
+
+def record_from_json(doc: object) -> FileRecord | None:
+    if not isinstance(doc, dict):
+        return None
+    return FileRecord(dict(doc["keys"]), bool(doc["created"]))
 
 
 def load_state(path: Path | None = None) -> State:
@@ -67,7 +84,10 @@ def load_state(path: Path | None = None) -> State:
         if doc.get("version") != VERSION:
             raise ValueError("version")
         bytes.fromhex(doc["salt"])
-        return State(doc["salt"], files, path)
+        last = doc.get("last_apply")
+        if last is not None and not (isinstance(last, dict) and isinstance(last.get("files"), dict)):
+            raise ValueError("last_apply")
+        return State(doc["salt"], files, path, last)
     except FileNotFoundError:
         return State(_random.token_hex(16), {}, path)
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -20,7 +20,7 @@ _COLOURS = {Action.ADD: "32", Action.CHANGE: "33", Action.REMOVE: "31"}
 _VERB = {
     FileAction.CREATE: "will be created",
     FileAction.UPDATE: "will be updated",
-    FileAction.DELETE: "will be deleted: llmconf created it and it would now be empty",
+    FileAction.DELETE: "will be deleted",
 }
 
 
@@ -53,7 +53,10 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False) -> str:
     """Terraform-style text: each changed file, its key changes, then a summary line."""
     blocks = []
     for wp in plan.changed:
-        head = f"# {wp.name}: {display_path(wp.settings, base)} (profile {wp.profile}) {_VERB[wp.file_action]}"
+        verb = _VERB[wp.file_action]
+        if wp.file_action is FileAction.DELETE:
+            verb += ": it did not exist before" if wp.label else ": llmconf created it and it would now be empty"
+        head = f"# {wp.name}: {display_path(wp.settings, base)} ({wp.label or 'profile ' + wp.profile}) {verb}"
         width = max(len(target.key_name(c.key)) for c in wp.changes)
         lines = [_paint(_change_line(c, width), c.action, color) for c in wp.changes]
         blocks.append("\n".join([head, *lines]))

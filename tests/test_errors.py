@@ -162,7 +162,7 @@ def test_unparseable_settings_file_is_never_overwritten(tmp_path, run, text, mes
     assert "# b: b/.claude/settings.local.json (profile gw) will be created" in plan.out  # the others still planned
     apply = run("apply", "--yes")
     assert apply.code == 1
-    assert apply.err.splitlines()[-1] == "llmconf: nothing written: fix the errors above, or apply the other worktrees by name"
+    assert apply.err.splitlines()[-1] == "llmconf: nothing written: fix the errors above, or name the other worktrees"
     assert snapshot_disk(tmp_path) == before
 
 

@@ -7,24 +7,39 @@ from collections.abc import Sequence
 
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError
-from llmconf.plan import Action
+from llmconf.lock import locked
+from llmconf.plan import Action, Plan
+from llmconf.state import FileRecord, state_file
 from llmconf.ui import Ui
 from llmconf.view import plan_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-    return apply_worktrees(ws, args.worktrees, args.yes, ui)
+    with locked(state_file().parent):
+        ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+        return apply_worktrees(ws, args.worktrees, args.yes, ui)
 
 
 def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> int:
-    """Plan the named worktrees, then write them; shared by apply and use --apply."""
+    """Plan the named worktrees, show the plan, then write it; shared by apply and use --apply."""
     plan = ws.plan(ws.select(names, ui.cwd))
     ui.out(plan_text(plan, ui.cwd, ui.color))
+    return confirm_and_apply(ws, plan, yes, ui)
+
+
+def confirm_and_apply(
+    ws: Workspace,
+    plan: Plan,
+    yes: bool,
+    ui: Ui,
+    records: dict[str, FileRecord | None] | None = None,
+    verb: str = "Apply",
+) -> int:
+    """Refuse on errors, ask for 'yes' unless told, write, and say what was done."""
     if plan.errors:
         for error in plan.errors:
             ui.error(error)
-        ui.stderr.write("llmconf: nothing written: fix the errors above, or apply the other worktrees by name\n")
+        ui.stderr.write("llmconf: nothing written: fix the errors above, or name the other worktrees\n")
         return 1
     if not plan.changed:
         return 0
@@ -32,12 +47,12 @@ def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> i
         if not ui.interactive():
             raise LlmconfError("refusing to apply without confirmation: stdin is not a terminal", hint="pass --yes")
         if not ui.confirm("Do you want to apply these changes?"):
-            ui.out("Apply cancelled; nothing written.")
+            ui.out(f"{verb} cancelled; nothing written.")
             return 1
-    written = ws.apply(plan)
+    written = ws.apply(plan, records)
     files = len(written)
     ui.out(
-        f"Apply complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
+        f"{verb} complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
         f"{plan.count(Action.REMOVE)} removed (in {files} file{'s' if files != 1 else ''})."
     )
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from llmconf.errors import LlmconfError
+from llmconf.lock import locked
 from llmconf.secrets import SecretStore, check_name
+from llmconf.state import state_file
 from llmconf.ui import Ui
 
 
@@ -16,6 +18,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             ui.out(name)
         return 0
     name = check_name(args.name)
+    with locked(state_file().parent):  # read-modify-write of the store
+        return _change(store, name, args, ui)
+
+
+def _change(store: SecretStore, name: str, args: argparse.Namespace, ui: Ui) -> int:
     if args.secret_command == "rm":
         if not store.remove(name):
             raise LlmconfError(f"no secret named '{name}'", store.path, hint="see 'llmconf secret list'")

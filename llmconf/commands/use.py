@@ -11,11 +11,19 @@ from llmconf.commands.apply import apply_worktrees
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.load import load_config
+from llmconf.lock import locked
+from llmconf.state import state_file
 from llmconf.ui import Ui
 from llmconf.yamledit import set_profile
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Under the lock: worktrees.yaml is read, edited and written back, maybe then applied.
+    with locked(state_file().parent):
+        return _use(args, ui)
+
+
+def _use(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     if ws.profiles.path(args.profile) is None:
         names = ws.profiles.names()

@@ -1,0 +1,40 @@
+"""llmconf rollback [WORKTREE...]: put back the files the last apply changed."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from llmconf import backup, target
+from llmconf.commands.apply import confirm_and_apply
+from llmconf.engine import open_workspace
+from llmconf.errors import display_path
+from llmconf.lock import locked
+from llmconf.state import state_file
+from llmconf.ui import Ui
+from llmconf.view import plan_text
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    with locked(state_file().parent):
+        ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+        if args.list:
+            return _list(ws.state.dir, ui)
+        only = {target.settings_path(w.path) for w in ws.select(args.worktrees, ui.cwd)} if args.worktrees else None
+        plan, records, warnings = ws.rollback_plan(only)
+        for warning in warnings:
+            ui.warn(warning)
+        ui.out(plan_text(plan, ui.cwd, ui.color))
+        return confirm_and_apply(ws, plan, args.yes, ui, records=records, verb="Rollback")
+
+
+def _list(state_dir, ui: Ui) -> int:
+    """Backups by file: apply id, time and size; never their content."""
+    rows = backup.listing(state_dir)
+    if not rows:
+        ui.out("No backups.")
+        return 0
+    for b in rows:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.strptime(b.name[:15], "%Y%m%dT%H%M%S"))
+        ui.out(f"{display_path(b.settings, ui.cwd)}  {b.name}  {stamp}  {b.size} bytes")
+    return 0

@@ -1,0 +1,55 @@
+"""One writer at a time: an fcntl lock beside the state file.
+
+apply, rollback, use, init and secret set/rm take it, so two runs never interleave their
+writes or lose each other's state update. A second run waits a bounded time, then fails
+naming the holder's pid. The kernel drops the lock when its holder dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from llmconf.errors import LlmconfError
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def _timeout() -> float:
+    try:
+        return float(os.environ.get("LLMCONF_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+@contextlib.contextmanager
+def locked(state_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the llmconf lock for the duration of the block."""
+    timeout = _timeout() if timeout is None else timeout
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = state_dir / "lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    raise LlmconfError(
+                        f"another llmconf (pid {holder}) holds the lock; gave up after {timeout:g}s",
+                        path,
+                        hint="wait for it to finish, then run this again",
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock

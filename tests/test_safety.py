@@ -1,0 +1,145 @@
+"""Backups, rollback, the lock and concurrent runs: nothing lost, nothing interleaved."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmconf.lock import locked
+from tests.conftest import SECRET, write_tree
+
+GROWN = '{\n    "permissions": {"allow": ["Read"]},\n    "env": {"KEEP": "1"}\n}\n'
+
+
+@pytest.fixture
+def team(tmp_path, store_secret):
+    store_secret()
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: openrouter\n  b: anthropic\n",
+            "a/.claude/settings.local.json": GROWN,
+            "b/.keep": "",
+        },
+    )
+    return tmp_path
+
+
+def state_dir(home: Path) -> Path:
+    return home / ".local" / "state" / "llmconf"
+
+
+def test_apply_keeps_the_previous_bytes_privately(team, run, isolated_home):
+    assert run("apply", "--yes").code == 0
+    backups = list((state_dir(isolated_home) / "backups").rglob("*.json"))
+    assert [b.read_text() for b in backups] == [GROWN]
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(backups[0].parent.stat().st_mode) == 0o700
+    assert team not in backups[0].parents  # outside the worktree and the config
+
+
+def test_rollback_restores_exact_bytes_and_can_be_redone(team, run):
+    settings = team / "a/.claude/settings.local.json"
+    run("apply", "--yes")
+    applied = settings.read_text()
+    assert json.loads(applied)["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET
+    refused = run("rollback")
+    assert refused.code == 1 and settings.read_text() == applied  # asks like apply
+    result = run("rollback", "--yes")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].startswith("# a: a/.claude/settings.local.json (back to before apply ")
+    assert "  - env.ANTHROPIC_AUTH_TOKEN           = (sensitive)" in lines
+    assert lines[-1] == "Rollback complete: 0 added, 0 changed, 6 removed (in 1 file)."
+    assert settings.read_text() == GROWN
+    assert SECRET not in result.out + result.err
+    # The rollback was recorded too: rolling back again redoes the apply.
+    assert run("rollback", "--yes").code == 0
+    assert settings.read_text() == applied
+    assert run("plan", "--detailed-exitcode").code == 0
+
+
+def test_rollback_deletes_a_file_the_apply_created(team, run):
+    (team / "worktrees.yaml").write_text("worktrees:\n  a: openrouter\n  b: devstral\n")
+    run("apply", "--yes")
+    created = team / "b/.claude/settings.local.json"
+    assert created.exists()
+    result = run("rollback", "b", "--yes")
+    assert result.code == 0, result.err
+    assert "(back to before apply " in result.out and "will be deleted: it did not exist before" in result.out
+    assert not created.exists()
+    a = json.loads((team / "a/.claude/settings.local.json").read_text())
+    assert a["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET  # not named: untouched
+
+
+def test_rollback_with_nothing_recorded(team, run):
+    result = run("rollback", "--yes")
+    assert (result.code, result.err) == (1, "llmconf: nothing to roll back: no apply recorded on this machine\n")
+
+
+def test_backup_listing_shows_no_content(team, run):
+    run("apply", "--yes")
+    run("use", "deepseek", "a", "--apply", "--yes")
+    listing = run("rollback", "--list")
+    assert listing.code == 0
+    lines = listing.out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("a/.claude/settings.local.json  ") for line in lines)
+    assert SECRET not in listing.out and "KEEP" not in listing.out
+
+
+def test_only_the_last_five_versions_are_kept(team, run, isolated_home):
+    for profile in ["openrouter", "deepseek", "devstral", "budget", "qwen3-coder", "ultra-budget", "best-value"]:
+        assert run("use", profile, "a", "--apply", "--yes").code == 0
+    kept = list((state_dir(isolated_home) / "backups").rglob("*.json"))
+    assert len(kept) == 5
+
+
+def test_a_second_run_waits_then_names_the_holder(team, run, isolated_home, monkeypatch):
+    monkeypatch.setenv("LLMCONF_LOCK_TIMEOUT", "0.3")
+    with locked(state_dir(isolated_home)):
+        result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err == (
+        f"llmconf: {state_dir(isolated_home) / 'lock'}: another llmconf (pid {os.getpid()}) holds the lock; "
+        "gave up after 0.3s (wait for it to finish, then run this again)\n"
+    )
+    assert (team / "a/.claude/settings.local.json").read_text() == GROWN
+    assert run("apply", "--yes").code == 0  # released
+
+
+def test_concurrent_runs_lose_no_update(tmp_path, isolated_home):
+    """Eight processes each switch their own worktree and apply, all at once."""
+    profiles = ["deepseek", "devstral", "budget", "qwen3-coder", "mixed", "best-value", "ultra-budget", "max-no-claude"]
+    names = [f"wt{i}" for i in range(len(profiles))]
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n" + "".join(f"  {n}: anthropic\n" for n in names)})
+    for n in names:
+        write_tree(tmp_path, {f"{n}/.claude/settings.local.json": GROWN})
+    env = {**os.environ, "LLMCONF_SECRET_OPENROUTER": "k", "LLMCONF_LOCK_TIMEOUT": "60"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "llmconf", "-C", str(tmp_path), "use", p, n, "--apply", "--yes"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p, n in zip(profiles, names)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    config = (tmp_path / "worktrees.yaml").read_text()
+    assert config == "worktrees:\n" + "".join(f"  {n}: {p}\n" for n, p in zip(names, profiles))
+    for n in names:
+        doc = json.loads((tmp_path / n / ".claude/settings.local.json").read_text())
+        assert doc["permissions"] == {"allow": ["Read"]} and doc["env"]["KEEP"] == "1"
+    final = subprocess.run(
+        [sys.executable, "-m", "llmconf", "-C", str(tmp_path), "plan", "--detailed-exitcode"], env=env, capture_output=True
+    )
+    assert final.returncode == 0
