@@ -116,11 +116,17 @@ def _parser() -> argparse.ArgumentParser:
         "examples:\n  printf %s \"$KEY\" | llmconf secret set openrouter\n  llmconf secret list\n"
         "Templates read them with {{ secret('openrouter') }}; LLMCONF_SECRET_OPENROUTER overrides.",
     )
+    store = argparse.ArgumentParser(add_help=False, parents=[common])
+    store.add_argument("--file", metavar="PATH", help="the secrets file (default: $LLMCONF_SECRETS_FILE, else ~/.config/llmconf/secrets.env)")
     secret = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True, parser_class=_Parser)
-    s = secret.add_parser("set", help="store a secret read from stdin (or a hidden prompt); never from argv", parents=[common])
+    s = secret.add_parser("set", help="store a secret read from stdin (or a hidden prompt); never from argv", parents=[store])
     s.add_argument("name", metavar="NAME")
-    secret.add_parser("list", help="list stored secret names (never values)", parents=[common])
-    s = secret.add_parser("rm", help="remove a stored secret", parents=[common])
+    secret.add_parser("list", help="list stored secret names (never values)", parents=[store])
+    s = secret.add_parser("rm", help="remove a stored secret", parents=[store])
+    s.add_argument("name", metavar="NAME")
+    s = secret.add_parser(
+        "get", help="print a secret for Claude Code's apiKeyHelper (key_via: helper); refuses a terminal", parents=[store]
+    )
     s.add_argument("name", metavar="NAME")
     return parser
 

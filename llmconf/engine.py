@@ -12,7 +12,7 @@ from llmconf import backup, fs, jsonedit, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import Config, Profiles, WorktreeDecl, load_config
 from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff
-from llmconf.render import render, resolve_fields
+from llmconf.render import Sensitive, render, resolve_fields
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
 
@@ -68,6 +68,8 @@ class Workspace:
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
             changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)
+            if changes and not decl.allow_tracked_secret and any(isinstance(v, Sensitive) for v in desired.values()):
+                _refuse_if_tracked(decl, settings)
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
@@ -184,6 +186,29 @@ class Workspace:
             plans.append(replace(wp, changes=changes, file_action=action, before_text=text, replacement=wanted))
             records[key] = record_from_json(entry["record"])
         return Plan(tuple(plans)), records, warnings
+
+
+def _refuse_if_tracked(decl: WorktreeDecl, settings: Path) -> None:
+    """A secret never goes into a file git tracks: one commit and the key is in history."""
+    import subprocess
+
+    try:
+        tracked = subprocess.run(
+            ["git", "-C", str(decl.path), "ls-files", "--error-unmatch", "--", str(target.SETTINGS_FILE)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=10,
+        ).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return  # no git here: nothing tracks it
+    if tracked:
+        raise LlmconfError(
+            "git tracks this file; llmconf will not write a secret into it",
+            settings,
+            hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, "
+            f"or set allow_tracked_secret: true on '{decl.key}' in worktrees.yaml",
+        )
 
 
 def open_workspace(config_dir: str | None, cwd: Path) -> Workspace:

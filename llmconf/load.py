@@ -44,6 +44,7 @@ class WorktreeDecl:
     name: str
     profile: Sourced
     overrides: dict[FieldPath, Sourced]
+    allow_tracked_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,13 +224,13 @@ def load_config(config_dir: Path) -> Config:
         overrides = {
             fp: Sourced(v, path, loc + fp)
             for fp, v in flatten(entry).items()
-            if fp != ("profile",)
+            if fp not in (("profile",), ("allow_tracked_secret",))
         }
-        decls.append((key, wt_path, Sourced(entry.profile, path, loc), overrides))
+        decls.append((key, wt_path, Sourced(entry.profile, path, loc), overrides, entry.allow_tracked_secret))
     worktrees = tuple(
         # A worktree is named after its folder; where two share a folder name, after its key.
-        WorktreeDecl(key, p, p.name if names[p.name] == 1 else key.rstrip("/"), prof, ov)
-        for key, p, prof, ov in decls
+        WorktreeDecl(key, p, p.name if names[p.name] == 1 else key.rstrip("/"), prof, ov, allow)
+        for key, p, prof, ov, allow in decls
     )
     return Config(
         dir=config_dir,

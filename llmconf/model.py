@@ -41,6 +41,9 @@ class ProfileFields(_Strict):
     subagent: str | None = None
     default: str | None = None
     env: dict[EnvName, str | None] | None = None
+    #: settings: the token goes into the settings file; helper: only an apiKeyHelper command
+    #: that prints it at run time, so the key stays in the 0600 secret store.
+    key_via: Literal["settings", "helper"] | None = None
 
 
 class Profile(ProfileFields):
@@ -54,6 +57,8 @@ class WorktreeEntry(ProfileFields):
     """One worktree in worktrees.yaml: a profile name plus per-worktree overrides."""
 
     profile: str
+    #: Let apply write a secret into a settings file that git tracks (refused by default).
+    allow_tracked_secret: bool = False
 
 
 class WorktreesFile(_Strict):

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 from llmconf import target
 from llmconf.load import FieldPath, Sourced, WorktreeDecl
-from llmconf.secrets import SecretStore, env_var
+from llmconf.secrets import SecretStore, default_secrets_file, env_var
 
 
 class Sensitive(str):
@@ -124,7 +129,35 @@ def render(
         raise fields[("auth_token",)].error(
             "auth_token is set but base_url is not", "a token only goes to a gateway: set base_url, or drop auth_token"
         )
+    if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
+        scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
     return target.to_keys(scalars, models, env)
+
+
+_SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")
+
+
+def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
+    """The apiKeyHelper command that prints the token's secret: llmconf by absolute path,
+    naming the secrets file when it is not the default (Claude Code runs the helper in its
+    own environment, not this one)."""
+    match = _SECRET_REF.match(auth_token.value)
+    if not match:
+        raise auth_token.error(
+            "key_via: helper needs auth_token to be exactly one secret", "write it as \"{{ secret('NAME') }}\""
+        )
+    command = [*_llmconf_command(), "secret", "get", match.group(2)]
+    if secrets.path != default_secrets_file():
+        command += ["--file", str(secrets.path)]
+    return shlex.join(command)
+
+
+def _llmconf_command() -> list[str]:
+    beside = Path(sys.executable).parent / "llmconf"
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("llmconf")
+    return [found] if found else [sys.executable, "-m", "llmconf"]
 
 
 def resolve_fields(decl: WorktreeDecl, profiles: Any) -> dict[FieldPath, Sourced]:

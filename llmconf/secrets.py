@@ -18,9 +18,14 @@ _HEADER = "# llmconf secrets: NAME=\"value\" (JSON-quoted). Edit with 'llmconf s
 
 
 def secrets_file() -> Path:
-    """$LLMCONF_SECRETS_FILE, else $XDG_CONFIG_HOME/llmconf/secrets.env, else ~/.config/..."""
+    """$LLMCONF_SECRETS_FILE, else the default location."""
     if explicit := os.environ.get("LLMCONF_SECRETS_FILE"):
         return Path(explicit).expanduser()
+    return default_secrets_file()
+
+
+def default_secrets_file() -> Path:
+    """$XDG_CONFIG_HOME/llmconf/secrets.env, else ~/.config/llmconf/secrets.env."""
     config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
     return Path(config_home) / "llmconf" / "secrets.env"
 

@@ -27,6 +27,7 @@ KeyPath = tuple[str, ...]
 
 ENV = "env"
 DEFAULT_MODEL_KEY: KeyPath = ("model",)
+KEY_HELPER_KEY: KeyPath = ("apiKeyHelper",)
 
 
 def slot_var(slot: str) -> str:
@@ -80,12 +81,16 @@ def looks_secret(key: KeyPath) -> bool:
 def to_keys(fields: dict[str, str], models: dict[str, str], env: dict[str, str]) -> dict[KeyPath, str]:
     """Map a rendered profile onto settings keys, in the order a new file shows them.
 
-    `fields` holds base_url, auth_token, subagent and default when set.
+    `fields` holds base_url, auth_token, key_helper, subagent and default when set.
     """
     keys: dict[KeyPath, str] = {}
     if "base_url" in fields:
         keys[(ENV, BASE_URL)] = fields["base_url"]
-        if "auth_token" in fields:
+        if "key_helper" in fields:
+            # Claude Code runs the helper and sends its output as both Authorization: Bearer
+            # and x-api-key, so neither token variable is written.
+            keys[KEY_HELPER_KEY] = fields["key_helper"]
+        elif "auth_token" in fields:
             keys[(ENV, AUTH_TOKEN)] = fields["auth_token"]
             # Claude Code sends ANTHROPIC_API_KEY as x-api-key and prefers it; blank it so
             # only the gateway token goes out (the guide's templates do the same).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from llmconf.errors import LlmconfError
 from llmconf.lock import locked
@@ -12,7 +13,9 @@ from llmconf.ui import Ui
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    store = SecretStore()
+    store = SecretStore(Path(args.file).expanduser() if args.file else None)
+    if args.secret_command == "get":
+        return _get(store, args.name, ui)
     if args.secret_command == "list":
         for name in store.names():
             ui.out(name)
@@ -20,6 +23,20 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     name = check_name(args.name)
     with locked(state_file().parent):  # read-modify-write of the store
         return _change(store, name, args, ui)
+
+
+def _get(store: SecretStore, name: str, ui: Ui) -> int:
+    """The one way a value comes out: to Claude Code, which runs this as its apiKeyHelper."""
+    if getattr(ui.stdout, "isatty", lambda: False)():
+        raise LlmconfError(
+            "refusing to print a secret to a terminal", hint="this is Claude Code's apiKeyHelper; pipe it if you must"
+        )
+    value = store.get(check_name(name))
+    if value is None:
+        raise LlmconfError(f"no secret named '{name}'", store.path, hint=f"run 'llmconf secret set {name}'")
+    ui.stdout.write(value)
+    ui.stdout.flush()
+    return 0
 
 
 def _change(store: SecretStore, name: str, args: argparse.Namespace, ui: Ui) -> int:
