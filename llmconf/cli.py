@@ -72,13 +72,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes (for CI and scripts)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON (format in README.md)")
+    p.add_argument("--out", metavar="FILE", help="also save the plan (no secret in it) for 'llmconf apply FILE'")
 
     p = command(
         "apply", "write the planned changes to each worktree's settings file",
         "Shows the plan, asks for 'yes' (or takes --yes), then writes only the files that change,\n"
-        "atomically, keeping every key llmconf does not own.",
+        "atomically, keeping every key llmconf does not own; each file's previous version is kept\n"
+        "for 'llmconf rollback'.\n\n"
+        "  llmconf apply PLANFILE   apply a plan saved by 'plan --out' exactly, or refuse (changing\n"
+        "                           nothing) if any input or target file changed since",
     )
-    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE|PLANFILE", help=worktree_help)
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking (needed when stdin is not a terminal)")
 
     p = command(

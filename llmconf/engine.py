@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llmconf import backup, fs, jsonedit, target
@@ -25,6 +25,9 @@ class Workspace:
     profiles: Profiles
     secrets: SecretStore
     state: State
+    #: Every secret and env var the templates looked up ("secret:NAME", "env:NAME"): inputs
+    #: a saved plan checks. Values stay in memory; only their fingerprints are ever written.
+    reads: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def open(cls, config_dir: Path) -> Workspace:
@@ -49,7 +52,7 @@ class Workspace:
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
-        return render(decl, resolve_fields(decl, self.profiles), self.config.vars, self.secrets)
+        return render(decl, resolve_fields(decl, self.profiles), self.config.vars, self.secrets, self.reads)
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""

@@ -59,8 +59,16 @@ def _is_template(text: str) -> bool:
     return "{{" in text or "{%" in text or "{#" in text
 
 
-def render_value(sourced: Sourced, context: dict[str, Any], secrets: SecretStore, profile: str) -> str:
-    """One field's final text; Sensitive when a secret went into it."""
+def render_value(
+    sourced: Sourced,
+    context: dict[str, Any],
+    secrets: SecretStore,
+    profile: str,
+    reads: dict[str, str | None] | None = None,
+) -> str:
+    """One field's final text; Sensitive when a secret went into it. `reads` collects
+    every secret and environment variable a template looked up, with what it found."""
+    reads = {} if reads is None else reads
     text = sourced.value
     if not _is_template(text):
         return text
@@ -68,6 +76,7 @@ def render_value(sourced: Sourced, context: dict[str, Any], secrets: SecretStore
 
     def secret(name: str) -> str:
         value = secrets.get(str(name))
+        reads[f"secret:{name}"] = value
         if value is None:
             raise _TemplateFailure(
                 f"profile '{profile}' needs secret '{name}', which is not set",
@@ -77,6 +86,7 @@ def render_value(sourced: Sourced, context: dict[str, Any], secrets: SecretStore
         return value
 
     def env(name: str, default: str | None = None) -> str:
+        reads[f"env:{name}"] = os.environ.get(str(name))
         value = os.environ.get(str(name), default)
         if value is None:
             raise _TemplateFailure(
@@ -110,6 +120,7 @@ def render(
     fields: dict[FieldPath, Sourced],
     variables: dict[str, Any],
     secrets: SecretStore,
+    reads: dict[str, str | None] | None = None,
 ) -> dict[target.KeyPath, str]:
     """The settings keys (and values) a worktree should hold under its profile."""
     profile = decl.profile.value
@@ -120,7 +131,7 @@ def render(
     }
 
     def out(sourced: Sourced) -> str:
-        return render_value(sourced, context, secrets, profile)
+        return render_value(sourced, context, secrets, profile, reads)
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError
@@ -16,8 +17,22 @@ from llmconf.view import plan_text
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     with locked(state_file().parent):
+        if len(args.worktrees) == 1 and (ui.cwd / args.worktrees[0]).is_file():
+            return _apply_saved(ui.cwd / args.worktrees[0], ui)
         ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
         return apply_worktrees(ws, args.worktrees, args.yes, ui)
+
+
+def _apply_saved(path: Path, ui: Ui) -> int:
+    """Apply a saved plan: re-plan from today's inputs, refuse unless it is the same plan."""
+    from llmconf import savedplan
+
+    saved = savedplan.load(path)
+    ws = open_workspace(saved["config_dir"], ui.cwd)
+    plan = ws.plan(ws.select(saved["worktrees"], ui.cwd))
+    savedplan.check(saved, ws, plan, path)
+    ui.out(plan_text(plan, ui.cwd, ui.color))
+    return confirm_and_apply(ws, plan, yes=True, ui=ui)  # reviewed when it was saved
 
 
 def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> int:

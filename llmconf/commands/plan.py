@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from llmconf.engine import open_workspace
+from llmconf.errors import display_path
 from llmconf.ui import Ui
 from llmconf.view import plan_json, plan_text
 
@@ -17,4 +18,10 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         ui.error(error)
     if plan.errors:
         return 1
+    if args.out:
+        from llmconf import savedplan
+
+        out = ui.cwd / args.out
+        savedplan.save(out, ws, plan, args.worktrees)
+        ui.out(f"Saved this plan to {display_path(out, ui.cwd)}. Apply exactly it with: llmconf apply {args.out}")
     return 2 if args.detailed_exitcode and plan.changed else 0
