@@ -71,8 +71,10 @@ class Workspace:
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
             changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)
-            if changes and not decl.allow_tracked_secret and any(isinstance(v, Sensitive) for v in desired.values()):
-                _refuse_if_tracked(decl, settings)
+            if changes:
+                fs.check_writable(settings)  # found now, so apply refuses before writing any file
+                if not decl.allow_tracked_secret and any(isinstance(v, Sensitive) for v in desired.values()):
+                    _refuse_if_tracked(decl, settings)
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings

@@ -18,8 +18,14 @@ def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LlmconfError(f"cannot read: {e.__class__.__name__}", path) from None
+    except IsADirectoryError:
+        raise LlmconfError("is a directory, not a settings file", path, hint="move it out of the way") from None
+    except PermissionError:
+        raise LlmconfError("permission denied reading it", path, hint="fix its permissions (chmod u+rw)") from None
+    except UnicodeDecodeError:
+        raise LlmconfError("is not UTF-8 text", path, hint="fix it by hand; llmconf never overwrites it") from None
+    except OSError as e:
+        raise LlmconfError(f"cannot read it: {e.strerror or e.__class__.__name__}", path) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -69,6 +75,17 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
             pass
         raise
     fsync_dir(target.parent)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before anything is written if `path` could not be replaced (or created)."""
+    folder = Path(os.path.realpath(path)).parent
+    while not folder.exists():  # .claude/ may not exist yet: its parent must be writable
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LlmconfError(
+            f"cannot write in {folder} (permission denied)", path, hint="fix the folder's permissions, then plan again"
+        )
 
 
 def remove_file(path: Path) -> None:

@@ -50,16 +50,22 @@ class SecretStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or secrets_file()
         self._values: dict[str, str] | None = None
+        self.warnings: list[str] = []
 
     def _load(self) -> dict[str, str]:
         if self._values is None:
             self._values = {}
             try:
                 text = self.path.read_text(encoding="utf-8")
+                mode = self.path.stat().st_mode
             except FileNotFoundError:
                 return self._values
             except OSError as e:
-                raise LlmconfError(f"cannot read secrets: {e.__class__.__name__}", self.path) from None
+                raise LlmconfError(f"cannot read secrets: {e.strerror or e.__class__.__name__}", self.path) from None
+            if mode & 0o077:
+                self.warnings.append(
+                    f"{self.path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {self.path}"
+                )
             for lineno, line in enumerate(text.splitlines(), 1):
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue

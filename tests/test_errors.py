@@ -251,3 +251,64 @@ def test_profile_name_cannot_be_a_path(tmp_path, run):
     result = run("plan")
     assert result.code == 1
     assert result.err.startswith("llmconf: worktrees.yaml:2: unknown profile '../gw' (profiles: anthropic, ")
+
+
+def test_settings_path_is_a_directory(tmp_path, run):
+    (tmp_path / "a/.claude/settings.local.json").mkdir(parents=True)
+    check(
+        run, tmp_path, None,
+        "llmconf: a/.claude/settings.local.json: is a directory, not a settings file (move it out of the way)",
+    )
+
+
+def test_unreadable_settings_file(tmp_path, run, monkeypatch):
+    import pathlib
+
+    write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": "{}\n"})
+    real = pathlib.Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self.name == "settings.local.json":
+            raise PermissionError(13, "Permission denied")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "read_text", read_text)  # root reads anything: simulate it
+    check(
+        run, tmp_path, None,
+        "llmconf: a/.claude/settings.local.json: permission denied reading it (fix its permissions (chmod u+rw))",
+    )
+
+
+def test_unwritable_folder_is_found_before_anything_is_written(tmp_path, run, monkeypatch):
+    from llmconf import fs
+
+    real = os.access
+    monkeypatch.setattr(fs.os, "access", lambda p, mode: False if str(p).endswith("/b") else real(p, mode))
+    write_tree(tmp_path, GOOD)
+    before = snapshot_disk(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"llmconf: b/.claude/settings.local.json: cannot write in {tmp_path / 'b'} (permission denied) "
+        "(fix the folder's permissions, then plan again)"
+    )
+    assert snapshot_disk(tmp_path) == before  # a was not written either
+
+
+def test_template_cannot_escape_the_sandbox(tmp_path, run):
+    check(
+        run, tmp_path, None,
+        "llmconf: profiles/gw.yaml:2: template error in env.X: access to attribute '__class__' of 'str' object is unsafe. "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))",
+        {"profiles/gw.yaml": "env:\n  X: \"{{ ''.__class__.__mro__[1].__subclasses__() }}\"\n"},
+    )
+
+
+def test_loose_secrets_file_is_a_warning(tmp_path, run, isolated_home):
+    write_tree(tmp_path, {**GOOD, "profiles/gw.yaml": "base_url: http://x\nauth_token: \"{{ secret('k') }}\"\n"})
+    secrets = isolated_home / "secrets.env"
+    secrets.write_text('k="v"\n')
+    os.chmod(secrets, 0o644)
+    result = run("plan")
+    assert result.code == 0
+    assert result.err == f"llmconf: warning: {secrets} can be read by other users (mode 644); run: chmod 600 {secrets}\n"

@@ -39,6 +39,8 @@ def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> i
     """Plan the named worktrees, show the plan, then write it; shared by apply and use --apply."""
     plan = ws.plan(ws.select(names, ui.cwd))
     ui.out(plan_text(plan, ui.cwd, ui.color))
+    for warning in ws.secrets.warnings:
+        ui.warn(warning)
     return confirm_and_apply(ws, plan, yes, ui)
 
 

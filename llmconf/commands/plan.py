@@ -14,6 +14,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     ui.out(plan_json(plan) if args.json else plan_text(plan, ui.cwd, ui.color))
+    for warning in ws.secrets.warnings:
+        ui.warn(warning)
     for error in plan.errors:
         ui.error(error)
     if plan.errors:

@@ -13,6 +13,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     ui.out(status_json(plan) if args.json else status_text(plan))
+    for warning in ws.secrets.warnings:
+        ui.warn(warning)
     for error in plan.errors:
         ui.error(error)
     return 1 if plan.errors else 0

@@ -38,6 +38,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             errors.extend(e.errors)
         except LlmconfError as e:
             errors.append(e)
+    for warning in lenient.real.warnings:
+        ui.warn(warning)
     for name in sorted(lenient.missing):
         ui.warn(f"secret '{name}' is not set on this machine (run 'llmconf secret set {name}', or export {env_var(name)})")
     if errors:
