@@ -63,6 +63,23 @@ FIELD_VARS: dict[str, str] = {
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
 
 
+#: The slot Claude Code uses when neither --model nor the `model` setting picks one. Seen
+#: with Claude Code 2.1.197 on a gateway: opus, not sonnet (the e2e tests pin this, so a
+#: release that changes it fails them rather than misleading `status`).
+DEFAULT_SLOT = "opus"
+
+
+def default_model(keys: dict[KeyPath, str]) -> tuple[str | None, str | None]:
+    """(slot, model ID) a session starts on without --model: the `model` setting when it is
+    set (a slot alias resolves through the slot vars), else DEFAULT_SLOT. The model is None
+    where Claude Code picks it itself (no slot var: Anthropic's own model for that slot)."""
+    chosen = keys.get(DEFAULT_MODEL_KEY)
+    if chosen is not None and chosen not in SLOTS:
+        return None, chosen  # a full model ID, or an alias llmconf does not resolve
+    slot = chosen or DEFAULT_SLOT
+    return slot, keys.get((ENV, slot_var(slot)))
+
+
 def settings_path(worktree: Path) -> Path:
     """The settings file llmconf manages inside one worktree."""
     return worktree / SETTINGS_FILE

@@ -113,6 +113,7 @@ def plan_json(plan: Plan) -> str:
 # --- status ---------------------------------------------------------------------------
 
 _STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "state")
+_JSON_ONLY = ("default_slot",)
 
 
 def status_rows(plan: Plan) -> list[dict[str, str]]:
@@ -120,12 +121,15 @@ def status_rows(plan: Plan) -> list[dict[str, str]]:
     rows = []
     for wp in plan.worktrees:
         d = wp.desired
+        slot, model = target.default_model(dict(d))
         row = {
             "worktree": wp.name,
             "profile": wp.profile,
             "backend": d.get((target.ENV, target.BASE_URL)) or "anthropic direct",
             **{slot: d.get((target.ENV, target.slot_var(slot))) or "-" for slot in target.SLOTS},
-            "default": d.get(target.DEFAULT_MODEL_KEY) or "-",
+            # What a session starts on without --model: the model, and the slot it came from.
+            "default": f"{model or '-'} ({slot})" if slot else str(model),
+            "default_slot": slot or "-",
             "state": _state(wp),
         }
         rows.append(row)

@@ -1,0 +1,114 @@
+"""What llmconf apply writes makes the real Claude Code CLI do what the profile says.
+
+Each test writes a profile whose gateway is a fake Messages API on 127.0.0.1, applies it,
+runs `claude -p` in the worktree and asserts on the requests that reached the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import write_tree
+
+KEY = "sk-e2e-secret-value"
+MODELS = {"haiku": "test/haiku-model", "sonnet": "test/sonnet-model", "opus": "test/opus-model"}
+
+
+@pytest.fixture
+def setup(tmp_path, run, api):
+    assert run("secret", "set", "gw", stdin=KEY + "\n").code == 0
+    profile = (
+        f"base_url: {api.url}\n"
+        "auth_token: \"{{ secret('gw') }}\"\n"
+        f"models: {json.dumps(MODELS)}\n"
+    )
+    write_tree(
+        tmp_path,
+        {
+            "cfg/profiles/gw.yaml": profile,
+            "cfg/worktrees.yaml": "worktrees:\n  ../a: gw\n  ../b:\n    profile: gw\n    models: {sonnet: test/override-model}\n",
+            "a/.keep": "",
+            "b/.keep": "",
+        },
+    )
+
+    def llmconf(*argv):
+        result = run("-C", str(tmp_path / "cfg"), *argv)
+        assert result.code == 0, result.err
+        return result
+
+    llmconf("apply", "--yes")
+    return tmp_path, llmconf
+
+
+def last_model(api):
+    assert api.messages, f"no request reached the fake gateway: {api.requests}"
+    return api.messages[-1].model
+
+
+@pytest.mark.parametrize("slot", ["haiku", "sonnet", "opus"])
+def test_each_slot_sends_the_profiles_model(setup, api, claude, slot):
+    root, _ = setup
+    result = claude(root / "a", "--model", slot)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok from the fake gateway"
+    assert last_model(api) == MODELS[slot]
+
+
+def test_without_model_the_request_carries_the_default_status_shows(setup, api, claude):
+    root, llmconf = setup
+    row = json.loads(llmconf("status", "a", "--json").out)["worktrees"][0]
+    assert row["default_slot"] == "opus"  # Claude Code's own choice when nothing picks one
+    assert claude(root / "a").returncode == 0
+    assert row["default"] == f"{last_model(api)} (opus)"
+    # The profile's `default` changes it, and status follows.
+    profile = root / "cfg/profiles/gw.yaml"
+    profile.write_text(profile.read_text() + "default: haiku\n")
+    llmconf("apply", "--yes")
+    row = json.loads(llmconf("status", "a", "--json").out)["worktrees"][0]
+    assert (row["default_slot"], row["default"]) == ("haiku", f"{MODELS['haiku']} (haiku)")
+    assert claude(root / "a").returncode == 0
+    assert last_model(api) == MODELS["haiku"]
+
+
+def test_the_key_arrives_as_a_bearer_token_only(setup, api, claude):
+    root, _ = setup
+    assert claude(root / "a", "--model", "sonnet").returncode == 0
+    request = api.messages[-1]
+    assert request.authorization == f"Bearer {KEY}"
+    assert request.x_api_key is None
+
+
+def test_back_to_anthropic_direct_reaches_the_gateway_no_more(setup, api, claude):
+    root, llmconf = setup
+    llmconf("use", "anthropic", "a", "--apply", "--yes")  # WORKTREE paths are relative to the cwd
+    assert not (root / "a/.claude/settings.local.json").exists()
+    seen = len(api.requests)
+    result = claude(root / "a", "--model", "sonnet")
+    assert result.returncode != 0  # no login on this machine: Claude Code says so and stops
+    assert len(api.requests) == seen
+
+
+def test_key_via_helper_sends_the_key_though_the_file_holds_none(setup, api, claude):
+    root, llmconf = setup
+    profile = root / "cfg/profiles/gw.yaml"
+    profile.write_text(profile.read_text() + "key_via: helper\n")
+    llmconf("apply", "--yes")
+    assert KEY not in (root / "a/.claude/settings.local.json").read_text()
+    assert claude(root / "a", "--model", "opus").returncode == 0
+    request = api.messages[-1]
+    # Claude Code sends a helper's output both ways.
+    assert (request.authorization, request.x_api_key) == (f"Bearer {KEY}", KEY)
+    assert request.model == MODELS["opus"]
+
+
+def test_a_worktree_override_reaches_the_wire_for_that_worktree_only(setup, api, claude):
+    root, _ = setup
+    assert claude(root / "b", "--model", "sonnet").returncode == 0
+    assert last_model(api) == "test/override-model"
+    assert claude(root / "a", "--model", "sonnet").returncode == 0
+    assert last_model(api) == MODELS["sonnet"]
+    assert claude(root / "b", "--model", "haiku").returncode == 0
+    assert last_model(api) == MODELS["haiku"]
