@@ -1,13 +1,15 @@
 """Previous versions of the files apply changes, kept for rollback.
 
-Each settings file gets a folder under $XDG_STATE_HOME/llmconf/backups/ (0700, outside any
-repo) holding its bytes as they were before each of its last KEEP applies (0600 files: they
-may hold a key). Listing shows names, times and sizes, never content.
+One bundle per apply, $XDG_STATE_HOME/llmconf/backups/<apply id>.json (0600 in a 0700
+folder, outside any repo: it may hold keys), holds the bytes every changed file had before
+that apply. It is written and fsynced once, before the first settings file changes. A
+bundle goes once each of its files has KEEP newer versions. Listing shows names, times and
+sizes, never content.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,6 @@ from pathlib import Path
 from llmconf.fs import write_atomic
 
 KEEP = 5
-_PATH_FILE = "path"
 
 
 @dataclass(frozen=True)
@@ -31,36 +32,49 @@ def new_apply_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
-def _folder(state_dir: Path, settings: Path) -> Path:
-    return state_dir / "backups" / hashlib.sha256(str(settings).encode()).hexdigest()[:16]
+def _folder(state_dir: Path) -> Path:
+    return state_dir / "backups"
 
 
-def save(state_dir: Path, settings: Path, data: str, apply_id: str) -> None:
-    """Keep `data` as the version of `settings` before apply `apply_id`; prune to KEEP."""
-    folder = _folder(state_dir, settings)
+def _bundles(state_dir: Path) -> list[Path]:
+    return sorted(_folder(state_dir).glob("*.json"))
+
+
+def _read(bundle: Path) -> dict[str, str]:
+    try:
+        files = json.loads(bundle.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # a damaged bundle is skipped, never fatal
+    return files if isinstance(files, dict) else {}
+
+
+def save(state_dir: Path, apply_id: str, files: dict[str, str]) -> None:
+    """Keep the previous text of each file an apply is about to change; prune old bundles."""
+    if not files:
+        return
+    folder = _folder(state_dir)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not (folder / _PATH_FILE).exists():
-        write_atomic(folder / _PATH_FILE, str(settings) + "\n", mode=0o600)
-    write_atomic(folder / f"{apply_id}.json", data, mode=0o600)
-    for old in sorted(folder.glob("*.json"))[:-KEEP]:
-        old.unlink()
+    write_atomic(folder / f"{apply_id}.json", json.dumps({"files": files}, ensure_ascii=False), mode=0o600)
+    newer: dict[str, int] = {}
+    for bundle in reversed(_bundles(state_dir)):
+        names = list(_read(bundle))
+        if names and all(newer.get(n, 0) >= KEEP for n in names):
+            bundle.unlink()
+            continue
+        for n in names:
+            newer[n] = newer.get(n, 0) + 1
 
 
 def load(state_dir: Path, settings: Path, apply_id: str) -> str | None:
-    """The saved bytes, or None when that backup does not exist (never written, or pruned)."""
-    try:
-        return (_folder(state_dir, settings) / f"{apply_id}.json").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    """A file's text before apply `apply_id`, or None when not kept (never reached, or pruned)."""
+    return _read(_folder(state_dir) / f"{apply_id}.json").get(str(settings))
 
 
 def listing(state_dir: Path) -> list[Backup]:
-    """Every kept backup, oldest first per file."""
-    out = []
-    for folder in sorted((state_dir / "backups").glob("*/")):
-        try:
-            settings = Path((folder / _PATH_FILE).read_text(encoding="utf-8").strip())
-        except FileNotFoundError:
-            continue
-        out.extend(Backup(settings, f.stem, f.stat().st_size) for f in sorted(folder.glob("*.json")))
-    return out
+    """Every kept version, by file, oldest first."""
+    rows = [
+        Backup(Path(name), bundle.stem, len(text.encode()))
+        for bundle in _bundles(state_dir)
+        for name, text in _read(bundle).items()
+    ]
+    return sorted(rows, key=lambda b: (str(b.settings), b.name))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from llmconf import backup, fs, jsonedit, target
+from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import Config, Profiles, WorktreeDecl, load_config
 from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff
@@ -56,7 +57,24 @@ class Workspace:
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
-        return Plan(tuple(self._plan_one(d) for d in decls))
+        plans = [self._plan_one(d) for d in decls]
+        # A secret never goes into a file git tracks: one commit and the key is in history.
+        holding = [
+            i
+            for i, (d, wp) in enumerate(zip(decls, plans))
+            if wp.changes and wp.error is None and not d.allow_tracked_secret
+            and any(isinstance(v, Sensitive) for v in wp.desired.values())
+        ]
+        for i in _tracked([plans[i].settings for i in holding]):
+            wp, key = plans[holding[i]], decls[holding[i]].key
+            error = LlmconfError(
+                "git tracks this file; llmconf will not write a secret into it",
+                wp.settings,
+                hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, "
+                f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
+            )
+            plans[holding[i]] = replace(wp, error=error)
+        return Plan(tuple(plans))
 
     def _plan_one(self, decl: WorktreeDecl) -> WorktreePlan:
         settings = target.settings_path(decl.path)
@@ -73,8 +91,6 @@ class Workspace:
             changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)
             if changes:
                 fs.check_writable(settings)  # found now, so apply refuses before writing any file
-                if not decl.allow_tracked_secret and any(isinstance(v, Sensitive) for v in desired.values()):
-                    _refuse_if_tracked(decl, settings)
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
@@ -90,6 +106,8 @@ class Workspace:
         state records exactly what was written. `records` overrides those final records
         (rollback restores the ones the undone apply replaced).
         """
+        from llmconf import backup
+
         changed = plan.changed
         if not changed:
             return []
@@ -106,10 +124,12 @@ class Workspace:
             )
         self.state.last_apply = {"id": apply_id, "files": journal}
         self.state.save()
+        # Every previous version in one file, durable before the first settings file changes.
+        backup.save(self.state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
         done: list[WorktreePlan] = []
         try:
             for wp in changed:
-                self._apply_one(wp, apply_id)
+                self._apply_one(wp)
                 done.append(wp)
                 key = str(wp.settings)
                 final = records[key] if records is not None else self._record_after(wp, previous[key])
@@ -136,7 +156,9 @@ class Workspace:
             return None
         return FileRecord(self._fingerprints(wp.desired), (old is not None and old.created) or wp.before_text is None)
 
-    def _apply_one(self, wp: WorktreePlan, apply_id: str) -> None:
+    def _apply_one(self, wp: WorktreePlan) -> None:
+        from llmconf import jsonedit
+
         text, _ = fs.read_settings(wp.settings)
         if text != wp.before_text:
             raise LlmconfError(
@@ -144,8 +166,6 @@ class Workspace:
                 wp.settings,
                 hint="run the command again",
             )
-        if text is not None:
-            backup.save(self.state.dir, wp.settings, text, apply_id)
         if wp.file_action is FileAction.DELETE:
             fs.remove_file(wp.settings)
         else:
@@ -154,6 +174,8 @@ class Workspace:
 
     def rollback_plan(self, only: set[Path] | None = None) -> tuple[Plan, dict[str, FileRecord | None], list[str]]:
         """The plan that puts back the files of the last apply, the records to restore, and warnings."""
+        from llmconf import backup
+
         last = self.state.last_apply
         if not last or not last["files"]:
             raise LlmconfError("nothing to roll back: no apply recorded on this machine")
@@ -193,27 +215,39 @@ class Workspace:
         return Plan(tuple(plans)), records, warnings
 
 
-def _refuse_if_tracked(decl: WorktreeDecl, settings: Path) -> None:
-    """A secret never goes into a file git tracks: one commit and the key is in history."""
+def _tracked(paths: list[Path]) -> list[int]:
+    """Which of these files git tracks: one `git ls-files` per repository, none outside one."""
     import subprocess
 
-    try:
-        tracked = subprocess.run(
-            ["git", "-C", str(decl.path), "ls-files", "--error-unmatch", "--", str(target.SETTINGS_FILE)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=10,
-        ).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return  # no git here: nothing tracks it
-    if tracked:
-        raise LlmconfError(
-            "git tracks this file; llmconf will not write a secret into it",
-            settings,
-            hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, "
-            f"or set allow_tracked_secret: true on '{decl.key}' in worktrees.yaml",
-        )
+    by_repo: dict[Path, list[int]] = {}
+    for i, path in enumerate(paths):
+        root = _git_root(path.parent)
+        if root is not None:
+            by_repo.setdefault(root, []).append(i)
+    tracked = []
+    for root, indices in by_repo.items():
+        rels = [os.path.relpath(paths[i], root) for i in indices]
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(root), "ls-files", "-z", "--", *rels],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue  # no usable git: nothing can be tracked by it
+        listed = set(out.stdout.decode(errors="replace").split("\0"))
+        tracked += [i for i, rel in zip(indices, rels) if rel in listed]
+    return tracked
+
+
+@functools.lru_cache(maxsize=None)
+def _git_root(folder: Path) -> Path | None:
+    """The nearest folder upward holding .git (a folder, or a file in a linked worktree);
+    cached per folder, so sibling worktrees share the walk up."""
+    if (folder / ".git").exists():
+        return folder
+    return None if folder.parent == folder else _git_root(folder.parent)
 
 
 def open_workspace(config_dir: str | None, cwd: Path) -> Workspace:

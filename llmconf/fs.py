@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,8 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
     folder is fsynced too so the rename survives a crash. The old mode is kept (0600 when
     `private`); a symlink is written through to its target, never replaced.
     """
+    import tempfile
+
     target = Path(os.path.realpath(path))
     if mode is None:
         try:

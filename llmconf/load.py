@@ -73,7 +73,7 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise LlmconfError(f"cannot read: {e.__class__.__name__}", path) from None
     try:
-        return YAML(typ="safe", pure=True).load(text)
+        return YAML(typ="safe").load(text)  # the C parser when ruamel.yaml.clib is there
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = (e.problem or e.context or "invalid YAML").strip()
@@ -264,6 +264,7 @@ class Profiles:
     def __init__(self, dirs: tuple[Path, ...]) -> None:
         self.dirs = tuple(dict.fromkeys(d.resolve() for d in dirs))
         self._loaded: dict[str, tuple[Any, Path]] = {}
+        self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
 
     def names(self) -> list[str]:
         """Every profile name on the search path, first folder winning."""
@@ -302,7 +303,10 @@ class Profiles:
         return profile, path
 
     def resolve(self, name: str, ref: Sourced) -> dict[FieldPath, Sourced]:
-        """A profile's fields after following `extends`, parents first."""
+        """A profile's fields after following `extends`, parents first (worked out once per name)."""
+        if name in self._resolved:
+            return self._resolved[name]
+        first = name
         chain: list[tuple[Any, Path]] = []
         seen: list[str] = []
         while True:
@@ -324,6 +328,7 @@ class Profiles:
                 if fp not in (("extends",), ("description",))
             }
             resolved = merge(resolved, layer)
+        self._resolved[first] = resolved
         return resolved
 
     def all_errors(self) -> Iterator[LlmconfError]:

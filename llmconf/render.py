@@ -9,10 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shlex
-import shutil
-import sys
-from pathlib import Path
 from typing import Any
 
 from llmconf import target
@@ -152,6 +148,8 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
     """The apiKeyHelper command that prints the token's secret: llmconf by absolute path,
     naming the secrets file when it is not the default (Claude Code runs the helper in its
     own environment, not this one)."""
+    import shlex
+
     match = _SECRET_REF.match(auth_token.value)
     if not match:
         raise auth_token.error(
@@ -164,6 +162,10 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
 
 
 def _llmconf_command() -> list[str]:
+    import shutil
+    import sys
+    from pathlib import Path
+
     beside = Path(sys.executable).parent / "llmconf"
     if beside.is_file():
         return [str(beside)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets as _random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def load_state(path: Path | None = None) -> State:
             raise ValueError("last_apply")
         return State(doc["salt"], files, path, last)
     except FileNotFoundError:
-        return State(_random.token_hex(16), {}, path)
+        return State(os.urandom(16).hex(), {}, path)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise LlmconfError(
             "state file is corrupt or from another version",

@@ -41,7 +41,7 @@ def check(run, root, argv, expected_err, files=None):
 def test_malformed_worktrees_yaml(tmp_path, run):
     check(
         run, tmp_path, None,
-        "llmconf: worktrees.yaml:3: invalid YAML: found character '\\t' that cannot start any token (fix the syntax there)",
+        "llmconf: worktrees.yaml:3: invalid YAML: found a tab character that violates indentation (fix the syntax there)",
         {"worktrees.yaml": "worktrees:\n  a: gw\n\tb: gw\n"},
     )
 
@@ -49,7 +49,7 @@ def test_malformed_worktrees_yaml(tmp_path, run):
 def test_malformed_profile_yaml(tmp_path, run):
     check(
         run, tmp_path, None,
-        "llmconf: profiles/gw.yaml:3: invalid YAML: expected the node content, but found '<stream end>' (fix the syntax there)",
+        "llmconf: profiles/gw.yaml:3: invalid YAML: did not find expected node content (fix the syntax there)",
         {"profiles/gw.yaml": "base_url: x\nmodels: [\n"},
     )
 

@@ -38,7 +38,7 @@ def state_dir(home: Path) -> Path:
 def test_apply_keeps_the_previous_bytes_privately(team, run, isolated_home):
     assert run("apply", "--yes").code == 0
     backups = list((state_dir(isolated_home) / "backups").rglob("*.json"))
-    assert [b.read_text() for b in backups] == [GROWN]
+    assert [json.loads(b.read_text())["files"] for b in backups] == [{str(team / "a/.claude/settings.local.json"): GROWN}]
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     assert stat.S_IMODE(backups[0].parent.stat().st_mode) == 0o700
     assert team not in backups[0].parents  # outside the worktree and the config
