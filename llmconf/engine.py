@@ -29,11 +29,25 @@ class Workspace:
     #: Every secret and env var the templates looked up ("secret:NAME", "env:NAME"): inputs
     #: a saved plan checks. Values stay in memory; only their fingerprints are ever written.
     reads: dict[str, str | None] = field(default_factory=dict)
+    rendered: dict[tuple[str, str], str] = field(default_factory=dict)  # see render_value's memo
+
+    #: Whether the config came from the cache (else it is saved there after a clean plan).
+    cached: bool = False
+    cached_profiles: int = 0
 
     @classmethod
     def open(cls, config_dir: Path) -> Workspace:
+        from llmconf import cache
+
+        state = load_state()
+        hit = cache.load(config_dir, state.dir)
+        if hit is not None:
+            config, resolved = hit
+            profiles = Profiles(config.profile_dirs)
+            profiles.prime(resolved)
+            return cls(config, profiles, SecretStore(), state, cached=True, cached_profiles=len(resolved))
         config = load_config(config_dir)
-        return cls(config, Profiles(config.profile_dirs), SecretStore(), load_state())
+        return cls(config, Profiles(config.profile_dirs), SecretStore(), state)
 
     def select(self, args: Sequence[str], cwd: Path) -> tuple[WorktreeDecl, ...]:
         """The worktrees named by args (paths or names), or all of them."""
@@ -53,7 +67,8 @@ class Workspace:
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
-        return render(decl, resolve_fields(decl, self.profiles), self.config.vars, self.secrets, self.reads)
+        fields = resolve_fields(decl, self.profiles)
+        return render(decl, fields, self.config.vars, self.secrets, self.reads, self.rendered)
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
@@ -74,7 +89,18 @@ class Workspace:
                 f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
             )
             plans[holding[i]] = replace(wp, error=error)
+        resolved = self.profiles.resolved()
+        fresh = not self.cached or len(resolved) > self.cached_profiles
+        if fresh and decls and not any(wp.error and wp.error.path in self._inputs() for wp in plans):
+            from llmconf import cache
+
+            cache.save(self.state.dir, self.config, resolved)
+            self.cached, self.cached_profiles = True, len(resolved)
         return Plan(tuple(plans))
+
+    def _inputs(self) -> set[Path | None]:
+        """Config files an error can point at: a plan that has one is not cached."""
+        return {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}
 
     def _plan_one(self, decl: WorktreeDecl) -> WorktreePlan:
         settings = target.settings_path(decl.path)

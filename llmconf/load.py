@@ -266,6 +266,14 @@ class Profiles:
         self._loaded: dict[str, tuple[Any, Path]] = {}
         self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
 
+    def prime(self, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
+        """Start from resolutions worked out before (the config cache)."""
+        self._resolved.update(resolved)
+
+    def resolved(self) -> dict[str, dict[FieldPath, Sourced]]:
+        """Every profile resolved so far, by name."""
+        return dict(self._resolved)
+
     def names(self) -> list[str]:
         """Every profile name on the search path, first folder winning."""
         found: dict[str, None] = {}

@@ -61,13 +61,19 @@ def render_value(
     secrets: SecretStore,
     profile: str,
     reads: dict[str, str | None] | None = None,
+    memo: dict[tuple[str, str], str] | None = None,
 ) -> str:
     """One field's final text; Sensitive when a secret went into it. `reads` collects
-    every secret and environment variable a template looked up, with what it found."""
+    every secret and environment variable a template looked up, with what it found.
+    `memo` keeps the output of templates that do not use `worktree`: within one run they
+    come out the same for every worktree of a profile, so they render once."""
     reads = {} if reads is None else reads
     text = sourced.value
     if not _is_template(text):
         return text
+    key = (text, profile)
+    if memo is not None and key in memo:
+        return memo[key]
     used: list[str] = []
 
     def secret(name: str) -> str:
@@ -103,7 +109,17 @@ def render_value(
         ) from None
     if not out.strip():
         raise sourced.error(f"{_field_name(sourced)} rendered empty", "llmconf never writes a blank value")
-    return Sensitive(out) if used else out
+    result = Sensitive(out) if used else out
+    if memo is not None and not _uses_worktree(text):
+        memo[key] = result
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _uses_worktree(source: str) -> bool:
+    from jinja2 import meta
+
+    return "worktree" in meta.find_undeclared_variables(_jinja().parse(source))
 
 
 def _field_name(sourced: Sourced) -> str:
@@ -117,6 +133,7 @@ def render(
     variables: dict[str, Any],
     secrets: SecretStore,
     reads: dict[str, str | None] | None = None,
+    memo: dict[tuple[str, str], str] | None = None,
 ) -> dict[target.KeyPath, str]:
     """The settings keys (and values) a worktree should hold under its profile."""
     profile = decl.profile.value
@@ -127,7 +144,7 @@ def render(
     }
 
     def out(sourced: Sourced) -> str:
-        return render_value(sourced, context, secrets, profile, reads)
+        return render_value(sourced, context, secrets, profile, reads, memo)
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}

@@ -303,3 +303,19 @@ def test_rendered_settings_of_every_shipped_profile(tmp_path, run, monkeypatch, 
         path = tmp_path / n / ".claude/settings.local.json"
         rendered[n] = path.read_text().replace("KEY-PLACEHOLDER", "<secret>") if path.exists() else None
     assert rendered == snapshot
+
+
+def test_templates_without_worktree_render_once_per_profile(config, run, monkeypatch):
+    """The memo must not leak one worktree's output into another's."""
+    from llmconf import render
+
+    calls = []
+    real = render._template
+    monkeypatch.setattr(render, "_template", lambda source: calls.append(source) or real(source))
+    (config / "profiles/gw.yaml").write_text(GATEWAY + "env: {WT: '{{ worktree.name }}'}\n")
+    assert run("apply", "--yes").code == 0
+    envs = [json.loads(settings(config, n).read_text())["env"] for n in "ab"]
+    assert [e["WT"] for e in envs] == ["a", "b"]
+    assert [e["ANTHROPIC_AUTH_TOKEN"] for e in envs] == ["gw-token", "gw-token"]
+    assert calls.count("{{ env('GW_TOKEN', 'gw-token') }}") == 1
+    assert calls.count("{{ worktree.name }}") == 2

@@ -1,0 +1,110 @@
+"""A cache of the validated config, so a run whose inputs did not change skips YAML and pydantic.
+
+Keyed by the bytes of worktrees.yaml and of every profile file on the search path (and the
+llmconf version): any edit, added or removed profile misses. It holds what the loader
+produced, field values as written (templates unrendered), never a rendered value; a config
+with a literal, untemplated token is not cached at all, so no key lands in the state folder.
+A damaged or unreadable cache is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from llmconf import __version__, target
+from llmconf.load import CONFIG_FILE, Config, FieldPath, Sourced, WorktreeDecl
+
+_NAME = "config-cache.json"
+
+
+def _digest(dirs: list[Path], config_bytes: bytes) -> str:
+    h = hashlib.sha256(__version__.encode() + b"\0" + config_bytes)
+    for folder in dirs:
+        h.update(b"\0dir\0" + str(folder).encode())
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                h.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
+            except OSError:
+                h.update(b"\0unreadable\0" + name.encode())
+    return h.hexdigest()
+
+
+def _sourced(s: Sourced) -> list[Any]:
+    return [s.value, str(s.path), list(s.loc)]
+
+
+def _unsourced(raw: list[Any]) -> Sourced:
+    return Sourced(raw[0], Path(raw[1]), tuple(raw[2]))
+
+
+def _fields(fields: dict[FieldPath, Sourced]) -> list[Any]:
+    return [[list(fp), *_sourced(s)] for fp, s in fields.items()]
+
+
+def _unfields(raw: list[Any]) -> dict[FieldPath, Sourced]:
+    return {tuple(r[0]): _unsourced(r[1:]) for r in raw}
+
+
+def load(config_dir: Path, state_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]] | None:
+    """The cached config and resolved profiles, when every input is byte for byte the same."""
+    try:
+        doc = json.loads((state_dir / _NAME).read_text(encoding="utf-8"))
+        config_bytes = (config_dir / CONFIG_FILE).read_bytes()
+        entry = doc[str(config_dir)]
+        dirs = [Path(d) for d in entry["profile_dirs"]]
+        if entry["digest"] != _digest(dirs, config_bytes):
+            return None
+        decls = tuple(
+            WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3]), _unfields(w[4]), bool(w[5]))
+            for w in entry["worktrees"]
+        )
+        config = Config(config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs))
+        resolved = {name: _unfields(raw) for name, raw in entry["resolved"].items()}
+        return config, resolved
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def save(state_dir: Path, config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
+    """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
+    from llmconf.fs import write_atomic
+
+    every = [*resolved.values(), *(d.overrides for d in config.worktrees)]
+    if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
+        return
+    try:
+        entry = {
+            "digest": _digest(list(config.profile_dirs), config.file.read_bytes()),
+            "profile_dirs": [str(d) for d in config.profile_dirs],
+            "vars": config.vars,
+            "worktrees": [
+                [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
+                for d in config.worktrees
+            ],
+            "resolved": {name: _fields(fields) for name, fields in resolved.items()},
+        }
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # One entry per config folder; other folders' entries are kept.
+        try:
+            doc = json.loads((state_dir / _NAME).read_text(encoding="utf-8"))
+            doc = doc if isinstance(doc, dict) else {}
+        except (OSError, ValueError):
+            doc = {}
+        doc[str(config.dir)] = entry
+        write_atomic(state_dir / _NAME, json.dumps(doc, separators=(",", ":")), mode=0o600)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def _literal_secret(fp: FieldPath, value: Any) -> bool:
+    if not isinstance(value, str) or not value or "{{" in value or "{%" in value:
+        return False
+    return fp == ("auth_token",) or (fp[0] == "env" and target.looks_secret(fp))

@@ -1,0 +1,66 @@
+"""The config cache: a repeat run skips YAML and pydantic, and any edit is seen at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import write_tree
+
+PROBE = """
+import sys
+from llmconf import cli
+code = cli.main(sys.argv[1:])
+print(sorted(m for m in ('pydantic', 'ruamel.yaml', 'jinja2') if m in sys.modules), code, file=sys.stderr)
+"""
+
+
+def probe(root, *argv):
+    out = subprocess.run([sys.executable, "-c", PROBE, "-C", str(root), *argv], capture_output=True, text=True, env=os.environ)
+    return out.stderr.strip().splitlines()[-1], out
+
+
+def test_repeat_plan_loads_no_yaml_or_pydantic(tmp_path):
+    write_tree(
+        tmp_path,
+        {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "base_url: http://x\nauth_token: \"{{ secret('k') }}\"\n", "a/.keep": ""},
+    )
+    os.environ["LLMCONF_SECRET_K"] = "v"
+    try:
+        first, _ = probe(tmp_path, "plan")
+        assert first.startswith("['jinja2', 'pydantic', 'ruamel.yaml']")
+        second, out = probe(tmp_path, "plan")
+        # jinja2 renders the secret() template; YAML and validation come from the cache.
+        assert second == "['jinja2'] 0", out.stdout
+        # An edit anywhere among the inputs is a miss, and its error shows.
+        (tmp_path / "profiles/p.yaml").write_text("modles: {}\n")
+        third, out = probe(tmp_path, "plan")
+        assert third.endswith(" 1")
+        assert "unknown field 'modles'" in out.stderr
+    finally:
+        del os.environ["LLMCONF_SECRET_K"]
+
+
+def test_new_profile_file_is_a_miss(tmp_path, run):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: devstral\n", "a/.keep": ""})
+    run("-C", str(tmp_path), "validate")
+    run("plan")
+    # A local profile now shadows the shipped one of the same name.
+    write_tree(tmp_path, {"profiles/devstral.yaml": "base_url: http://local\nmodels: {haiku: local-h}\n"})
+    plan = run("plan")
+    assert '  + env.ANTHROPIC_BASE_URL            = "http://local"' in plan.out.splitlines()
+
+
+def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
+    write_tree(
+        tmp_path,
+        {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "base_url: http://x\nauth_token: sk-literal-123\n", "a/.keep": ""},
+    )
+    assert run("plan").code == 0
+    cache = isolated_home / ".local/state/llmconf/config-cache.json"
+    assert not cache.exists() or "sk-literal-123" not in cache.read_text()
+    (tmp_path / "profiles/p.yaml").write_text("base_url: http://x\nauth_token: \"{{ env('T', 'd') }}\"\n")
+    assert run("plan").code == 0
+    assert json.loads(cache.read_text())  # a templated token is fine to cache
