@@ -21,6 +21,11 @@ from llmconf.load import CONFIG_FILE, Config, FieldPath, Sourced, WorktreeDecl
 _NAME = "config-cache.json"
 
 
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "llmconf"
+
+
 def _digest(dirs: list[Path], config_bytes: bytes) -> str:
     h = hashlib.sha256(__version__.encode() + b"\0" + config_bytes)
     for folder in dirs:
@@ -53,10 +58,10 @@ def _unfields(raw: list[Any]) -> dict[FieldPath, Sourced]:
     return {tuple(r[0]): _unsourced(r[1:]) for r in raw}
 
 
-def load(config_dir: Path, state_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]] | None:
+def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]] | None:
     """The cached config and resolved profiles, when every input is byte for byte the same."""
     try:
-        doc = json.loads((state_dir / _NAME).read_text(encoding="utf-8"))
+        doc = json.loads((cache_dir() / _NAME).read_text(encoding="utf-8"))
         config_bytes = (config_dir / CONFIG_FILE).read_bytes()
         entry = doc[str(config_dir)]
         dirs = [Path(d) for d in entry["profile_dirs"]]
@@ -73,10 +78,8 @@ def load(config_dir: Path, state_dir: Path) -> tuple[Config, dict[str, dict[Fiel
         return None
 
 
-def save(state_dir: Path, config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
+def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
     """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
-    from llmconf.fs import write_atomic
-
     every = [*resolved.values(), *(d.overrides for d in config.worktrees)]
     if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
         return
@@ -91,15 +94,21 @@ def save(state_dir: Path, config: Config, resolved: dict[str, dict[FieldPath, So
             ],
             "resolved": {name: _fields(fields) for name, fields in resolved.items()},
         }
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = cache_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # One entry per config folder; other folders' entries are kept.
         try:
-            doc = json.loads((state_dir / _NAME).read_text(encoding="utf-8"))
+            doc = json.loads((folder / _NAME).read_text(encoding="utf-8"))
             doc = doc if isinstance(doc, dict) else {}
         except (OSError, ValueError):
             doc = {}
         doc[str(config.dir)] = entry
-        write_atomic(state_dir / _NAME, json.dumps(doc, separators=(",", ":")), mode=0o600)
+        # Atomic but not fsynced: after a crash a torn cache is only a miss.
+        tmp = folder / f".{_NAME}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc, separators=(",", ":")))
+        os.replace(tmp, folder / _NAME)
     except (OSError, TypeError, ValueError):
         pass
 

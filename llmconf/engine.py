@@ -40,7 +40,7 @@ class Workspace:
         from llmconf import cache
 
         state = load_state()
-        hit = cache.load(config_dir, state.dir)
+        hit = cache.load(config_dir)
         if hit is not None:
             config, resolved = hit
             profiles = Profiles(config.profile_dirs)
@@ -73,6 +73,21 @@ class Workspace:
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         plans = [self._plan_one(d) for d in decls]
+        seen: dict[tuple[int, int], WorktreeDecl] = {}
+        for i, d in enumerate(decls):
+            try:
+                st = os.stat(d.path)
+            except OSError:
+                continue
+            first = seen.setdefault((st.st_dev, st.st_ino), d)
+            if first is not d:
+                plans[i] = replace(
+                    plans[i],
+                    error=d.profile.error(
+                        f"worktree '{d.key}' is the same folder as '{first.key}' (through a symlink)", "list it once"
+                    ),
+                    changes=(),
+                )
         # A secret never goes into a file git tracks: one commit and the key is in history.
         holding = [
             i
@@ -94,7 +109,7 @@ class Workspace:
         if fresh and decls and not any(wp.error and wp.error.path in self._inputs() for wp in plans):
             from llmconf import cache
 
-            cache.save(self.state.dir, self.config, resolved)
+            cache.save(self.config, resolved)
             self.cached, self.cached_profiles = True, len(resolved)
         return Plan(tuple(plans))
 
@@ -137,6 +152,8 @@ class Workspace:
         changed = plan.changed
         if not changed:
             return []
+        # Every new text is made (and known to encode) before any file is touched.
+        prepared = [self._prepare(wp) for wp in changed]
         apply_id = backup.new_apply_id()
         previous = {str(wp.settings): self.state.files.get(str(wp.settings)) for wp in changed}
         journal = {
@@ -154,8 +171,8 @@ class Workspace:
         backup.save(self.state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
         done: list[WorktreePlan] = []
         try:
-            for wp in changed:
-                self._apply_one(wp)
+            for wp, new in zip(changed, prepared):
+                self._apply_one(wp, new)
                 done.append(wp)
                 key = str(wp.settings)
                 final = records[key] if records is not None else self._record_after(wp, previous[key])
@@ -182,9 +199,24 @@ class Workspace:
             return None
         return FileRecord(self._fingerprints(wp.desired), (old is not None and old.created) or wp.before_text is None)
 
-    def _apply_one(self, wp: WorktreePlan) -> None:
+    def clean_after_crash(self) -> None:
+        """Remove temp files an interrupted apply may have left (they can hold a key): in the
+        folders of the files the last apply set out to write, as its journal lists them."""
+        for key in (self.state.last_apply or {}).get("files", {}) or {}:
+            fs.remove_stale_temps(Path(key))
+
+    @staticmethod
+    def _prepare(wp: WorktreePlan) -> str | None:
+        """The file's new text (None: delete it)."""
         from llmconf import jsonedit
 
+        if wp.file_action is FileAction.DELETE:
+            return None
+        new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+        new.encode("utf-8")  # fails here, before any write, rather than halfway through
+        return new
+
+    def _apply_one(self, wp: WorktreePlan, new: str | None) -> None:
         text, _ = fs.read_settings(wp.settings)
         if text != wp.before_text:
             raise LlmconfError(
@@ -192,10 +224,10 @@ class Workspace:
                 wp.settings,
                 hint="run the command again",
             )
-        if wp.file_action is FileAction.DELETE:
+        fs.remove_stale_temps(wp.settings)
+        if new is None:
             fs.remove_file(wp.settings)
         else:
-            new = wp.replacement if wp.replacement is not None else jsonedit.edit(text, wp.changes)
             fs.write_atomic(wp.settings, new, private=wp.private)
 
     def rollback_plan(self, only: set[Path] | None = None) -> tuple[Plan, dict[str, FileRecord | None], list[str]]:

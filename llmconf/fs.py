@@ -27,6 +27,10 @@ def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
         raise LlmconfError(f"cannot read it: {e.strerror or e.__class__.__name__}", path) from None
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise LlmconfError(
+            "nested too deeply to read safely", path, hint="fix it by hand; llmconf never overwrites it"
+        ) from None
     except json.JSONDecodeError as e:
         raise LlmconfError(
             f"invalid JSON: {e.msg} (column {e.colno})",
@@ -61,7 +65,7 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
     if private:
         mode &= 0o600
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), mode)
@@ -76,6 +80,21 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
             pass
         raise
     fsync_dir(target.parent)
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Delete temp files a killed run left beside `path`: they may hold a key, and a
+    `.claude/settings.local.json` ignore line does not cover them. Callers hold the lock."""
+    target = Path(os.path.realpath(path))
+    try:
+        for stale in target.parent.glob(f"{_temp_prefix(target)}*.tmp"):
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def check_writable(path: Path) -> None:

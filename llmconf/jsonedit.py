@@ -30,10 +30,12 @@ class _Member:
 
 def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
     """The new text of a settings file after `changes` (`text` None: a new file)."""
+    from llmconf.view import dumps
+
     before = json.loads(text) if text is not None else None
     expected = apply_changes(before, changes)
     if text is None:
-        return json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+        return dumps(expected, indent=2) + "\n"
     out = text
     for change in changes:
         out = _edit_one(out, change)
@@ -43,7 +45,7 @@ def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
             return out
     except json.JSONDecodeError:
         pass
-    return json.dumps(expected, indent=_indent_unit(text), ensure_ascii=False) + ("\n" if text.endswith("\n") else "")
+    return dumps(expected, indent=_indent_unit(text)) + ("\n" if text.endswith("\n") else "")
 
 
 def _edit_one(text: str, change: KeyChange) -> str:

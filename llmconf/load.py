@@ -65,6 +65,7 @@ def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors become LlmconfError with the line."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -82,6 +83,15 @@ def read_yaml(path: Path) -> Any:
             path,
             mark.line + 1 if mark else None,
             "fix the syntax there",
+        ) from None
+    except ReaderError as e:
+        line = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        raise LlmconfError(
+            f"invalid YAML: {e.reason} (character U+{e.character:04X})" if isinstance(e.character, int)
+            else f"invalid YAML: {e.reason}",
+            path,
+            line,
+            "remove that character",
         ) from None
     except YAMLError as e:
         raise LlmconfError(f"invalid YAML: {e.__class__.__name__}", path) from None

@@ -74,9 +74,16 @@ def render_value(
     key = (text, profile)
     if memo is not None and key in memo:
         return memo[key]
-    used: list[str] = []
+    used: list[str] = []  # the secret values this template read: never in an error message
+
+    def named_by_secret(name: object) -> None:
+        # A name computed from a secret would land in reads (and so in a saved plan) and in
+        # error messages: refuse the pattern outright.
+        if str(name) in used:
+            raise _TemplateFailure("a secret() or env() name cannot come from a secret", "name it literally")
 
     def secret(name: str) -> str:
+        named_by_secret(name)
         value = secrets.get(str(name))
         reads[f"secret:{name}"] = value
         if value is None:
@@ -84,10 +91,11 @@ def render_value(
                 f"profile '{profile}' needs secret '{name}', which is not set",
                 f"run 'llmconf secret set {name}', or export {env_var(str(name))}",
             )
-        used.append(name)
+        used.append(value)
         return value
 
     def env(name: str, default: str | None = None) -> str:
+        named_by_secret(name)
         reads[f"env:{name}"] = os.environ.get(str(name))
         value = os.environ.get(str(name), default)
         if value is None:
@@ -96,15 +104,18 @@ def render_value(
             )
         return value
 
-    from jinja2 import TemplateError
-
     try:
-        out = _template(text).render({**context, "secret": secret, "env": env})
+        out = _simple(text, context, secret, env)
+        if out is None:
+            out = _template(text).render({**context, "secret": secret, "env": env})
     except _TemplateFailure as e:
-        raise sourced.error(e.message, e.hint) from None
-    except TemplateError as e:
+        raise sourced.error(_redact(e.message, used), e.hint and _redact(e.hint, used)) from None
+    except (Exception, RecursionError) as e:  # a template may raise anything: 1/0, 'a' + 1, ...
+        from jinja2 import TemplateError
+
+        detail = getattr(e, "message", None) if isinstance(e, TemplateError) else f"{e.__class__.__name__}: {e}"
         raise sourced.error(
-            f"template error in {_field_name(sourced)}: {e.message or e.__class__.__name__}",
+            f"template error in {_field_name(sourced)}: {_redact(detail or e.__class__.__name__, used)}",
             "templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default)",
         ) from None
     if not out.strip():
@@ -115,11 +126,77 @@ def render_value(
     return result
 
 
+# One template expression llmconf can evaluate without Jinja: a dotted name, or a call of
+# secret()/env() with plain string literals. Anything else goes to Jinja.
+_EXPR = re.compile(
+    r"""\{\{\s*(?:
+        (?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)
+      | secret\(\s*(?P<sq>['"])(?P<secret>[^'"\\]*)(?P=sq)\s*\)
+      | env\(\s*(?P<eq>['"])(?P<env>[^'"\\]*)(?P=eq)\s*(?:,\s*(?P<dq>['"])(?P<default>[^'"\\]*)(?P=dq)\s*)?\)
+    )\s*\}\}""",
+    re.VERBOSE,
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _simple_syntax(text: str) -> tuple[tuple[str, re.Match[str]], ...] | None:
+    """(literal before, expression) pairs when every expression in the template is simple."""
+    if "{%" in text or "{#" in text:
+        return None
+    pairs, pos = [], 0
+    for m in _EXPR.finditer(text):
+        literal = text[pos : m.start()]
+        if "{{" in literal or literal.endswith("{"):  # Jinja opens at the first "{{"
+            return None
+        pairs.append((literal, m))
+        pos = m.end()
+    return None if "{{" in text[pos:] else tuple(pairs)
+
+
+def _simple(text: str, context: dict[str, Any], secret: Any, env: Any) -> str | None:
+    """The template's output when it is only literal text and simple expressions, else None.
+
+    Gives exactly what Jinja would (a test holds the two side by side): names resolve
+    through dicts only, to str or int values; a name a dict method shadows, an undefined
+    one, or any other syntax returns None so that Jinja renders (or reports) it.
+    """
+    pairs = _simple_syntax(text)
+    if pairs is None:
+        return None
+    parts = []
+    for literal, m in pairs:
+        if m["name"]:
+            value: Any = context
+            for part in m["name"].split("."):
+                if not isinstance(value, dict) or part not in value or hasattr(dict, part):
+                    return None
+                value = value[part]
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                return None
+            parts += [literal, str(value)]
+        elif m["sq"]:
+            parts += [literal, secret(m["secret"])]
+        else:
+            parts += [literal, env(m["env"], m["default"]) if m["dq"] else env(m["env"])]
+    return "".join(parts) + text[pairs[-1][1].end() if pairs else 0 :]
+
+
 @functools.lru_cache(maxsize=None)
 def _uses_worktree(source: str) -> bool:
+    pairs = _simple_syntax(source)
+    if pairs is not None:
+        return any(m["name"] and m["name"].split(".")[0] == "worktree" for _, m in pairs)
     from jinja2 import meta
 
     return "worktree" in meta.find_undeclared_variables(_jinja().parse(source))
+
+
+def _redact(message: str, secrets: list[str]) -> str:
+    """A message with every secret value it may quote (an undefined key, a bad name) hidden."""
+    for value in sorted(set(secrets), key=len, reverse=True):
+        if value:
+            message = message.replace(value, "(sensitive)")
+    return message
 
 
 def _field_name(sourced: Sourced) -> str:

@@ -20,11 +20,10 @@ class Ui:
     cwd: Path = field(default_factory=Path.cwd)
 
     def out(self, text: str) -> None:
-        self.stdout.write(text if text.endswith("\n") else text + "\n")
-        self.stdout.flush()
+        _write(self.stdout, text if text.endswith("\n") else text + "\n")
 
     def warn(self, text: str) -> None:
-        self.stderr.write(f"llmconf: warning: {text}\n")
+        _write(self.stderr, f"llmconf: warning: {text}\n")
 
     def error(self, error: LlmconfError) -> None:
         """Print one error (or each of a group) as `llmconf: file:line: message (hint)`."""
@@ -33,7 +32,7 @@ class Ui:
             line = e.format(self.cwd)
             if line not in seen:
                 seen.add(line)
-                self.stderr.write(f"llmconf: {line}\n")
+                _write(self.stderr, f"llmconf: {line}\n")
         self.stderr.flush()
 
     def interactive(self) -> bool:
@@ -57,6 +56,16 @@ class Ui:
         if value.endswith("\r\n"):
             return value[:-2]
         return value[:-1] if value.endswith("\n") else value
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write, escaping what the stream's encoding cannot carry instead of crashing on it."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
 
 
 def wants_color(stdout: TextIO, disabled: bool) -> bool:

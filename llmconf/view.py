@@ -13,6 +13,7 @@ from typing import Any
 from llmconf import target
 from llmconf.errors import display_path
 from llmconf.plan import Action, FileAction, KeyChange, Plan, WorktreePlan
+from llmconf.render import Sensitive
 
 JSON_FORMAT_VERSION = "1"
 SENSITIVE = "(sensitive)"
@@ -24,12 +25,23 @@ _VERB = {
 }
 
 
+def dumps(value: Any, **kwargs: Any) -> str:
+    """JSON as readable as possible: UTF-8 text, but escaped where it could not be printed
+    (a lone surrogate, which a JSON file may hold as a \\ud800 escape)."""
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, **kwargs)
+    return text
+
+
 def _shown(value: Any, sensitive: bool) -> str:
     if value == "":
         return '""'  # an empty value reveals nothing, and showing it explains API_KEY=""
     if sensitive:
         return SENSITIVE
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)
 
 
 def _change_line(change: KeyChange, width: int) -> str:
@@ -107,7 +119,7 @@ def plan_json(plan: Plan) -> str:
         },
         "worktrees": [_worktree_json(wp) for wp in plan.worktrees],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dumps(doc, indent=2) + "\n"
 
 
 # --- status ---------------------------------------------------------------------------
@@ -120,8 +132,8 @@ def status_rows(plan: Plan) -> list[dict[str, str]]:
     """One row a worktree: its profile, backend, model per slot, default model and sync state."""
     rows = []
     for wp in plan.worktrees:
-        d = wp.desired
-        slot, model = target.default_model(dict(d))
+        d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
+        slot, model = target.default_model(d)
         row = {
             "worktree": wp.name,
             "profile": wp.profile,

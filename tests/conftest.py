@@ -20,6 +20,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("LLMCONF_SECRETS_FILE", str(home / "secrets.env"))
     for name in list(os.environ):
         if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN"):

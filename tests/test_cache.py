@@ -30,10 +30,10 @@ def test_repeat_plan_loads_no_yaml_or_pydantic(tmp_path):
     os.environ["LLMCONF_SECRET_K"] = "v"
     try:
         first, _ = probe(tmp_path, "plan")
-        assert first.startswith("['jinja2', 'pydantic', 'ruamel.yaml']")
+        assert first.startswith("['pydantic', 'ruamel.yaml']")  # secret() needs no Jinja: the fast path
         second, out = probe(tmp_path, "plan")
-        # jinja2 renders the secret() template; YAML and validation come from the cache.
-        assert second == "['jinja2'] 0", out.stdout
+        # YAML and validation come from the cache.
+        assert second == "[] 0", out.stdout
         # An edit anywhere among the inputs is a miss, and its error shows.
         (tmp_path / "profiles/p.yaml").write_text("modles: {}\n")
         third, out = probe(tmp_path, "plan")
@@ -59,7 +59,7 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
         {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "base_url: http://x\nauth_token: sk-literal-123\n", "a/.keep": ""},
     )
     assert run("plan").code == 0
-    cache = isolated_home / ".local/state/llmconf/config-cache.json"
+    cache = isolated_home / ".cache/llmconf/config-cache.json"
     assert not cache.exists() or "sk-literal-123" not in cache.read_text()
     (tmp_path / "profiles/p.yaml").write_text("base_url: http://x\nauth_token: \"{{ env('T', 'd') }}\"\n")
     assert run("plan").code == 0

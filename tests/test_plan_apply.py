@@ -310,8 +310,8 @@ def test_templates_without_worktree_render_once_per_profile(config, run, monkeyp
     from llmconf import render
 
     calls = []
-    real = render._template
-    monkeypatch.setattr(render, "_template", lambda source: calls.append(source) or real(source))
+    real = render._simple
+    monkeypatch.setattr(render, "_simple", lambda source, *a: calls.append(source) or real(source, *a))
     (config / "profiles/gw.yaml").write_text(GATEWAY + "env: {WT: '{{ worktree.name }}'}\n")
     assert run("apply", "--yes").code == 0
     envs = [json.loads(settings(config, n).read_text())["env"] for n in "ab"]

@@ -53,6 +53,7 @@ def confirm_and_apply(
     verb: str = "Apply",
 ) -> int:
     """Refuse on errors, ask for 'yes' unless told, write, and say what was done."""
+    ws.clean_after_crash()
     if plan.errors:
         for error in plan.errors:
             ui.error(error)
