@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -72,14 +73,13 @@ class Workspace:
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
-        plans = [self._plan_one(d) for d in decls]
+        identity: dict[int, tuple[int, int]] = {}
+        plans = [self._plan_one(d, identity) for d in decls]
         seen: dict[tuple[int, int], WorktreeDecl] = {}
         for i, d in enumerate(decls):
-            try:
-                st = os.stat(d.path)
-            except OSError:
+            if id(d) not in identity:
                 continue
-            first = seen.setdefault((st.st_dev, st.st_ino), d)
+            first = seen.setdefault(identity[id(d)], d)
             if first is not d:
                 plans[i] = replace(
                     plans[i],
@@ -117,16 +117,23 @@ class Workspace:
         """Config files an error can point at: a plan that has one is not cached."""
         return {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}
 
-    def _plan_one(self, decl: WorktreeDecl) -> WorktreePlan:
+    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]]) -> WorktreePlan:
         settings = target.settings_path(decl.path)
-        base = WorktreePlan(decl.name, decl.path, settings, decl.profile.value)
+        desired: dict[target.KeyPath, str] = {}
         try:
             desired = self.desired(decl)
-            if not decl.path.is_dir():
+            try:
+                st = os.stat(decl.path)
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISDIR(st.st_mode):
                 error = decl.profile.error(
                     f"worktree folder {display_path(decl.path)} does not exist", "create it, or remove the entry"
                 )
-                return replace(base, error=error, folder_missing=True, desired=desired)
+                return WorktreePlan(
+                    decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
+                )
+            identity[id(decl)] = (st.st_dev, st.st_ino)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
             changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)
@@ -135,8 +142,10 @@ class Workspace:
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
-            return replace(base, error=e)
-        return replace(base, changes=changes, file_action=action, desired=desired, before_text=text)
+            return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
+        return WorktreePlan(
+            decl.name, decl.path, settings, decl.profile.value, changes, action, desired=desired, before_text=text
+        )
 
     def apply(self, plan: Plan, records: dict[str, FileRecord | None] | None = None) -> list[WorktreePlan]:
         """Write every changed file of a plan; return the ones written.
@@ -224,7 +233,6 @@ class Workspace:
                 wp.settings,
                 hint="run the command again",
             )
-        fs.remove_stale_temps(wp.settings)
         if new is None:
             fs.remove_file(wp.settings)
         else:

@@ -8,6 +8,7 @@ holds no secret value (only keyed BLAKE2 hashes, salted per machine), and is 060
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -48,7 +49,11 @@ class State:
     def fingerprint(self, value: object) -> str:
         """A keyed hash of a value: equal values match, and the value cannot be read back."""
         raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        return hashlib.blake2b(raw.encode(), key=bytes.fromhex(self.salt), digest_size=16).hexdigest()
+        return hashlib.blake2b(raw.encode(), key=self._key, digest_size=8).hexdigest()
+
+    @functools.cached_property
+    def _key(self) -> bytes:
+        return bytes.fromhex(self.salt)
 
     def record(self, settings: Path) -> FileRecord:
         return self.files.get(str(settings)) or FileRecord()
@@ -61,7 +66,8 @@ class State:
             "last_apply": self.last_apply,
         }
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        write_atomic(self.path, json.dumps(doc, indent=1) + "\n", mode=0o600)
+        # Compact: with thousands of worktrees this file is rewritten on every apply.
+        write_atomic(self.path, json.dumps(doc, separators=(",", ":")) + "\n", mode=0o600)
 
 
 def record_json(record: FileRecord | None) -> dict[str, object] | None:
