@@ -18,12 +18,16 @@ from typing import Any
 from llmconf import __version__, target
 from llmconf.load import CONFIG_FILE, Config, FieldPath, Sourced, WorktreeDecl
 
-_NAME = "config-cache.json"
 
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
     return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "llmconf"
+
+
+def _file(config_dir: Path) -> Path:
+    """One cache file per config folder: a small config never parses a large one's entry."""
+    return cache_dir() / f"config-{hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]}.json"
 
 
 def _digest(dirs: list[Path], config_bytes: bytes) -> str:
@@ -61,9 +65,10 @@ def _unfields(raw: list[Any]) -> dict[FieldPath, Sourced]:
 def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]] | None:
     """The cached config and resolved profiles, when every input is byte for byte the same."""
     try:
-        doc = json.loads((cache_dir() / _NAME).read_text(encoding="utf-8"))
+        entry = json.loads(_file(config_dir).read_text(encoding="utf-8"))
         config_bytes = (config_dir / CONFIG_FILE).read_bytes()
-        entry = doc[str(config_dir)]
+        if entry["config_dir"] != str(config_dir):
+            return None
         dirs = [Path(d) for d in entry["profile_dirs"]]
         if entry["digest"] != _digest(dirs, config_bytes):
             return None
@@ -85,6 +90,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
         return
     try:
         entry = {
+            "config_dir": str(config.dir),
             "digest": _digest(list(config.profile_dirs), config.file.read_bytes()),
             "profile_dirs": [str(d) for d in config.profile_dirs],
             "vars": config.vars,
@@ -94,21 +100,14 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
             ],
             "resolved": {name: _fields(fields) for name, fields in resolved.items()},
         }
-        folder = cache_dir()
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # One entry per config folder; other folders' entries are kept.
-        try:
-            doc = json.loads((folder / _NAME).read_text(encoding="utf-8"))
-            doc = doc if isinstance(doc, dict) else {}
-        except (OSError, ValueError):
-            doc = {}
-        doc[str(config.dir)] = entry
+        path = _file(config.dir)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Atomic but not fsynced: after a crash a torn cache is only a miss.
-        tmp = folder / f".{_NAME}.{os.getpid()}.tmp"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(doc, separators=(",", ":")))
-        os.replace(tmp, folder / _NAME)
+            f.write(json.dumps(entry, separators=(",", ":")))
+        os.replace(tmp, path)
     except (OSError, TypeError, ValueError):
         pass
 

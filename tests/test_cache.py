@@ -59,8 +59,8 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
         {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "base_url: http://x\nauth_token: sk-literal-123\n", "a/.keep": ""},
     )
     assert run("plan").code == 0
-    cache = isolated_home / ".cache/llmconf/config-cache.json"
-    assert not cache.exists() or "sk-literal-123" not in cache.read_text()
+    folder = isolated_home / ".cache/llmconf"
+    assert "sk-literal-123" not in "".join(p.read_text() for p in folder.glob("*.json"))
     (tmp_path / "profiles/p.yaml").write_text("base_url: http://x\nauth_token: \"{{ env('T', 'd') }}\"\n")
     assert run("plan").code == 0
-    assert json.loads(cache.read_text())  # a templated token is fine to cache
+    assert [json.loads(p.read_text())["config_dir"] for p in folder.glob("*.json")] == [str(tmp_path)]
