@@ -102,6 +102,17 @@ def _parser() -> argparse.ArgumentParser:
     command("validate", "load and render every profile and worktree; report every problem with file:line")
 
     p = command(
+        "doctor", "check each worktree the way Claude Code will read it, and say what to fix",
+        "Merges Claude Code's settings layers (managed > local > project > user > shell) and reports\n"
+        "what overrides or blocks the profile: backend keys set elsewhere, a managed policy, an\n"
+        "availableModels list, a /model choice, a file Claude Code would drop, a key git could commit,\n"
+        "and claude sessions still running on old settings. Exit 1 when something must be fixed.",
+    )
+    p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
+    p.add_argument("--online", action="store_true", help="also check that each gateway answers (one request per base URL)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+    p = command(
         "use", "set the profile of worktrees in worktrees.yaml (comments and layout kept)",
         "examples:\n  llmconf use deepseek              the worktree holding the current folder\n"
         "  llmconf use anthropic ../wt-a --apply --yes\n"

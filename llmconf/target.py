@@ -80,6 +80,45 @@ def default_model(keys: dict[KeyPath, str]) -> tuple[str | None, str | None]:
     return slot, keys.get((ENV, slot_var(slot)))
 
 
+#: Claude Code's settings layers for one worktree, lowest precedence first; managed settings
+#: win over everything, and each layer's env wins over the shell's environment.
+LAYERS = ("user", "project", "local", "managed")
+
+#: Keys whose value has a known type: a wrong one makes Claude Code drop the whole file,
+#: silently (seen with "model": 42 on 2.1.197: no env, so "Not logged in").
+KNOWN_TYPES: dict[str, type] = {
+    "model": str,
+    "env": dict,
+    "apiKeyHelper": str,
+    "availableModels": list,
+    "permissions": dict,
+    "hooks": dict,
+    "enforceAvailableModels": bool,
+}
+
+
+def layer_paths(worktree: Path) -> dict[str, Path]:
+    """Where each settings layer lives for a worktree."""
+    import os
+    import sys
+
+    config = Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
+    if override := os.environ.get("LLMCONF_CLAUDE_MANAGED_SETTINGS"):  # tests, unusual installs
+        managed = Path(override)
+    elif sys.platform == "darwin":
+        managed = Path("/Library/Application Support/ClaudeCode/managed-settings.json")
+    elif sys.platform == "win32":
+        managed = Path(r"C:\Program Files\ClaudeCode\managed-settings.json")
+    else:
+        managed = Path("/etc/claude-code/managed-settings.json")
+    return {
+        "user": config / "settings.json",
+        "project": worktree / ".claude" / "settings.json",
+        "local": settings_path(worktree),
+        "managed": managed,
+    }
+
+
 def settings_path(worktree: Path) -> Path:
     """The settings file llmconf manages inside one worktree."""
     return worktree / SETTINGS_FILE

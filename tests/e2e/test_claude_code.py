@@ -7,6 +7,7 @@ runs `claude -p` in the worktree and asserts on the requests that reached the se
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -112,3 +113,34 @@ def test_a_worktree_override_reaches_the_wire_for_that_worktree_only(setup, api,
     assert last_model(api) == MODELS["sonnet"]
     assert claude(root / "b", "--model", "haiku").returncode == 0
     assert last_model(api) == MODELS["haiku"]
+
+
+def test_doctor_warning_about_available_models_matches_what_claude_code_does(setup, api, claude, run):
+    """A family alias admits an ID that names the family (test/sonnet-model) and nothing else."""
+    root, _ = setup
+    for wt in ("a", "b"):  # b's sonnet slot is test/override-model, which names no family
+        (root / wt / ".claude/settings.json").write_text(json.dumps({"availableModels": ["sonnet", "opus"]}))
+
+    def flagged(wt):
+        doc = json.loads(run("-C", str(root / "cfg"), "doctor", wt, "--json").out)["worktrees"][0]
+        return {re.search(r"model '([^']+)'", f["message"])[1] for f in doc["findings"] if "availableModels" in f["message"]}
+
+    assert flagged("a") == {MODELS["haiku"]}  # 'haiku' is not listed
+    assert flagged("b") == {MODELS["haiku"], "test/override-model"}
+    # Claude Code agrees, slot by slot: admitted models go out, the others fall back to the default.
+    for wt, slot, sent in [("a", "sonnet", MODELS["sonnet"]), ("b", "sonnet", MODELS["opus"]), ("a", "haiku", MODELS["opus"])]:
+        assert claude(root / wt, "--model", slot).returncode == 0
+        assert last_model(api) == sent, (wt, slot)
+
+
+def test_doctor_error_about_a_wrong_type_matches_what_claude_code_does(setup, api, claude, run):
+    root, _ = setup
+    settings = root / "a/.claude/settings.local.json"
+    doc = json.loads(settings.read_text())
+    settings.write_text(json.dumps({**doc, "model": 42}))  # a hand edit gone wrong
+    result = run("-C", str(root / "cfg"), "doctor", "a")
+    assert result.code == 1
+    assert "'model' is a int, not a str: Claude Code drops the whole local settings file" in result.out
+    seen = len(api.requests)
+    assert claude(root / "a").returncode != 0  # the whole file, env and all, is dropped
+    assert len(api.requests) == seen

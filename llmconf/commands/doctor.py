@@ -1,0 +1,95 @@
+"""llmconf doctor [WORKTREE...] [--online] [--json]: what Claude Code will really use, and why not."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+
+from llmconf import doctor, target
+from llmconf.engine import open_workspace
+from llmconf.errors import display_path
+from llmconf.ui import Ui
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    plan = ws.plan(ws.select(args.worktrees, ui.cwd))
+    sessions = doctor.running_sessions([wp.worktree for wp in plan.worktrees])
+    probed: dict[str, str | None] = {}
+    report = []
+    for wp in plan.worktrees:
+        findings: list[doctor.Finding] = []
+        if wp.error is not None:
+            findings.append(doctor.Finding("error", wp.error.message, wp.error.path, wp.error.hint))
+        if wp.changes and wp.error is None:
+            findings.append(doctor.Finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
+        layers = doctor.read_layers(wp.worktree) if not wp.folder_missing else []
+        effective, found = doctor.examine(wp.desired, layers, os.environ)
+        findings += found
+        local = next((layer for layer in layers if layer.name == "local"), None)
+        if local is not None and local.doc is not None:
+            leak = doctor.not_ignored_with_a_key(wp.worktree, wp.settings, local.doc)
+            if leak is not None:
+                findings.append(leak)
+        try:
+            changed_at = wp.settings.stat().st_mtime
+        except OSError:
+            changed_at = None
+        for pid, started in sessions.get(wp.worktree, []):
+            if changed_at is not None and started < changed_at:
+                findings.append(
+                    doctor.Finding(
+                        "warning",
+                        f"claude (pid {pid}) started before the settings last changed and still uses the old ones",
+                        wp.settings,
+                        "restart that Claude Code session",
+                    )
+                )
+        if args.online and effective.base_url:
+            if effective.base_url not in probed:
+                probed[effective.base_url] = doctor.probe(effective.base_url)
+            if probed[effective.base_url] is not None:
+                findings.append(
+                    doctor.Finding("warning", f"gateway {effective.base_url} does not answer: {probed[effective.base_url]}", None)
+                )
+        report.append((wp, effective, findings))
+
+    errors = sum(f.level == "error" for _, _, fs in report for f in fs)
+    warnings = sum(f.level == "warning" for _, _, fs in report for f in fs)
+    if args.json:
+        ui.out(json.dumps({"worktrees": [_json(wp, eff, fs) for wp, eff, fs in report], "errors": errors, "warnings": warnings}, indent=2))
+    else:
+        for wp, effective, findings in report:
+            ui.out(_text(wp, effective, findings, ui))
+        ui.out(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}.")
+    return 1 if errors else 0
+
+
+def _text(wp, effective: doctor.Effective, findings: list[doctor.Finding], ui: Ui) -> str:
+    backend = effective.base_url or "anthropic direct"
+    lines = [f"# {wp.name} (profile {wp.profile}): {backend}"]
+    for slot in target.SLOTS:
+        lines.append(f"  {slot:<7} {effective.models[slot] or '-'}")
+    default = f"{effective.default_model or '-'} ({effective.default_slot})" if effective.default_slot else str(effective.default_model)
+    lines.append(f"  default {default}")
+    for f in findings:
+        where = f"{display_path(f.path, ui.cwd)}: " if f.path else ""
+        hint = f" ({f.hint})" if f.hint else ""
+        lines.append(f"  {f.level}: {where}{f.message}{hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _json(wp, effective: doctor.Effective, findings: list[doctor.Finding]) -> dict:
+    return {
+        "name": wp.name,
+        "profile": wp.profile,
+        "effective": {
+            "base_url": effective.base_url,
+            "models": effective.models,
+            "default_slot": effective.default_slot,
+            "default_model": effective.default_model,
+        },
+        "findings": [{**asdict(f), "path": str(f.path) if f.path else None} for f in findings],
+    }

@@ -1,0 +1,283 @@
+"""llmconf doctor: each worktree as Claude Code will read it, and what overrides the profile.
+
+`examine` is pure: from the keys llmconf declares for a worktree, the parsed settings layers
+and the shell's environment, it works out the effective backend and the findings. The facts
+it encodes were checked against the real CLI (Claude Code 2.1.197):
+- layers merge key by key (env per variable): user < project < local < managed, and a
+  settings env beats the same variable exported in the shell;
+- a wrong value type for a known key (e.g. "model": 42) makes Claude Code drop the whole
+  file, silently;
+- availableModels admits a slot's resolved model ID when it lists that exact ID, or a family
+  alias ("sonnet") that the ID contains (acme/claude-sonnet-x); any other alias, substring or
+  prefix does not (qwen/qwen3-coder under "sonnet"), and the session silently falls back to
+  the default;
+- enforceAvailableModels makes the default a built-in Anthropic ID (e.g. claude-opus-4-8).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmconf import target
+from llmconf.target import ENV, KeyPath
+
+_WHO = {
+    "user": "your user settings",
+    "project": "the project's shared .claude/settings.json",
+    "local": "the local settings",
+    "managed": "managed settings",
+    "shell": "the shell environment",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error": Claude Code will not do what the profile says; "warning": it may not
+    message: str
+    path: Path | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    path: Path
+    doc: dict[str, Any] | None = None  # None: no such file
+    problem: str | None = None  # why Claude Code ignores it
+
+
+@dataclass(frozen=True)
+class Effective:
+    """What a session in this worktree gets after Claude Code merges every layer."""
+
+    base_url: str | None
+    models: dict[str, str | None]
+    default_slot: str | None
+    default_model: str | None
+    sources: dict[str, str] = field(default_factory=dict)  # key name -> layer it came from
+
+
+def read_layer(name: str, path: Path) -> Layer:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Layer(name, path)
+    except (OSError, UnicodeDecodeError) as e:
+        return Layer(name, path, problem=f"cannot be read ({e.__class__.__name__})")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        return Layer(name, path, problem=f"is not valid JSON ({getattr(e, 'msg', 'too deep')})")
+    if not isinstance(doc, dict):
+        return Layer(name, path, problem="is not a JSON object")
+    return Layer(name, path, doc)
+
+
+def read_layers(worktree: Path) -> list[Layer]:
+    """Every settings layer of a worktree, lowest precedence first."""
+    return [read_layer(name, path) for name, path in target.layer_paths(worktree).items()]
+
+
+def _shown(var: str, value: Any) -> str:
+    if target.looks_secret((ENV, var)) and value:
+        return "(sensitive)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _type_problem(doc: dict[str, Any]) -> str | None:
+    for key, kind in target.KNOWN_TYPES.items():
+        if key in doc and not isinstance(doc[key], kind):
+            return f"'{key}' is a {type(doc[key]).__name__}, not a {kind.__name__}"
+    for name, value in (doc.get(ENV) or {}).items():
+        if not isinstance(value, str):
+            return f"env.{name} is a {type(value).__name__}, not a string"
+    return None
+
+
+def examine(
+    desired: Mapping[KeyPath, str], layers: list[Layer], shell: Mapping[str, str]
+) -> tuple[Effective, list[Finding]]:
+    """The effective backend of one worktree, and every way the layers change or break it."""
+    findings: list[Finding] = []
+    usable = []
+    for layer in layers:
+        if layer.problem is not None:
+            findings.append(
+                Finding("error", f"{layer.name} settings {layer.problem}: Claude Code ignores the whole file", layer.path, "fix it by hand")
+            )
+        elif layer.doc is not None:
+            problem = _type_problem(layer.doc)
+            if problem is None:
+                usable.append(layer)
+            else:
+                findings.append(
+                    Finding(
+                        "error",
+                        f"{problem}: Claude Code drops the whole {layer.name} settings file, silently (its env too)",
+                        layer.path,
+                        "fix that value",
+                    )
+                )
+    env: dict[str, Any] = {}
+    top: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for layer in usable:
+        assert layer.doc is not None
+        for name, value in (layer.doc.get(ENV) or {}).items():
+            env[name], source[f"env.{name}"] = value, layer.name
+        for name, value in layer.doc.items():
+            if name != ENV:
+                top[name], source[name] = value, layer.name
+    for var in target.BACKEND_VARS:
+        if var not in env and var in shell:
+            env[var], source[f"env.{var}"] = shell[var], "shell"
+    paths = {layer.name: layer.path for layer in layers}
+
+    for var in target.BACKEND_VARS:
+        src = source.get(f"env.{var}")
+        want = desired.get((ENV, var))
+        if src is None or src == "local" or env[var] == want:
+            continue
+        level = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
+        if want is None:
+            message = f"{_WHO[src]} set {var}={_shown(var, env[var])}; the profile leaves it unset, so Claude Code uses it"
+        else:
+            message = f"{_WHO[src]} set {var}={_shown(var, env[var])}, overriding the profile's value"
+        hint = f"unset {var} in your shell" if src == "shell" else f"remove it from {paths[src]}"
+        findings.append(Finding(level, message, paths.get(src), hint))
+
+    model_src = source.get("model")
+    if model_src not in (None, "local") and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):
+        if model_src == "managed":
+            findings.append(Finding("error", f"managed settings pick model '{top['model']}' over the profile's", paths["managed"]))
+        else:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{_WHO[model_src]} pick model '{top['model']}' (Claude Code's /model writes it there): "
+                    "sessions start on it, not on the profile's default",
+                    paths[model_src],
+                    "remove 'model' there, or set the profile's default",
+                )
+            )
+
+    models = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
+    allowed = top.get("availableModels")
+    if isinstance(allowed, list):
+        where = paths[source["availableModels"]]
+        for slot, model in models.items():
+            if model and not admitted(model, allowed):
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"availableModels does not admit the {slot} slot's model '{model}': only its exact ID, or a "
+                        "family alias the ID contains, would; Claude Code falls back to the default, silently",
+                        where,
+                        f"add '{model}' to availableModels",
+                    )
+                )
+        if top.get("enforceAvailableModels") and env.get(target.BASE_URL):
+            findings.append(
+                Finding(
+                    "warning",
+                    "enforceAvailableModels makes the default a built-in Anthropic model ID, which the gateway may not serve",
+                    paths[source["enforceAvailableModels"]],
+                    "set the profile's default, or drop enforceAvailableModels",
+                )
+            )
+    managed = next((layer.doc for layer in usable if layer.name == "managed"), None) or {}
+    denied = managed.get("deniedModels")
+    if isinstance(denied, list):
+        for slot, model in models.items():
+            if model and model in denied:
+                findings.append(
+                    Finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
+                )
+
+    keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
+    if isinstance(top.get("model"), str):
+        keys[target.DEFAULT_MODEL_KEY] = top["model"]
+    slot, model = target.default_model(keys)
+    effective = Effective(env.get(target.BASE_URL), models, slot, model, source)
+    return effective, findings
+
+
+def admitted(model: str, allowed: list[Any]) -> bool:
+    """Whether an availableModels list lets a resolved model ID through (as Claude Code decides)."""
+    return model in allowed or any(entry in target.SLOTS and entry in model for entry in allowed)
+
+
+def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] | None) -> Finding | None:
+    """An error when the settings file holds a key and git would commit it (not ignored)."""
+    import subprocess
+
+    env = (doc or {}).get(ENV)
+    holds_key = isinstance(env, dict) and any(target.looks_secret((ENV, k)) and v for k, v in env.items())
+    if not holds_key:
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(worktree), "check-ignore", "-q", "--", str(target.SETTINGS_FILE)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode == 1:  # 0: ignored; 128: not a repository
+        return Finding(
+            "error",
+            "holds a key and git does not ignore it: one 'git add .' and the key is committed",
+            settings,
+            f"add {target.SETTINGS_FILE} to .gitignore, or use key_via: helper",
+        )
+    return None
+
+
+def running_sessions(worktrees: list[Path]) -> dict[Path, list[tuple[int, float]]]:
+    """claude processes whose working folder is in one of the worktrees: {worktree: [(pid, started)]}.
+
+    Linux only (/proc); elsewhere nothing is found. `started` is a Unix time."""
+    found: dict[Path, list[tuple[int, float]]] = {}
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        boot = next(float(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime"))
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, ValueError):
+        return found
+    roots = sorted(worktrees, key=lambda p: len(p.parts), reverse=True)
+    for pid in pids:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            names = {os.path.basename(a.decode(errors="replace")) for a in argv[:2] if a}
+            if not names & {"claude", "claude.exe", "cli.js"}:
+                continue
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            started = boot + int(stat.rsplit(")", 1)[1].split()[19]) / ticks
+        except (OSError, ValueError, IndexError):
+            continue
+        for root in roots:
+            if cwd == root or root in cwd.parents:
+                found.setdefault(root, []).append((pid, started))
+                break
+    return found
+
+
+def probe(url: str, timeout: float = 3.0) -> str | None:
+    """None when something answers HTTP at `url`, else why not (any status counts as an answer)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return None
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        return str(getattr(e, "reason", e))
+    return None
