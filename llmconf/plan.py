@@ -137,27 +137,12 @@ def diff(
         after = desired.get(key, _ABSENT)
         if before is _ABSENT and after is _ABSENT:
             continue
-        if before is _ABSENT:
-            action = Action.ADD
-        elif after is _ABSENT:
-            action = Action.REMOVE
-        elif before != after or not isinstance(before, str):
-            action = Action.CHANGE
-        else:
+        if before == after and isinstance(before, str):
             continue
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is _ABSENT or fingerprint(before) != written)
         sensitive = isinstance(after, Sensitive) or target.looks_secret(key)
-        changes.append(
-            KeyChange(
-                key,
-                action,
-                None if before is _ABSENT else before,
-                None if after is _ABSENT else after,
-                sensitive,
-                drift,
-            )
-        )
+        changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
     if not frozen:
         return frozen, FileAction.NONE
@@ -178,19 +163,17 @@ def document_diff(current: Mapping[str, Any] | None, wanted: Mapping[str, Any] |
     changes = []
     for key in dict.fromkeys([*env_keys, *top_keys]):
         before, after = get_key(current, key), get_key(wanted, key)
-        if before == after:
-            continue
-        action = Action.ADD if before is _ABSENT else Action.REMOVE if after is _ABSENT else Action.CHANGE
-        changes.append(
-            KeyChange(
-                key,
-                action,
-                None if before is _ABSENT else before,
-                None if after is _ABSENT else after,
-                target.looks_secret(key),
-            )
-        )
+        if before != after:
+            changes.append(_change(key, before, after, target.looks_secret(key)))
     return tuple(changes)
+
+
+def _change(key: KeyPath, before: Any, after: Any, sensitive: bool, drift: bool = False) -> KeyChange:
+    """One key's change; _ABSENT on either side makes it an add or a remove."""
+    action = Action.ADD if before is _ABSENT else Action.REMOVE if after is _ABSENT else Action.CHANGE
+    return KeyChange(
+        key, action, None if before is _ABSENT else before, None if after is _ABSENT else after, sensitive, drift
+    )
 
 
 @functools.lru_cache(maxsize=1024)

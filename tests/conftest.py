@@ -74,6 +74,22 @@ def normalise(text: str, root: Path) -> str:
 
 
 @pytest.fixture
+def every_shipped_profile(tmp_path, run, monkeypatch):
+    """Apply each shipped profile to a worktree of its own name; returns the settings by name
+    (None where nothing is written). The key renders as KEY-PLACEHOLDER."""
+    from llmconf.load import shipped_profiles_dir
+
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "KEY-PLACEHOLDER")
+    names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n" + "".join(f"  {n}: {n}\n" for n in names)})
+    for n in names:
+        (tmp_path / n).mkdir()
+    assert run("apply", "--yes").code == 0
+    files = {n: tmp_path / n / ".claude" / "settings.local.json" for n in names}
+    return {n: f.read_text() if f.exists() else None for n, f in files.items()}
+
+
+@pytest.fixture
 def store_secret(run):
     def _store(name: str = "openrouter", value: str = SECRET) -> None:
         assert run("secret", "set", name, stdin=value + "\n").code == 0
