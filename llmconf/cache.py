@@ -76,7 +76,9 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]]
             WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3]), _unfields(w[4]), bool(w[5]))
             for w in entry["worktrees"]
         )
-        config = Config(config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs))
+        config = Config(
+            config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"]
+        )
         resolved = {name: _unfields(raw) for name, raw in entry["resolved"].items()}
         return config, resolved
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -94,6 +96,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
             "digest": _digest(list(config.profile_dirs), config.file.read_bytes()),
             "profile_dirs": [str(d) for d in config.profile_dirs],
             "vars": config.vars,
+            "secret_sources": config.secret_sources,
             "worktrees": [
                 [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
                 for d in config.worktrees

@@ -46,9 +46,11 @@ class Workspace:
             config, resolved = hit
             profiles = Profiles(config.profile_dirs)
             profiles.prime(resolved)
-            return cls(config, profiles, SecretStore(), state, cached=True, cached_profiles=len(resolved))
+            store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
+            return cls(config, profiles, store, state, cached=True, cached_profiles=len(resolved))
         config = load_config(config_dir)
-        return cls(config, Profiles(config.profile_dirs), SecretStore(), state)
+        store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
+        return cls(config, Profiles(config.profile_dirs), store, state)
 
     def select(self, args: Sequence[str], cwd: Path) -> tuple[WorktreeDecl, ...]:
         """The worktrees named by args (paths or names), or all of them."""

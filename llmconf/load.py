@@ -56,6 +56,8 @@ class Config:
     vars: dict[str, Any]
     worktrees: tuple[WorktreeDecl, ...]
     profile_dirs: tuple[Path, ...] = field(default=())
+    #: secret name -> its source (`secrets:`), file paths made absolute
+    secret_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -247,6 +249,13 @@ def load_config(config_dir: Path) -> Config:
         file=path,
         vars=dict(parsed.vars or {}),
         worktrees=worktrees,
+        secret_sources={
+            name: {
+                **source.model_dump(exclude_none=True),
+                **({"file": str(config_dir / os.path.expanduser(source.file))} if source.file else {}),
+            }
+            for name, source in (parsed.secrets or {}).items()
+        },
         # Local profiles win over shared folders (profile_paths), which win over shipped ones.
         profile_dirs=(
             config_dir / PROFILES_DIR,

@@ -61,10 +61,31 @@ class WorktreeEntry(ProfileFields):
     allow_tracked_secret: bool = False
 
 
+class SecretSource(_Strict):
+    """Where one secret comes from, instead of llmconf's own store: exactly one of these."""
+
+    env: str | None = None  # an environment variable
+    file: str | None = None  # a file: all of it, or with `key`, one KEY=value line of it
+    key: str | None = None
+    command: list[str] | None = None  # argv, run without a shell; its stdout, stripped
+
+    @model_validator(mode="after")
+    def _one(self) -> SecretSource:
+        given = [n for n in ("env", "file", "command") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of env, file, command")
+        if self.key is not None and self.file is None:
+            raise ValueError("'key' goes with 'file'")
+        if self.command is not None and not self.command:
+            raise ValueError("'command' needs at least the program")
+        return self
+
+
 class WorktreesFile(_Strict):
     """worktrees.yaml."""
 
     vars: dict[str, Any] | None = None
+    secrets: dict[str, SecretSource] | None = None
     profile_paths: list[str] | None = None
     worktrees: dict[str, WorktreeEntry] | None = None
 

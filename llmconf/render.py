@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from llmconf import target
+from llmconf.errors import LlmconfError
 from llmconf.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.secrets import SecretStore, default_secrets_file, env_var
 
@@ -84,7 +85,10 @@ def render_value(
 
     def secret(name: str) -> str:
         named_by_secret(name)
-        value = secrets.get(str(name))
+        try:
+            value = secrets.get(str(name))
+        except LlmconfError as e:  # a `secrets:` source that failed: say so where it was asked for
+            raise _TemplateFailure(e.message, e.hint) from None
         reads[f"secret:{name}"] = value
         if value is None:
             raise _TemplateFailure(
@@ -249,7 +253,9 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
         raise auth_token.error(
             "key_via: helper needs auth_token to be exactly one secret", "write it as \"{{ secret('NAME') }}\""
         )
-    command = [*_llmconf_command(), "secret", "get", match.group(2)]
+    name = match.group(2)
+    where = ["-C", str(secrets.config_dir)] if name in secrets.sources and secrets.config_dir else []
+    command = [*_llmconf_command(), *where, "secret", "get", name]
     if secrets.path != default_secrets_file():
         command += ["--file", str(secrets.path)]
     return shlex.join(command)

@@ -9,6 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.fs import write_atomic
@@ -47,9 +48,17 @@ def check_name(name: str) -> str:
 class SecretStore:
     """Reads the store lazily: a run that needs no secret never opens the file."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        sources: dict[str, dict[str, Any]] | None = None,
+        config_dir: Path | None = None,
+    ) -> None:
         self.path = path or secrets_file()
+        self.sources = sources or {}  # `secrets:` in worktrees.yaml
+        self.config_dir = config_dir  # where those sources were declared
         self._values: dict[str, str] | None = None
+        self._fetched: dict[str, str] = {}  # each source is asked once a run
         self.warnings: list[str] = []
 
     def _load(self) -> dict[str, str]:
@@ -83,10 +92,14 @@ class SecretStore:
         return self._values
 
     def get(self, name: str) -> str | None:
-        """The secret's value: the environment override first, then the store."""
+        """The secret's value: the environment override, else its `secrets:` source, else the store."""
         override = os.environ.get(env_var(name))
         if override is not None:
             return override
+        if name in self.sources:
+            if name not in self._fetched:
+                self._fetched[name] = _fetch(name, self.sources[name])
+            return self._fetched[name]
         return self._load().get(name)
 
     def names(self) -> list[str]:
@@ -109,3 +122,45 @@ class SecretStore:
         body = "".join(f"{n}={json.dumps(v)}\n" for n, v in sorted(values.items()))
         write_atomic(self.path, _HEADER + body, mode=0o600)
         self._values = values
+
+
+def _fetch(name: str, source: dict[str, Any]) -> str:
+    """One secret from its source; a failure names the secret and the source, never its output."""
+    if "env" in source:
+        value = os.environ.get(source["env"])
+        if value is None:
+            raise LlmconfError(f"secret '{name}' comes from ${source['env']}, which is not set", hint=f"export {source['env']}")
+        return value
+    if "file" in source:
+        path = Path(source["file"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise LlmconfError(
+                f"secret '{name}' comes from {path}, which cannot be read ({e.__class__.__name__})",
+                hint="create it, or fix secrets: in worktrees.yaml",
+            ) from None
+        if "key" not in source:
+            return text[:-1] if text.endswith("\n") else text
+        for line in text.splitlines():
+            k, sep, v = line.removeprefix("export ").partition("=")
+            if sep and k.strip() == source["key"]:
+                v = v.strip()
+                return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v
+        raise LlmconfError(f"secret '{name}': {path} has no {source['key']}= line", hint="add it, or fix 'key'")
+    import shlex
+    import subprocess
+
+    argv = [str(a) for a in source["command"]]
+    shown = shlex.join(argv)
+    try:
+        out = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise LlmconfError(f"secret '{name}': command `{shown}` could not run ({e.__class__.__name__})") from None
+    if out.returncode != 0:
+        # Its output is never shown: a password manager may print anything.
+        raise LlmconfError(f"secret '{name}': command `{shown}` failed (exit {out.returncode})", hint="run it yourself to see why")
+    value = out.stdout.decode(errors="replace").strip()
+    if not value:
+        raise LlmconfError(f"secret '{name}': command `{shown}` printed nothing")
+    return value

@@ -15,6 +15,11 @@ from llmconf.ui import Ui
 def run(args: argparse.Namespace, ui: Ui) -> int:
     store = SecretStore(Path(args.file).expanduser() if args.file else None)
     if args.secret_command == "get":
+        if getattr(args, "config_dir", None):  # the secret may have a `secrets:` source there
+            from llmconf.engine import open_workspace
+
+            sources = open_workspace(args.config_dir, ui.cwd).secrets
+            store = SecretStore(store.path, sources.sources, sources.config_dir)
         return _get(store, args.name, ui)
     if args.secret_command == "list":
         for name in store.names():

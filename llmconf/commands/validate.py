@@ -14,11 +14,14 @@ class _AnySecret(SecretStore):
     """Renders without the real keys: validate checks the config, not this machine's store."""
 
     def __init__(self, real: SecretStore) -> None:
-        super().__init__(real.path)
+        super().__init__(real.path, real.sources, real.config_dir)
         self.real, self.missing = real, set()
 
     def get(self, name: str) -> str:
-        value = self.real.get(name)
+        try:
+            value = self.real.get(name)
+        except LlmconfError:
+            value = None
         if value is None:
             self.missing.add(name)
             return "placeholder"
