@@ -6,14 +6,15 @@ import functools
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import Config, Profiles, WorktreeDecl, load_config
-from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff
+from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, holds_secret
 from llmconf.render import Sensitive, render, resolve_fields
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
@@ -94,8 +95,7 @@ class Workspace:
         holding = [
             i
             for i, (d, wp) in enumerate(zip(decls, plans))
-            if wp.changes and wp.error is None and not d.allow_tracked_secret
-            and any(isinstance(v, Sensitive) for v in wp.desired.values())
+            if wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
         ]
         for i in _tracked([plans[i].settings for i in holding]):
             wp, key = plans[holding[i]], decls[holding[i]].key
@@ -138,7 +138,9 @@ class Workspace:
             identity[id(decl)] = (st.st_dev, st.st_ino)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
-            changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created)
+            changes, action = diff(
+                desired, current, record.keys, self.state.fingerprint, record.created, record.secret
+            )
             if changes:
                 fs.check_writable(settings)  # found now, so apply refuses before writing any file
         except LlmconfError as e:
@@ -146,17 +148,31 @@ class Workspace:
                 e.path = settings
             return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
         return WorktreePlan(
-            decl.name, decl.path, settings, decl.profile.value, changes, action, desired=desired, before_text=text
+            decl.name,
+            decl.path,
+            settings,
+            decl.profile.value,
+            changes,
+            action,
+            desired=desired,
+            before_text=text,
+            private=holds_secret(desired),
         )
 
-    def apply(self, plan: Plan, records: dict[str, FileRecord | None] | None = None) -> list[WorktreePlan]:
+    def apply(
+        self,
+        plan: Plan,
+        records: dict[str, FileRecord | None] | None = None,
+        carry: dict[str, Any] | None = None,
+    ) -> list[WorktreePlan]:
         """Write every changed file of a plan; return the ones written.
 
         Crash-safe order: the journal (what each file's record was, for rollback) and a
         write-ahead record owning old and new keys are saved first; then, per file, its
         previous bytes are backed up and the new ones atomically replace them; last, the
         state records exactly what was written. `records` overrides those final records
-        (rollback restores the ones the undone apply replaced).
+        (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
+        of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
         """
         from llmconf import backup
 
@@ -167,14 +183,19 @@ class Workspace:
         prepared = [self._prepare(wp) for wp in changed]
         apply_id = backup.new_apply_id()
         previous = {str(wp.settings): self.state.files.get(str(wp.settings)) for wp in changed}
-        journal = {
-            key: {"existed": wp.before_text is not None, "record": record_json(previous[key])}
-            for key, wp in zip(previous, changed)
-        }
+        journal: dict[str, Any] = dict(carry or {})
+        journal.update(
+            {
+                key: {"apply": apply_id, "existed": wp.before_text is not None, "record": record_json(previous[key])}
+                for key, wp in zip(previous, changed)
+            }
+        )
         for key, wp in zip(previous, changed):
             old = previous[key] or FileRecord()
             self.state.files[key] = FileRecord(
-                {**old.keys, **self._fingerprints(wp.desired)}, old.created or wp.before_text is None
+                {**old.keys, **self._fingerprints(wp.desired)},
+                old.created or wp.before_text is None,
+                old.secret | _secret_names(wp.desired),
             )
         self.state.last_apply = {"id": apply_id, "files": journal}
         self.state.save()
@@ -208,7 +229,8 @@ class Workspace:
     def _record_after(self, wp: WorktreePlan, old: FileRecord | None) -> FileRecord | None:
         if not wp.desired or wp.file_action is FileAction.DELETE:
             return None
-        return FileRecord(self._fingerprints(wp.desired), (old is not None and old.created) or wp.before_text is None)
+        created = (old is not None and old.created) or wp.before_text is None
+        return FileRecord(self._fingerprints(wp.desired), created, _secret_names(wp.desired))
 
     def clean_after_crash(self) -> None:
         """Remove temp files an interrupted apply may have left (they can hold a key): in the
@@ -240,34 +262,46 @@ class Workspace:
         else:
             fs.write_atomic(wp.settings, new, private=wp.private)
 
-    def rollback_plan(self, only: set[Path] | None = None) -> tuple[Plan, dict[str, FileRecord | None], list[str]]:
-        """The plan that puts back the files of the last apply, the records to restore, and warnings."""
+    def rollback_plan(
+        self, only: set[Path] | None = None
+    ) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[str]]:
+        """The plan that puts back the files of the last apply: the plan, the records to
+        restore, the journal entries it leaves for later, and warnings."""
         from llmconf import backup
 
         last = self.state.last_apply
         if not last or not last["files"]:
             raise LlmconfError("nothing to roll back: no apply recorded on this machine")
+        journal: dict[str, Any] = last["files"]  # type: ignore[assignment]
         names = {w.path / target.SETTINGS_FILE: w for w in self.config.worktrees}
         plans, records, warnings = [], {}, []
-        for key, entry in last["files"].items():  # type: ignore[union-attr]
+        for settings in sorted(only or ()):
+            if str(settings) not in journal:
+                warnings.append(f"{display_path(settings)}: the last apply did not change it; nothing to roll back")
+        carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
+        for key, entry in journal.items():
             settings = Path(key)
-            if only is not None and settings not in only:
+            if key in carry:
                 continue
+            apply_id = str(entry.get("apply", last["id"]))
             decl = names.get(settings)
             wp = WorktreePlan(
                 decl.name if decl else settings.parent.parent.name,
                 settings.parent.parent,
                 settings,
                 decl.profile.value if decl else "-",
-                label=f"back to before apply {last['id']}",
+                label=f"back to before apply {apply_id}",
             )
-            wanted = backup.load(self.state.dir, settings, str(last["id"])) if entry["existed"] else None
+            wanted = backup.load(self.state.dir, settings, apply_id) if entry["existed"] else None
             if entry["existed"] and wanted is None:
-                warnings.append(f"{display_path(settings)}: no backup from apply {last['id']}; left as it is")
+                warnings.append(f"{display_path(settings)}: no backup from apply {apply_id}; left as it is")
                 continue
+            restored = record_from_json(entry["record"])
+            secret = self.state.record(settings).secret | (restored.secret if restored else frozenset())
             try:
                 text, current = fs.read_settings(settings)
-                changes = document_diff(current, json.loads(wanted) if wanted is not None else None)
+                wanted_doc = json.loads(wanted) if wanted is not None else None
+                changes = document_diff(current, wanted_doc, secret)
             except LlmconfError as e:
                 e.path = e.path or settings
                 plans.append(replace(wp, error=e))
@@ -278,9 +312,29 @@ class Workspace:
                 else FileAction.CREATE if text is None
                 else FileAction.UPDATE
             )
-            plans.append(replace(wp, changes=changes, file_action=action, before_text=text, replacement=wanted))
-            records[key] = record_from_json(entry["record"])
-        return Plan(tuple(plans)), records, warnings
+            keys = _document_keys(wanted_doc)
+            plans.append(
+                replace(
+                    wp,
+                    changes=changes,
+                    file_action=action,
+                    before_text=text,
+                    replacement=wanted,
+                    private=holds_secret(keys, secret),
+                )
+            )
+            records[key] = restored
+        return Plan(tuple(plans)), records, carry, warnings
+
+
+def _secret_names(desired: Mapping[target.KeyPath, str]) -> frozenset[str]:
+    return frozenset(target.key_name(k) for k, v in desired.items() if isinstance(v, Sensitive))
+
+
+def _document_keys(doc: Mapping[str, Any] | None) -> dict[target.KeyPath, Any]:
+    doc = doc or {}
+    env = doc.get(target.ENV) if isinstance(doc.get(target.ENV), dict) else {}
+    return {**{(k,): v for k, v in doc.items() if k != target.ENV}, **{(target.ENV, k): v for k, v in env.items()}}
 
 
 def _tracked(paths: list[Path]) -> list[int]:

@@ -62,11 +62,16 @@ class WorktreePlan:
     before_text: str | None = None  # the file as read, so apply can refuse if it changed
     replacement: str | None = None  # exact text to write instead of editing (rollback)
     label: str = ""  # what the header says the change comes from; default "profile NAME"
+    private: bool = False  # the file will hold a secret, so it is written 0600
 
-    @property
-    def private(self) -> bool:
-        """Whether the file will hold a secret (and so must be 0600)."""
-        return any(isinstance(v, Sensitive) or (target.looks_secret(k) and v) for k, v in self.desired.items())
+
+def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
+    """Whether settings keys hold a secret: one rendered from secret(), named like one, or
+    recorded as one."""
+    return any(
+        v and (isinstance(v, Sensitive) or target.looks_secret(k) or target.key_name(k) in secret)
+        for k, v in keys.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ def diff(
     owned: Mapping[str, str],
     fingerprint: Callable[[Any], str],
     created: bool,
+    secret: frozenset[str] = frozenset(),
 ) -> tuple[tuple[KeyChange, ...], FileAction]:
     """The key changes that bring `current` to `desired`, and what happens to the file.
 
@@ -141,7 +147,7 @@ def diff(
             continue
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is _ABSENT or fingerprint(before) != written)
-        sensitive = isinstance(after, Sensitive) or target.looks_secret(key)
+        sensitive = isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
     if not frozen:
@@ -153,8 +159,11 @@ def diff(
     return frozen, FileAction.UPDATE
 
 
-def document_diff(current: Mapping[str, Any] | None, wanted: Mapping[str, Any] | None) -> tuple[KeyChange, ...]:
-    """Every key that differs between two whole documents: top-level keys, and env per key."""
+def document_diff(
+    current: Mapping[str, Any] | None, wanted: Mapping[str, Any] | None, secret: frozenset[str] = frozenset()
+) -> tuple[KeyChange, ...]:
+    """Every key that differs between two whole documents: top-level keys, and env per key.
+    Keys named in `secret` (or that look secret) are sensitive."""
     docs = (wanted or {}, current or {})
     if any(not isinstance(d.get(target.ENV, {}), Mapping) for d in docs):
         raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
@@ -164,7 +173,8 @@ def document_diff(current: Mapping[str, Any] | None, wanted: Mapping[str, Any] |
     for key in dict.fromkeys([*env_keys, *top_keys]):
         before, after = get_key(current, key), get_key(wanted, key)
         if before != after:
-            changes.append(_change(key, before, after, target.looks_secret(key)))
+            sensitive = target.looks_secret(key) or target.key_name(key) in secret
+            changes.append(_change(key, before, after, sensitive))
     return tuple(changes)
 
 

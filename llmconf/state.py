@@ -32,6 +32,9 @@ class FileRecord:
 
     keys: dict[str, str] = field(default_factory=dict)  # key name -> fingerprint
     created: bool = False
+    #: Owned keys whose value was a secret: shown as (sensitive) even when they are removed,
+    #: whatever their name.
+    secret: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -71,13 +74,15 @@ class State:
 
 
 def record_json(record: FileRecord | None) -> dict[str, object] | None:
-    return None if record is None else {"keys": record.keys, "created": record.created}
+    if record is None:
+        return None
+    return {"keys": record.keys, "created": record.created, "secret": sorted(record.secret)}
 
 
 def record_from_json(doc: object) -> FileRecord | None:
     if not isinstance(doc, dict):
         return None
-    return FileRecord(dict(doc["keys"]), bool(doc["created"]))
+    return FileRecord(dict(doc["keys"]), bool(doc["created"]), frozenset(doc.get("secret", ())))
 
 
 def load_state(path: Path | None = None) -> State:
@@ -85,7 +90,7 @@ def load_state(path: Path | None = None) -> State:
     path = path or state_file()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        files = {p: FileRecord(dict(r["keys"]), bool(r["created"])) for p, r in doc["files"].items()}
+        files = {p: record_from_json(r) for p, r in doc["files"].items()}
         if doc.get("version") != VERSION:
             raise ValueError("version")
         bytes.fromhex(doc["salt"])

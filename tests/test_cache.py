@@ -60,7 +60,7 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
     )
     assert run("plan").code == 0
     folder = isolated_home / ".cache/llmconf"
-    assert "sk-literal-123" not in "".join(p.read_text() for p in folder.glob("*.json"))
+    assert "sk-literal-123" not in "".join(p.read_text() for p in folder.glob("config-*.json"))
     (tmp_path / "profiles/p.yaml").write_text("base_url: http://x\nauth_token: \"{{ env('T', 'd') }}\"\n")
     assert run("plan").code == 0
-    assert [json.loads(p.read_text())["config_dir"] for p in folder.glob("*.json")] == [str(tmp_path)]
+    assert [json.loads(p.read_text())["config_dir"] for p in folder.glob("config-*.json")] == [str(tmp_path)]

@@ -143,3 +143,60 @@ def test_concurrent_runs_lose_no_update(tmp_path, isolated_home):
         [sys.executable, "-m", "llmconf", "-C", str(tmp_path), "plan", "--detailed-exitcode"], env=env, capture_output=True
     )
     assert final.returncode == 0
+
+
+def test_a_secret_under_a_plain_name_stays_hidden_when_removed_and_rolled_back(tmp_path, run, store_secret):
+    """Found in review: redaction went by the key's name only."""
+    store_secret("k", "sk-SUPERSECRET")
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: p\n",
+            "profiles/p.yaml": "base_url: http://x\nenv: {GATEWAY_AUTH: \"{{ secret('k') }}\"}\n",
+            "a/.keep": "",
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    run("use", "anthropic", "a")
+    outputs = [run("plan"), run("plan", "--json"), run("plan", "--out", "p.plan")]
+    assert "  - env.GATEWAY_AUTH       = (sensitive)" in outputs[0].out.splitlines()
+    assert run("apply", "--yes").code == 0
+    settings = tmp_path / "a/.claude/settings.local.json"
+    assert not settings.exists()
+    outputs.append(run("rollback", "--yes"))
+    assert all("SUPERSECRET" not in r.out + r.err for r in outputs)
+    assert "SUPERSECRET" not in (tmp_path / "p.plan").read_text()
+    # The file rollback recreates holds the key again: it is private, whatever the umask.
+    assert json.loads(settings.read_text())["env"]["GATEWAY_AUTH"] == "sk-SUPERSECRET"
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+
+
+def test_rolling_back_one_worktree_keeps_the_others_undo(team, run):
+    """Found in review: a partial rollback dropped the rest of the journal."""
+    (team / "worktrees.yaml").write_text("worktrees:\n  a: openrouter\n  b: devstral\n")
+    assert run("apply", "--yes").code == 0
+    assert run("rollback", "a", "--yes").code == 0
+    assert (team / "a/.claude/settings.local.json").read_text() == GROWN
+    result = run("rollback", "b", "--yes")
+    assert result.code == 0, result.err
+    assert not (team / "b/.claude/settings.local.json").exists()
+    nothing = run("rollback", "b", "--yes")  # b's undo is spent; the rollback of it can be redone
+    assert "will be created" in nothing.out
+
+
+def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
+    """Found in review: only secret() values were refused."""
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: p\n",
+            "profiles/p.yaml": "base_url: http://x\nauth_token: sk-literal-KEY\n",
+            "repo/.claude/settings.local.json": "{}\n",
+        },
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path / "repo", check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path / "repo", check=True)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert "git tracks this file; llmconf will not write a secret into it" in result.err
+    assert (tmp_path / "repo/.claude/settings.local.json").read_text() == "{}\n"

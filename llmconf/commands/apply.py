@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError
@@ -50,6 +51,7 @@ def confirm_and_apply(
     yes: bool,
     ui: Ui,
     records: dict[str, FileRecord | None] | None = None,
+    carry: dict[str, Any] | None = None,
     verb: str = "Apply",
 ) -> int:
     """Refuse on errors, ask for 'yes' unless told, write, and say what was done."""
@@ -67,7 +69,7 @@ def confirm_and_apply(
         if not ui.confirm("Do you want to apply these changes?"):
             ui.out(f"{verb} cancelled; nothing written.")
             return 1
-    written = ws.apply(plan, records)
+    written = ws.apply(plan, records, carry)
     files = len(written)
     ui.out(
         f"{verb} complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "

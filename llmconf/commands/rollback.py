@@ -21,11 +21,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if args.list:
             return _list(ws.state.dir, ui)
         only = {target.settings_path(w.path) for w in ws.select(args.worktrees, ui.cwd)} if args.worktrees else None
-        plan, records, warnings = ws.rollback_plan(only)
+        plan, records, carry, warnings = ws.rollback_plan(only)
         for warning in warnings:
             ui.warn(warning)
         ui.out(plan_text(plan, ui.cwd, ui.color))
-        return confirm_and_apply(ws, plan, args.yes, ui, records=records, verb="Rollback")
+        return confirm_and_apply(ws, plan, args.yes, ui, records=records, carry=carry, verb="Rollback")
 
 
 def _list(state_dir, ui: Ui) -> int:
