@@ -10,6 +10,7 @@ sizes, never content.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +37,12 @@ def _folder(state_dir: Path) -> Path:
     return state_dir / "backups"
 
 
+_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
+
+
 def _bundles(state_dir: Path) -> list[Path]:
-    return sorted(_folder(state_dir).glob("*.json"))
+    # Only files named like an apply id: anything else in the folder is not ours to read.
+    return sorted(p for p in _folder(state_dir).glob("*.json") if _ID.match(p.stem))
 
 
 def _read(bundle: Path) -> dict[str, str]:

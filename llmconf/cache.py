@@ -30,8 +30,11 @@ def _file(config_dir: Path) -> Path:
     return cache_dir() / f"config-{hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]}.json"
 
 
-def _digest(dirs: list[Path], config_bytes: bytes) -> str:
-    h = hashlib.sha256(__version__.encode() + b"\0" + config_bytes)
+def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
+    """The key of a config: llmconf's version, HOME (`~` paths are expanded into the cache),
+    worktrees.yaml's bytes and every profile file's. Taken BEFORE those files are parsed, so
+    an edit during a run can only make the next run miss, never hit on stale content."""
+    h = hashlib.sha256(b"\0".join([__version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
     for folder in dirs:
         h.update(b"\0dir\0" + str(folder).encode())
         try:
@@ -62,15 +65,16 @@ def _unfields(raw: list[Any]) -> dict[FieldPath, Sourced]:
     return {tuple(r[0]): _unsourced(r[1:]) for r in raw}
 
 
-def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]] | None:
-    """The cached config and resolved profiles, when every input is byte for byte the same."""
+def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str] | None:
+    """The cached config, resolved profiles and key, when every input is byte for byte the same."""
     try:
         entry = json.loads(_file(config_dir).read_text(encoding="utf-8"))
         config_bytes = (config_dir / CONFIG_FILE).read_bytes()
         if entry["config_dir"] != str(config_dir):
             return None
         dirs = [Path(d) for d in entry["profile_dirs"]]
-        if entry["digest"] != _digest(dirs, config_bytes):
+        key = digest(dirs, config_bytes)
+        if entry["digest"] != key:
             return None
         decls = tuple(
             WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3]), _unfields(w[4]), bool(w[5]))
@@ -80,12 +84,12 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]]]
             config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"]
         )
         resolved = {name: _unfields(raw) for name, raw in entry["resolved"].items()}
-        return config, resolved
+        return config, resolved, key
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 
-def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
+def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str) -> None:
     """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
     every = [*resolved.values(), *(d.overrides for d in config.worktrees)]
     if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
@@ -93,7 +97,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
     try:
         entry = {
             "config_dir": str(config.dir),
-            "digest": _digest(list(config.profile_dirs), config.file.read_bytes()),
+            "digest": key,
             "profile_dirs": [str(d) for d in config.profile_dirs],
             "vars": config.vars,
             "secret_sources": config.secret_sources,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
-from llmconf.load import Config, Profiles, WorktreeDecl, load_config
+from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config
 from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, holds_secret
 from llmconf.render import Sensitive, render, resolve_fields
 from llmconf.secrets import SecretStore
@@ -36,6 +36,7 @@ class Workspace:
     #: Whether the config came from the cache (else it is saved there after a clean plan).
     cached: bool = False
     cached_profiles: int = 0
+    cache_key: str | None = None  # set on a miss: the inputs' digest, taken before reading them
 
     @classmethod
     def open(cls, config_dir: Path) -> Workspace:
@@ -44,14 +45,20 @@ class Workspace:
         state = load_state()
         hit = cache.load(config_dir)
         if hit is not None:
-            config, resolved = hit
+            config, resolved, key = hit
             profiles = Profiles(config.profile_dirs)
             profiles.prime(resolved)
             store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
-            return cls(config, profiles, store, state, cached=True, cached_profiles=len(resolved))
+            return cls(config, profiles, store, state, cached=True, cached_profiles=len(resolved), cache_key=key)
+        try:
+            config_bytes = (config_dir / CONFIG_FILE).read_bytes()
+        except OSError:
+            config_bytes = b""  # load_config reports it
         config = load_config(config_dir)
         store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
-        return cls(config, Profiles(config.profile_dirs), store, state)
+        ws = cls(config, Profiles(config.profile_dirs), store, state)
+        ws.cache_key = cache.digest(config.profile_dirs, config_bytes)  # before any profile is read
+        return ws
 
     def select(self, args: Sequence[str], cwd: Path) -> tuple[WorktreeDecl, ...]:
         """The worktrees named by args (paths or names), or all of them."""
@@ -87,7 +94,8 @@ class Workspace:
                 plans[i] = replace(
                     plans[i],
                     error=d.profile.error(
-                        f"worktree '{d.key}' is the same folder as '{first.key}' (through a symlink)", "list it once"
+                        f"worktree '{d.key}' writes the same settings file as '{first.key}' (through a symlink)",
+                        "list it once",
                     ),
                     changes=(),
                 )
@@ -108,10 +116,10 @@ class Workspace:
             plans[holding[i]] = replace(wp, error=error)
         resolved = self.profiles.resolved()
         fresh = not self.cached or len(resolved) > self.cached_profiles
-        if fresh and decls and not any(wp.error and wp.error.path in self._inputs() for wp in plans):
+        if fresh and self.cache_key and decls and not any(wp.error and wp.error.path in self._inputs() for wp in plans):
             from llmconf import cache
 
-            cache.save(self.config, resolved)
+            cache.save(self.config, resolved, self.cache_key)
             self.cached, self.cached_profiles = True, len(resolved)
         return Plan(tuple(plans))
 
@@ -135,6 +143,10 @@ class Workspace:
                 return WorktreePlan(
                     decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
                 )
+            try:  # a .claude folder shared by symlink is one target too
+                st = os.stat(settings.parent)
+            except OSError:
+                pass
             identity[id(decl)] = (st.st_dev, st.st_ino)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)

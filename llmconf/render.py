@@ -118,6 +118,8 @@ def render_value(
         from jinja2 import TemplateError
 
         detail = getattr(e, "message", None) if isinstance(e, TemplateError) else f"{e.__class__.__name__}: {e}"
+        if used:  # the detail may quote a value derived from the secret (upper-cased, sliced ...)
+            detail = f"{e.__class__.__name__} (details hidden: this template reads a secret)"
         raise sourced.error(
             f"template error in {_field_name(sourced)}: {_redact(detail or e.__class__.__name__, used)}",
             "templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default)",

@@ -58,7 +58,10 @@ def save(path: Path, ws: Workspace, plan: Plan, selection: list[str]) -> None:
         "inputs": fingerprints(ws, plan),
         "plan": json.loads(plan_json(plan)),
     }
-    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=0o600)
+    try:
+        write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", mode=0o600)
+    except OSError as e:
+        raise LlmconfError(f"cannot write the plan: {e.strerror or e.__class__.__name__}", path) from None
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -66,7 +69,10 @@ def load(path: Path) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         doc = None
-    if not isinstance(doc, dict) or doc.get("kind") != KIND:
+    shape = {"config_dir": str, "worktrees": list, "inputs": dict, "plan": dict}
+    if not isinstance(doc, dict) or doc.get("kind") != KIND or any(
+        not isinstance(doc.get(k), t) for k, t in shape.items()
+    ):
         raise LlmconfError("not a saved llmconf plan", path, hint="make one with 'llmconf plan --out FILE'")
     if doc.get("version") != VERSION:
         raise LlmconfError("saved plan is from another llmconf version", path, hint="make it again")

@@ -118,9 +118,12 @@ class SecretStore:
         return True
 
     def _save(self, values: dict[str, str]) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         body = "".join(f"{n}={json.dumps(v)}\n" for n, v in sorted(values.items()))
-        write_atomic(self.path, _HEADER + body, mode=0o600)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomic(self.path, _HEADER + body, mode=0o600)
+        except OSError as e:
+            raise LlmconfError(f"cannot write secrets: {e.strerror or e.__class__.__name__}", self.path) from None
         self._values = values
 
 

@@ -64,3 +64,33 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
     (tmp_path / "profiles/p.yaml").write_text("base_url: http://x\nauth_token: \"{{ env('T', 'd') }}\"\n")
     assert run("plan").code == 0
     assert [json.loads(p.read_text())["config_dir"] for p in folder.glob("config-*.json")] == [str(tmp_path)]
+
+
+def test_an_edit_during_a_run_is_never_cached_as_the_old_config(tmp_path, run, monkeypatch):
+    """Found in review: the digest was taken after the profiles had been read."""
+    from llmconf import engine
+
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "models: {haiku: old/model}\n", "a/.keep": ""})
+    real_plan = engine.Workspace.plan
+
+    def edit_mid_run(self, decls):
+        self.profiles.resolve("p", self.config.worktrees[0].profile)  # read: old/model
+        (tmp_path / "profiles/p.yaml").write_text("models: {haiku: new/model}\n")
+        return real_plan(self, decls)
+
+    monkeypatch.setattr(engine.Workspace, "plan", edit_mid_run)
+    assert '"old/model"' in run("plan").out
+    monkeypatch.setattr(engine.Workspace, "plan", real_plan)
+    assert '"new/model"' in run("plan").out  # a miss: the cache was keyed on the old bytes
+
+
+def test_home_is_part_of_the_key(tmp_path, run, monkeypatch):
+    """Found in review: ~ is expanded into the cache."""
+    for home in ("h1", "h2"):
+        write_tree(tmp_path, {f"{home}/repo/.keep": ""})
+    write_tree(tmp_path, {"cfg/worktrees.yaml": "worktrees:\n  ~/repo: devstral\n"})
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "k")
+    for home in ("h1", "h2"):
+        monkeypatch.setenv("HOME", str(tmp_path / home))
+        assert run("-C", str(tmp_path / "cfg"), "apply", "--yes").code == 0
+        assert (tmp_path / home / "repo/.claude/settings.local.json").exists(), home

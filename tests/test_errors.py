@@ -312,3 +312,58 @@ def test_loose_secrets_file_is_a_warning(tmp_path, run, isolated_home):
     result = run("plan")
     assert result.code == 0
     assert result.err == f"llmconf: warning: {secrets} can be read by other users (mode 644); run: chmod 600 {secrets}\n"
+
+
+def test_a_shared_claude_folder_is_one_target(tmp_path, run):
+    """Found in review: two worktrees whose .claude is one folder (a symlink) flipped it forever."""
+    write_tree(tmp_path, {**GOOD, "a/.claude/.keep": ""})
+    (tmp_path / "b/.claude").symlink_to(tmp_path / "a/.claude")
+    result = run("plan")
+    assert result.code == 1
+    assert result.err == (
+        "llmconf: worktrees.yaml:3: worktree 'b' writes the same settings file as 'a' (through a symlink) (list it once)\n"
+    )
+
+
+def test_use_checks_the_profile_before_writing(tmp_path, run):
+    write_tree(tmp_path, {**GOOD, "profiles/bad.yaml": "modles: {}\n"})
+    result = run("use", "bad", "a", "--apply", "--yes")
+    assert result.code == 1
+    assert result.err == "llmconf: profiles/bad.yaml:1: unknown field 'modles' (did you mean 'models'?)\n"
+    assert (tmp_path / "worktrees.yaml").read_text() == GOOD["worktrees.yaml"]
+
+
+def test_init_quotes_a_folder_name_yaml_would_misread(tmp_path, run):
+    write_tree(tmp_path, {"my repo #2/.keep": ""})
+    assert run("init", "my repo #2").code == 0
+    assert '  "my repo #2": anthropic\n' in (tmp_path / "worktrees.yaml").read_text()
+    assert run("plan").code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--out", "."], "cannot write the plan: "),
+        (["secret", "set", "x", "--file", "/proc/nope/s"], "cannot write secrets: "),
+    ],
+)
+def test_unwritable_outputs_are_errors_not_crashes(tmp_path, run, argv, message):
+    write_tree(tmp_path, GOOD)
+    result = run(*argv, stdin="v")
+    assert result.code == 1
+    assert message in result.err and "internal error" not in result.err
+
+
+def test_a_file_that_is_not_a_complete_plan(tmp_path, run):
+    write_tree(tmp_path, {**GOOD, "p.plan": '{"kind": "llmconf-saved-plan", "version": 1}'})
+    result = run("apply", "p.plan")
+    assert (result.code, result.err) == (1, "llmconf: p.plan: not a saved llmconf plan (make one with 'llmconf plan --out FILE')\n")
+
+
+def test_a_template_error_after_reading_a_secret_shows_no_detail(tmp_path, run, store_secret):
+    store_secret("k", "sk-abc")
+    write_tree(tmp_path, {**GOOD, "profiles/gw.yaml": "env:\n  X: \"{{ vars[secret('k') | upper] }}\"\n"})
+    result = run("plan")
+    assert result.code == 1
+    assert "SK-ABC" not in result.err and "sk-abc" not in result.err
+    assert "(details hidden: this template reads a secret)" in result.err

@@ -200,3 +200,10 @@ def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
     assert result.code == 1
     assert "git tracks this file; llmconf will not write a secret into it" in result.err
     assert (tmp_path / "repo/.claude/settings.local.json").read_text() == "{}\n"
+
+
+def test_stray_files_in_the_backup_folder_are_ignored(team, run, isolated_home):
+    run("apply", "--yes")
+    (state_dir(isolated_home) / "backups/manual.json").write_text("{}")
+    listing = run("rollback", "--list")
+    assert listing.code == 0 and len(listing.out.splitlines()) == 1

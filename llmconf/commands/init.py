@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from llmconf.errors import LlmconfError
 from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir
 from llmconf.ui import Ui
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~-]+$")  # anything else is quoted (JSON strings are YAML)
 _STARTER = """\
 # worktrees.yaml: which backend profile each worktree uses (llmconf).
 # Paths are relative to this file; ~ works. A profile is a file in profiles/ or a shipped one.
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         wt = Path(os.path.normpath(ui.cwd / os.path.expanduser(arg)))
         if not wt.is_dir():
             raise LlmconfError(f"no such folder: {arg}; nothing written", hint="create it first, or leave it out")
-        entries += f"  {os.path.relpath(wt, folder)}: anthropic\n"
+        key = os.path.relpath(wt, folder)
+        entries += f"  {key if _PLAIN_KEY.match(key) else json.dumps(key)}: anthropic\n"
     profiles = folder / PROFILES_DIR
     profiles.mkdir(parents=True, exist_ok=True)
     copied = []

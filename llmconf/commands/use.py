@@ -10,7 +10,7 @@ from llmconf import fs
 from llmconf.commands.apply import apply_worktrees
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.load import load_config
+from llmconf.load import Sourced, load_config
 from llmconf.lock import locked
 from llmconf.state import state_file
 from llmconf.ui import Ui
@@ -30,6 +30,8 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
         raise LlmconfError(
             f"unknown profile '{args.profile}'", hint=did_you_mean(args.profile, names) or f"profiles: {', '.join(names)}"
         )
+    # A profile that does not load is refused before worktrees.yaml changes.
+    ws.profiles.resolve(args.profile, Sourced(args.profile, ws.config.file, ()))
     keys = [_key_for(ws, arg, ui.cwd) for arg in args.worktrees] or [_enclosing(ws, ui.cwd)]
     text = ws.config.file.read_text(encoding="utf-8")
     new = text
