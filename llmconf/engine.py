@@ -13,7 +13,7 @@ from pathlib import Path
 
 from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
-from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config
+from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
 from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, holds_secret
 from llmconf.render import Sensitive, render, resolve_fields
 from llmconf.secrets import SecretStore
@@ -68,7 +68,7 @@ class Workspace:
         by_name = {w.name: w for w in self.config.worktrees}
         chosen: dict[Path, WorktreeDecl] = {}
         for arg in args:
-            as_path = Path(os.path.normpath(cwd / os.path.expanduser(arg)))
+            as_path = user_path(cwd, arg)
             decl = by_path.get(as_path) or by_name.get(arg) or by_name.get(arg.rstrip("/"))
             if decl is None:
                 hint = did_you_mean(arg, by_name) or "see 'llmconf status' for the declared worktrees"

@@ -198,6 +198,12 @@ def merge(base: dict[FieldPath, Sourced], layer: dict[FieldPath, Sourced]) -> di
 # --- worktrees.yaml -------------------------------------------------------------------
 
 
+def user_path(base: Path, text: str) -> Path:
+    """A path as a user writes it (relative to `base`, `~` allowed), normalised but with its
+    symlinks kept: what they typed, not where it leads."""
+    return Path(os.path.normpath(base / os.path.expanduser(text)))
+
+
 def find_config_dir(start: Path) -> Path:
     """The nearest folder upward from `start` holding worktrees.yaml."""
     for folder in (start, *start.parents):
@@ -226,7 +232,7 @@ def load_config(config_dir: Path) -> Config:
     entries = parsed.worktrees or {}
     for key, entry in entries.items():
         loc = ("worktrees", key)
-        wt_path = Path(os.path.normpath(config_dir / os.path.expanduser(key)))
+        wt_path = user_path(config_dir, key)
         if wt_path in seen:
             raise LlmconfError(
                 f"worktree '{key}' is the same folder as '{seen[wt_path]}'", path, line_of(path, loc), "list it once"

@@ -1,7 +1,7 @@
 """One writer at a time: an fcntl lock beside the state file.
 
-apply, rollback, use, init and secret set/rm take it, so two runs never interleave their
-writes or lose each other's state update. A second run waits a bounded time, then fails
+apply, rollback, use, secret set/rm and the first `plan --out` (which creates the state's
+salt) take it, so two runs never interleave their writes or lose each other's state update. A second run waits a bounded time, then fails
 naming the holder's pid. The kernel drops the lock when its holder dies, even by SIGKILL.
 """
 

@@ -49,7 +49,18 @@ def fingerprints(ws: Workspace, plan: Plan) -> dict[str, str]:
 
 def save(path: Path, ws: Workspace, plan: Plan, selection: list[str]) -> None:
     if not ws.state.path.exists():
-        ws.state.save()  # the fingerprints' salt must outlive this run
+        from llmconf.lock import locked
+        from llmconf.state import load_state
+
+        # The fingerprints' salt must outlive this run; under the lock, so that a first apply
+        # running now cannot replace it (and turn this plan stale).
+        with locked(ws.state.dir):
+            current = load_state(ws.state.path)
+            if not current.path.exists():
+                current.save()
+            ws.state.salt = current.salt
+        if "_key" in ws.state.__dict__:
+            del ws.state.__dict__["_key"]  # the cached hash key follows the salt
     doc = {
         "kind": KIND,
         "version": VERSION,

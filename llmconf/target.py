@@ -80,10 +80,6 @@ def default_model(keys: dict[KeyPath, str]) -> tuple[str | None, str | None]:
     return slot, keys.get((ENV, slot_var(slot)))
 
 
-#: Claude Code's settings layers for one worktree, lowest precedence first; managed settings
-#: win over everything, and each layer's env wins over the shell's environment.
-LAYERS = ("user", "project", "local", "managed")
-
 #: Keys whose value has a known type: a wrong one makes Claude Code drop the whole file,
 #: silently (seen with "model": 42 on 2.1.197: no env, so "Not logged in").
 KNOWN_TYPES: dict[str, type] = {
@@ -98,7 +94,8 @@ KNOWN_TYPES: dict[str, type] = {
 
 
 def layer_paths(worktree: Path) -> dict[str, Path]:
-    """Where each settings layer lives for a worktree."""
+    """Where each settings layer lives for a worktree, lowest precedence first: managed
+    settings win over everything, and every layer's env wins over the shell's."""
     import os
     import sys
 

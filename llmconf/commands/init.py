@@ -11,7 +11,7 @@ from pathlib import Path
 
 from llmconf import fs
 from llmconf.errors import LlmconfError
-from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir
+from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
 from llmconf.ui import Ui
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~-]+$")  # anything else is quoted (JSON strings are YAML)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         raise LlmconfError(f"{CONFIG_FILE} already exists here; nothing written", config, hint="edit it, or init another folder")
     entries = ""
     for arg in args.worktrees:
-        wt = Path(os.path.normpath(ui.cwd / os.path.expanduser(arg)))
+        wt = user_path(ui.cwd, arg)
         if not wt.is_dir():
             raise LlmconfError(f"no such folder: {arg}; nothing written", hint="create it first, or leave it out")
         key = os.path.relpath(wt, folder)

@@ -10,7 +10,7 @@ from llmconf import fs
 from llmconf.commands.apply import apply_worktrees
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.load import Sourced, load_config
+from llmconf.load import Sourced, load_config, user_path
 from llmconf.lock import locked
 from llmconf.state import state_file
 from llmconf.ui import Ui
@@ -59,7 +59,7 @@ def _key_for(ws: Workspace, arg: str, cwd: Path) -> str:
     try:
         return ws.select([arg], cwd)[0].key
     except LlmconfError:
-        folder = Path(os.path.normpath(cwd / os.path.expanduser(arg)))
+        folder = user_path(cwd, arg)
         if not folder.is_dir():
             raise
         return os.path.relpath(folder, ws.config.dir)
