@@ -166,3 +166,18 @@ def test_online_probe_of_the_gateway(cfg, run):
         server.server_close()
     problems = messages(findings(run, "a", "--online")[1]["a"])
     assert len(problems) == 1 and problems[0][1].startswith(f"gateway http://127.0.0.1:{server.server_port} does not answer: ")
+
+
+def test_apply_names_a_running_session(cfg, run, tmp_path):
+    fake = tmp_path / "bin" / "claude"
+    fake.parent.mkdir()
+    shutil.copy(shutil.which("sleep"), fake)
+    proc = subprocess.Popen([str(fake), "30"], cwd=cfg / "a")
+    try:
+        (cfg / "profiles/gw.yaml").write_text(GW.replace("o-1", "o-3"))
+        result = run("apply", "--yes")
+        assert result.code == 0
+        assert result.err == f"llmconf: warning: a: claude is running there (pid {proc.pid}) on the old settings; restart it\n"
+    finally:
+        proc.kill()
+        proc.wait()

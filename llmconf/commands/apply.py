@@ -75,4 +75,12 @@ def confirm_and_apply(
         f"{verb} complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
         f"{plan.count(Action.REMOVE)} removed (in {files} file{'s' if files != 1 else ''})."
     )
+    # Claude Code reads its settings at start: a session already running keeps the old ones.
+    from llmconf.doctor import running_sessions
+
+    running = running_sessions([wp.worktree for wp in written])
+    for wp in written:
+        if wp.worktree in running:
+            pids = ", ".join(str(pid) for pid, _ in running[wp.worktree])
+            ui.warn(f"{wp.name}: claude is running there (pid {pids}) on the old settings; restart it")
     return 0
