@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes (for CI and scripts)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON (format in README.md)")
     p.add_argument("--out", metavar="FILE", help="also save the plan (no secret in it) for 'llmconf apply FILE'")
+    p.add_argument("--strict", action="store_true", help="treat lint warnings as errors (exit 1)")
 
     p = command(
         "apply", "write the planned changes to each worktree's settings file",
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE|PLANFILE", help=worktree_help)
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking (needed when stdin is not a terminal)")
+    p.add_argument("--strict", action="store_true", help="refuse, writing nothing, when the lint warns")
 
     p = command(
         "rollback", "put back the files the last apply (or rollback) changed, from their backups",
@@ -99,7 +101,44 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
     p.add_argument("--json", action="store_true", help="print the table as JSON")
 
-    command("validate", "load and render every profile and worktree; report every problem with file:line")
+    p = command(
+        "validate", "load and render every profile and worktree; report every problem with file:line",
+        "Also lints each worktree against the model catalog (unknown IDs, poor slot fits, unused\n"
+        ":exacto, legacy models, unset gateway slots, API keys, deprecated variables): warnings,\n"
+        "or errors with --strict.",
+    )
+    p.add_argument("--strict", action="store_true", help="treat lint warnings as errors (exit 1)")
+
+    p = command(
+        "models", "the model catalog: price, context window and the guide's ratings per OpenRouter ID",
+        "The catalog ships with llmconf; catalog.yaml in the config folder extends or overrides it by ID.\n"
+        "  llmconf models --refresh   update that file's prices, context windows and IDs from\n"
+        "                             OpenRouter's model list (ratings kept)",
+    )
+    p.add_argument("--sort", choices=("name", "price", "context"), default="name", help="row order (default: name)")
+    p.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    p.add_argument("--refresh", action="store_true", help="update the config folder's catalog.yaml from OpenRouter")
+    p.add_argument(
+        "--from", dest="source", metavar="URL", help="with --refresh: fetch URL/api/v1/models (default https://openrouter.ai)"
+    )
+
+    p = command(
+        "cost", "estimated cost of a session per profile, and the saving against a baseline",
+        "A session is, by default, the guide's typical one: 50K tokens in and 15K out per call, 10\n"
+        "calls, on the model of the slot Claude Code starts on (the profile's default, else opus).\n"
+        "An unset slot costs what Claude Code's own model for it costs.\n"
+        "examples:\n  llmconf cost                         every profile\n"
+        "  llmconf cost deepseek z-ai/glm-4.7   a profile and a model\n"
+        "  llmconf cost --slot sonnet --baseline anthropic",
+    )
+    p.add_argument("names", nargs="*", metavar="PROFILE|MODEL", help="profiles or catalog model IDs (default: every profile)")
+    p.add_argument("--input-tokens", type=_count, default=50_000, metavar="N", help="input tokens per call (default 50000)")
+    p.add_argument("--output-tokens", type=_count, default=15_000, metavar="N", help="output tokens per call (default 15000)")
+    p.add_argument("--calls", type=_count, default=10, metavar="N", help="calls per session (default 10)")
+    # target.SLOTS, written out: --help and --version import nothing beyond argparse.
+    p.add_argument("--slot", choices=("haiku", "sonnet", "opus"), help="price this slot's model (default: the one a session starts on)")
+    p.add_argument("--baseline", metavar="PROFILE|MODEL", help="compare against this (default anthropic/claude-opus-4.5)")
+    p.add_argument("--json", action="store_true", help="print the estimates as JSON")
 
     p = command(
         "doctor", "check each worktree the way Claude Code will read it, and say what to fix",
@@ -144,6 +183,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("name", metavar="NAME")
     return parser
+
+
+def _count(text: str) -> int:
+    """A whole number of tokens or calls, zero or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is negative")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

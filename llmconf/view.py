@@ -7,13 +7,21 @@ null in JSON. Colour is a separate, last step.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmconf import target
-from llmconf.errors import display_path
+from llmconf.errors import LlmconfError, display_path
 from llmconf.plan import Action, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.render import Sensitive
+
+if TYPE_CHECKING:
+    from llmconf.catalog import Catalog
+    from llmconf.cost import SlotChange
+
+#: What the cost of a switch is, per settings file (see llmconf.cost.plan_changes).
+Costs = Mapping[Path, Sequence["SlotChange"]]
 
 JSON_FORMAT_VERSION = "1"
 SENSITIVE = "(sensitive)"
@@ -61,8 +69,9 @@ def _paint(line: str, action: Action, color: bool) -> str:
     return f"\x1b[{_COLOURS[action]}m{line}\x1b[0m" if color else line
 
 
-def plan_text(plan: Plan, base: Path | None = None, color: bool = False) -> str:
-    """Terraform-style text: each changed file, its key changes, then a summary line."""
+def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: Costs | None = None) -> str:
+    """Terraform-style text: each changed file, its key changes (and what a model switch costs),
+    then a summary line."""
     blocks = []
     for wp in plan.changed:
         verb = _VERB[wp.file_action]
@@ -71,6 +80,7 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False) -> str:
         head = f"# {wp.name}: {display_path(wp.settings, base)} ({wp.label or 'profile ' + wp.profile}) {verb}"
         width = max(len(target.key_name(c.key)) for c in wp.changes)
         lines = [_paint(_change_line(c, width), c.action, color) for c in wp.changes]
+        lines += [f"  # {change.text()}" for change in (costs or {}).get(wp.settings, ())]
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
     if not any(counts):
@@ -84,8 +94,8 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False) -> str:
     return "\n\n".join([*blocks, summary]) + "\n"
 
 
-def _worktree_json(wp: WorktreePlan) -> dict[str, Any]:
-    return {
+def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "name": wp.name,
         "worktree": str(wp.worktree),
         "settings_file": str(wp.settings),
@@ -104,11 +114,25 @@ def _worktree_json(wp: WorktreePlan) -> dict[str, Any]:
             for c in wp.changes
         ],
     }
+    # Optional fields, present only when there is something to say: the format stays version 1.
+    if costs and wp.settings in costs:
+        doc["cost"] = [change.as_json() for change in costs[wp.settings]]
+    return doc
 
 
-def plan_json(plan: Plan) -> str:
-    """The plan as a stable JSON document (format documented in README.md)."""
-    doc = {
+def warning_json(warning: LlmconfError) -> dict[str, Any]:
+    return {
+        "file": str(warning.path) if warning.path else None,
+        "line": warning.line,
+        "message": warning.message,
+        "hint": warning.hint,
+    }
+
+
+def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | None = None) -> str:
+    """The plan as a stable JSON document (format documented in README.md); lint warnings and
+    the cost of model switches are optional fields."""
+    doc: dict[str, Any] = {
         "format_version": JSON_FORMAT_VERSION,
         "summary": {
             "add": plan.count(Action.ADD),
@@ -117,24 +141,28 @@ def plan_json(plan: Plan) -> str:
             "files": len(plan.changed),
             "errors": len(plan.errors),
         },
-        "worktrees": [_worktree_json(wp) for wp in plan.worktrees],
+        "worktrees": [_worktree_json(wp, costs) for wp in plan.worktrees],
     }
+    if warnings:
+        doc["warnings"] = [warning_json(w) for w in warnings]
     return dumps(doc, indent=2) + "\n"
 
 
 # --- status ---------------------------------------------------------------------------
 
-_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "state")
-_JSON_ONLY = ("default_slot",)
+_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state")
+_HEADERS = {"cost": "EST. COST"}
+_JSON_ONLY = ("default_slot", "session_cost_usd")
 
 
-def status_rows(plan: Plan) -> list[dict[str, str]]:
-    """One row a worktree: its profile, backend, model per slot, default model and sync state."""
+def status_rows(plan: Plan, catalog: Catalog | None = None) -> list[dict[str, Any]]:
+    """One row a worktree: its profile, backend, model per slot, default model, the estimated
+    cost of a typical session on that default model (with a catalog), and sync state."""
     rows = []
     for wp in plan.worktrees:
         d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
         slot, model = target.default_model(d)
-        row = {
+        row: dict[str, Any] = {
             "worktree": wp.name,
             "profile": wp.profile,
             "backend": d.get((target.ENV, target.BASE_URL)) or "anthropic direct",
@@ -142,8 +170,15 @@ def status_rows(plan: Plan) -> list[dict[str, str]]:
             # What a session starts on without --model: the model, and the slot it came from.
             "default": f"{model or '-'} ({slot})" if slot else str(model),
             "default_slot": slot or "-",
-            "state": _state(wp),
         }
+        if catalog is not None:
+            from llmconf import cost
+
+            known = bool(d) or wp.error is None  # a worktree that failed to render has no model
+            amount = cost.default_cost(d, catalog) if known else None
+            row["cost"] = cost.money(amount) if known else "-"
+            row["session_cost_usd"] = cost.usd(amount)
+        row["state"] = _state(wp)
         rows.append(row)
     return rows
 
@@ -156,13 +191,15 @@ def _state(wp: WorktreePlan) -> str:
     return "missing" if wp.file_action is FileAction.CREATE else "drifted"
 
 
-def status_text(plan: Plan) -> str:
-    rows = status_rows(plan)
-    header = {c: c.upper() for c in _STATUS_COLUMNS}
-    widths = {c: max(len(r[c]) for r in [header, *rows]) for c in _STATUS_COLUMNS}
-    lines = ["  ".join(r[c].ljust(widths[c]) for c in _STATUS_COLUMNS).rstrip() for r in [header, *rows]]
+def status_text(plan: Plan, catalog: Catalog | None = None) -> str:
+    rows = status_rows(plan, catalog)
+    columns = [c for c in _STATUS_COLUMNS if c != "cost" or catalog is not None]
+    header = {c: _HEADERS.get(c, c.upper()) for c in columns}
+    widths = {c: max(len(r[c]) for r in [header, *rows]) for c in columns}
+    lines = ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in [header, *rows]]
     return "\n".join(lines) + "\n"
 
 
-def status_json(plan: Plan) -> str:
-    return json.dumps({"format_version": JSON_FORMAT_VERSION, "worktrees": status_rows(plan)}, indent=2) + "\n"
+def status_json(plan: Plan, catalog: Catalog | None = None) -> str:
+    rows = status_rows(plan, catalog)
+    return json.dumps({"format_version": JSON_FORMAT_VERSION, "worktrees": rows}, indent=2) + "\n"

@@ -567,7 +567,7 @@ def _canon(value: Any) -> str:
 def _read_doc(path: Path) -> dict[str, Any] | None:
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None
 

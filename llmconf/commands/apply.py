@@ -13,36 +13,45 @@ from llmconf.lock import locked
 from llmconf.plan import Action, Plan
 from llmconf.state import FileRecord, state_file
 from llmconf.ui import Ui
-from llmconf.view import plan_text
+from llmconf.commands.plan import show
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     with locked(state_file().parent):
+        strict = getattr(args, "strict", False)
         if len(args.worktrees) == 1 and (ui.cwd / args.worktrees[0]).is_file():
-            return _apply_saved(ui.cwd / args.worktrees[0], ui)
+            return _apply_saved(ui.cwd / args.worktrees[0], ui, strict)
         ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-        return apply_worktrees(ws, args.worktrees, args.yes, ui)
+        return apply_worktrees(ws, args.worktrees, args.yes, ui, strict)
 
 
-def _apply_saved(path: Path, ui: Ui) -> int:
+def _apply_saved(path: Path, ui: Ui, strict: bool) -> int:
     """Apply a saved plan: re-plan from today's inputs, refuse unless it is the same plan."""
     from llmconf import savedplan
 
     saved = savedplan.load(path)
     ws = open_workspace(saved["config_dir"], ui.cwd)
-    plan = ws.plan(ws.select(saved["worktrees"], ui.cwd))
+    decls = ws.select(saved["worktrees"], ui.cwd)
+    plan = ws.plan(decls)
     savedplan.check(saved, ws, plan, path)
-    ui.out(plan_text(plan, ui.cwd, ui.color))
+    _refuse_if_strict(show(ws, decls, plan, ui, strict), strict)
     return confirm_and_apply(ws, plan, yes=True, ui=ui)  # reviewed when it was saved
 
 
-def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui) -> int:
+def apply_worktrees(ws: Workspace, names: Sequence[str], yes: bool, ui: Ui, strict: bool = False) -> int:
     """Plan the named worktrees, show the plan, then write it; shared by apply and use --apply."""
-    plan = ws.plan(ws.select(names, ui.cwd))
-    ui.out(plan_text(plan, ui.cwd, ui.color))
-    for warning in ws.secrets.warnings:
-        ui.warn(warning)
+    decls = ws.select(names, ui.cwd)
+    plan = ws.plan(decls)
+    _refuse_if_strict(show(ws, decls, plan, ui, strict), strict)
     return confirm_and_apply(ws, plan, yes, ui)
+
+
+def _refuse_if_strict(warnings: list[LlmconfError], strict: bool) -> None:
+    if strict and warnings:
+        n = len(warnings)
+        raise LlmconfError(
+            f"--strict: {n} lint warning{'s' if n != 1 else ''}; nothing written", hint="fix them, or apply without --strict"
+        )
 
 
 def confirm_and_apply(

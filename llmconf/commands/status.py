@@ -10,9 +10,12 @@ from llmconf.view import status_json, status_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    from llmconf import catalog
+
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
-    ui.out(status_json(plan) if args.json else status_text(plan))
+    known = catalog.load(ws.config.dir)
+    ui.out(status_json(plan, known) if args.json else status_text(plan, known))
     for warning in ws.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors:

@@ -32,9 +32,10 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     errors: list[LlmconfError] = list(ws.profiles.all_errors())
     ws.secrets = lenient = _AnySecret(ws.secrets)
+    rendered = []
     for decl in ws.config.worktrees:
         try:
-            ws.desired(decl)
+            rendered.append((decl, ws.desired(decl)))
             if not decl.path.is_dir():
                 errors.append(decl.profile.error(f"worktree folder '{decl.key}' does not exist", "create it, or remove the entry"))
         except LlmconfErrors as e:
@@ -45,6 +46,20 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         ui.warn(warning)
     for name in sorted(lenient.missing):
         ui.warn(f"secret '{name}' is not set on this machine (run 'llmconf secret set {name}', or export {env_var(name)})")
+    try:
+        from llmconf import catalog, lint
+
+        warnings = lint.check(rendered, ws.profiles, catalog.load(ws.config.dir))
+    except LlmconfErrors as e:  # a bad catalog.yaml: reported with the rest, nothing to lint against
+        errors.extend(e.errors)
+        warnings = []
+    except LlmconfError as e:
+        errors.append(e)
+        warnings = []
+    if getattr(args, "strict", False):
+        errors.extend(warnings)  # one list, one count: --strict makes them problems like any other
+    else:
+        lint.show(warnings, ui, strict=False)
     if errors:
         ui.error(LlmconfErrors(errors))
         unique = len({e.format(ui.cwd) for e in errors})

@@ -1,0 +1,216 @@
+"""Lint: the guide's advice as checks on what each worktree is about to get.
+
+Each warning is an LlmconfError located at the value that causes it (profile file or
+worktrees.yaml override), so it prints as `FILE:LINE: what is wrong (what to do)`. plan and
+validate show them; with --strict they are errors. Values come from the rendered settings
+keys, locations from the resolved profile fields; a value from a secret is never checked
+(and so never quoted).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from llmconf import target
+from llmconf.errors import LlmconfError
+from llmconf.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.target import ENV, KeyPath
+
+if TYPE_CHECKING:
+    from llmconf.catalog import Catalog, Model
+
+#: Slots Claude Code does its tool-heavy, agentic work in.
+_AGENTIC_SLOTS = ("sonnet", "opus")
+_TOOL_SLOT = "sonnet"
+_POOR, _FAIR = 0, 1  # catalog.RATINGS indices
+DEPRECATED = "ANTHROPIC_SMALL_FAST_MODEL"
+#: Claude Code adds these headers to every request ("Name: Value" lines).
+CUSTOM_HEADERS = "ANTHROPIC_CUSTOM_HEADERS"
+_KEY_HEADERS = ("x-api-key", "authorization")
+
+
+def check(
+    items: Iterable[tuple[WorktreeDecl, Mapping[KeyPath, str]]], profiles: Any, catalog: Catalog
+) -> list[LlmconfError]:
+    """Every warning for these worktrees (declaration, rendered keys), each once, in order."""
+    from llmconf.render import resolve_fields
+
+    found: dict[str, LlmconfError] = {}
+    memo: dict[Any, list[LlmconfError]] = {}
+    for decl, desired in items:
+        # Worktrees sharing a profile and its overrides get the same warnings: work them out once.
+        # The type too: a value from a secret (Sensitive) is skipped where an equal plain one is not.
+        relevant = tuple((type(v), v) for v in (desired.get(k) for k in _RELEVANT))
+        key = (decl.profile.value, tuple(decl.overrides.items()), relevant)
+        if key not in memo:
+            memo[key] = list(worktree(resolve_fields(decl, profiles), desired, catalog))
+        for warning in memo[key]:
+            found.setdefault(warning.format(), warning)
+    return list(found.values())
+
+
+_RELEVANT: tuple[KeyPath, ...] = (
+    *target.BACKEND_KEYS,
+    target.DEFAULT_MODEL_KEY,
+    target.KEY_HELPER_KEY,
+    (ENV, CUSTOM_HEADERS),
+)
+
+
+def worktree(
+    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], catalog: Catalog
+) -> Iterator[LlmconfError]:
+    """The warnings for one worktree's resolved fields and rendered settings keys."""
+    from llmconf.render import Sensitive
+
+    def shown(value: Any) -> bool:
+        return isinstance(value, str) and not isinstance(value, Sensitive)
+
+    base_url = desired.get((ENV, target.BASE_URL))
+    gateway = base_url is not None
+    listed = gateway and catalog.lists(str(base_url))
+    for slot in target.SLOTS:
+        value, src = desired.get((ENV, target.slot_var(slot))), fields.get(("models", slot))
+        if shown(value) and src is not None:
+            yield from _model(str(value), src, slot, catalog, listed)
+    value, src = desired.get((ENV, target.SUBAGENT)), fields.get(("subagent",))
+    if shown(value) and src is not None:
+        yield from _model(str(value), src, None, catalog, listed)
+    value, src = desired.get(target.DEFAULT_MODEL_KEY), fields.get(("default",))
+    if shown(value) and src is not None and value not in target.SLOTS and "/" in str(value):
+        yield from _model(str(value), src, None, catalog, listed)  # a full ID, not a slot alias
+    if listed:
+        yield from _unset_slots(fields, desired)
+    if gateway:
+        yield from _keys(fields, desired)
+    src = fields.get(("env", DEPRECATED))
+    if src is not None:
+        yield src.error(
+            f"env.{DEPRECATED} is deprecated", "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL"
+        )
+
+
+def _name(src: Sourced) -> str:
+    """The field as a profile writes it: models.sonnet, also for a worktrees.yaml override."""
+    loc = src.loc[2:] if src.loc[:1] == ("worktrees",) else src.loc
+    return ".".join(str(x) for x in loc)
+
+
+def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed: bool) -> Iterator[LlmconfError]:
+    from llmconf.catalog import EXACTO, split_suffix
+
+    field = _name(src)
+    model = catalog.find(value)
+    if model is None:
+        if listed:
+            yield src.error(f"{field}: unknown model ID '{value}'", _unknown_hint(value, catalog))
+        return
+    base, suffix = split_suffix(value)
+    if suffix == EXACTO and not model.exacto and listed:
+        yield src.error(
+            f"{field}: the catalog lists no :exacto variant of '{base}'",
+            f"use {base}, or set exacto: true for it in catalog.yaml if OpenRouter serves one",
+        )
+    yield from _legacy(value, model, src, field, catalog)
+    if slot is None:
+        return
+    reasons = []
+    agentic, tool_use = model.score("agentic"), model.score("tool_use")
+    if slot in _AGENTIC_SLOTS and agentic is not None and agentic <= _POOR:
+        reasons.append(f"agentic {model.ratings['agentic']}")
+    if slot == _TOOL_SLOT and tool_use is not None and tool_use <= _FAIR:
+        reasons.append(f"tool use {model.ratings['tool_use']}")
+    if reasons:
+        yield src.error(
+            f"{field}: {model.name} is a poor fit for the {slot} slot: the guide rates it {' and '.join(reasons)} in Claude Code",
+            "map a model rated Good or better there; see 'llmconf models'",
+        )
+    if listed and slot in _AGENTIC_SLOTS and model.exacto and not suffix and value == model.id:
+        yield src.error(
+            f"{field}: '{value}' has an :exacto variant, routed to the providers with the best tool-calling accuracy",
+            f"use {value}{EXACTO}",
+        )
+
+
+def _legacy(value: str, model: Model, src: Sourced, field: str, catalog: Catalog) -> Iterator[LlmconfError]:
+    successor = catalog.models.get(model.successor or "")
+    if successor is None:
+        return
+    from llmconf import cost  # only now: most plans price nothing, and Decimal costs 1 ms to import
+
+    old, new = cost.session(model), cost.session(successor)
+    if old is None or new is None or new >= old:
+        return
+    # Suggest the successor in the same namespace: a direct-Anthropic ID for a direct profile.
+    instead = successor.anthropic_id if value == model.anthropic_id and successor.anthropic_id else successor.id
+    yield src.error(
+        f"{field}: '{value}' is legacy {model.name} at {cost.prices(model)} per 1M; "
+        f"{successor.name} costs {cost.prices(successor)}",
+        f"use {instead}: session est. {cost.money(old)} -> {cost.money(new)}",
+    )
+
+
+def _unknown_hint(value: str, catalog: Catalog) -> str:
+    for m in catalog.models.values():
+        if m.guide_id == value and m.note:
+            return f"{m.note}; use {m.id}{':exacto' if m.exacto else ''}"
+    close = difflib.get_close_matches(value, catalog.known_ids(), n=3, cutoff=0.6)
+    tail = "if the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml"
+    if not close:
+        return f"see 'llmconf models'; {tail}"
+    listed = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f"did you mean {listed}? {tail[0].upper()}{tail[1:]}"
+
+
+def _unset_slots(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -> Iterator[LlmconfError]:
+    unset = [s for s in target.SLOTS if (ENV, target.slot_var(s)) not in desired]
+    if not unset:
+        return
+    some = next((src for fp, src in fields.items() if fp[0] == "models"), None)
+    where = Sourced(None, some.path, some.loc[:-1]) if some is not None else fields[("base_url",)]
+    names = " and ".join(f"models.{s}" for s in unset) if len(unset) <= 2 else "models.haiku, sonnet and opus"
+    yield where.error(
+        f"{names} {'is' if len(unset) == 1 else 'are'} not set for a gateway: Claude Code would ask it for "
+        f"its own Claude model name{'s' if len(unset) > 1 else ''}, which the gateway may not serve",
+        "set every slot of a gateway profile",
+    )
+
+
+def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -> Iterator[LlmconfError]:
+    # A profile cannot set ANTHROPIC_API_KEY through env (that is a validation error), and its
+    # auth_token always writes it as "": the check is here so a renderer change cannot slip a
+    # key past it. The reachable case is a key header in ANTHROPIC_CUSTOM_HEADERS.
+    token = fields.get(("auth_token",))
+    if desired.get((ENV, target.API_KEY)):
+        where = token or fields[("base_url",)]
+        both = " as well as a token" if (ENV, target.AUTH_TOKEN) in desired else ""
+        yield where.error(
+            f"ANTHROPIC_API_KEY is not empty for a gateway{both}: Claude Code prefers it and sends it as x-api-key",
+            'give the gateway\'s key as auth_token only; llmconf then writes ANTHROPIC_API_KEY as ""',
+        )
+    headers, src = desired.get((ENV, CUSTOM_HEADERS)), fields.get(("env", CUSTOM_HEADERS))
+    if headers is None or src is None or token is None:
+        return
+    names = {line.split(":", 1)[0].strip().lower() for line in str(headers).splitlines() if ":" in line}
+    sent = sorted(names & set(_KEY_HEADERS))
+    if sent:
+        yield src.error(
+            f"env.{CUSTOM_HEADERS} sends {' and '.join(sent)} as well as auth_token: the gateway gets two credentials",
+            "keep the gateway's key in auth_token only",
+        )
+
+
+def for_plan(decls: Iterable[WorktreeDecl], plan: Any, profiles: Any, catalog: Catalog) -> list[LlmconfError]:
+    """The warnings for a plan's worktrees (those that rendered: the others show their error)."""
+    return check(((d, wp.desired) for d, wp in zip(decls, plan.worktrees) if wp.error is None), profiles, catalog)
+
+
+def show(warnings: list[LlmconfError], ui: Any, strict: bool) -> None:
+    """Print warnings on stderr: as warnings, or as errors under --strict."""
+    for w in warnings:
+        if strict:
+            ui.error(w)
+        else:
+            ui.warn(w.format(ui.cwd))
