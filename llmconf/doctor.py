@@ -78,9 +78,18 @@ def read_layer(name: str, path: Path) -> Layer:
     return Layer(name, path, doc)
 
 
-def read_layers(worktree: Path) -> list[Layer]:
-    """Every settings layer of a worktree, lowest precedence first."""
-    return [read_layer(name, path) for name, path in target.layer_paths(worktree).items()]
+def read_layers(worktree: Path, shared: dict[Any, Layer] | None = None) -> list[Layer]:
+    """Every settings layer of a worktree, lowest precedence first. `shared` keeps the layers
+    every worktree has in common (user, managed) across calls, so they are read once."""
+    layers = []
+    for name, path in target.layer_paths(worktree).items():
+        if shared is not None and name in ("user", "managed"):
+            if path not in shared:
+                shared[path] = read_layer(name, path)
+            layers.append(shared[path])
+        else:
+            layers.append(read_layer(name, path))
+    return layers
 
 
 def _shown(var: str, value: Any) -> str:

@@ -137,9 +137,7 @@ class Workspace:
             except OSError:
                 st = None
             if st is None or not stat.S_ISDIR(st.st_mode):
-                error = decl.profile.error(
-                    f"worktree folder {display_path(decl.path)} does not exist", "create it, or remove the entry"
-                )
+                error = decl.profile.error(*missing_folder(decl))
                 return WorktreePlan(
                     decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
                 )
@@ -337,6 +335,11 @@ class Workspace:
             )
             records[key] = restored
         return Plan(tuple(plans)), records, carry, warnings
+
+
+def missing_folder(decl: WorktreeDecl) -> tuple[str, str]:
+    """The message and hint for a declared worktree whose folder is not there."""
+    return f"worktree folder {display_path(decl.path)} does not exist", "create it, or remove the entry"
 
 
 def _secret_names(desired: Mapping[target.KeyPath, str]) -> frozenset[str]:

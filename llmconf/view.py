@@ -150,14 +150,17 @@ def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | 
 
 # --- status ---------------------------------------------------------------------------
 
-_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state")
+_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state", "effective")
 _HEADERS = {"cost": "EST. COST"}
-_JSON_ONLY = ("default_slot", "session_cost_usd")
 
 
-def status_rows(plan: Plan, catalog: Catalog | None = None) -> list[dict[str, Any]]:
+def status_rows(
+    plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None
+) -> list[dict[str, Any]]:
     """One row a worktree: its profile, backend, model per slot, default model, the estimated
-    cost of a typical session on that default model (with a catalog), and sync state."""
+    cost of a typical session on that default model (with a catalog), sync state, and whether
+    Claude Code, after merging its settings layers, gets what is declared (`effective`, by
+    worktree folder: doctor.Effective)."""
     rows = []
     for wp in plan.worktrees:
         d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
@@ -179,8 +182,24 @@ def status_rows(plan: Plan, catalog: Catalog | None = None) -> list[dict[str, An
             row["cost"] = cost.money(amount) if known else "-"
             row["session_cost_usd"] = cost.usd(amount)
         row["state"] = _state(wp)
+        if effective is not None:
+            if wp.worktree in effective:
+                row["effective"], row["effective_values"] = _effective(row, effective[wp.worktree])
+            else:  # no folder: nothing for Claude Code to read
+                row["effective"] = "-"
         rows.append(row)
     return rows
+
+
+def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
+    """'as declared', or what differs; and the effective values (secrets hidden)."""
+    got = {
+        "backend": eff.base_url or "anthropic direct",
+        **{slot: eff.models[slot] or "-" for slot in target.SLOTS},
+        "default": f"{eff.default_model or '-'} ({eff.default_slot})" if eff.default_slot else str(eff.default_model),
+    }
+    differs = [k for k, v in got.items() if row[k] != v and row[k] != SENSITIVE]
+    return ("as declared" if not differs else "differs: llmconf doctor"), got
 
 
 def _state(wp: WorktreePlan) -> str:
@@ -191,15 +210,17 @@ def _state(wp: WorktreePlan) -> str:
     return "missing" if wp.file_action is FileAction.CREATE else "drifted"
 
 
-def status_text(plan: Plan, catalog: Catalog | None = None) -> str:
-    rows = status_rows(plan, catalog)
-    columns = [c for c in _STATUS_COLUMNS if c != "cost" or catalog is not None]
+def status_text(plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None) -> str:
+    rows = status_rows(plan, catalog, effective)
+    columns = [
+        c for c in _STATUS_COLUMNS if (c != "cost" or catalog is not None) and (c != "effective" or effective is not None)
+    ]
     header = {c: _HEADERS.get(c, c.upper()) for c in columns}
     widths = {c: max(len(r[c]) for r in [header, *rows]) for c in columns}
     lines = ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in [header, *rows]]
     return "\n".join(lines) + "\n"
 
 
-def status_json(plan: Plan, catalog: Catalog | None = None) -> str:
-    rows = status_rows(plan, catalog)
+def status_json(plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None) -> str:
+    rows = status_rows(plan, catalog, effective)
     return json.dumps({"format_version": JSON_FORMAT_VERSION, "worktrees": rows}, indent=2) + "\n"

@@ -96,7 +96,7 @@ def test_validate_reports_every_problem(tmp_path, run):
         "llmconf: worktrees.yaml:3: unknown profile 'nope' (profiles: "
         + ", ".join(sorted({p.stem for p in shipped_profiles_dir().glob('*.yaml')} | {"bad", "good", "worse"}))
         + ")",
-        "llmconf: worktrees.yaml:4: worktree folder 'gone' does not exist (create it, or remove the entry)",
+        "llmconf: worktrees.yaml:4: worktree folder gone does not exist (create it, or remove the entry)",
         "llmconf: 4 problems found",
     ]
 

@@ -183,8 +183,9 @@ def test_status_shows_a_session_estimate_on_each_worktree_default_model(tmp_path
     )
     result = run("status")
     assert result.code == 0, result.err
-    cost = [(line.split()[0], line.split()[-2]) for line in result.out.splitlines()]
-    assert cost == [("WORKTREE", "COST"), ("a", "$6.25"), ("b", "$2.13"), ("c", "$0.43"), ("d", "?")]
+    rows = json.loads(run("status", "--json").out)["worktrees"]
+    assert [(r["worktree"], r["cost"]) for r in rows] == [("a", "$6.25"), ("b", "$2.13"), ("c", "$0.43"), ("d", "?")]
+    assert "EST. COST" in result.out.splitlines()[0]
     rows = json.loads(run("status", "--json").out)["worktrees"]
     assert [(r["cost"], r["session_cost_usd"]) for r in rows] == [
         ("$6.25", 6.25),
@@ -204,11 +205,11 @@ def test_status_never_prices_a_model_named_by_a_secret(tmp_path, run, monkeypatc
         },
     )
     monkeypatch.setenv("M", "z-ai/glm-4.7")
-    assert run("status").out.splitlines()[1].split()[-2] == "$0.43"
+    assert json.loads(run("status", "--json").out)["worktrees"][0]["cost"] == "$0.43"
     (tmp_path / "profiles/p.yaml").write_text(OPENROUTER + "models: {opus: \"{{ secret('m') }}\"}\n")
     monkeypatch.setenv("LLMCONF_SECRET_M", "z-ai/glm-4.7")
     line = run("status").out.splitlines()[1]
-    assert line.split()[-2] == "?" and "glm" not in line
+    assert json.loads(run("status", "--json").out)["worktrees"][0]["cost"] == "?" and "glm" not in line
 
 
 # --- plan ---------------------------------------------------------------------------------------------

@@ -181,3 +181,13 @@ def test_apply_names_a_running_session(cfg, run, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_status_shows_the_effective_values_too(cfg, run, isolated_home):
+    rows = {r["worktree"]: r for r in json.loads(run("status", "--json").out)["worktrees"]}
+    assert rows["d"]["effective"] == "as declared"
+    write_tree(isolated_home, {".claude/settings.json": json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://old-gw"}})})
+    rows = {r["worktree"]: r for r in json.loads(run("status", "--json").out)["worktrees"]}
+    assert (rows["d"]["effective"], rows["d"]["effective_values"]["backend"]) == ("differs: llmconf doctor", "https://old-gw")
+    assert rows["a"]["effective"] == "as declared"  # its local settings win
+    assert run("status").out.splitlines()[2].split()[-3:] == ["differs:", "llmconf", "doctor"]

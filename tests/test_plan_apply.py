@@ -98,10 +98,10 @@ def test_drift_is_shown_and_reverted(config, run):
     path.write_text(json.dumps(doc, indent=2))
     plan = run("plan")
     assert '  ~ env.ANTHROPIC_DEFAULT_OPUS_MODEL = "hand-edit" -> "o-1"   # changed outside llmconf' in plan.out.splitlines()
-    assert "drifted" in run("status", "a").out.splitlines()[1].split()
+    assert json.loads(run("status", "a", "--json").out)["worktrees"][0]["state"] == "drifted"
     assert run("apply", "--yes").code == 0
     assert json.loads(path.read_text())["env"]["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "o-1"
-    assert run("status", "a").out.splitlines()[1].split()[-1] == "in-sync"
+    assert json.loads(run("status", "a", "--json").out)["worktrees"][0]["state"] == "in-sync"
 
 
 def test_key_no_longer_rendered_is_removed_but_foreign_keys_stay(config, run):

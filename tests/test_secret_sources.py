@@ -111,3 +111,13 @@ def test_key_via_helper_with_a_source(tmp_path, run, isolated_home):
         assert (out.returncode, out.stdout) == (0, "helper-env-key"), out.stderr
     finally:
         del os.environ["OR_KEY"]
+
+
+def test_validate_never_runs_a_command_source(tmp_path, run):
+    """validate gates changes (pre-commit, CI): a command named by the config under review never runs."""
+    marker = tmp_path / "ran"
+    config(tmp_path, f"{{command: [touch, {marker}]}}")
+    assert run("validate").code == 0
+    assert not marker.exists()
+    run("plan")  # plan runs it: the user chose to run this config
+    assert marker.exists()

@@ -9,13 +9,30 @@ from llmconf.ui import Ui
 from llmconf.view import status_json, status_text
 
 
+def _effective(plan):  # type: ignore[no-untyped-def]
+    """Each worktree as Claude Code will see it, after merging its settings layers."""
+    import os
+
+    from llmconf import doctor
+
+    shared: dict[object, doctor.Layer] = {}  # user and managed settings: read once, not per worktree
+    out = {}
+    for wp in plan.worktrees:
+        if wp.folder_missing:
+            continue
+        layers = doctor.read_layers(wp.worktree, shared)
+        out[wp.worktree], _ = doctor.examine(wp.desired, layers, os.environ)
+    return out
+
+
 def run(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf import catalog
 
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     known = catalog.load(ws.config.dir)
-    ui.out(status_json(plan, known) if args.json else status_text(plan, known))
+    effective = _effective(plan)
+    ui.out(status_json(plan, known, effective) if args.json else status_text(plan, known, effective))
     for warning in ws.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors:

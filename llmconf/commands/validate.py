@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from llmconf.engine import open_workspace
+from llmconf.engine import missing_folder, open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.secrets import SecretStore, env_var
 from llmconf.ui import Ui
@@ -18,6 +18,10 @@ class _AnySecret(SecretStore):
         self.real, self.missing = real, set()
 
     def get(self, name: str) -> str:
+        if "command" in self.sources.get(name, {}):
+            # validate gates changes (a pre-commit hook, CI): it never runs a command that the
+            # config under review names. plan and apply do, on a config the user chose to run.
+            return "placeholder"
         try:
             value = self.real.get(name)
         except LlmconfError:
@@ -37,7 +41,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         try:
             rendered.append((decl, ws.desired(decl)))
             if not decl.path.is_dir():
-                errors.append(decl.profile.error(f"worktree folder '{decl.key}' does not exist", "create it, or remove the entry"))
+                errors.append(decl.profile.error(*missing_folder(decl)))
         except LlmconfErrors as e:
             errors.extend(e.errors)
         except LlmconfError as e:
