@@ -159,3 +159,16 @@ def test_readme_and_ci_share_the_test_command():
     ci = (REPO / ".ci" / "run").read_text()
     command = ci.strip().splitlines()[-1]
     assert f"\n{command}\n" in readme
+
+
+def test_the_pre_commit_hook_runs_what_it_says(run, tmp_path):
+    """.pre-commit-hooks.yaml gates a profile repo: its entry passes on a clean config, fails on a warning."""
+    from ruamel.yaml import YAML
+
+    (hook,) = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["id"], hook["language"], hook["pass_filenames"]) == ("llmconf-validate", "python", False)
+    program, *argv = hook["entry"].split()
+    assert program == "llmconf"
+    assert run("-C", str(REPO), *argv).code == 0
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a:\n    profile: openrouter\n    models: {opus: anthropic/claude-opus-4}\n", "a/.keep": ""})
+    assert run("-C", str(tmp_path), *argv).code == 1  # a legacy model: a warning, so strict fails
