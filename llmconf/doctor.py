@@ -62,13 +62,15 @@ class Effective:
     sources: dict[str, str] = field(default_factory=dict)  # key name -> layer it came from
 
 
-def read_layer(name: str, path: Path) -> Layer:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Layer(name, path)
-    except (OSError, UnicodeDecodeError) as e:
-        return Layer(name, path, problem=f"cannot be read ({e.__class__.__name__})")
+def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
+    """One layer, read from disk (or parsed from `text`, when the caller read it already)."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Layer(name, path)
+        except (OSError, UnicodeDecodeError) as e:
+            return Layer(name, path, problem=f"cannot be read ({e.__class__.__name__})")
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as e:
@@ -78,12 +80,18 @@ def read_layer(name: str, path: Path) -> Layer:
     return Layer(name, path, doc)
 
 
-def read_layers(worktree: Path, shared: dict[Any, Layer] | None = None) -> list[Layer]:
+def read_layers(
+    worktree: Path, shared: dict[Any, Any] | None = None, local: Layer | None = None
+) -> list[Layer]:
     """Every settings layer of a worktree, lowest precedence first. `shared` keeps the layers
-    every worktree has in common (user, managed) across calls, so they are read once."""
+    every worktree has in common (user, managed) across calls, so they are read once; `local`
+    is the local layer when the caller has it already."""
     layers = []
-    for name, path in target.layer_paths(worktree).items():
-        if shared is not None and name in ("user", "managed"):
+    common = shared.setdefault("paths", target.common_layer_paths()) if shared is not None else None
+    for name, path in target.layer_paths(worktree, common).items():
+        if name == "local" and local is not None:
+            layers.append(local)
+        elif shared is not None and name in ("user", "managed"):
             if path not in shared:
                 shared[path] = read_layer(name, path)
             layers.append(shared[path])

@@ -93,9 +93,21 @@ KNOWN_TYPES: dict[str, type] = {
 }
 
 
-def layer_paths(worktree: Path) -> dict[str, Path]:
+def layer_paths(worktree: Path, common: dict[str, Path] | None = None) -> dict[str, Path]:
     """Where each settings layer lives for a worktree, lowest precedence first: managed
-    settings win over everything, and every layer's env wins over the shell's."""
+    settings win over everything, and every layer's env wins over the shell's. `common`: the
+    user and managed paths, when the caller worked them out already (see common_layer_paths)."""
+    common = common or common_layer_paths()
+    return {
+        "user": common["user"],
+        "project": worktree / ".claude" / "settings.json",
+        "local": settings_path(worktree),
+        "managed": common["managed"],
+    }
+
+
+def common_layer_paths() -> dict[str, Path]:
+    """The layers every worktree shares: the user's settings and the managed settings."""
     import os
     import sys
 
@@ -108,12 +120,7 @@ def layer_paths(worktree: Path) -> dict[str, Path]:
         managed = Path(r"C:\Program Files\ClaudeCode\managed-settings.json")
     else:
         managed = Path("/etc/claude-code/managed-settings.json")
-    return {
-        "user": config / "settings.json",
-        "project": worktree / ".claude" / "settings.json",
-        "local": settings_path(worktree),
-        "managed": managed,
-    }
+    return {"user": config / "settings.json", "managed": managed}
 
 
 def settings_path(worktree: Path) -> Path:

@@ -15,12 +15,14 @@ def _effective(plan):  # type: ignore[no-untyped-def]
 
     from llmconf import doctor
 
-    shared: dict[object, doctor.Layer] = {}  # user and managed settings: read once, not per worktree
+    shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     out = {}
     for wp in plan.worktrees:
         if wp.folder_missing:
             continue
-        layers = doctor.read_layers(wp.worktree, shared)
+        # The plan read the local file already (unless it could not: then read it here).
+        local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
+        layers = doctor.read_layers(wp.worktree, shared, local)
         out[wp.worktree], _ = doctor.examine(wp.desired, layers, os.environ)
     return out
 
