@@ -144,3 +144,16 @@ def test_doctor_error_about_a_wrong_type_matches_what_claude_code_does(setup, ap
     seen = len(api.requests)
     assert claude(root / "a").returncode != 0  # the whole file, env and all, is dropped
     assert len(api.requests) == seen
+
+
+def test_enforce_available_models_sends_a_builtin_id_to_the_gateway(setup, api, claude, run):
+    """doctor's warning, proven: the default becomes an Anthropic model ID the gateway never heard of."""
+    root, _ = setup
+    (root / "a/.claude/settings.json").write_text(
+        json.dumps({"availableModels": list(MODELS.values()), "enforceAvailableModels": True})
+    )
+    doc = json.loads(run("-C", str(root / "cfg"), "doctor", "a", "--json").out)["worktrees"][0]
+    assert any("enforceAvailableModels" in f["message"] for f in doc["findings"])
+    assert claude(root / "a").returncode == 0
+    sent = last_model(api)
+    assert sent not in MODELS.values() and sent.startswith("claude-"), sent
