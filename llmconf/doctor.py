@@ -11,7 +11,8 @@ it encodes were checked against the real CLI (Claude Code 2.1.197):
   alias ("sonnet") that the ID contains (acme/claude-sonnet-x); any other alias, substring or
   prefix does not (qwen/qwen3-coder under "sonnet"), and the session silently falls back to
   the default;
-- enforceAvailableModels makes the default a built-in Anthropic ID (e.g. claude-opus-4-8).
+- enforceAvailableModels, when the default model is not admitted, makes the default a built-in
+  Anthropic ID (e.g. claude-opus-4-8).
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ def examine(
             )
 
     models = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
+    keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
+    if isinstance(top.get("model"), str):
+        keys[target.DEFAULT_MODEL_KEY] = top["model"]
+    default_slot, default_model = target.default_model(keys)
     allowed = top.get("availableModels")
     if isinstance(allowed, list):
         where = paths[source["availableModels"]]
@@ -198,11 +203,17 @@ def examine(
                         f"add '{model}' to availableModels",
                     )
                 )
-        if top.get("enforceAvailableModels") and env.get(target.BASE_URL):
+        if (
+            top.get("enforceAvailableModels")
+            and env.get(target.BASE_URL)
+            and default_model
+            and not admitted(default_model, allowed)
+        ):
             findings.append(
                 Finding(
                     "warning",
-                    "enforceAvailableModels makes the default a built-in Anthropic model ID, which the gateway may not serve",
+                    f"enforceAvailableModels with the default model '{default_model}' not admitted: Claude Code "
+                    "starts on a built-in Anthropic model ID instead, which the gateway may not serve",
                     paths[source["enforceAvailableModels"]],
                     "set the profile's default, or drop enforceAvailableModels",
                 )
@@ -216,11 +227,7 @@ def examine(
                     Finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
                 )
 
-    keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
-    if isinstance(top.get("model"), str):
-        keys[target.DEFAULT_MODEL_KEY] = top["model"]
-    slot, model = target.default_model(keys)
-    effective = Effective(env.get(target.BASE_URL), models, slot, model, source)
+    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, source)
     return effective, findings
 
 

@@ -99,8 +99,16 @@ def test_available_models_must_list_exact_ids(cfg, run):
     assert [m for level, m in messages(wts["a"])] == [
         # 'sonnet' does not admit s-1; 'opus' admits acme/claude-opus-x, which names the family.
         "availableModels does not admit the sonnet slot's model 's-1': only its exact ID, or a family alias the ID contains, would; Claude Code falls back to the default, silently",
-        "enforceAvailableModels makes the default a built-in Anthropic model ID, which the gateway may not serve",
     ]
+    write_tree(cfg, {"a/.claude/settings.json": json.dumps({"availableModels": ["h-1"], "enforceAvailableModels": True})})
+    assert "enforceAvailableModels with the default model 'acme/claude-opus-x' not admitted: Claude Code starts on a built-in Anthropic model ID instead, which the gateway may not serve" in [
+        m for _, m in messages(findings(run, "a")[1]["a"])
+    ]
+    # The profile's default picks the sonnet slot; its model is admitted, so enforcing is harmless.
+    write_tree(cfg, {"a/.claude/settings.json": json.dumps({"availableModels": ["s-1"], "enforceAvailableModels": True})})
+    (cfg / "profiles/gw.yaml").write_text(GW + "default: sonnet\n")
+    run("apply", "--yes")
+    assert not [m for _, m in messages(findings(run, "a")[1]["a"]) if "enforceAvailableModels" in m]
 
 
 @pytest.mark.parametrize(

@@ -147,13 +147,21 @@ def test_doctor_error_about_a_wrong_type_matches_what_claude_code_does(setup, ap
 
 
 def test_enforce_available_models_sends_a_builtin_id_to_the_gateway(setup, api, claude, run):
-    """doctor's warning, proven: the default becomes an Anthropic model ID the gateway never heard of."""
+    """doctor's warning, proven both ways: with the default model admitted nothing changes;
+    without it, the default becomes an Anthropic model ID the gateway never heard of."""
     root, _ = setup
-    (root / "a/.claude/settings.json").write_text(
-        json.dumps({"availableModels": list(MODELS.values()), "enforceAvailableModels": True})
-    )
-    doc = json.loads(run("-C", str(root / "cfg"), "doctor", "a", "--json").out)["worktrees"][0]
-    assert any("enforceAvailableModels" in f["message"] for f in doc["findings"])
+    shared = root / "a/.claude/settings.json"
+
+    def warned():
+        doc = json.loads(run("-C", str(root / "cfg"), "doctor", "a", "--json").out)["worktrees"][0]
+        return any("enforceAvailableModels" in f["message"] for f in doc["findings"])
+
+    shared.write_text(json.dumps({"availableModels": list(MODELS.values()), "enforceAvailableModels": True}))
+    assert not warned()
+    assert claude(root / "a").returncode == 0
+    assert last_model(api) == MODELS["opus"]
+    shared.write_text(json.dumps({"availableModels": [MODELS["haiku"]], "enforceAvailableModels": True}))
+    assert warned()
     assert claude(root / "a").returncode == 0
     sent = last_model(api)
     assert sent not in MODELS.values() and sent.startswith("claude-"), sent
