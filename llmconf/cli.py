@@ -166,6 +166,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help="folders to declare (with the 'anthropic' profile)")
 
     p = command(
+        "import", "adopt existing settings files: recognise their backend, declare them, store their keys",
+        "Reads each PATH's .claude/settings.local.json (as the guide's switch scripts left it), finds\n"
+        "the profile with the same gateway and models (or writes a new one in profiles/), adds the\n"
+        "worktree to worktrees.yaml (comments kept) and moves any API key into the secret store,\n"
+        "never into a YAML file. Afterwards 'llmconf plan' shows no changes for those worktrees.\n"
+        "Keys are also read from the guide's key files (~/.config/forgerank/.env.*).\n"
+        "examples:\n  llmconf import ../Forgerank ../forgerank-glm\n  llmconf import --dry-run ../wt-*",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="worktree folders to adopt (default: the current folder)")
+    p.add_argument(
+        "--key-file", action="append", default=[], metavar="FILE",
+        help="an env-style key file (NAME_API_KEY=...) to read keys from; repeatable",
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would be imported; change nothing")
+
+    p = command(
+        "git-hook", "keep git worktrees on their declared backend: a post-checkout hook for 'git worktree add'",
+        "Claude Code does not copy .claude/settings.local.json into a new worktree. The hook applies\n"
+        "the repo's declared profile (a repos: entry in worktrees.yaml) to each worktree git adds.\n"
+        "An existing post-checkout hook is kept and still runs first.\n"
+        "examples:\n  llmconf git-hook install ../Forgerank\n  llmconf git-hook uninstall ../Forgerank",
+    )
+    hook = p.add_subparsers(dest="hook_command", metavar="ACTION", required=True, parser_class=_Parser)
+    for action, text in (("install", "install the post-checkout hook in REPO"), ("uninstall", "remove llmconf's part of REPO's hook")):
+        s = hook.add_parser(action, help=text, description=text, parents=[common])
+        s.add_argument("repo", metavar="REPO", help="a folder of the git repository (any of its worktrees)")
+    s = hook.add_parser("run", parents=[common])  # what the installed hook calls; not listed
+    s.add_argument("hook_args", nargs="*", metavar="ARG")
+
+    p = command(
         "secret", "store API keys outside any repo (0600 file; values are never printed)",
         "examples:\n  printf %s \"$KEY\" | llmconf secret set openrouter\n  llmconf secret list\n"
         "Templates read them with {{ secret('openrouter') }}; LLMCONF_SECRET_OPENROUTER overrides.",
@@ -183,6 +213,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("name", metavar="NAME")
     return parser
+
+
+#: Commands whose module name differs from the command ("import" is a Python keyword).
+_MODULES = {"import": "import_", "git-hook": "git_hook"}
 
 
 def _count(text: str) -> int:
@@ -210,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from llmconf.errors import LlmconfError
 
     try:
-        module = importlib.import_module(f"llmconf.commands.{args.command}")
+        module = importlib.import_module(f"llmconf.commands.{_MODULES.get(args.command, args.command)}")
         return int(module.run(args, ui))
     except LlmconfError as e:
         ui.error(e)
