@@ -68,14 +68,18 @@ class SecretSource(_Strict):
     file: str | None = None  # a file: all of it, or with `key`, one KEY=value line of it
     key: str | None = None
     command: list[str] | None = None  # argv, run without a shell; its stdout, stripped
+    keyring: str | None = None  # the OS keychain (the keyring extra): this service name...
+    username: str | None = None  # ...and this user name (default: the secret's name)
 
     @model_validator(mode="after")
     def _one(self) -> SecretSource:
-        given = [n for n in ("env", "file", "command") if getattr(self, n) is not None]
+        given = [n for n in ("env", "file", "command", "keyring") if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of env, file, command")
+            raise ValueError("give exactly one of env, file, command, keyring")
         if self.key is not None and self.file is None:
             raise ValueError("'key' goes with 'file'")
+        if self.username is not None and self.keyring is None:
+            raise ValueError("'username' goes with 'keyring'")
         if self.command is not None and not self.command:
             raise ValueError("'command' needs at least the program")
         return self
