@@ -151,6 +151,8 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
                 v = v.strip()
                 return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v
         raise LlmconfError(f"secret '{name}': {path} has no {source['key']}= line", hint="add it, or fix 'key'")
+    if "keyring" in source:
+        return _from_keyring(name, source["keyring"], source.get("username") or name)
     import shlex
     import subprocess
 
@@ -167,3 +169,29 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
     if not value:
         raise LlmconfError(f"secret '{name}': command `{shown}` printed nothing")
     return value
+
+
+def _from_keyring(name: str, service: str, username: str) -> str:
+    """One secret from the OS keychain, through the optional `keyring` library."""
+    import shlex
+
+    where = f"keyring service '{service}', user '{username}'"
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        raise LlmconfError(
+            f"secret '{name}' comes from the OS keychain, and the keyring library is not installed",
+            hint="pip install 'llmconf[keyring]'",
+        ) from None
+    try:
+        value = keyring.get_password(service, username)
+    except KeyringError as e:  # locked, no backend: its message names the backend, not the secret
+        raise LlmconfError(f"secret '{name}': {where} could not be read ({e.__class__.__name__})") from None
+    if not value:
+        raise LlmconfError(
+            f"secret '{name}': {where} holds nothing",
+            hint=f"store it: keyring set {shlex.quote(service)} {shlex.quote(username)}",
+        )
+    return value
+

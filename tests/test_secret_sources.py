@@ -1,10 +1,12 @@
-"""`secrets:` in worktrees.yaml: a secret from an env var, a file (or one KEY= line), or a command."""
+"""`secrets:` in worktrees.yaml: a secret from an env var, a file (or one KEY= line), a command,
+or the OS keychain (the keyring extra, driven here through keyrings.alt's file backend)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -80,9 +82,10 @@ def test_the_environment_override_still_wins(tmp_path, run, monkeypatch):
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("{env: A, file: b}", "secrets.or: give exactly one of env, file, command"),
+        ("{env: A, file: b}", "secrets.or: give exactly one of env, file, command, keyring"),
         ("{env: A, key: K}", "secrets.or: 'key' goes with 'file'"),
         ("{vault: x}", "unknown field 'vault' in secrets.or"),
+        ("{env: A, username: u}", "secrets.or: 'username' goes with 'keyring'"),
     ],
 )
 def test_a_bad_source_is_a_located_error(tmp_path, run, source, message):
@@ -121,3 +124,44 @@ def test_validate_never_runs_a_command_source(tmp_path, run):
     assert not marker.exists()
     run("plan")  # plan runs it: the user chose to run this config
     assert marker.exists()
+
+
+KEYRING = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+
+
+def test_from_the_os_keychain(tmp_path, isolated_home):
+    """As a user runs it: the key stored with keyring, the backend picked by keyring's own env var."""
+    env = {**os.environ, **KEYRING, "XDG_DATA_HOME": str(isolated_home / "share")}
+
+    def llmconf(*argv):
+        return subprocess.run([sys.executable, "-m", "llmconf", *argv], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    config(tmp_path, "{keyring: llmconf, username: openrouter}")
+    missing = llmconf("plan")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "llmconf: profiles/p.yaml:2: secret 'or': keyring service 'llmconf', user 'openrouter' holds nothing "
+        "(store it: keyring set llmconf openrouter)\n",
+    )
+    store = "import keyring, sys; keyring.set_password('llmconf', 'openrouter', sys.stdin.read())"
+    subprocess.run([sys.executable, "-c", store], input="kr-key-123", env=env, check=True, text=True)
+    applied = llmconf("apply", "--yes")
+    assert applied.returncode == 0, applied.stderr
+    assert token(tmp_path) == "kr-key-123"
+    assert "kr-key-123" not in applied.stdout + applied.stderr
+    # The username defaults to the secret's own name.
+    config(tmp_path, "{keyring: llmconf}")
+    subprocess.run([sys.executable, "-c", store.replace("'openrouter'", "'or'")], input="kr-or", env=env, check=True, text=True)
+    assert llmconf("apply", "--yes").returncode == 0
+    assert token(tmp_path) == "kr-or"
+
+
+def test_without_the_keyring_extra_the_error_says_how_to_install_it(tmp_path, run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "keyring", None)  # as if not installed
+    config(tmp_path, "{keyring: llmconf}")
+    result = run("plan")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: profiles/p.yaml:2: secret 'or' comes from the OS keychain, and the keyring library is not "
+        "installed (pip install 'llmconf[keyring]')\n",
+    )
