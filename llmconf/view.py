@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,17 +211,53 @@ def _state(wp: WorktreePlan) -> str:
     return "missing" if wp.file_action is FileAction.CREATE else "drifted"
 
 
-def status_text(plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None) -> str:
+@dataclass(frozen=True)
+class ProfileOrigin:
+    """Where a profile came from: its file, which search folder ("local": the config's
+    profiles/, "shared": a profile_paths folder, "shipped": llmconf's own), and its parent."""
+
+    file: Path
+    source: str
+    extends: str | None = None
+
+
+def _table(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> list[str]:
+    header = {c: _HEADERS.get(c, c.upper()) for c in columns}
+    widths = {c: max(len(r[c]) for r in [header, *rows]) for c in columns}
+    return ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in [header, *rows]]
+
+
+def status_text(
+    plan: Plan,
+    catalog: Catalog | None = None,
+    effective: Mapping[Path, Any] | None = None,
+    origins: Mapping[str, ProfileOrigin] | None = None,
+) -> str:
     rows = status_rows(plan, catalog, effective)
     columns = [
         c for c in _STATUS_COLUMNS if (c != "cost" or catalog is not None) and (c != "effective" or effective is not None)
     ]
-    header = {c: _HEADERS.get(c, c.upper()) for c in columns}
-    widths = {c: max(len(r[c]) for r in [header, *rows]) for c in columns}
-    lines = ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in [header, *rows]]
+    lines = _table(rows, columns)
+    if origins:
+        found = [
+            # A shipped profile's folder is wherever llmconf is installed: its name says enough.
+            {"profile": name, "source": o.source, "extends": o.extends or "-",
+             "file": o.file.name if o.source == "shipped" else display_path(o.file)}
+            for name, o in origins.items()
+        ]
+        lines += ["", *_table(found, ("profile", "source", "file", "extends"))]
     return "\n".join(lines) + "\n"
 
 
-def status_json(plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None) -> str:
-    rows = status_rows(plan, catalog, effective)
-    return json.dumps({"format_version": JSON_FORMAT_VERSION, "worktrees": rows}, indent=2) + "\n"
+def status_json(
+    plan: Plan,
+    catalog: Catalog | None = None,
+    effective: Mapping[Path, Any] | None = None,
+    origins: Mapping[str, ProfileOrigin] | None = None,
+) -> str:
+    doc: dict[str, Any] = {"format_version": JSON_FORMAT_VERSION, "worktrees": status_rows(plan, catalog, effective)}
+    if origins is not None:
+        doc["profiles"] = {
+            name: {"source": o.source, "file": str(o.file), "extends": o.extends} for name, o in origins.items()
+        }
+    return json.dumps(doc, indent=2) + "\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from llmconf.engine import open_workspace
+from llmconf.engine import Workspace, open_workspace
 from llmconf.ui import Ui
-from llmconf.view import status_json, status_text
+from llmconf.view import ProfileOrigin, status_json, status_text
 
 
 def _effective(plan):  # type: ignore[no-untyped-def]
@@ -27,6 +27,30 @@ def _effective(plan):  # type: ignore[no-untyped-def]
     return out
 
 
+def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
+    """Where each profile in use, and each profile it extends, came from."""
+    from llmconf.errors import LlmconfError
+    from llmconf.load import PROFILES_DIR, Sourced, shipped_profiles_dir
+
+    local, shipped = (ws.config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    out: dict[str, ProfileOrigin] = {}
+    todo = list(dict.fromkeys(names))
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        try:
+            profile, path = ws.profiles.load(name, Sourced(name, ws.config.file, ()))
+        except LlmconfError:
+            continue  # the plan reports it, at the line that names it
+        folder = path.parent.resolve()
+        source = "local" if folder == local else "shipped" if folder == shipped else "shared"
+        out[name] = ProfileOrigin(path, source, profile.extends)
+        if profile.extends:
+            todo.append(profile.extends)
+    return dict(sorted(out.items()))
+
+
 def run(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf import catalog
 
@@ -34,7 +58,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     known = catalog.load(ws.config.dir)
     effective = _effective(plan)
-    ui.out(status_json(plan, known, effective) if args.json else status_text(plan, known, effective))
+    origins = _origins(ws, [wp.profile for wp in plan.worktrees])
+    view = status_json if args.json else status_text
+    ui.out(view(plan, known, effective, origins))
     for warning in ws.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors:
