@@ -5,6 +5,9 @@ llmconf version): any edit, added or removed profile misses. It holds what the l
 produced, field values as written (templates unrendered), never a rendered value; a config
 with a literal, untemplated token is not cached at all, so no key lands in the state folder.
 A damaged or unreadable cache is a miss, never an error.
+
+The worktrees a `repos:` entry covers depend on git, not on these bytes: the cache keeps the
+entries as written, and git is asked for their worktrees on every run, hit or miss.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import __version__, target
-from llmconf.load import CONFIG_FILE, Config, FieldPath, Sourced, WorktreeDecl
-
+from llmconf.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 
 
 def cache_dir() -> Path:
@@ -80,18 +82,22 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3]), _unfields(w[4]), bool(w[5]))
             for w in entry["worktrees"]
         )
+        repos = tuple(
+            RepoDecl(r[0], Path(r[1]), _unsourced(r[2]), _unfields(r[3]), bool(r[4])) for r in entry.get("repos", ())
+        )
         config = Config(
-            config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"]
+            config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"], repos
         )
         resolved = {name: _unfields(raw) for name, raw in entry["resolved"].items()}
-        return config, resolved, key
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+    # Outside the try: git's answer is today's, and its errors are the user's to see.
+    return expand_repos(config), resolved, key
 
 
 def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str) -> None:
     """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
-    every = [*resolved.values(), *(d.overrides for d in config.worktrees)]
+    every = [*resolved.values(), *(d.overrides for d in config.worktrees), *(r.overrides for r in config.repos)]
     if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
         return
     try:
@@ -104,6 +110,11 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
             "worktrees": [
                 [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
                 for d in config.worktrees
+                if d.repo is None  # found through repos: asked of git again on each run
+            ],
+            "repos": [
+                [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret]
+                for r in config.repos
             ],
             "resolved": {name: _fields(fields) for name, fields in resolved.items()},
         }

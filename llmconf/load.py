@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean
+from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
 
 CONFIG_FILE = "worktrees.yaml"
 PROFILES_DIR = "profiles"
@@ -45,6 +46,19 @@ class WorktreeDecl:
     profile: Sourced
     overrides: dict[FieldPath, Sourced]
     allow_tracked_secret: bool = False
+    #: The `repos:` key this worktree was found through (None: listed under `worktrees:`).
+    repo: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoDecl:
+    """One `repos:` entry: a git repository whose every worktree gets this profile and overrides."""
+
+    key: str
+    path: Path
+    profile: Sourced
+    overrides: dict[FieldPath, Sourced]
+    allow_tracked_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,8 @@ class Config:
     profile_dirs: tuple[Path, ...] = field(default=())
     #: secret name -> its source (`secrets:`), file paths made absolute
     secret_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: `repos:` entries; their worktrees are in `worktrees` too, once expand_repos has run.
+    repos: tuple[RepoDecl, ...] = ()
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -164,7 +180,7 @@ def _owner(model: type, loc: tuple[Any, ...]) -> type:
     """The model whose field an `extra_forbidden` error at `loc` belongs to."""
     from llmconf import model as m
 
-    if model is m.WorktreesFile and len(loc) == 2 and loc[0] == "worktrees":
+    if model is m.WorktreesFile and len(loc) == 2 and loc[0] in ("worktrees", "repos"):
         return m.WorktreeEntry
     return model
 
@@ -216,7 +232,12 @@ def find_config_dir(start: Path) -> Path:
 
 
 def load_config(config_dir: Path) -> Config:
-    """Load and validate worktrees.yaml from a config folder."""
+    """Load and validate worktrees.yaml from a config folder, with the worktrees of its repos."""
+    return expand_repos(load_declared(config_dir))
+
+
+def load_declared(config_dir: Path) -> Config:
+    """worktrees.yaml as written: its `repos:` not yet asked of git (what the cache keeps)."""
     from llmconf import model as m
 
     path = config_dir / CONFIG_FILE
@@ -228,9 +249,7 @@ def load_config(config_dir: Path) -> Config:
     parsed: m.WorktreesFile = validate(m.WorktreesFile, data, path)
     decls = []
     seen: dict[Path, str] = {}
-    names: dict[str, int] = {}
-    entries = parsed.worktrees or {}
-    for key, entry in entries.items():
+    for key, entry in (parsed.worktrees or {}).items():
         loc = ("worktrees", key)
         wt_path = user_path(config_dir, key)
         if wt_path in seen:
@@ -238,23 +257,19 @@ def load_config(config_dir: Path) -> Config:
                 f"worktree '{key}' is the same folder as '{seen[wt_path]}'", path, line_of(path, loc), "list it once"
             )
         seen[wt_path] = key
-        names[wt_path.name] = names.get(wt_path.name, 0) + 1
-        overrides = {
-            fp: Sourced(v, path, loc + fp)
-            for fp, v in flatten(entry).items()
-            if fp not in (("profile",), ("allow_tracked_secret",))
-        }
-        decls.append((key, wt_path, Sourced(entry.profile, path, loc), overrides, entry.allow_tracked_secret))
-    worktrees = tuple(
-        # A worktree is named after its folder; where two share a folder name, after its key.
-        WorktreeDecl(key, p, p.name if names[p.name] == 1 else key.rstrip("/"), prof, ov, allow)
-        for key, p, prof, ov, allow in decls
-    )
+        decls.append((key, wt_path, *_entry(entry, path, loc), entry.allow_tracked_secret))
+    repos = []
+    for key, entry in (parsed.repos or {}).items():
+        profile, overrides = _entry(entry, path, ("repos", key))
+        repos.append(RepoDecl(key, user_path(config_dir, key), profile, overrides, entry.allow_tracked_secret))
     return Config(
         dir=config_dir,
         file=path,
         vars=dict(parsed.vars or {}),
-        worktrees=worktrees,
+        worktrees=tuple(
+            WorktreeDecl(key, p, name, prof, ov, allow)
+            for (key, p, prof, ov, allow), name in zip(decls, _names([(key, p) for key, p, *_ in decls]))
+        ),
         secret_sources={
             name: {
                 **source.model_dump(exclude_none=True),
@@ -268,7 +283,125 @@ def load_config(config_dir: Path) -> Config:
             *(config_dir / os.path.expanduser(p) for p in parsed.profile_paths or ()),
             shipped_profiles_dir(),
         ),
+        repos=tuple(repos),
     )
+
+
+def _entry(entry: Any, path: Path, loc: tuple[str, ...]) -> tuple[Sourced, dict[FieldPath, Sourced]]:
+    """A worktree or repo entry's profile and overrides, each placed at its line."""
+    overrides = {
+        fp: Sourced(v, path, loc + fp)
+        for fp, v in flatten(entry).items()
+        if fp not in (("profile",), ("allow_tracked_secret",))
+    }
+    return Sourced(entry.profile, path, loc), overrides
+
+
+def _names(keyed: list[tuple[str, Path]]) -> list[str]:
+    """A worktree is named after its folder; where two share a folder name, after its key."""
+    count = Counter(p.name for _, p in keyed)
+    return [p.name if count[p.name] == 1 else key.rstrip("/") for key, p in keyed]
+
+
+def _named(decls: list[WorktreeDecl]) -> tuple[WorktreeDecl, ...]:
+    """The worktrees, each renamed where the naming rule now says otherwise."""
+    names = _names([(d.key, d.path) for d in decls])
+    return tuple(d if d.name == name else replace(d, name=name) for d, name in zip(decls, names))
+
+
+# --- repos: ---------------------------------------------------------------------------
+
+_REPO_HINT = "point it at a folder of a git repository (any of its worktrees), or list the folders under worktrees:"
+
+
+def expand_repos(config: Config) -> Config:
+    """The config with every worktree git lists for its `repos:` entries (one git call per
+    repo) added after the listed ones; a folder listed under `worktrees:` keeps its entry.
+
+    Bare and prunable worktrees, and any whose folder is gone, are skipped.
+    """
+    if not config.repos:
+        return config
+    from llmconf import gitwt
+
+    for repo in config.repos:
+        if not repo.path.is_dir():
+            raise repo.profile.error(
+                f"repo folder {display_path(repo.path)} does not exist", "clone it there, or remove the entry"
+            )
+    try:
+        lists = gitwt.worktree_lists([r.path for r in config.repos])
+    except gitwt.GitError as e:
+        raise config.repos[0].profile.error(
+            f"repos: needs git: {e.message}", "install git, or list the worktrees under worktrees:"
+        ) from None
+    listed = [d for d in config.worktrees if d.repo is None]
+    # Compared as folders (device, inode): git reports paths with symlinks resolved.
+    taken = {i for i in map(folder_identity, (d.path for d in listed)) if i is not None}
+    repo_of: dict[tuple[int, int] | None, str] = {}
+    found = []
+    for repo, worktrees in zip(config.repos, lists):
+        if isinstance(worktrees, gitwt.GitError):
+            if "not a git repository" in worktrees.message:
+                raise repo.profile.error(f"repo '{repo.key}' is not a git repository", _REPO_HINT)
+            message = f"repo '{repo.key}': git cannot list its worktrees: {worktrees.message}"
+            raise repo.profile.error(message, _REPO_HINT)
+        identities = [folder_identity(w.path) for w in worktrees]
+        if folder_identity(repo.path) not in identities:
+            raise repo.profile.error(
+                f"repo '{repo.key}' is a folder inside a git worktree, not its top",
+                f"write the top folder, where git's worktree list starts: {display_path(worktrees[0].path)}"
+                if worktrees else _REPO_HINT,
+            )
+        first = repo_of.setdefault(identities[0], repo.key)
+        if first != repo.key:
+            raise repo.profile.error(f"repo '{repo.key}' is the same repository as '{first}'", "list it once")
+        for wt, identity in zip(worktrees, identities):
+            if wt.bare or wt.prunable or identity is None or identity in taken:
+                continue
+            taken.add(identity)
+            path = _as_written(wt.path, repo.path)
+            key = _key(path, config.dir, repo.key)
+            found.append(
+                WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key)
+            )
+    return replace(config, worktrees=_named([*listed, *found]))
+
+
+def folder_identity(path: Path) -> tuple[int, int] | None:
+    """A folder's (device, inode), or None when it is not an existing folder."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
+
+
+def _as_written(found: Path, repo: Path) -> Path:
+    """A worktree git reports (symlinks resolved) as a path under the repo entry's folder, or
+    beside it, as the user wrote that (so `status` and WORKTREE arguments read as they typed)."""
+    for base in (repo, repo.parent):
+        rel = os.path.relpath(found, os.path.realpath(base))
+        if rel == ".":
+            return base
+        if rel.split(os.sep, 1)[0] != os.pardir:
+            return Path(os.path.normpath(base / rel))
+    return found
+
+
+def _key(path: Path, config_dir: Path, repo_key: str) -> str:
+    """The key a found worktree would have under `worktrees:` (its name where names clash)."""
+    if repo_key.startswith("~"):
+        home = os.path.expanduser("~")
+        rel = os.path.relpath(path, home)
+        if rel.split(os.sep, 1)[0] != os.pardir:
+            return "~" if rel == "." else f"~/{rel}"
+    try:
+        return os.path.relpath(path, config_dir)
+    except ValueError:  # another drive
+        return str(path)
 
 
 # --- profiles -------------------------------------------------------------------------

@@ -92,8 +92,11 @@ class WorktreesFile(_Strict):
     secrets: dict[str, SecretSource] | None = None
     profile_paths: list[str] | None = None
     worktrees: dict[str, WorktreeEntry] | None = None
+    #: git repositories: each entry covers every worktree `git worktree list` reports for it
+    #: (a worktree listed under `worktrees:` keeps its own entry).
+    repos: dict[str, WorktreeEntry] | None = None
 
-    @field_validator("worktrees", mode="before")
+    @field_validator("worktrees", "repos", mode="before")
     @classmethod
     def _shorthand(cls, worktrees: Any) -> Any:
         # `path: profile` is short for `path: {profile: profile}`.
@@ -103,9 +106,10 @@ class WorktreesFile(_Strict):
 
     @model_validator(mode="after")
     def _keys_are_paths(self) -> WorktreesFile:
-        for key in self.worktrees or {}:
-            if not isinstance(key, str) or not key.strip():
-                raise ValueError("a worktree key must be a folder path")
+        for section, what in (("worktrees", "worktree"), ("repos", "repo")):
+            for key in getattr(self, section) or {}:
+                if not isinstance(key, str) or not key.strip():
+                    raise ValueError(f"a {what} key must be a folder path")
         return self
 
 

@@ -1,0 +1,149 @@
+"""Git plumbing for `repos:` and the post-checkout hook: worktree lists and hook folders.
+
+Every call runs git with the repository-local environment removed (GIT_DIR, GIT_INDEX_FILE,
+...): inside a hook git sets some of them for the repository it is running in, and they
+would override `-C REPO`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: What `git rev-parse --local-env-vars` lists (git 2.39), written out to save a call.
+LOCAL_ENV_VARS = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+)
+_TIMEOUT = 30
+_BATCH = 32  # gits running at once: two pipes each, well under any open-file limit
+
+
+class GitError(Exception):
+    """git could not answer: `missing` when there is no git, else its first stderr line."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """One record of `git worktree list --porcelain`."""
+
+    path: Path
+    bare: bool = False
+    prunable: bool = False
+
+
+def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment without the variables that tie git to one repository."""
+    base = dict(os.environ if env is None else env)
+    for name in LOCAL_ENV_VARS:
+        base.pop(name, None)
+    # Config given with `git -c` (GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n) goes with its count.
+    for name in [n for n in base if n.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))]:
+        del base[name]
+    return base
+
+
+def _start(repo: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            ["git", "-C", str(repo), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", missing=True) from None
+    except OSError as e:
+        raise GitError(f"cannot run git: {e.strerror or e.__class__.__name__}", missing=True) from None
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> str:
+    try:
+        out, err = proc.communicate(timeout=_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise GitError(f"git did not answer within {_TIMEOUT} s") from None
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise GitError(lines[0].removeprefix("fatal: ") if lines else f"git exited {proc.returncode}")
+    return out.decode(errors="surrogateescape")
+
+
+def _git(repo: Path, *args: str) -> str:
+    return _finish(_start(repo, args))
+
+
+def parse_porcelain(text: str) -> list[Worktree]:
+    """The records of `git worktree list --porcelain` (blank-line separated)."""
+    out = []
+    for block in text.split("\n\n"):
+        path: str | None = None
+        bare = prunable = False
+        for line in block.splitlines():
+            word, _, rest = line.partition(" ")
+            if word == "worktree":
+                path = rest
+            elif word == "bare":
+                bare = True
+            elif word == "prunable":
+                prunable = True
+        if path is not None:
+            out.append(Worktree(Path(path), bare, prunable))
+    return out
+
+
+def worktree_lists(repos: Sequence[Path]) -> list[list[Worktree] | GitError]:
+    """`git worktree list --porcelain` of each repo: one git per repo, up to _BATCH at once.
+
+    A repo git cannot list gives its GitError in place of its list; no git at all raises it.
+    """
+    results: list[list[Worktree] | GitError] = []
+    for start in range(0, len(repos), _BATCH):
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for repo in repos[start : start + _BATCH]:
+                procs.append(_start(repo, ("worktree", "list", "--porcelain")))
+        except GitError:
+            for p in procs:
+                p.kill()
+                p.communicate()
+            raise
+        for p in procs:
+            try:
+                results.append(parse_porcelain(_finish(p)))
+            except GitError as e:
+                results.append(e)
+    return results
+
+
+def hooks_dir(repo: Path) -> Path:
+    """The folder git runs this repo's hooks from (core.hooksPath respected; shared by all
+    worktrees of the repo)."""
+    text = _git(repo, "rev-parse", "--git-path", "hooks").rstrip("\n")
+    # Printed relative to the folder git ran in, unless it is absolute.
+    return Path(os.path.normpath(repo / text))
+
