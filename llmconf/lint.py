@@ -94,7 +94,7 @@ def worktree(
 
 def _name(src: Sourced) -> str:
     """The field as a profile writes it: models.sonnet, also for a worktrees.yaml override."""
-    loc = src.loc[2:] if src.loc[:1] == ("worktrees",) else src.loc
+    loc = src.loc[2:] if src.loc[:1] in (("worktrees",), ("repos",)) else src.loc
     return ".".join(str(x) for x in loc)
 
 

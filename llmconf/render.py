@@ -206,7 +206,7 @@ def _redact(message: str, secrets: list[str]) -> str:
 
 
 def _field_name(sourced: Sourced) -> str:
-    loc = sourced.loc[2:] if sourced.loc[:1] == ("worktrees",) else sourced.loc
+    loc = sourced.loc[2:] if sourced.loc[:1] in (("worktrees",), ("repos",)) else sourced.loc
     return ".".join(str(x) for x in loc)
 
 

@@ -107,11 +107,12 @@ def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run
 
 def test_use_on_a_found_worktree_lists_it_by_itself(tmp_path, run):
     make_repo(tmp_path)
-    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: {profile: p, env: {X: '1'}}\n"})
     result = run("use", "q", "wt-a", "--apply", "--yes")
     assert result.code == 0, result.err
-    assert (tmp_path / "worktrees.yaml").read_text() == "repos:\n  repo: p\nworktrees:\n  wt-a: q\n"
-    assert [sonnet(tmp_path / n) for n in ("repo", "wt-a", "wt-b")] == [None, "q/sonnet", None]
+    assert "overrides" not in result.err  # the repo entry's env is not wt-a's own
+    assert (tmp_path / "worktrees.yaml").read_text() == "repos:\n  repo: {profile: p, env: {X: '1'}}\nworktrees:\n  wt-a: q\n"
+    assert [sonnet(tmp_path / n) for n in ("repo", "wt-a", "wt-b")] == [None, "q/sonnet", None]  # only wt-a applied
 
 
 def test_bare_and_prunable_worktrees_are_skipped(tmp_path, run):
@@ -146,7 +147,7 @@ def test_errors_about_a_found_worktree_point_at_its_repos_entry(tmp_path, run):
     write_tree(tmp_path, {"worktrees.yaml": "repos:\n  repo:\n    profile: p\n    env:\n      TEAM: '{{ nope }}'\n"})
     plan = run("plan", "wt-a")
     assert plan.code == 1
-    assert plan.err.startswith("llmconf: worktrees.yaml:5: template error in ")
+    assert plan.err.startswith("llmconf: worktrees.yaml:5: template error in env.TEAM")
 
 
 @pytest.mark.parametrize(

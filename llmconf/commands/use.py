@@ -39,7 +39,7 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
         new = set_profile(new, key, args.profile)
     if new != text:
         fs.write_atomic(ws.config.file, new)
-    overridden = {w.key: w.overrides for w in ws.config.worktrees}
+    overridden = {w.key: w.overrides for w in ws.config.worktrees if w.repo is None}  # a repo's are its own
     for key in keys:
         ui.out(f"{key}: now uses profile '{args.profile}'.")
         if overridden.get(key):
