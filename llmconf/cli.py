@@ -196,6 +196,28 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("hook_args", nargs="*", metavar="ARG")
 
     p = command(
+        "schema", "write JSON Schemas of profiles/*.yaml and worktrees.yaml, for editors",
+        "Writes profile.schema.json and worktrees.schema.json, generated from llmconf's own models.\n"
+        "By default they go to .llmconf/schema/ in the config folder, where 'llmconf init' puts them\n"
+        "and where the '# yaml-language-server: $schema=...' first line of its files points: run\n"
+        "this after upgrading llmconf to refresh them.",
+    )
+    p.add_argument("--out", metavar="DIR", help="write them to DIR instead (created if needed)")
+
+    p = command(
+        "completion", "print a shell completion script for bash or zsh",
+        "The script completes commands, options, profile and worktree names (read from the config\n"
+        "when you press Tab; a normal run costs nothing).\n"
+        "install:\n"
+        "  bash: echo 'eval \"$(llmconf completion bash)\"' >> ~/.bashrc\n"
+        "  zsh:  echo 'eval \"$(llmconf completion zsh)\"' >> ~/.zshrc   (after compinit)\n"
+        "        or: llmconf completion zsh > \"${fpath[1]}/_llmconf\"",
+    )
+    p.add_argument("shell", nargs="?", choices=("bash", "zsh"), metavar="SHELL", help="bash or zsh")
+    # What the script calls on Tab: names, one a line; silent, and exit 0, when there are none.
+    p.add_argument("--names", choices=("profiles", "worktrees"), help=argparse.SUPPRESS)
+
+    p = command(
         "secret", "store API keys outside any repo (0600 file; values are never printed)",
         "examples:\n  printf %s \"$KEY\" | llmconf secret set openrouter\n  llmconf secret list\n"
         "Templates read them with {{ secret('openrouter') }}; LLMCONF_SECRET_OPENROUTER overrides.",

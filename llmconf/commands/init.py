@@ -6,14 +6,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 from llmconf import fs
+from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
 from llmconf.errors import LlmconfError
 from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
 from llmconf.ui import Ui
 
+_MODELINE_PREFIX = "# yaml-language-server:"
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~-]+$")  # anything else is quoted (JSON strings are YAML)
 _STARTER = """\
 # worktrees.yaml: which backend profile each worktree uses (llmconf).
@@ -43,15 +44,23 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             raise LlmconfError(f"no such folder: {arg}; nothing written", hint="create it first, or leave it out")
         key = os.path.relpath(wt, folder)
         entries += f"  {key if _PLAIN_KEY.match(key) else json.dumps(key)}: anthropic\n"
+    # Editors with the YAML language server check and complete fields against these schemas:
+    # each file's first line points at them, relatively, so the folder can move or be cloned.
+    schemas = folder / SCHEMA_DIR
+    write_schemas(schemas)
     profiles = folder / PROFILES_DIR
     profiles.mkdir(parents=True, exist_ok=True)
     copied = []
     for source in sorted(shipped_profiles_dir().glob("*.yaml")):
         dest = profiles / source.name
         if not dest.exists():
-            shutil.copyfile(source, dest)
+            text = source.read_text(encoding="utf-8")
+            if not text.startswith(_MODELINE_PREFIX):
+                text = modeline(dest, schemas / PROFILE_SCHEMA) + text
+            fs.write_atomic(dest, text)
             copied.append(source.stem)
-    fs.write_atomic(config, _STARTER + (entries or _EXAMPLE))
+    fs.write_atomic(config, modeline(config, schemas / WORKTREES_SCHEMA) + _STARTER + (entries or _EXAMPLE))
     ui.out(f"Wrote {config} and {len(copied)} profiles in {profiles}: {', '.join(copied)}.")
+    ui.out(f"Editor schemas are in {schemas} (refresh them with 'llmconf schema').")
     ui.out("Next: declare your worktrees in worktrees.yaml, then run 'llmconf plan'.")
     return 0

@@ -1,0 +1,345 @@
+"""llmconf completion: bash and zsh completion scripts, generated from the argparse parser.
+
+The script is static text, so a normal run pays nothing for it. Commands and options come
+from cli._parser() when the script is printed, so they cannot drift from the real CLI.
+Profile and worktree names change with the config: the script asks for them on Tab with
+the hidden `llmconf completion --names profiles|worktrees`, which prints one name a line
+and stays silent (exit 0, nothing printed) when there is no config or it is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmconf import __version__
+from llmconf.ui import Ui
+
+#: What each metavar's value is, as completion kinds: a word of the metavar (split on |)
+#: maps to kinds; "" means nothing to offer (free text). An unknown word is an error, so a
+#: new argument gets a decision here (tests/test_completion.py walks the whole parser).
+METAVAR_KINDS: dict[str, tuple[str, ...]] = {
+    "WORKTREE": ("worktrees",),
+    "PROFILE": ("profiles",),
+    "PLANFILE": ("files",),
+    "FILE": ("files",),
+    "PATH": ("files",),  # a file (secret --file) or a folder (import): files offers both
+    "DIR": ("dirs",),
+    "REPO": ("dirs",),
+    "MODEL": (),
+    "NAME": (),
+    "URL": (),
+    "N": (),
+    "ARG": (),
+    "SHELL": (),
+}
+
+
+@dataclass
+class Node:
+    """One (sub)command: its listed subcommands, options and positional arguments."""
+
+    path: str  # "" for llmconf itself, "secret set" for a nested one
+    subs: list[tuple[str, str]] = field(default_factory=list)  # (name, help)
+    options: list[tuple[str, str]] = field(default_factory=list)  # (option string, help)
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # option -> kinds of its value
+    positionals: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)  # (kinds, repeats)
+
+
+def _kinds(action: argparse.Action) -> tuple[str, ...]:
+    if action.choices is not None and not isinstance(action, argparse._SubParsersAction):
+        return ("choices=" + ",".join(str(c) for c in action.choices),)
+    metavar = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+    kinds: list[str] = []
+    for word in metavar.split("|"):
+        if word not in METAVAR_KINDS:
+            raise ValueError(f"completion does not know what {metavar} of {action.dest} is: add it to METAVAR_KINDS")
+        kinds.extend(k for k in METAVAR_KINDS[word] if k not in kinds)
+    return tuple(kinds)
+
+
+def nodes(parser: argparse.ArgumentParser, path: str = "") -> list[Node]:
+    """Every command reachable in `parser`, depth first; hidden ones (no help) left out."""
+    node = Node(path)
+    found = [node]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for listed in action._choices_actions:  # only the subcommands --help lists
+                node.subs.append((listed.dest, listed.help or ""))
+                found.extend(nodes(action.choices[listed.dest], f"{path} {listed.dest}".strip()))
+        elif action.help == argparse.SUPPRESS:
+            continue
+        elif action.option_strings:
+            for option in action.option_strings:
+                node.options.append((option, action.help or ""))
+                if action.nargs != 0:
+                    node.values[option] = _kinds(action)
+        else:
+            node.positionals.append((_kinds(action), action.nargs in ("*", "+")))
+    return found
+
+
+# --- bash -----------------------------------------------------------------------------
+
+_BASH_ENGINE = r"""
+_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
+    local exe=${COMP_WORDS[0]}
+    [[ $(type -t "$exe") == file ]] || exe=llmconf
+    if [[ -n $2 ]]; then
+        "$exe" -C "$2" completion --names "$1" 2>/dev/null
+    else
+        "$exe" completion --names "$1" 2>/dev/null
+    fi
+}
+
+_llmconf_offer() {  # KINDS CUR CONFIG_DIR: fill COMPREPLY
+    local kind name IFS=$'\n'
+    for kind in ${1// /$'\n'}; do
+        case $kind in
+            profiles | worktrees)
+                local before=${#COMPREPLY[@]}
+                for name in $(compgen -W "$(_llmconf_names "$kind" "$3")" -- "$2"); do
+                    COMPREPLY+=("$(printf '%q' "$name")")
+                done
+                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
+                if [[ $kind == worktrees ]] && [[ $2 == */* || $2 == [.~]* || ${#COMPREPLY[@]} == "$before" ]]; then
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY+=($(compgen -d -- "$2"))
+                fi ;;
+            files) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -- "$2")) ;;
+            dirs) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -d -- "$2")) ;;
+            choices=*) name=${kind#choices=}; COMPREPLY+=($(compgen -W "${name//,/$'\n'}" -- "$2")) ;;
+        esac
+    done
+}
+
+_llmconf() {
+    local cur=${COMP_WORDS[COMP_CWORD]} cmd= cfg= word kinds= i=1 n=0
+    COMPREPLY=()
+    while ((i < COMP_CWORD)); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == -* ]]; then
+            if [[ $word != *=* ]] && kinds=$(_llmconf_optarg "$cmd" "$word"); then
+                if ((i + 1 == COMP_CWORD)); then
+                    _llmconf_offer "$kinds" "$cur" "$cfg"
+                    return 0
+                fi
+                [[ $word == -C ]] && cfg=${COMP_WORDS[i + 1]/#\~/$HOME}
+                ((i += 2))
+                continue
+            fi
+        elif ((n == 0)) && [[ " $(_llmconf_subs "$cmd") " == *" $word "* ]]; then
+            cmd=${cmd:+$cmd }$word
+        else
+            ((n++))
+        fi
+        ((i++))
+    done
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_llmconf_opts "$cmd")" -- "$cur"))
+        return 0
+    fi
+    local subs
+    subs=$(_llmconf_subs "$cmd")
+    if [[ -n $subs ]] && ((n == 0)); then
+        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+        return 0
+    fi
+    _llmconf_offer "$(_llmconf_pos "$cmd" "$n")" "$cur" "$cfg"
+}
+
+complete -F _llmconf llmconf
+"""
+
+
+def _bash_word(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _pos_cases(node: Node, indent: str) -> list[str]:
+    """`case $N` arms for the kinds of the Nth positional argument."""
+    arms = []
+    for i, (kinds, repeats) in enumerate(node.positionals):
+        arms.append(f"{indent}{f'{i}' if not repeats else '*'}) echo {_bash_word(' '.join(kinds))} ;;")
+        if repeats:
+            break
+    return arms
+
+
+def bash_script(parser: argparse.ArgumentParser) -> str:
+    """The bash completion script for `parser`."""
+    tree = nodes(parser)
+    out = [
+        f"# llmconf {__version__} bash completion, generated by 'llmconf completion bash'.",
+        "# Install: eval \"$(llmconf completion bash)\" in ~/.bashrc",
+        "",
+        "_llmconf_subs() {  # COMMAND: its subcommands",
+        "    case $1 in",
+    ]
+    out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(s for s, _ in n.subs))} ;;" for n in tree if n.subs]
+    out += ["    esac", "}", "", "_llmconf_opts() {  # COMMAND: its options", "    case $1 in"]
+    out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(o for o, _ in n.options))} ;;" for n in tree]
+    out += ["    esac", "}", "", "_llmconf_optarg() {  # COMMAND OPTION: what its value is; fails for a flag", '    case "$1 $2" in']
+    out += [
+        f"        {_bash_word(f'{n.path} {o}')}) echo {_bash_word(' '.join(k))} ;;" for n in tree for o, k in n.values.items()
+    ]
+    out += ["        *) return 1 ;;", "    esac", "}", "", "_llmconf_pos() {  # COMMAND N: what its Nth argument is", "    case $1 in"]
+    for n in tree:
+        if n.positionals:
+            out += [f"        {_bash_word(n.path)})", "            case $2 in", *_pos_cases(n, "                "), "            esac ;;"]
+    out += ["    esac", "}"]
+    return "\n".join(out) + "\n" + _BASH_ENGINE
+
+
+# --- zsh ------------------------------------------------------------------------------
+
+_ZSH_ENGINE = r"""
+_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
+    local exe=${words[1]/#\~/$HOME}
+    [[ $exe == */* && -x $exe ]] || exe=llmconf
+    $exe ${2:+-C} ${2:+$2} completion --names $1 2>/dev/null
+}
+
+_llmconf_offer() {  # KINDS CONFIG_DIR
+    local kind ret=1
+    local -a names
+    for kind in ${=1}; do
+        case $kind in
+            profiles|worktrees)
+                names=(${(f)"$(_llmconf_names $kind $2)"})
+                local added=1
+                (( $#names )) && compadd -a names && ret=0 && added=0
+                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
+                if [[ $kind == worktrees && ( $PREFIX == */* || $PREFIX == [.~]* || $added == 1 ) ]]; then
+                    _files -/ && ret=0
+                fi ;;
+            files) _files && ret=0 ;;
+            dirs) _files -/ && ret=0 ;;
+            choices=*) names=(${(s:,:)kind#choices=}); compadd -a names && ret=0 ;;
+        esac
+    done
+    return ret
+}
+
+_llmconf() {
+    local cmd= cfg= word REPLY
+    local -i i=2 n=0
+    local -a subs opts
+    while (( i < CURRENT )); do
+        word=$words[i]
+        if [[ $word == -* ]]; then
+            if [[ $word != *=* ]] && _llmconf_optarg "$cmd" "$word"; then
+                if (( i + 1 == CURRENT )); then
+                    _llmconf_offer "$REPLY" "$cfg"
+                    return
+                fi
+                [[ $word == -C ]] && cfg=${${(Q)words[i+1]}/#\~/$HOME}
+                (( i += 2 ))
+                continue
+            fi
+        else
+            subs=()
+            _llmconf_spec "$cmd"
+            if (( n == 0 && ${subs[(I)${(b)word}:*]} )); then
+                cmd=${cmd:+$cmd }$word
+            else
+                (( n++ ))
+            fi
+        fi
+        (( i++ ))
+    done
+    subs=() opts=()
+    _llmconf_spec "$cmd"
+    if [[ $PREFIX == -* ]]; then
+        _describe -t options 'llmconf option' opts
+        return
+    fi
+    if (( $#subs && n == 0 )); then
+        _describe -t commands 'llmconf command' subs
+        return
+    fi
+    REPLY=
+    _llmconf_pos "$cmd" $n
+    _llmconf_offer "$REPLY" "$cfg"
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _llmconf "$@"  # autoloaded from $fpath: this is the first completion
+else
+    (( $+functions[compdef] )) || { autoload -Uz compinit && compinit -i }
+    compdef _llmconf llmconf
+fi
+"""
+
+
+def _zsh_item(name: str, help: str) -> str:
+    return _bash_word(f"{name.replace(':', chr(92) + ':')}:{help}")
+
+
+def zsh_script(parser: argparse.ArgumentParser) -> str:
+    """The zsh completion script for `parser` (sourced, or installed in $fpath as _llmconf)."""
+    tree = nodes(parser)
+    out = [
+        "#compdef llmconf",
+        f"# llmconf {__version__} zsh completion, generated by 'llmconf completion zsh'.",
+        "# Install: eval \"$(llmconf completion zsh)\" in ~/.zshrc, or save it as _llmconf in a $fpath folder.",
+        "",
+        "_llmconf_spec() {  # COMMAND: set subs and opts (name:help) of the caller",
+        "    case $1 in",
+    ]
+    for n in tree:
+        out.append(f"        {_bash_word(n.path)})")
+        if n.subs:
+            out.append("            subs=(" + " ".join(_zsh_item(s, h) for s, h in n.subs) + ")")
+        out.append("            opts=(" + " ".join(_zsh_item(o, h) for o, h in n.options) + ") ;;")
+    out += ["    esac", "}", "", "_llmconf_optarg() {  # COMMAND OPTION: REPLY=what its value is; fails for a flag", '    case "$1 $2" in']
+    out += [
+        f"        {_bash_word(f'{n.path} {o}')}) REPLY={_bash_word(' '.join(k))} ;;" for n in tree for o, k in n.values.items()
+    ]
+    out += ["        *) return 1 ;;", "    esac", "}", "", "_llmconf_pos() {  # COMMAND N: REPLY=what its Nth argument is", "    case $1 in"]
+    for n in tree:
+        if n.positionals:
+            arms = [a.replace(") echo ", ") REPLY=") for a in _pos_cases(n, "                ")]
+            out += [f"        {_bash_word(n.path)})", "            case $2 in", *arms, "            esac ;;"]
+    out += ["    esac", "}"]
+    return "\n".join(out) + "\n" + _ZSH_ENGINE
+
+
+# --- names ----------------------------------------------------------------------------
+
+
+def names(what: str, config_dir: str | None, cwd: Path) -> list[str]:
+    """Profile or worktree names of the config, for the script; [] when there is none."""
+    from llmconf.load import Profiles, find_config_dir, load_config, shipped_profiles_dir
+
+    try:
+        folder = Path(os.path.normpath(cwd / os.path.expanduser(config_dir))) if config_dir else find_config_dir(cwd)
+        from llmconf import cache
+
+        hit = cache.load(folder)  # no YAML or pydantic when the config did not change
+        config = hit[0] if hit else load_config(folder)
+    except Exception:  # no config, or a broken one: complete what is certain, say nothing
+        return Profiles((shipped_profiles_dir(),)).names() if what == "profiles" else []
+    if what == "worktrees":
+        return list(dict.fromkeys(d.name for d in config.worktrees))
+    return Profiles(config.profile_dirs).names()
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    if args.names:
+        try:
+            found = names(args.names, getattr(args, "config_dir", None), ui.cwd)
+        except Exception:  # Tab must never print an error into the command line
+            found = []
+        if found:
+            ui.out("\n".join(found))
+        return 0
+    from llmconf.cli import _parser
+    from llmconf.errors import LlmconfError
+
+    if args.shell is None:
+        raise LlmconfError("name a shell: llmconf completion bash, or llmconf completion zsh")
+    ui.stdout.write(bash_script(_parser()) if args.shell == "bash" else zsh_script(_parser()))
+    return 0
