@@ -1,0 +1,444 @@
+"""Adopt a settings file a switch script left: the profile it is on, or the profile it needs.
+
+Pure: a settings document, llmconf's record of that file and the loaded profiles in, a
+declaration out. Every candidate is judged the way `plan` judges it (render, then diff
+against the file with the same ownership rules), so an import is in sync by construction.
+
+Key values never enter a render: each secret('NAME') renders as a marker naming the secret,
+and the file's token is compared as that marker. That is also how the secret a profile
+reads is found. The value itself only travels to the secret store, never into YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from llmconf import target
+from llmconf.errors import LlmconfError
+from llmconf.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
+from llmconf.plan import KeyChange, diff
+from llmconf.render import render
+from llmconf.secrets import SecretStore
+from llmconf.state import FileRecord
+
+_TOKEN: target.KeyPath = (target.ENV, target.AUTH_TOKEN)
+_API_KEY: target.KeyPath = (target.ENV, target.API_KEY)
+_BASE_URL: target.KeyPath = (target.ENV, target.BASE_URL)
+#: Keys that say which gateway and which key: a profile that differs in one is another backend.
+_IDENTITY = (_BASE_URL, _TOKEN, _API_KEY)
+_MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
+_FIELD_ORDER = ("description", "extends", "base_url", "auth_token", "models", "subagent", "default", "env")
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$")
+_TEMPLATE = re.compile(r"\{[{%#]")
+_MISSING: Any = object()
+
+
+def marker(name: str) -> str:
+    """What secret('NAME') renders as while importing: names the secret, holds no value."""
+    return f"\x00llmconf-secret:{name}\x00"
+
+
+class _Markers(SecretStore):
+    """A store whose every secret is its marker; path and sources are the real store's, so a
+    `key_via: helper` command renders exactly as plan renders it."""
+
+    def get(self, name: str) -> str | None:
+        return marker(name)
+
+
+@dataclass(frozen=True)
+class Worktree:
+    """The worktree being imported, as worktrees.yaml will declare it."""
+
+    key: str
+    path: Path
+    config_file: Path
+
+    @property
+    def settings(self) -> Path:
+        return target.settings_path(self.path)
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """A profile the import writes to profiles/NAME.yaml."""
+
+    name: str
+    fields: dict[FieldPath, str]  # flat: ("extends",), ("models", "sonnet"), ...
+
+    def text(self, source: str) -> str:
+        """The profile file, commented with where it came from."""
+        lines = [f"# Written by 'llmconf import' from {source}: the backend a switch script left there.\n"]
+        done: set[str] = set()
+        for name in _FIELD_ORDER:
+            sub = [(fp[1], v) for fp, v in self.fields.items() if fp[0] == name and len(fp) == 2]
+            if (name,) in self.fields:
+                lines.append(f"{name}: {yaml_scalar(self.fields[(name,)])}\n")
+            elif sub:
+                lines.append(f"{name}:\n" + "".join(f"  {k}: {yaml_scalar(v)}\n" for k, v in sub))
+            done.add(name)
+        assert {fp[0] for fp in self.fields} <= done, "every field has a place"
+        return "".join(lines)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How one worktree is declared so that plan finds it in sync."""
+
+    profile: str
+    how: str  # "match" | "override" | "new" | "reuse" (a profile this import writes, again)
+    overrides: dict[FieldPath, str | None] = field(default_factory=dict)
+    new_profile: NewProfile | None = None
+    secret: str | None = None  # the secret the token goes under
+    token: str | None = field(default=None, repr=False)  # never shown
+    #: For a new profile: the existing profiles (same gateway) one or two settings away, if any.
+    closest: tuple[str, ...] = ()
+
+
+@dataclass
+class _Candidate:
+    name: str
+    fields: dict[FieldPath, Sourced]
+    rank: tuple[Any, ...]
+    pending: NewProfile | None = None
+
+
+def declare(
+    doc: Mapping[str, Any],
+    wt: Worktree,
+    profiles: Profiles,
+    store: SecretStore,
+    variables: Mapping[str, Any],
+    record: FileRecord,
+    fingerprint: Callable[[Any], str],
+    pending: Mapping[str, NewProfile],
+) -> Declaration:
+    """The declaration that makes plan leave this settings document exactly as it is.
+
+    In order: a profile that renders exactly what the file holds (the user's own first,
+    then shared, then shipped; the fewest owned keys, then the shortest `extends` chain);
+    with no gateway, `anthropic` plus overrides; a profile one setting away, when only one
+    is, plus that override; else a new profile (extending the gateway profile whose URL
+    and key match, when there is one). Raises when nothing llmconf can declare leaves the
+    file as it is.
+    """
+    markers = _Markers(store.path, store.sources, store.config_dir)
+    check = _Checker(doc, wt, markers, dict(variables), record, fingerprint)
+    candidates = _candidates(profiles, pending, wt)
+    outcomes = []
+    for c in candidates:
+        try:
+            outcomes.append((c, check.changes(c.name, c.fields, {})))
+        except LlmconfError:
+            continue  # a profile that does not render (a missing var, a broken file) is no match
+    # Profiles that render the same keys are one backend: keep the best-ranked of each.
+    groups: dict[tuple[Any, ...], tuple[_Candidate, tuple[KeyChange, ...], int]] = {}
+    for c, (changes, desired) in outcomes:
+        sig = tuple(sorted((k, str(v)) for k, v in desired.items()))
+        best = groups.get(sig)
+        if best is None or c.rank < best[0].rank:
+            groups[sig] = (c, changes, len(desired))
+
+    exact = [(size, c.rank, c) for c, changes, size in groups.values() if not changes]
+    if exact:
+        c = min(exact, key=lambda x: (x[0], x[1]))[2]
+        return check.result(c.name, c.fields, {}, "reuse" if c.pending else "match")
+
+    if _BASE_URL not in _owned_present(doc, record):
+        anthropic = next((c for c in candidates if c.name == "anthropic"), None)
+        if anthropic is None:
+            raise LlmconfError("no 'anthropic' profile to declare a worktree without a gateway", wt.settings)
+        changes, _ = check.changes(anthropic.name, anthropic.fields, {})
+        overrides = _overrides(changes, doc)
+        if overrides is None:
+            raise check.unrepresentable(changes)
+        return check.result(anthropic.name, anthropic.fields, overrides, "override")
+
+    near = []
+    for c, changes, _ in groups.values():
+        overrides = _overrides(changes, doc)
+        if overrides is not None and len(overrides) == 1 and c.pending is None:
+            near.append((c, overrides))
+    if len(near) == 1:  # one profile, one setting away: clearly that profile, with that setting
+        c, overrides = near[0]
+        return check.result(c.name, c.fields, overrides, "override")
+
+    new = _new_profile(doc, record, wt, groups.values(), profiles, pending)
+    fields = _pending_fields(new, profiles, wt)
+    near_misses = [
+        (len(ch), c.rank, c.name) for c, ch, _ in groups.values() if c.pending is None and _same_gateway(ch) and ch
+    ]
+    fewest = min((n for n, *_ in near_misses), default=0)
+    closest = tuple(name for n, _, name in sorted(near_misses, key=lambda m: m[1]) if n == fewest and n <= 2)
+    decl = check.result(new.name, fields, {}, "new")
+    return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest)
+
+
+class _Checker:
+    """Renders a declaration for one worktree and diffs it against the file, as plan would."""
+
+    def __init__(
+        self,
+        doc: Mapping[str, Any],
+        wt: Worktree,
+        markers: SecretStore,
+        variables: dict[str, Any],
+        record: FileRecord,
+        fingerprint: Callable[[Any], str],
+    ) -> None:
+        self.doc, self.wt, self.markers, self.variables = doc, wt, markers, variables
+        self.record, self.fingerprint = record, fingerprint
+
+    def _decl(self, profile: str, overrides: Mapping[FieldPath, str | None]) -> WorktreeDecl:
+        loc = ("worktrees", self.wt.key)
+        return WorktreeDecl(
+            self.wt.key,
+            self.wt.path,
+            self.wt.path.name,
+            Sourced(profile, self.wt.config_file, loc),
+            {fp: Sourced(v, self.wt.config_file, loc + fp) for fp, v in overrides.items()},
+        )
+
+    def changes(
+        self, profile: str, fields: dict[FieldPath, Sourced], overrides: Mapping[FieldPath, str | None]
+    ) -> tuple[tuple[KeyChange, ...], dict[target.KeyPath, str]]:
+        """What plan would change, and the keys it renders (with secret markers)."""
+        decl = self._decl(profile, overrides)
+        desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers)
+        current = dict(self.doc)
+        token = desired.get(_TOKEN)
+        env = current.get(target.ENV)
+        if token is not None and _MARKER.match(token) and isinstance(env, dict) and isinstance(env.get(target.AUTH_TOKEN), str):
+            current[target.ENV] = {**env, target.AUTH_TOKEN: token}  # the file's key, as that secret
+        changes, _ = diff(desired, current, self.record.keys, self.fingerprint, self.record.created, self.record.secret)
+        return changes, desired
+
+    def result(
+        self, profile: str, fields: dict[FieldPath, Sourced], overrides: dict[FieldPath, str | None], how: str
+    ) -> Declaration:
+        """The declaration, checked once more as a whole: plan must find nothing to change."""
+        try:
+            changes, desired = self.changes(profile, fields, overrides)
+        except LlmconfError as e:
+            raise LlmconfError(
+                f"cannot be declared so that plan leaves it as it is: {e.message}", self.wt.settings, hint=_HINT
+            ) from None
+        if changes:
+            raise self.unrepresentable(changes)
+        secret = token = None
+        match = _MARKER.match(desired.get(_TOKEN, ""))
+        if match:
+            secret, token = match.group(1), self.doc[target.ENV][target.AUTH_TOKEN]
+        return Declaration(profile, how, overrides, secret=secret, token=token)
+
+    def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
+        env = self.doc.get(target.ENV) if isinstance(self.doc.get(target.ENV), dict) else {}
+        keys = ", ".join(target.key_name(c.key) for c in changes)
+        if env.get(target.API_KEY):
+            hint = (
+                "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank; "
+                "move the key there by hand and import again, or leave this worktree out and use 'llmconf use'"
+            )
+        elif target.AUTH_TOKEN in env and target.BASE_URL not in env:
+            hint = "a token without ANTHROPIC_BASE_URL goes nowhere; remove it by hand, or leave this worktree out"
+        else:
+            hint = _HINT
+        return LlmconfError(
+            f"cannot be declared so that plan leaves it as it is (plan would change {keys}); nothing changed",
+            self.wt.settings,
+            hint=hint,
+        )
+
+
+_HINT = "fix those keys by hand and import again, or leave this worktree out and use 'llmconf use PROFILE WORKTREE'"
+
+
+def _candidates(profiles: Profiles, pending: Mapping[str, NewProfile], wt: Worktree) -> list[_Candidate]:
+    out = []
+    for name in profiles.names():
+        path = profiles.path(name)
+        if path is None:
+            continue
+        try:
+            fields = profiles.resolve(name, Sourced(name, wt.config_file, ()))
+            depth = _depth(profiles, name)
+        except LlmconfError:
+            continue
+        folder = next((i for i, d in enumerate(profiles.dirs) if path.parent.resolve() == d), len(profiles.dirs))
+        out.append(_Candidate(name, fields, (folder, depth, name)))
+    for name, new in pending.items():
+        try:
+            out.append(_Candidate(name, _pending_fields(new, profiles, wt), (0, 0, name), new))
+        except LlmconfError:
+            continue
+    return out
+
+
+def _depth(profiles: Profiles, name: str) -> int:
+    depth = 0
+    while name is not None and depth < 50:
+        profile, _ = profiles.load(name, Sourced(name, Path(name), ()))
+        name, depth = profile.extends, depth + 1
+    return depth
+
+
+def _pending_fields(new: NewProfile, profiles: Profiles, wt: Worktree) -> dict[FieldPath, Sourced]:
+    """A profile not yet written, resolved as Profiles would resolve it."""
+    where = wt.config_file.parent / PROFILES_DIR / f"{new.name}.yaml"
+    layer = {fp: Sourced(v, where, fp) for fp, v in new.fields.items() if fp != ("extends",)}
+    base = new.fields.get(("extends",))
+    return merge(profiles.resolve(base, Sourced(base, where, ("extends",))) if base else {}, layer)
+
+
+def _get(doc: Mapping[str, Any], key: target.KeyPath) -> Any:
+    """A key's value in a settings document, or _MISSING."""
+    node: Any = doc
+    for part in key:
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _owned_present(doc: Mapping[str, Any], record: FileRecord) -> dict[target.KeyPath, Any]:
+    """The keys plan would own in this file (backend keys, and what llmconf wrote before) that it holds."""
+    written = (tuple(k.split(".", 1)) if k.startswith(target.ENV + ".") else (k,) for k in record.keys)
+    keys = dict.fromkeys([*target.BACKEND_KEYS, *written])
+    return {k: v for k in keys if (v := _get(doc, k)) is not _MISSING}
+
+
+def _field_of(key: target.KeyPath) -> FieldPath | None:
+    """The profile field that renders a settings key; None for the gateway and key themselves."""
+    if key in _IDENTITY:
+        return None
+    if key == target.DEFAULT_MODEL_KEY:
+        return ("default",)
+    if len(key) != 2 or key[0] != target.ENV:
+        return None
+    if key[1] == target.SUBAGENT:
+        return ("subagent",)
+    for slot in target.SLOTS:
+        if key[1] == target.slot_var(slot):
+            return ("models", slot)
+    return ("env", key[1])
+
+
+def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[FieldPath, str | None] | None:
+    """Overrides that undo these changes (each key back to what the file holds), or None."""
+    out: dict[FieldPath, str | None] = {}
+    for change in changes:
+        fp = _field_of(change.key)
+        value = _get(doc, change.key)
+        if fp is None or change.sensitive or not (value is _MISSING or isinstance(value, str)):
+            return None
+        out[fp] = None if value is _MISSING else literal(value)
+    return out
+
+
+def _same_gateway(changes: tuple[KeyChange, ...]) -> bool:
+    return not any(c.key in _IDENTITY for c in changes)
+
+
+def _new_profile(
+    doc: Mapping[str, Any],
+    record: FileRecord,
+    wt: Worktree,
+    groups: Any,
+    profiles: Profiles,
+    pending: Mapping[str, NewProfile],
+) -> NewProfile:
+    """A profile holding what the file says: the gateway profile it matches as `extends`
+    (its URL and key rendered the same), the rest as fields."""
+    present = _owned_present(doc, record)
+    base = None
+    bases = []
+    for c, changes, _ in groups:
+        # A gateway profile sets no slot: every change is then a slot or extra the file adds.
+        if c.pending is None and ("base_url",) in c.fields and not any(fp[0] == "models" for fp in c.fields):
+            if all(ch.before is not None and ch.after is None and _field_of(ch.key) for ch in changes):
+                bases.append((-len(c.fields), c.rank, c))
+    if bases:
+        base = min(bases, key=lambda x: (x[0], x[1]))[2]
+    fields: dict[FieldPath, str] = {}
+    if base is not None:
+        fields[("extends",)] = base.name
+    base_keys = set(_IDENTITY) if base is not None else set()  # the base renders the gateway and key
+    url = present.get(_BASE_URL)
+    host = _host_label(url if isinstance(url, str) else "")
+    for key, value in present.items():
+        if key in base_keys or not isinstance(value, str):
+            continue
+        if key not in (_TOKEN, _API_KEY) and (target.looks_secret(key) or target.key_name(key) in record.secret):
+            continue  # never a key into YAML: the final check then says the file cannot be declared
+        if key == _BASE_URL:
+            fields[("base_url",)] = literal(value)
+        elif key == _TOKEN:
+            fields[("auth_token",)] = "{{ secret('" + host + "') }}"
+        elif key == _API_KEY:
+            continue  # rendered beside auth_token as ""; anything else fails the final check
+        elif (fp := _field_of(key)) is not None:
+            fields[fp] = literal(value)
+    ordered = dict(sorted(fields.items(), key=lambda kv: (_FIELD_ORDER.index(kv[0][0]), _slot_order(kv[0]))))
+    name = _free_name(_name_choices(host, present), set(profiles.names()) | set(pending))
+    return NewProfile(name, ordered)
+
+
+def _slot_order(fp: FieldPath) -> int:
+    return target.SLOTS.index(fp[1]) if fp[0] == "models" and fp[1] in target.SLOTS else 0
+
+
+def _host_label(url: str) -> str:
+    """openrouter.ai -> openrouter, api.deepseek.com -> deepseek; 'gateway' when there is no name."""
+    host = (urlsplit(url).hostname or "").lower()
+    parts = [p for p in host.split(".") if p]
+    if not parts or all(p.isdigit() for p in parts):
+        return "gateway"
+    label = parts[-2] if len(parts) >= 2 else parts[0]
+    return _slug(label) or "gateway"
+
+
+def _name_choices(host: str, present: Mapping[target.KeyPath, Any]) -> list[str]:
+    sonnet = present.get((target.ENV, target.slot_var("sonnet")))
+    model = _slug(sonnet.rsplit("/", 1)[-1].split(":", 1)[0]) if isinstance(sonnet, str) else ""
+    return [n for n in (host, model, f"{host}-{model}" if model else "") if n]
+
+
+def _free_name(choices: list[str], taken: set[str]) -> str:
+    for name in choices:
+        if name not in taken:
+            return name
+    n = 2
+    while f"{choices[-1]}-{n}" in taken:
+        n += 1
+    return f"{choices[-1]}-{n}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+
+
+def literal(value: str) -> str:
+    """A value from a settings file as a template that renders to exactly it."""
+    if not _TEMPLATE.search(value):
+        return value
+    if "endraw" in value:
+        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {value[:40]!r}")
+    return "{% raw %}" + value + "{% endraw %}"
+
+
+def yaml_scalar(value: str) -> str:
+    """A string as a YAML scalar: plain when that reads back the same, else JSON-quoted."""
+    import json
+
+    if _PLAIN.match(value) and value.lower() not in ("null", "true", "false", "yes", "no", "on", "off", "~"):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)
+

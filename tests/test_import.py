@@ -1,0 +1,352 @@
+"""llmconf import: adopt the settings files the guide's switch scripts left, on real files.
+
+Each worktree's file is what a switch script leaves (its JSON template's env, the key from
+the guide's key file in place of __OPENROUTER_API_KEY__) next to keys the user grew by hand.
+After an import, plan shows no changes and apply writes nothing; the key is in the secret
+store and in no YAML file and no output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from llmconf.secrets import SecretStore
+from tests.conftest import SECRET, write_tree
+
+OR = "https://openrouter.ai/api"
+SLOTS = ("HAIKU", "SONNET", "OPUS")
+
+
+def _template(haiku: str, sonnet: str, opus: str) -> dict[str, str]:
+    return {
+        "ANTHROPIC_AUTH_TOKEN": "__OPENROUTER_API_KEY__",
+        "ANTHROPIC_API_KEY": "",
+        "ANTHROPIC_BASE_URL": OR,
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": haiku,
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": sonnet,
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": opus,
+    }
+
+
+#: The switch scripts' templates, as the guide gives them (wrong IDs included).
+TEMPLATES: dict[str, dict[str, str]] = {
+    "openrouter": _template("mistralai/devstral-2512", "qwen/qwen3-coder-480b-a35b", "anthropic/claude-opus-4"),
+    "deepseek": _template(*["deepseek/deepseek-r1-0528"] * 3),
+    "devstral": _template(*["mistralai/devstral-2512"] * 3),
+    "claude": {},  # switch-claude.sh removes every env var
+}
+
+#: What the user grew in the same file: permissions, hooks, an env var of their own.
+USER_KEYS = {
+    "permissions": {"allow": ["Bash(npm run test:*)", "Read(~/.zshrc)"], "deny": ["Read(./.env)"]},
+    "hooks": {"PostToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "make fmt"}]}]},
+    "env": {"BASH_DEFAULT_TIMEOUT_MS": "120000"},
+}
+
+
+def switched(template: str, key: str = SECRET, **env: str) -> str:
+    """The settings file a switch script leaves: the user's keys, the template's env over theirs."""
+    tpl = {k: (key if v == "__OPENROUTER_API_KEY__" else v) for k, v in TEMPLATES[template].items()}
+    doc = {**USER_KEYS, "env": {**USER_KEYS["env"], **tpl, **env}}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+SETTINGS = ".claude/settings.local.json"
+CONFIG = "# team config\nvars: {team: forgerank}   # for templates\nworktrees:\n  ../main: anthropic   # main checkout\n"
+
+
+def _files(root: Path) -> dict[Path, tuple[bytes, int, int]]:
+    """Every file under root: bytes, inode and mtime (to prove nothing was written)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "cache" not in p.parts and p.name != "lock":
+            st = p.stat()
+            out[p] = (p.read_bytes(), st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def _settings_files(tmp_path: Path) -> dict[Path, tuple[bytes, int, int]]:
+    return {p: v for p, v in _files(tmp_path).items() if p.name == "settings.local.json"}
+
+
+def _setup(tmp_path: Path, worktrees: dict[str, str], config: str = CONFIG) -> Path:
+    write_tree(tmp_path, {"team/worktrees.yaml": config, "main/README.md": "main\n"})
+    write_tree(tmp_path, {f"{name}/{SETTINGS}": text for name, text in worktrees.items()})
+    return tmp_path / "team"
+
+
+def _assert_in_sync(run, tmp_path: Path) -> list[str]:
+    """plan says No changes (exit 0 with --detailed-exitcode) and apply writes no file."""
+    before = _settings_files(tmp_path)
+    plan = run("-C", "team", "plan", "--detailed-exitcode")
+    assert (plan.code, plan.out) == (0, "No changes.\n"), plan.err
+    apply = run("-C", "team", "apply", "--yes")
+    assert (apply.code, apply.out) == (0, "No changes.\n"), apply.err
+    assert _settings_files(tmp_path) == before
+    return [plan.out, plan.err, apply.out, apply.err]
+
+
+def _assert_secret_nowhere(tmp_path: Path, outputs: list[str], home: Path | None = None) -> None:
+    for text in outputs:
+        assert SECRET not in text and "sk-or-v1" not in text
+    for root in [tmp_path, *([home] if home else [])]:
+        for p in root.rglob("*.yaml"):
+            assert SECRET not in p.read_text() and "sk-or-v1" not in p.read_text(), p
+
+
+def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, isolated_home):
+    _setup(
+        tmp_path,
+        {
+            "dev": switched("devstral"),  # the shipped devstral profile, exactly
+            "direct": switched("claude"),  # Anthropic direct, permissions and hooks only
+            "glm": switched("devstral", ANTHROPIC_DEFAULT_SONNET_MODEL="z-ai/glm-4.7"),  # one slot changed by hand
+            "guide": switched("openrouter"),  # the guide's template: its IDs are in no shipped profile
+            "guide2": switched("openrouter"),  # the same backend again: the same new profile
+            "ds": switched("deepseek"),
+        },
+    )
+    result = run("-C", "team", "import", "dev", "direct", "glm", "guide", "guide2", "ds")
+    assert (result.code, result.err) == (0, "")
+    store = isolated_home / "secrets.env"
+    assert result.out == (
+        "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
+        "../direct: declared with profile 'anthropic' (its settings are exactly that profile).\n"
+        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it).\n"
+        "../guide: declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).\n"
+        "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
+        "../guide2: declared with new profile 'qwen3-coder-480b-a35b' (the same backend as above).\n"
+        "../ds: declared with new profile 'deepseek-r1-0528' (profiles/deepseek-r1-0528.yaml).\n"
+        f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {store} (0600).\n"
+        "Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.\n"
+    )
+    # Comments and layout kept; one entry per worktree, an override only where the file differs.
+    assert (tmp_path / "team/worktrees.yaml").read_text() == (
+        "# team config\nvars: {team: forgerank}   # for templates\nworktrees:\n"
+        "  ../main: anthropic   # main checkout\n"
+        "  ../dev: devstral\n"
+        "  ../direct: anthropic\n"
+        "  ../glm:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n"
+        "  ../guide: qwen3-coder-480b-a35b\n"
+        "  ../guide2: qwen3-coder-480b-a35b\n"
+        "  ../ds: deepseek-r1-0528\n"
+    )
+    # New profiles extend the gateway profile whose URL and key they share: the key is a
+    # secret() reference, never the value.
+    assert (tmp_path / "team/profiles/qwen3-coder-480b-a35b.yaml").read_text() == (
+        "# Written by 'llmconf import' from guide/.claude/settings.local.json: the backend a switch script left there.\n"
+        "extends: openrouter-base\n"
+        "models:\n"
+        "  haiku: mistralai/devstral-2512\n"
+        "  sonnet: qwen/qwen3-coder-480b-a35b\n"
+        "  opus: anthropic/claude-opus-4\n"
+    )
+    assert (tmp_path / "team/profiles/deepseek-r1-0528.yaml").read_text().endswith(
+        "extends: openrouter-base\nmodels:\n"
+        "  haiku: deepseek/deepseek-r1-0528\n  sonnet: deepseek/deepseek-r1-0528\n  opus: deepseek/deepseek-r1-0528\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "team/profiles").iterdir()) == [
+        "deepseek-r1-0528.yaml",
+        "qwen3-coder-480b-a35b.yaml",
+    ]
+    listed = run("secret", "list")
+    assert listed.out == "openrouter\n"
+    assert SecretStore().get("openrouter") == SECRET
+    outputs = [result.out, result.err, listed.out, *_assert_in_sync(run, tmp_path)]
+    _assert_secret_nowhere(tmp_path, outputs, isolated_home)
+    # The user's own keys were never touched, and the declared profiles really drive the files.
+    assert json.loads((tmp_path / "guide" / SETTINGS).read_text())["permissions"] == USER_KEYS["permissions"]
+    switched_ = run("-C", "team", "use", "openrouter", "guide", "--apply", "--yes")
+    assert switched_.code == 0, switched_.err
+    env = json.loads((tmp_path / "guide" / SETTINGS).read_text())["env"]
+    assert (env["ANTHROPIC_DEFAULT_SONNET_MODEL"], env["ANTHROPIC_AUTH_TOKEN"]) == ("qwen/qwen3-coder:exacto", SECRET)
+    assert env["BASH_DEFAULT_TIMEOUT_MS"] == "120000"
+
+
+def test_the_current_folder_is_the_default(tmp_path, run):
+    _setup(tmp_path, {"dev": switched("devstral")})
+    result = run("-C", str(tmp_path / "team"), "import", cwd=tmp_path / "dev")
+    assert result.code == 0, result.err
+    assert "  ../dev: devstral\n" in (tmp_path / "team/worktrees.yaml").read_text()
+
+
+def test_guide_key_file_and_key_file_option_are_stored(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"direct": switched("claude")})
+    # save-openrouter-key.sh's file, and one named on the command line.
+    write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
+    write_tree(tmp_path, {"keys/zai.env": "# mine\nexport ZAI_API_KEY='zai-key-value'\nOTHER=1\n"})
+    result = run("-C", "team", "import", "direct", "--key-file", "keys/zai.env")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines()[1:3] == [
+        f"Secret 'openrouter': stored from {isolated_home}/.config/forgerank/.env.openrouter in "
+        f"{isolated_home}/secrets.env (0600).",
+        f"Secret 'zai': stored from keys/zai.env in {isolated_home}/secrets.env (0600).",
+    ]
+    assert run("secret", "list").out == "openrouter\nzai\n"
+    store = SecretStore()
+    assert (store.get("openrouter"), store.get("zai")) == (SECRET, "zai-key-value")
+    _assert_secret_nowhere(tmp_path, [result.out, result.err], isolated_home)
+
+
+def test_a_key_file_never_replaces_a_stored_key(tmp_path, run, isolated_home, store_secret):
+    store_secret("openrouter", "the-stored-key")
+    _setup(tmp_path, {"direct": switched("claude")})
+    write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
+    result = run("-C", "team", "import", "direct")
+    assert result.code == 0
+    assert result.err == (
+        f"llmconf: warning: {isolated_home}/.config/forgerank/.env.openrouter: its key for secret 'openrouter' "
+        f"differs from the one already in {isolated_home}/secrets.env; kept that one "
+        "(to replace it: llmconf secret set openrouter)\n"
+    )
+    assert "Secret" not in result.out
+    assert SecretStore().get("openrouter") == "the-stored-key"
+    _assert_secret_nowhere(tmp_path, [result.out, result.err])
+    assert "the-stored-key" not in result.out + result.err
+
+
+def test_a_worktree_key_that_differs_from_the_store_is_refused(tmp_path, run, isolated_home, store_secret):
+    store_secret("openrouter", "the-stored-key")
+    config = _setup(tmp_path, {"dev": switched("devstral"), "direct": switched("claude")})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "direct", "dev")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: dev/.claude/settings.local.json: its ANTHROPIC_AUTH_TOKEN differs from secret 'openrouter' "
+        f"already in {isolated_home}/secrets.env; nothing changed (plan would replace the file's key) "
+        "(if the file's key is the right one: 'llmconf secret rm openrouter' and import again)\n"
+    )
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert not (config / "profiles").exists()
+    assert "the-stored-key" not in result.err and SECRET not in result.err
+
+
+def test_a_worktree_already_declared_is_skipped(tmp_path, run):
+    config = "worktrees:\n  ../A: deepseek   # keep me\n"
+    _setup(tmp_path, {"A": switched("devstral"), "B": switched("devstral")}, config)
+    result = run("-C", "team", "import", "A", "B")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[:2] == [
+        "../A: already declared in worktrees.yaml (profile 'deepseek'); left as it is.",
+        "../B: declared with profile 'devstral' (its settings are exactly that profile).",
+    ]
+    assert (tmp_path / "team/worktrees.yaml").read_text() == "worktrees:\n  ../A: deepseek   # keep me\n  ../B: devstral\n"
+
+
+def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"guide": switched("openrouter"), "glm": switched("devstral", ANTHROPIC_DEFAULT_OPUS_MODEL="z-ai/glm-4.7")})
+    write_tree(isolated_home, {".config/forgerank/.env.zai": "ZAI_API_KEY=zai-key-value\n"})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "guide", "glm", "--dry-run")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "../guide: would be declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).\n"
+        "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
+        "../glm: would be declared with profile 'devstral' and its own models.opus (as the file holds it).\n"
+        f"Secret 'openrouter': would be stored from guide/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
+        f"Secret 'zai': would be stored from {isolated_home}/.config/forgerank/.env.zai in {isolated_home}/secrets.env (0600).\n"
+        "Dry run: nothing changed.\n"
+    )
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    _assert_secret_nowhere(tmp_path, [result.out])
+
+
+def test_bad_paths_are_refused_and_nothing_changes(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"dev": switched("devstral")})
+    write_tree(tmp_path, {"empty/README.md": "no settings here\n", "afile": "x\n"})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "dev", "nowhere")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "llmconf: nowhere: no such folder; nothing changed (name a worktree folder)\n"
+    result = run("-C", "team", "import", "afile")
+    assert result.err == "llmconf: afile: not a folder; nothing changed (name a worktree folder)\n"
+    result = run("-C", "team", "import", "dev", "empty")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: empty/.claude/settings.local.json: no settings file to import; nothing changed "
+        "(a worktree without one has nothing to adopt: declare it with 'llmconf use PROFILE empty')\n"
+    )
+    result = run("-C", "team", "import", "dev", "--key-file", "missing.env")
+    assert result.err == "llmconf: missing.env: no such file; nothing changed (name a key file holding NAME_API_KEY=...)\n"
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+
+
+def test_invalid_json_is_refused_with_its_line(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"dev": switched("devstral"), "broken": '{\n  "env": {\n    "ANTHROPIC_BASE_URL": "x",\n  }\n}\n'})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "dev", "broken")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: broken/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double "
+        "quotes (column 3) (fix it by hand; llmconf never overwrites a file it cannot parse)\n"
+    )
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+
+
+def test_every_problem_is_reported_at_once(tmp_path, run):
+    _setup(tmp_path, {"broken": "[1,\n"})
+    result = run("-C", "team", "import", "nowhere", "broken")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "llmconf: nowhere: no such folder; nothing changed (name a worktree folder)",
+        "llmconf: broken/.claude/settings.local.json:2: invalid JSON: Expecting value (column 1) "
+        "(fix it by hand; llmconf never overwrites a file it cannot parse)",
+    ]
+
+
+def test_a_key_llmconf_cannot_declare_as_it_is_is_refused(tmp_path, run, isolated_home):
+    # The key in ANTHROPIC_API_KEY (x-api-key): llmconf always sends a gateway key as the
+    # token with ANTHROPIC_API_KEY blank, so plan would change the file. Refused, unprinted.
+    text = switched("devstral", ANTHROPIC_API_KEY=SECRET)
+    doc = json.loads(text)
+    del doc["env"]["ANTHROPIC_AUTH_TOKEN"]
+    _setup(tmp_path, {"xkey": json.dumps(doc, indent=2)})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "xkey")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.startswith(
+        "llmconf: xkey/.claude/settings.local.json: cannot be declared so that plan leaves it as it is "
+        "(plan would change env.ANTHROPIC_API_KEY"
+    )
+    assert "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank" in result.err
+    assert SECRET not in result.err
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+
+
+def test_no_gateway_is_anthropic_with_overrides(tmp_path, run):
+    doc = {**USER_KEYS, "env": {**USER_KEYS["env"], "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-4-5", "ANTHROPIC_MODEL": "opus"}}
+    _setup(tmp_path, {"direct": json.dumps(doc, indent=2)})
+    result = run("-C", "team", "import", "direct")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (
+        "../direct: declared with profile 'anthropic' and its own models.opus, env.ANTHROPIC_MODEL (as the file holds it)."
+    )
+    assert (tmp_path / "team/worktrees.yaml").read_text().endswith(
+        "  ../direct:\n    profile: anthropic\n    models: {opus: claude-opus-4-5}\n    env: {ANTHROPIC_MODEL: opus}\n"
+    )
+    _assert_in_sync(run, tmp_path)
+
+
+def test_keys_llmconf_wrote_before_are_declared_too(tmp_path, run, store_secret):
+    # llmconf applied a profile with API_TIMEOUT_MS here, then the entry was removed: it still
+    # owns that key, so a declaration without it would make plan remove it.
+    store_secret()
+    write_tree(
+        tmp_path,
+        {
+            "team/worktrees.yaml": "worktrees:\n  ../A: slow\n",
+            "team/profiles/slow.yaml": "extends: devstral\nenv: {API_TIMEOUT_MS: '600000'}\n",
+            f"A/{SETTINGS}": json.dumps(USER_KEYS, indent=2),
+        },
+    )
+    assert run("-C", "team", "apply", "--yes").code == 0
+    write_tree(tmp_path, {"team/worktrees.yaml": "worktrees: {}\n"})
+    (tmp_path / "team/profiles/slow.yaml").unlink()
+    result = run("-C", "team", "import", "A")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (
+        "../A: declared with profile 'devstral' and its own env.API_TIMEOUT_MS (as the file holds it)."
+    )
+    assert "Secret" not in result.out  # the store already holds this very key
+    _assert_in_sync(run, tmp_path)
