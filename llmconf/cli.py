@@ -20,6 +20,7 @@ examples:
   llmconf use openrouter ../wt-a    switch a worktree's profile in worktrees.yaml
   llmconf status                    which backend and models each worktree gets
   llmconf secret set openrouter     store an API key (read from stdin or a hidden prompt)
+  llmconf import ../wt-a ../wt-b    adopt settings files a switch script wrote
 
 files:
   worktrees.yaml     which profile each worktree uses, with per-worktree overrides
