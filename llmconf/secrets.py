@@ -178,7 +178,6 @@ def _from_keyring(name: str, service: str, username: str) -> str:
     where = f"keyring service '{service}', user '{username}'"
     try:
         import keyring
-        from keyring.errors import KeyringError
     except ImportError:
         raise LlmconfError(
             f"secret '{name}' comes from the OS keychain, and the keyring library is not installed",
@@ -186,8 +185,11 @@ def _from_keyring(name: str, service: str, username: str) -> str:
         ) from None
     try:
         value = keyring.get_password(service, username)
-    except KeyringError as e:  # locked, no backend: its message names the backend, not the secret
-        raise LlmconfError(f"secret '{name}': {where} could not be read ({e.__class__.__name__})") from None
+    except Exception as e:  # locked, no backend, a backend that fails to load: any of them
+        raise LlmconfError(
+            f"secret '{name}': {where} could not be read ({e.__class__.__name__})",
+            hint="check the keychain with: keyring --list-backends",
+        ) from None
     if not value:
         raise LlmconfError(
             f"secret '{name}': {where} holds nothing",

@@ -165,3 +165,14 @@ def test_without_the_keyring_extra_the_error_says_how_to_install_it(tmp_path, ru
         "llmconf: profiles/p.yaml:2: secret 'or' comes from the OS keychain, and the keyring library is not "
         "installed (pip install 'llmconf[keyring]')\n",
     )
+
+
+def test_a_keychain_that_cannot_be_read_is_one_line_naming_the_secret(tmp_path, isolated_home):
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "no_such_module.Keyring"}
+    config(tmp_path, "{keyring: llmconf}")
+    result = subprocess.run([sys.executable, "-m", "llmconf", "plan"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "llmconf: profiles/p.yaml:2: secret 'or': keyring service 'llmconf', user 'or' could not be read "
+        "(ModuleNotFoundError) (check the keychain with: keyring --list-backends)\n",
+    )
