@@ -11,6 +11,7 @@ reads is found. The value itself only travels to the secret store, never into YA
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ _FIELD_ORDER = ("description", "extends", "base_url", "auth_token", "models", "s
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$")
 _TEMPLATE = re.compile(r"\{[{%#]")
 _MISSING: Any = object()
+_SECRET_CALL = re.compile(r"""secret\(\s*(['"])([^'"]+)\1\s*\)""")
 
 
 def marker(name: str) -> str:
@@ -71,9 +73,9 @@ class NewProfile:
     name: str
     fields: dict[FieldPath, str]  # flat: ("extends",), ("models", "sonnet"), ...
 
-    def text(self, source: str) -> str:
-        """The profile file, commented with where it came from."""
-        lines = [f"# Written by 'llmconf import' from {source}: the backend a switch script left there.\n"]
+    def text(self, source: str, modeline: str = "") -> str:
+        """The profile file, commented with where it came from (after the editor's schema line, if any)."""
+        lines = [modeline, f"# Written by 'llmconf import' from {source}: the backend a switch script left there.\n"]
         done: set[str] = set()
         for name in _FIELD_ORDER:
             sub = [(fp[1], v) for fp, v in self.fields.items() if fp[0] == name and len(fp) == 2]
@@ -91,13 +93,18 @@ class Declaration:
     """How one worktree is declared so that plan finds it in sync."""
 
     profile: str
-    how: str  # "match" | "override" | "new" | "reuse" (a profile this import writes, again)
+    how: str  # "match" | "override" | "new" | "reuse" (a profile this import writes, again) | "absent" (no file)
     overrides: dict[FieldPath, str | None] = field(default_factory=dict)
     new_profile: NewProfile | None = None
     secret: str | None = None  # the secret the token goes under
     token: str | None = field(default=None, repr=False)  # never shown
     #: For a new profile: the existing profiles (same gateway) one or two settings away, if any.
     closest: tuple[str, ...] = ()
+    #: Every secret the declaration renders (secret('NAME')): what the store must hold for it.
+    reads: frozenset[str] = frozenset()
+    #: The file has a token but no ANTHROPIC_API_KEY (how z.ai and DeepSeek document it):
+    #: plan adds `ANTHROPIC_API_KEY: ""`, the one change it makes there.
+    adds_api_key: bool = False
 
 
 @dataclass
@@ -176,7 +183,43 @@ def declare(
     fewest = min((n for n, *_ in near_misses), default=0)
     closest = tuple(name for n, _, name in sorted(near_misses, key=lambda m: m[1]) if n == fewest and n <= 2)
     decl = check.result(new.name, fields, {}, "new")
-    return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest)
+    return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest, decl.reads, decl.adds_api_key)
+
+
+def declare_absent(
+    wt: Worktree,
+    profiles: Profiles,
+    store: SecretStore,
+    variables: Mapping[str, Any],
+    record: FileRecord,
+    fingerprint: Callable[[Any], str],
+) -> Declaration:
+    """A folder without a settings file is on Anthropic direct: `anthropic`, checked as plan would."""
+    markers = _Markers(store.path, store.sources, store.config_dir)
+    check = _Checker({}, wt, markers, dict(variables), record, fingerprint)
+    try:
+        fields = profiles.resolve("anthropic", Sourced("anthropic", wt.config_file, ()))
+    except LlmconfError as e:
+        raise LlmconfError(
+            f"no settings file, and no 'anthropic' profile to declare it with: {e.message}", wt.settings
+        ) from None
+    return check.result("anthropic", fields, {}, "absent")
+
+
+def secrets_read(decl: WorktreeDecl, profiles: Profiles, store: SecretStore, variables: Mapping[str, Any]) -> set[str]:
+    """The secrets a declared worktree's profile reads (rendered with markers, no value fetched).
+
+    A declaration that does not render (plan reports why) is read for literal secret('NAME') refs.
+    """
+    markers = _Markers(store.path, store.sources, store.config_dir)
+    fields: dict[FieldPath, Sourced] = {}
+    try:
+        fields = merge(profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
+        reads: dict[str, str | None] = {}
+        render(decl, fields, dict(variables), markers, reads)
+        return {k.split(":", 1)[1] for k in reads if k.startswith("secret:")}
+    except LlmconfError:
+        return {m.group(2) for s in fields.values() if isinstance(s.value, str) for m in _SECRET_CALL.finditer(s.value)}
 
 
 class _Checker:
@@ -205,25 +248,46 @@ class _Checker:
         )
 
     def changes(
-        self, profile: str, fields: dict[FieldPath, Sourced], overrides: Mapping[FieldPath, str | None]
+        self,
+        profile: str,
+        fields: dict[FieldPath, Sourced],
+        overrides: Mapping[FieldPath, str | None],
+        reads: dict[str, str | None] | None = None,
     ) -> tuple[tuple[KeyChange, ...], dict[target.KeyPath, str]]:
-        """What plan would change, and the keys it renders (with secret markers)."""
+        """What plan would change, and the keys it renders (with secret markers).
+
+        One change is let through: `ANTHROPIC_API_KEY: ""` where the file has none (z.ai's and
+        DeepSeek's own instructions leave it out); `adds_api_key` says so, and the output too.
+        """
         decl = self._decl(profile, overrides)
-        desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers)
+        desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers, reads)
         current = dict(self.doc)
         token = desired.get(_TOKEN)
         env = current.get(target.ENV)
         if token is not None and _MARKER.match(token) and isinstance(env, dict) and isinstance(env.get(target.AUTH_TOKEN), str):
-            current[target.ENV] = {**env, target.AUTH_TOKEN: token}  # the file's key, as that secret
+            current[target.ENV] = env = {**env, target.AUTH_TOKEN: token}  # the file's key, as that secret
+        if self.adds_api_key(desired):
+            current[target.ENV] = {**(env if isinstance(env, dict) else {}), target.API_KEY: ""}
         changes, _ = diff(desired, current, self.record.keys, self.fingerprint, self.record.created, self.record.secret)
         return changes, desired
+
+    def adds_api_key(self, desired: Mapping[target.KeyPath, str]) -> bool:
+        """Plan would add a blank ANTHROPIC_API_KEY beside the file's own token, and nothing else for it."""
+        env = self.doc.get(target.ENV)
+        return (
+            desired.get(_API_KEY) == ""
+            and isinstance(env, dict)
+            and target.API_KEY not in env
+            and isinstance(env.get(target.AUTH_TOKEN), str)
+        )
 
     def result(
         self, profile: str, fields: dict[FieldPath, Sourced], overrides: dict[FieldPath, str | None], how: str
     ) -> Declaration:
         """The declaration, checked once more as a whole: plan must find nothing to change."""
+        reads: dict[str, str | None] = {}
         try:
-            changes, desired = self.changes(profile, fields, overrides)
+            changes, desired = self.changes(profile, fields, overrides, reads)
         except LlmconfError as e:
             raise LlmconfError(
                 f"cannot be declared so that plan leaves it as it is: {e.message}", self.wt.settings, hint=_HINT
@@ -234,7 +298,10 @@ class _Checker:
         match = _MARKER.match(desired.get(_TOKEN, ""))
         if match:
             secret, token = match.group(1), self.doc[target.ENV][target.AUTH_TOKEN]
-        return Declaration(profile, how, overrides, secret=secret, token=token)
+        names = frozenset(k.split(":", 1)[1] for k in reads if k.startswith("secret:"))
+        return Declaration(
+            profile, how, overrides, secret=secret, token=token, reads=names, adds_api_key=self.adds_api_key(desired)
+        )
 
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
         env = self.doc.get(target.ENV) if isinstance(self.doc.get(target.ENV), dict) else {}
@@ -393,12 +460,27 @@ def _slot_order(fp: FieldPath) -> int:
 
 
 def _host_label(url: str) -> str:
-    """openrouter.ai -> openrouter, api.deepseek.com -> deepseek; 'gateway' when there is no name."""
-    host = (urlsplit(url).hostname or "").lower()
+    """openrouter.ai -> openrouter, api.deepseek.com -> deepseek, api.z.ai -> zai (as the
+    guide's ZAI_API_KEY); an address or localhost -> gateway-PORT."""
+    try:
+        split = urlsplit(url)
+        host, port = (split.hostname or "").lower(), split.port
+    except ValueError:
+        host, port = "", None
+    local = host == "localhost" or host.endswith(".localhost")
+    try:
+        ipaddress.ip_address(host)
+        local = True
+    except ValueError:
+        pass
     parts = [p for p in host.split(".") if p]
-    if not parts or all(p.isdigit() for p in parts):
-        return "gateway"
+    if local or not parts:
+        return f"gateway-{port}" if port else "gateway"
+    if len(parts) >= 3 and parts[-2] in ("co", "com", "net", "org", "ac", "gov", "edu"):
+        parts = parts[:-1]  # api.example.co.uk: the name is the label before co.uk
     label = parts[-2] if len(parts) >= 2 else parts[0]
+    if len(label) <= 2 and len(parts) >= 2:
+        label += parts[-1]
     return _slug(label) or "gateway"
 
 

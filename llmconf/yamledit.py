@@ -1,8 +1,10 @@
 """Change one worktree's profile in worktrees.yaml, keeping the rest of the file as written.
 
 An existing entry is edited in place: only the profile name's characters change, so
-comments, quoting, indentation and blank lines stay. A new entry goes through ruamel's
-round-trip dumper, which keeps comments. Every result is re-parsed and checked.
+comments, quoting, indentation and blank lines stay. A new entry is added as text lines at
+the end of the `worktrees:` block, indented like its neighbours, when the file's layout
+allows; else it goes through ruamel's round-trip dumper, which keeps comments but not the
+file's indentation or quoting. Every result is re-parsed and checked.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def set_profile(text: str, key: str, profile: str) -> str:
         elif hasattr(entry, "lc") and "profile" in entry:
             out = _splice(text, entry.lc.value("profile"))
         out = out(profile) if out else None
+    if out is None and (entries is None or key not in entries):
+        out = add_entry(text, key, profile)
     if out is None or not _check(out, key, profile):
         out = _dump(doc, key, profile)
     if not _check(out, key, profile):
@@ -84,3 +88,98 @@ def _check(text: str, key: str, profile: str) -> bool:
     except Exception:
         return False
     return entry == profile or (isinstance(entry, dict) and entry.get("profile") == profile)
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~][A-Za-z0-9_./~-]*$")
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*$")
+_KEYWORDS = ("null", "true", "false", "yes", "no", "on", "off", "y", "n", "~")
+
+
+def add_entry(text: str, key: str, entry: str | dict[str, Any]) -> str | None:
+    """worktrees.yaml text with a new entry appended as lines under `worktrees:`, nothing else
+    touched; None when the layout does not allow it (a flow `worktrees: {}`, no such key, CRLF
+    mixed in) or the result does not parse back to the old document plus exactly that entry.
+
+    `entry` is a profile name, or a mapping whose values are strings, None, or one level of
+    string mappings (written in flow style: `models: {sonnet: z-ai/glm-4.7}`).
+    """
+    from ruamel.yaml import YAML
+
+    try:
+        doc = YAML(typ="rt").load(text)
+        old = YAML(typ="safe", pure=True).load(text)
+    except Exception:
+        return None
+    if not hasattr(doc, "lc") or "worktrees" not in doc or not isinstance(old, dict):
+        return None
+    entries = doc["worktrees"]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    if entries is None:
+        indent, step = 2, 2
+    elif hasattr(entries, "lc") and isinstance(old.get("worktrees"), dict) and not entries.fa.flow_style():
+        if key in entries or not len(entries):
+            return None
+        first = next(iter(entries))
+        indent = entries.lc.key(first)[1]
+        # The nested step of an existing block entry (`profile:` under a key); else the entries' own indent.
+        nested = [
+            v.lc.key(next(iter(v)))[1] - entries.lc.key(k)[1]
+            for k, v in entries.items()
+            if hasattr(v, "lc") and len(v) and not v.fa.flow_style()
+        ]
+        step = max(nested[0] if nested else indent, 2)
+    else:
+        return None
+    # Where the block ends: before the next top-level key and the comments and blank lines
+    # just above it (they introduce that key), or at the end of the file.
+    keys = list(doc)
+    after = keys[keys.index("worktrees") + 1 :]
+    at = len(lines)
+    if after:
+        at = doc.lc.key(after[0])[0]
+        while at > 0 and (not lines[at - 1].strip() or lines[at - 1].startswith("#")):
+            at -= 1
+    head = "".join(lines[:at])
+    if head and not head.endswith(("\n", "\r")):
+        head += newline
+    pad, sub = " " * indent, " " * (indent + step)
+    if isinstance(entry, str):
+        added = [f"{pad}{_key(key)}: {_value(entry)}"]
+    else:
+        added = [f"{pad}{_key(key)}:"]
+        for name, value in entry.items():
+            if isinstance(value, dict):
+                inner = ", ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
+                added.append(f"{sub}{_key(name)}: {{{inner}}}")
+            else:
+                added.append(f"{sub}{_key(name)}: {_value(value)}")
+    out = head + "".join(line + newline for line in added) + "".join(lines[at:])
+    try:
+        new = YAML(typ="safe", pure=True).load(out)
+    except Exception:
+        return None
+    want = dict(old)
+    want["worktrees"] = {**(old.get("worktrees") or {}), key: entry}
+    if new != want or list((new.get("worktrees") or {}))[-1:] != [key]:
+        return None
+    return out
+
+
+def _key(text: str) -> str:
+    import json
+
+    return text if _PLAIN_KEY.match(text) and text.lower() not in _KEYWORDS else json.dumps(text, ensure_ascii=False)
+
+
+def _value(value: str | None) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if _PLAIN_VALUE.match(value) and value.lower() not in _KEYWORDS:
+        try:
+            float(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)

@@ -171,27 +171,46 @@ def test_the_current_folder_is_the_default(tmp_path, run):
     assert "  ../dev: devstral\n" in (tmp_path / "team/worktrees.yaml").read_text()
 
 
-def test_guide_key_file_and_key_file_option_are_stored(tmp_path, run, isolated_home):
-    _setup(tmp_path, {"direct": switched("claude")})
-    # save-openrouter-key.sh's file, and one named on the command line.
-    write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
-    write_tree(tmp_path, {"keys/zai.env": "# mine\nexport ZAI_API_KEY='zai-key-value'\nOTHER=1\n"})
+def test_key_files_give_only_the_api_keys_a_declared_profile_reads(tmp_path, run, isolated_home):
+    # ../or is declared on openrouter already and the store lacks its key: the guide's key
+    # file supplies it. Nothing else in that folder is the store's business.
+    _setup(tmp_path, {"direct": switched("claude")}, "worktrees:\n  ../or: openrouter\n")
+    write_tree(
+        isolated_home,
+        {
+            ".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n",
+            ".config/forgerank/.env.misc": "GITHUB_TOKEN=ghp-x\nAWS_SECRET_ACCESS_KEY=aws-x\nDEEPSEEK_API_KEY=ds-x\n",
+        },
+    )
+    write_tree(tmp_path, {"keys/zai.env": "# mine\nexport ZAI_API_KEY='zai-key-value'\nOTHER_TOKEN=1\n"})
     result = run("-C", "team", "import", "direct", "--key-file", "keys/zai.env")
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines()[1:3] == [
         f"Secret 'openrouter': stored from {isolated_home}/.config/forgerank/.env.openrouter in "
         f"{isolated_home}/secrets.env (0600).",
-        f"Secret 'zai': stored from keys/zai.env in {isolated_home}/secrets.env (0600).",
+        "keys/zai.env: ZAI_API_KEY not stored: no declared worktree reads secret('zai').",
     ]
-    assert run("secret", "list").out == "openrouter\nzai\n"
-    store = SecretStore()
-    assert (store.get("openrouter"), store.get("zai")) == (SECRET, "zai-key-value")
+    assert run("secret", "list").out == "openrouter\n"
+    assert SecretStore().get("openrouter") == SECRET
     _assert_secret_nowhere(tmp_path, [result.out, result.err], isolated_home)
+
+
+def test_nothing_imported_stores_no_key(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"main": switched("claude")}, "worktrees:\n  ../main: openrouter\n")
+    write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
+    write_tree(tmp_path, {"keys/or.env": "OPENROUTER_API_KEY=other-key\n"})
+    result = run("-C", "team", "import", "main", "--key-file", "keys/or.env")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "../main: already declared in worktrees.yaml (profile 'openrouter'); left as it is.\n"
+        "keys/or.env: OPENROUTER_API_KEY not stored: no worktree is imported.\n"
+    )
+    assert not (isolated_home / "secrets.env").exists()
 
 
 def test_a_key_file_never_replaces_a_stored_key(tmp_path, run, isolated_home, store_secret):
     store_secret("openrouter", "the-stored-key")
-    _setup(tmp_path, {"direct": switched("claude")})
+    _setup(tmp_path, {"direct": switched("claude")}, "worktrees:\n  ../or: openrouter\n")
     write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
     result = run("-C", "team", "import", "direct")
     assert result.code == 0
@@ -245,8 +264,7 @@ def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
         "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
         "../glm: would be declared with profile 'devstral' and its own models.opus (as the file holds it).\n"
         f"Secret 'openrouter': would be stored from guide/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
-        f"Secret 'zai': would be stored from {isolated_home}/.config/forgerank/.env.zai in {isolated_home}/secrets.env (0600).\n"
-        "Dry run: nothing changed.\n"
+        "Dry run: nothing changed.\n"  # .env.zai: no profile here reads secret('zai')
     )
     assert {**_files(tmp_path), **_files(isolated_home)} == before
     _assert_secret_nowhere(tmp_path, [result.out])
@@ -261,12 +279,6 @@ def test_bad_paths_are_refused_and_nothing_changes(tmp_path, run, isolated_home)
     assert result.err == "llmconf: nowhere: no such folder; nothing changed (name a worktree folder)\n"
     result = run("-C", "team", "import", "afile")
     assert result.err == "llmconf: afile: not a folder; nothing changed (name a worktree folder)\n"
-    result = run("-C", "team", "import", "dev", "empty")
-    assert (result.code, result.out) == (1, "")
-    assert result.err == (
-        "llmconf: empty/.claude/settings.local.json: no settings file to import; nothing changed "
-        "(a worktree without one has nothing to adopt: declare it with 'llmconf use PROFILE empty')\n"
-    )
     result = run("-C", "team", "import", "dev", "--key-file", "missing.env")
     assert result.err == "llmconf: missing.env: no such file; nothing changed (name a key file holding NAME_API_KEY=...)\n"
     assert {**_files(tmp_path), **_files(isolated_home)} == before
@@ -350,3 +362,139 @@ def test_keys_llmconf_wrote_before_are_declared_too(tmp_path, run, store_secret)
     )
     assert "Secret" not in result.out  # the store already holds this very key
     _assert_in_sync(run, tmp_path)
+
+
+def test_a_write_that_fails_is_one_error_and_undone(tmp_path, run, isolated_home):
+    # profiles/ cannot be created (a file has its name): nothing is reported as done.
+    config = _setup(tmp_path, {"guide": switched("openrouter")})
+    write_tree(config, {"profiles": "not a folder\n"})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    result = run("-C", "team", "import", "guide")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: team/profiles/qwen3-coder-480b-a35b.yaml: cannot write it "
+        f"(File exists: {config}/profiles); nothing changed\n"
+    )
+    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert not (isolated_home / "secrets.env").exists()
+
+
+def test_a_later_write_that_fails_undoes_the_earlier_ones(tmp_path, run, isolated_home, monkeypatch):
+    from llmconf import fs
+
+    config = _setup(tmp_path, {"guide": switched("openrouter")})
+    before = {**_files(tmp_path), **_files(isolated_home)}
+    real = fs.write_atomic
+
+    def failing(path, data, *args, **kwargs):  # worktrees.yaml, the last write, fails
+        if Path(path).name == "worktrees.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(fs, "write_atomic", failing)
+    result = run("-C", "team", "import", "guide")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "llmconf: team/worktrees.yaml: cannot write it (Permission denied); nothing changed\n"
+    # The new profile is deleted again and the secret removed: the store is back to empty.
+    assert not (config / "profiles/qwen3-coder-480b-a35b.yaml").exists()
+    assert SecretStore().names() == []
+    assert {p: v for p, v in {**_files(tmp_path), **_files(isolated_home)}.items() if p.name != "secrets.env"} == before
+
+
+def test_a_folder_without_settings_is_anthropic_direct(tmp_path, run):
+    # The README's batch: the main checkout on Anthropic direct has no settings file at all.
+    _setup(tmp_path, {"glm": switched("devstral", ANTHROPIC_DEFAULT_SONNET_MODEL="z-ai/glm-4.7")}, "worktrees:\n")
+    result = run("-C", "team", "import", "main", "glm")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines()[:2] == [
+        "../main: declared with profile 'anthropic' (no .claude/settings.local.json there: Anthropic direct, nothing to adopt).",
+        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it).",
+    ]
+    assert (tmp_path / "team/worktrees.yaml").read_text() == (
+        "worktrees:\n  ../main: anthropic\n  ../glm:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n"
+    )
+    _assert_in_sync(run, tmp_path)
+    assert not (tmp_path / "main/.claude").exists()
+
+
+ZAI = {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic", "ANTHROPIC_AUTH_TOKEN": "zai-key-value", "API_TIMEOUT_MS": "3000000"}
+
+
+def test_a_token_without_a_blank_api_key_is_imported_and_plan_adds_it(tmp_path, run, isolated_home):
+    # As z.ai documents it: base URL and token, no ANTHROPIC_API_KEY.
+    _setup(tmp_path, {"zai": json.dumps({**USER_KEYS, "env": ZAI}, indent=2)}, "worktrees:\n")
+    result = run("-C", "team", "import", "zai")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "../zai: declared with new profile 'zai' (profiles/zai.yaml).\n"
+        '  its file has no ANTHROPIC_API_KEY: plan will add ANTHROPIC_API_KEY: "" (the one change there; '
+        "the token is still what Claude Code sends).\n"
+        f"Secret 'zai': stored from zai/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
+        "Next: 'llmconf plan' shows no changes for them, except ANTHROPIC_API_KEY for ../zai ('llmconf apply' adds it); "
+        "switch a worktree with 'llmconf use PROFILE WORKTREE'.\n"
+    )
+    assert (tmp_path / "team/profiles/zai.yaml").read_text() == (
+        "# Written by 'llmconf import' from zai/.claude/settings.local.json: the backend a switch script left there.\n"
+        "base_url: https://api.z.ai/api/anthropic\n"
+        "auth_token: \"{{ secret('zai') }}\"\n"
+    )
+    plan = run("-C", "team", "plan", "--detailed-exitcode")
+    assert (plan.code, plan.err) == (2, "")
+    assert plan.out == (
+        "# zai: zai/.claude/settings.local.json (profile zai) will be updated\n"
+        '  + env.ANTHROPIC_API_KEY = ""\n'
+        "\n"
+        "Plan: 1 to add, 0 to change, 0 to remove (in 1 file).\n"
+    )
+    assert run("-C", "team", "apply", "--yes").code == 0
+    env = json.loads((tmp_path / "zai" / SETTINGS).read_text())["env"]
+    assert env == {**ZAI, "ANTHROPIC_API_KEY": ""}
+    _assert_in_sync(run, tmp_path)
+
+
+def test_a_local_gateway_gets_a_sane_name_and_the_schema_modeline(tmp_path, run, isolated_home):
+    env = {"ANTHROPIC_BASE_URL": "http://[::1]:4000", "ANTHROPIC_AUTH_TOKEN": "local-key", "ANTHROPIC_API_KEY": ""}
+    config = _setup(tmp_path, {"local": json.dumps({"env": env})}, "worktrees:\n")
+    (config / ".llmconf/schema").mkdir(parents=True)
+    result = run("-C", "team", "import", "local")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines()[0] == "../local: declared with new profile 'gateway-4000' (profiles/gateway-4000.yaml)."
+    assert (config / "profiles/gateway-4000.yaml").read_text() == (
+        "# yaml-language-server: $schema=../.llmconf/schema/profile.schema.json\n"
+        "# Written by 'llmconf import' from local/.claude/settings.local.json: the backend a switch script left there.\n"
+        "base_url: \"http://[::1]:4000\"\n"
+        "auth_token: \"{{ secret('gateway-4000') }}\"\n"
+    )
+    assert SecretStore().get("gateway-4000") == "local-key"
+    _assert_in_sync(run, tmp_path)
+
+
+def test_entries_are_appended_in_the_files_own_layout(tmp_path, run):
+    # Four-space indent, quoted keys and values, and a key after worktrees: all kept as written.
+    config = (
+        "worktrees:\n"
+        "    '../main': \"anthropic\"   # main checkout\n"
+        "    ../old:\n"
+        "        profile: 'devstral'\n"
+        "\n"
+        "# shared values\n"
+        "vars:\n"
+        "    team: 'forgerank'\n"
+    )
+    _setup(tmp_path, {"dev": switched("devstral"), "glm": switched("devstral", ANTHROPIC_DEFAULT_SONNET_MODEL="z-ai/glm-4.7")}, config)
+    result = run("-C", "team", "import", "dev", "glm")
+    assert result.code == 0, result.err
+    assert (tmp_path / "team/worktrees.yaml").read_text() == (
+        "worktrees:\n"
+        "    '../main': \"anthropic\"   # main checkout\n"
+        "    ../old:\n"
+        "        profile: 'devstral'\n"
+        "    ../dev: devstral\n"
+        "    ../glm:\n"
+        "        profile: devstral\n"
+        "        models: {sonnet: z-ai/glm-4.7}\n"
+        "\n"
+        "# shared values\n"
+        "vars:\n"
+        "    team: 'forgerank'\n"
+    )

@@ -1,11 +1,11 @@
 """llmconf import [PATH...]: adopt the settings files switch scripts left behind.
 
-Everything is read and checked first: each folder and its settings file, the key files,
-each worktree's declaration (rendered and diffed as plan would), and each key against the
-secret store. Only then is anything written, in an order where a failure part-way leaves
-nothing that matters: new profiles (unused until declared), then secrets, then
-worktrees.yaml last. Like `use`, it asks nothing: it only adds declarations, and plan and
-apply still gate every write to a settings file.
+Everything is read and checked first: each folder and its settings file (none: Anthropic
+direct), the key files, each worktree's declaration (rendered and diffed as plan would), and
+each key against the secret store. Only then is anything written: new profiles (unused until
+declared), then secrets, then worktrees.yaml last; a failure undoes what this run wrote, and
+nothing is reported as done before it is. Like `use`, it asks nothing: it only adds
+declarations, and plan and apply still gate every write to a settings file.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ from pathlib import Path
 from llmconf import fs, target
 from llmconf.engine import open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
-from llmconf.importer import Declaration, NewProfile, Worktree, declare
+from llmconf.importer import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
 from llmconf.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.lock import locked
 from llmconf.secrets import SecretStore, check_name, env_var
 from llmconf.state import state_file
 from llmconf.ui import Ui
-from llmconf.yamledit import set_profile
+from llmconf.yamledit import add_entry, set_profile
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
 KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")
 _KEY_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
-_KEY_NAME = re.compile(r"^(.+?)_(?:API_KEY|AUTH_TOKEN|TOKEN|KEY)$")
+#: Only NAME_API_KEY lines: the guide's folder may hold GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY...
+_KEY_NAME = re.compile(r"^(.+?)_API_KEY$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class _Found:
     name: str
     value: str
     origin: str  # a file, as shown to the user (never the value)
+    var: str = ""  # the key file's variable (OPENROUTER_API_KEY)
+    explicit: bool = False  # from --key-file
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -56,7 +59,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     identities = {folder_identity(w.path): w for w in ws.config.worktrees}
     identities.pop(None, None)
     seen: set[Path] = set()
-    todo: list[tuple[Worktree, dict]] = []
+    todo: list[tuple[Worktree, dict | None]] = []
     skipped: list[str] = []
     for arg in args.paths or ["."]:
         folder = user_path(ui.cwd, arg)
@@ -71,21 +74,12 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
         if known is not None:
             skipped.append(f"{known.key}: already declared in {ws.config.file.name} (profile '{known.profile.value}'); left as it is.")
             continue
-        settings = target.settings_path(folder)
         try:
-            _, doc = fs.read_settings(settings)
+            _, doc = fs.read_settings(target.settings_path(folder))
         except LlmconfError as e:
             errors.append(e)
             continue
-        if doc is None:
-            errors.append(
-                LlmconfError(
-                    "no settings file to import; nothing changed",
-                    settings,
-                    hint=f"a worktree without one has nothing to adopt: declare it with 'llmconf use PROFILE {arg}'",
-                )
-            )
-            continue
+        # No file: Claude Code on its own login, what switch-claude.sh leaves; declared `anthropic`.
         todo.append((Worktree(os.path.relpath(folder, ws.config.dir), folder, ws.config.file), doc))
     keys = _key_files(args.key_file, errors)
     _raise(errors)
@@ -95,10 +89,12 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     sources: dict[str, str] = {}  # new profile -> the settings file it came from
     decls: list[tuple[Worktree, Declaration]] = []
     for wt, doc in todo:
+        record = ws.state.record(wt.settings)
         try:
-            decl = declare(
-                doc, wt, ws.profiles, ws.secrets, ws.config.vars, ws.state.record(wt.settings), ws.state.fingerprint, pending
-            )
+            if doc is None:
+                decl = declare_absent(wt, ws.profiles, ws.secrets, ws.config.vars, record, ws.state.fingerprint)
+            else:
+                decl = declare(doc, wt, ws.profiles, ws.secrets, ws.config.vars, record, ws.state.fingerprint, pending)
         except LlmconfError as e:
             e.path = e.path or wt.settings
             errors.append(e)
@@ -112,7 +108,6 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     # Which keys go into the store: a worktree's own token must be what plan renders, so a
     # different value already there is an error; a key file's is only a candidate.
     store_now: dict[str, _Found] = {}
-    notes: list[str] = []
     for wt, decl in decls:
         if decl.secret is None or decl.token is None:
             continue
@@ -142,7 +137,21 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
                 )
             )
     _raise(errors)
+    # A key file's key is stored only for a secret some profile in worktrees.yaml reads once
+    # this import is done: the guide's folder holds other tools' keys too.
+    notes: list[str] = []
+    needed: set[str] = set()
+    if decls:
+        for decl in (d for _, d in decls):
+            needed |= decl.reads
+        for w in ws.config.worktrees:
+            needed |= secrets_read(w, ws.profiles, ws.secrets, ws.config.vars)
     for found in keys:
+        if found.name not in needed:
+            if found.explicit:
+                reason = "no worktree is imported" if not decls else f"no declared worktree reads secret('{found.name}')"
+                notes.append(f"{found.origin}: {found.var} not stored: {reason}.")
+            continue
         earlier = store_now.get(found.name)
         held, where = _held(ws.secrets, found.name)
         if earlier is not None:
@@ -162,35 +171,107 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     for wt, decl in decls:
         new_text = _add_entry(new_text, wt.key, decl)
 
-    for line in skipped:
-        ui.out(line)
+    lines = [*skipped]
     for wt, decl in decls:
-        ui.out(f"{wt.key}: {_describe(decl, args.dry_run)}")
+        lines.append(f"{wt.key}: {_describe(decl, args.dry_run)}")
         if decl.how == "new" and decl.closest:
             near = ", ".join(decl.closest)
-            ui.out(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, ui.cwd)}")
+            lines.append(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, ui.cwd)}")
+        if decl.adds_api_key:
+            lines.append(
+                f"  its file has no {target.API_KEY}: plan will add {target.API_KEY}: \"\" (the one change there; "
+                "the token is still what Claude Code sends)."
+            )
     for found in store_now.values():
         verb = "would be stored" if args.dry_run else "stored"
-        ui.out(f"Secret '{found.name}': {verb} from {found.origin} in {ws.secrets.path} (0600).")
+        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {ws.secrets.path} (0600).")
+    lines += notes
     if args.dry_run:
+        for line in lines:
+            ui.out(line)
         ui.out("Dry run: nothing changed.")
         return 0
 
-    profiles_dir = ws.config.dir / PROFILES_DIR
-    for name, new in pending.items():
+    changed = new_text if new_text != text else None
+    _write(ws.config.dir / PROFILES_DIR, pending, sources, store_now, ws.secrets, ws.config.file, changed, ui)
+    for line in lines:
+        ui.out(line)
+    if decls:
+        extra = [wt.key for wt, decl in decls if decl.adds_api_key]
+        if extra:
+            ui.out(
+                f"Next: 'llmconf plan' shows no changes for them, except {target.API_KEY} for {', '.join(extra)} "
+                "('llmconf apply' adds it); switch a worktree with 'llmconf use PROFILE WORKTREE'."
+            )
+        else:
+            ui.out("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
+    return 0
+
+
+def _write(
+    profiles_dir: Path,
+    pending: dict[str, NewProfile],
+    sources: dict[str, str],
+    store_now: dict[str, _Found],
+    store: SecretStore,
+    config: Path,
+    new_text: str | None,
+    ui: Ui,
+) -> None:
+    """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
+    undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""
+    from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, modeline
+
+    for name in pending:
         path = profiles_dir / f"{name}.yaml"
         if path.exists():  # appeared since the profiles were listed
             raise LlmconfError("exists already; nothing changed", path, hint="run the import again")
-    for name, new in pending.items():
-        profiles_dir.mkdir(parents=True, exist_ok=True)
-        fs.write_atomic(profiles_dir / f"{name}.yaml", new.text(sources[name]))
-    for found in store_now.values():
-        ws.secrets.set(found.name, found.value)
-    if new_text != text:
-        fs.write_atomic(ws.config.file, new_text)
-    if decls:
-        ui.out("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
-    return 0
+    schemas = config.parent / SCHEMA_DIR
+    created: list[Path] = []
+    stored: list[str] = []
+    try:
+        for name, new in pending.items():
+            path = profiles_dir / f"{name}.yaml"
+            line = modeline(path, schemas / PROFILE_SCHEMA) if schemas.is_dir() else ""
+            _write_file(path, new.text(sources[name], line))
+            created.append(path)
+        for found in store_now.values():
+            store.set(found.name, found.value)
+            stored.append(found.name)
+        if new_text is not None:
+            _write_file(config, new_text)
+    except LlmconfError as e:
+        left = _undo(created, stored, store, ui.cwd)
+        raise LlmconfError(f"{e.message}; {left}", e.path, e.line, e.hint) from None
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fs.write_atomic(path, text)
+    except OSError as e:
+        reason = e.strerror or e.__class__.__name__
+        if e.filename and Path(e.filename) != path:
+            reason += f": {e.filename}"
+        raise LlmconfError(f"cannot write it ({reason})", path) from None
+
+
+def _undo(created: list[Path], stored: list[str], store: SecretStore, cwd: Path) -> str:
+    """Delete what this run wrote; what could not be undone, as the end of the error message."""
+    left = []
+    for path in created:
+        try:
+            path.unlink()
+        except OSError:
+            left.append(display_path(path, cwd))
+    for name in stored:
+        try:
+            store.remove(name)
+        except (LlmconfError, OSError):
+            left.append(f"secret '{name}'")
+    if not left:
+        return "nothing changed"
+    return f"written before it and left in place: {', '.join(left)}; worktrees.yaml unchanged"
 
 
 def _raise(errors: list[LlmconfError]) -> None:
@@ -234,20 +315,22 @@ def _key_files(explicit: list[str], errors: list[LlmconfError]) -> list[_Found]:
                 value = value[1:-1]
             named = _KEY_NAME.match(var)
             if named and value:
-                keys.append((named.group(1).lower().replace("_", "-"), value))
+                keys.append((named.group(1).lower().replace("_", "-"), value, var))
         if required and not keys:
             errors.append(LlmconfError("holds no NAME_API_KEY=... line; nothing changed", path, hint="name a key file"))
-        for name, value in keys:
+        for name, value, var in keys:
             try:
                 check_name(name)
             except LlmconfError:
                 continue
-            found.append(_Found(name, value, display_path(path)))
+            found.append(_Found(name, value, display_path(path), var, required))
     return found
 
 
 def _describe(decl: Declaration, would: bool) -> str:
     verb = "would be declared" if would else "declared"
+    if decl.how == "absent":
+        return f"{verb} with profile '{decl.profile}' (no {target.SETTINGS_FILE} there: Anthropic direct, nothing to adopt)."
     if decl.how == "match":
         return f"{verb} with profile '{decl.profile}' (its settings are exactly that profile)."
     if decl.how == "reuse":
@@ -259,7 +342,20 @@ def _describe(decl: Declaration, would: bool) -> str:
 
 
 def _add_entry(text: str, key: str, decl: Declaration) -> str:
-    """worktrees.yaml text with `key` declared; comments kept (yamledit, as `use` does)."""
+    """worktrees.yaml text with `key` declared: appended as lines under `worktrees:` in the
+    file's own indentation when its layout allows (yamledit.add_entry), else through ruamel's
+    round trip, which keeps comments but may reindent. Checked by parsing back either way."""
+    entry: str | dict = decl.profile
+    if decl.overrides:
+        entry = {"profile": decl.profile}
+        for fp, value in decl.overrides.items():
+            if len(fp) == 1:
+                entry[fp[0]] = value
+            else:
+                entry.setdefault(fp[0], {})[fp[1]] = value
+    appended = add_entry(text, key, entry)
+    if appended is not None and _has_entry(appended, key, decl):
+        return appended
     out = set_profile(text, key, decl.profile)
     if not decl.overrides:
         return out
@@ -269,18 +365,18 @@ def _add_entry(text: str, key: str, decl: Declaration) -> str:
     yaml = YAML(typ="rt")
     yaml.width = 4096
     doc = yaml.load(out)
-    entry = CommentedMap(profile=decl.profile)
+    cm = CommentedMap(profile=decl.profile)
     groups: dict[str, CommentedMap] = {}
     for fp, value in decl.overrides.items():
         if len(fp) == 1:
-            entry[fp[0]] = value
+            cm[fp[0]] = value
         else:
             if fp[0] not in groups:
                 groups[fp[0]] = CommentedMap()
                 groups[fp[0]].fa.set_flow_style()
-                entry[fp[0]] = groups[fp[0]]
+                cm[fp[0]] = groups[fp[0]]
             groups[fp[0]][fp[1]] = value
-    doc["worktrees"][key] = entry
+    doc["worktrees"][key] = cm
     buf = io.StringIO()
     yaml.dump(doc, buf)
     out = buf.getvalue()
