@@ -153,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     p = command(
-        "use", "set the profile of worktrees in worktrees.yaml (comments kept)",
+        "use", "set the profile of worktrees in worktrees.yaml (comments and layout kept)",
         "examples:\n  llmconf use deepseek              the worktree holding the current folder\n"
         "  llmconf use anthropic ../wt-a --apply --yes\n"
         "A path not yet declared is added to worktrees.yaml.",
