@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shlex
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,97 @@ def test_bash_without_a_config_offers_folders_and_shipped_profiles(tmp_path, run
     write_tree(tmp_path, {"empty/sub/x": ""})
     replies = _bash(script, ["llmconf plan ", "llmconf use ", "llmconf plan zz"], tmp_path / "empty", shim)
     assert replies == [["sub"], SHIPPED, []]
+
+
+@pytest.fixture
+def odd(tmp_path: Path) -> Path:
+    """A config folder with a space in its name, and names a shell would expand or split."""
+    return write_tree(
+        tmp_path / "my cfg",
+        {
+            "worktrees.yaml": "worktrees:\n  \"w$x [1]\": anthropic\n  \"q't\": anthropic\n  'say \"hi\"': anthropic\n",
+            "w$x [1]/.keep": "",
+            "q't/.keep": "",
+            'say "hi"/.keep': "",
+            "profiles/it's.yaml": "description: odd\n",
+            "profiles/zed.yaml": "description: z\n",
+        },
+    )
+
+
+def test_bash_quotes_odd_names(tmp_path, run, odd, shim):
+    """Each name is offered as a word that reads back as the name; compgen -W would expand them."""
+    script = _script(run, "bash", tmp_path)
+    replies = _bash(script, ["llmconf plan ", "llmconf use z", "llmconf use i"], odd, shim)
+    assert replies == [["w\\$x\\ \\[1\\]", "q\\'t", 'say\\ \\"hi\\"'], ["zed"], ["it\\'s"]]
+
+
+def _bash_tab(script: Path, lines: list[str], cwd: Path, env: dict[str, str], tmp: Path, timeout: float = 40.0) -> list[list[str]]:
+    """The words bash runs for each line after Tab is pressed at its end: real readline, real quoting.
+
+    An interactive bash runs in a pseudo-terminal; after the Tab, Ctrl-A puts `show ` in
+    front of the completed line and Enter runs it, so `show` logs the words bash parsed.
+    """
+    log = tmp / "bash-words"
+    log.write_bytes(b"")
+    rc = tmp / "bashrc"
+    rc.write_text(
+        f"PS1='$ '\nunset HISTFILE\nsource {shlex.quote(str(script))}\n"
+        f"show() {{ printf '%s\\0' \"$@\" ::end:: >> {shlex.quote(str(log))}; }}\n"
+    )
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        ["bash", "--noprofile", "--rcfile", str(rc), "-i"], stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
+        env={**env, "TERM": "dumb", "INPUTRC": os.devnull}, start_new_session=True,
+    )
+    os.close(slave)
+    screen = b""
+
+    def drain() -> None:
+        nonlocal screen
+        if select.select([master], [], [], 0.05)[0]:
+            try:
+                screen += os.read(master, 65536)
+            except OSError:
+                pass
+
+    def records() -> list[list[str]]:
+        return [r.strip("\0").split("\0")[1:] for r in log.read_text().split("::end::")[:-1]]
+
+    found: list[list[str]] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while b"$ " not in screen and time.monotonic() < deadline:
+            drain()
+        for line in lines:
+            os.write(master, line.encode() + b"\t\x01show \r")
+            line_deadline = min(deadline, time.monotonic() + timeout / 4)
+            while len(records()) == len(found) and time.monotonic() < line_deadline:
+                drain()
+            if len(records()) == len(found):  # an unclosed quote waits for more: cancel the line
+                os.write(master, b"\x03")
+                found.append(["<nothing ran: " + screen.decode(errors="replace")[-200:] + ">"])
+                log.write_text(log.read_text() + "::end::")
+            else:
+                found.append(records()[-1])
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    return found
+
+
+def test_bash_completes_odd_names_into_a_correct_command_line(tmp_path, run, odd, shim):
+    script = _script(run, "bash", tmp_path)
+    cases = {
+        "llmconf -C my\\ cfg plan w": ["-C", "my cfg", "plan", "w$x [1]"],
+        "llmconf -C my\\ cfg status q": ["-C", "my cfg", "status", "q't"],
+        "llmconf -C 'my cfg' doctor 's": ["-C", "my cfg", "doctor", 'say "hi"'],  # inside a quote
+        'llmconf -C "my cfg" plan "q': ["-C", "my cfg", "plan", "q't"],
+        "llmconf -C my\\ cfg use z": ["-C", "my cfg", "use", "zed"],  # it's does not hide zed
+        "llmconf -C m\\y\\ c'f'g use it": ["-C", "my cfg", "use", "it's"],
+    }
+    assert dict(zip(cases, _bash_tab(script, list(cases), tmp_path, shim, tmp_path))) == cases
 
 
 def test_every_option_of_every_command_is_offered(tmp_path, run, shim):

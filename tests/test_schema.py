@@ -186,6 +186,26 @@ def test_schema_without_a_config_says_what_to_do(tmp_path, run):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("folder", ["typo", "notcfg"])
+def test_schema_with_dash_c_needs_a_config_folder(tmp_path, run, folder):
+    """-C typo (missing) or -C notcfg (no worktrees.yaml) writes nothing anywhere."""
+    write_tree(tmp_path, {"notcfg/x": ""})
+    result = run("-C", folder, "schema")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f"llmconf: {folder}/worktrees.yaml: file not found "
+        "(run it in a config folder, pass -C DIR, or write elsewhere with --out DIR)\n"
+    )
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["notcfg", "notcfg/x"]
+
+
+def test_schema_out_creates_its_folder_without_a_config(tmp_path, run):
+    result = run("-C", "typo", "schema", "--out", "new/deep")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == "Wrote new/deep/profile.schema.json\nWrote new/deep/worktrees.schema.json\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
 def test_init_points_every_file_at_its_schema(tmp_path, run, schemas):
     write_tree(tmp_path, {"cfg/repo/x": ""})
     assert run("-C", "cfg", "init", "cfg/repo").code == 0

@@ -240,13 +240,17 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if args.out is not None:
         folder = Path(os.path.normpath(ui.cwd / os.path.expanduser(args.out)))
     else:
-        from llmconf.load import find_config_dir
+        from llmconf.load import CONFIG_FILE, find_config_dir
 
+        hint = "run it in a config folder, pass -C DIR, or write elsewhere with --out DIR"
         given = getattr(args, "config_dir", None)
         try:
             config_dir = Path(os.path.normpath(ui.cwd / given)) if given else find_config_dir(ui.cwd)
         except LlmconfError as e:
-            raise LlmconfError(e.message, hint="run it in a config folder, pass -C DIR, or write elsewhere with --out DIR") from None
+            raise LlmconfError(e.message, hint=hint) from None
+        # -C typo must not grow typo/.llmconf/schema/: only a config folder gets the default place.
+        if not (config_dir / CONFIG_FILE).is_file():
+            raise LlmconfError("file not found", config_dir / CONFIG_FILE, hint=hint)
         folder = config_dir / SCHEMA_DIR
     written = write_schemas(folder)
     for path in written:
