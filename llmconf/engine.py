@@ -64,8 +64,10 @@ class Workspace:
         """The worktrees named by args (paths or names), or all of them."""
         if not args:
             return self.config.worktrees
-        by_path = {w.path: w for w in self.config.worktrees}
-        by_name = {w.name: w for w in self.config.worktrees}
+        # A broken repos: entry's stand-in yields its folder and name to a worktree that works.
+        ordered = sorted(self.config.worktrees, key=lambda w: w.error is None)
+        by_path = {w.path: w for w in ordered}
+        by_name = {w.name: w for w in ordered}
         chosen: dict[Path, WorktreeDecl] = {}
         for arg in args:
             as_path = user_path(cwd, arg)
@@ -78,6 +80,8 @@ class Workspace:
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
+        if decl.error is not None:  # a repos: entry git could not expand
+            raise decl.error
         fields = resolve_fields(decl, self.profiles)
         return render(decl, fields, self.config.vars, self.secrets, self.reads, self.rendered)
 
@@ -156,7 +160,10 @@ class Workspace:
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
-            return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
+            missing = decl.error is not None and not decl.path.is_dir()
+            return WorktreePlan(
+                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired
+            )
         return WorktreePlan(
             decl.name,
             decl.path,

@@ -140,10 +140,13 @@ def worktree_lists(repos: Sequence[Path]) -> list[list[Worktree] | GitError]:
     return results
 
 
-def hooks_dir(repo: Path) -> Path:
+def hooks_dir(repo: Path) -> tuple[Path, Path]:
     """The folder git runs this repo's hooks from (core.hooksPath respected; shared by all
-    worktrees of the repo)."""
-    text = _git(repo, "rev-parse", "--git-path", "hooks").rstrip("\n")
-    # Printed relative to the folder git ran in, unless it is absolute.
-    return Path(os.path.normpath(repo / text))
-
+    worktrees of the repo), and the repo's own git folder (the common one of its worktrees)."""
+    # Absolute paths (git 2.31+): a relative core.hooksPath is the work tree's, not REPO's.
+    text = _git(repo, "rev-parse", "--path-format=absolute", "--git-common-dir", "--git-path", "hooks")
+    lines = text.splitlines()
+    if len(lines) != 2 or not all(os.path.isabs(line) for line in lines):
+        raise GitError("git is too old to name its folders (git 2.31 or later needed)")
+    git_dir, hooks = (Path(os.path.normpath(line)) for line in lines)
+    return hooks, git_dir

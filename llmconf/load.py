@@ -12,9 +12,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+
+if TYPE_CHECKING:
+    from llmconf.gitwt import GitError, Worktree
 
 CONFIG_FILE = "worktrees.yaml"
 PROFILES_DIR = "profiles"
@@ -48,6 +51,9 @@ class WorktreeDecl:
     allow_tracked_secret: bool = False
     #: The `repos:` key this worktree was found through (None: listed under `worktrees:`).
     repo: str | None = None
+    #: Set on the stand-in for a `repos:` entry git could not expand: that entry's problem,
+    #: reported where the entry's worktrees would be, so the other worktrees still work.
+    error: LlmconfError | None = None
 
 
 @dataclass(frozen=True)
@@ -318,45 +324,44 @@ def expand_repos(config: Config) -> Config:
     """The config with every worktree git lists for its `repos:` entries (one git call per
     repo) added after the listed ones; a folder listed under `worktrees:` keeps its entry.
 
-    Bare and prunable worktrees, and any whose folder is gone, are skipped.
+    Bare and prunable worktrees, and any whose folder is gone, are skipped. An entry git
+    cannot expand (no folder, not a repository, ...) stands in as one worktree carrying its
+    error, as a missing worktree folder does: it fails alone.
     """
     if not config.repos:
         return config
     from llmconf import gitwt
 
-    for repo in config.repos:
+    problems: dict[int, LlmconfError] = {}
+    for i, repo in enumerate(config.repos):
         if not repo.path.is_dir():
-            raise repo.profile.error(
+            problems[i] = repo.profile.error(
                 f"repo folder {display_path(repo.path)} does not exist", "clone it there, or remove the entry"
             )
+    asked = [i for i in range(len(config.repos)) if i not in problems]
+    lists: dict[int, list[Worktree] | GitError] = {}
     try:
-        lists = gitwt.worktree_lists([r.path for r in config.repos])
+        lists = dict(zip(asked, gitwt.worktree_lists([config.repos[i].path for i in asked])))
     except gitwt.GitError as e:
-        raise config.repos[0].profile.error(
-            f"repos: needs git: {e.message}", "install git, or list the worktrees under worktrees:"
-        ) from None
+        for i in asked:
+            problems[i] = config.repos[i].profile.error(
+                f"repos: needs git: {e.message}", "install git, or list the worktrees under worktrees:"
+            )
     listed = [d for d in config.worktrees if d.repo is None]
     # Compared as folders (device, inode): git reports paths with symlinks resolved.
     taken = {i for i in map(folder_identity, (d.path for d in listed)) if i is not None}
     repo_of: dict[tuple[int, int] | None, str] = {}
     found = []
-    for repo, worktrees in zip(config.repos, lists):
-        if isinstance(worktrees, gitwt.GitError):
-            if "not a git repository" in worktrees.message:
-                raise repo.profile.error(f"repo '{repo.key}' is not a git repository", _REPO_HINT)
-            message = f"repo '{repo.key}': git cannot list its worktrees: {worktrees.message}"
-            raise repo.profile.error(message, _REPO_HINT)
-        identities = [folder_identity(w.path) for w in worktrees]
-        if folder_identity(repo.path) not in identities:
-            raise repo.profile.error(
-                f"repo '{repo.key}' is a folder inside a git worktree, not its top",
-                f"write the top folder, where git's worktree list starts: {display_path(worktrees[0].path)}"
-                if worktrees else _REPO_HINT,
+    for i, repo in enumerate(config.repos):
+        worktrees = problems.get(i) or _checked(repo, lists[i], repo_of)
+        if isinstance(worktrees, LlmconfError):
+            found.append(
+                WorktreeDecl(
+                    repo.key, repo.path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo.key, worktrees
+                )
             )
-        first = repo_of.setdefault(identities[0], repo.key)
-        if first != repo.key:
-            raise repo.profile.error(f"repo '{repo.key}' is the same repository as '{first}'", "list it once")
-        for wt, identity in zip(worktrees, identities):
+            continue
+        for wt, identity in worktrees:
             if wt.bare or wt.prunable or identity is None or identity in taken:
                 continue
             taken.add(identity)
@@ -366,6 +371,30 @@ def expand_repos(config: Config) -> Config:
                 WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key)
             )
     return replace(config, worktrees=_named([*listed, *found]))
+
+
+def _checked(
+    repo: RepoDecl, worktrees: list[Worktree] | GitError, repo_of: dict[tuple[int, int] | None, str]
+) -> list[tuple[Worktree, tuple[int, int] | None]] | LlmconfError:
+    """A repo's worktrees with their folder identities, or the entry's problem."""
+    from llmconf import gitwt
+
+    if isinstance(worktrees, gitwt.GitError):
+        if "not a git repository" in worktrees.message:
+            return repo.profile.error(f"repo '{repo.key}' is not a git repository", _REPO_HINT)
+        return repo.profile.error(f"repo '{repo.key}': git cannot list its worktrees: {worktrees.message}", _REPO_HINT)
+    identities = [folder_identity(w.path) for w in worktrees]
+    if folder_identity(repo.path) not in identities:
+        return repo.profile.error(
+            f"repo '{repo.key}' is a folder inside a git worktree, not its top",
+            f"write the top folder, where git's worktree list starts: {display_path(worktrees[0].path)}"
+            if worktrees
+            else _REPO_HINT,
+        )
+    first = repo_of.setdefault(identities[0], repo.key)
+    if first != repo.key:
+        return repo.profile.error(f"repo '{repo.key}' is the same repository as '{first}'", "list it once")
+    return list(zip(worktrees, identities))
 
 
 def folder_identity(path: Path) -> tuple[int, int] | None:

@@ -171,7 +171,31 @@ def test_bad_repos_entries(tmp_path, run, yaml, error):
     make_repo(tmp_path, linked=("wt-a",))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": yaml, "plain/x": "", "repo/src/x": ""})
     result = run("plan")
-    assert (result.code, result.out, result.err) == (1, "", f"llmconf: {error}\n")
+    assert (result.code, result.err) == (1, f"llmconf: {error}\n")
+
+
+def test_a_broken_repos_entry_fails_alone(tmp_path, run):
+    """Like a missing worktree folder: the entry's error is its own, the rest still works."""
+    make_repo(tmp_path, linked=("wt-a",))
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "worktrees:\n  solo: p\nrepos:\n  repo: p\n  nowhere: q\n", "solo/x": ""})
+    missing = "llmconf: worktrees.yaml:5: repo folder nowhere does not exist (clone it there, or remove the entry)\n"
+    plan = run("plan")
+    assert (plan.code, headers(plan.out), plan.err) == (1, ["solo", "repo", "wt-a"], missing)
+    apply = run("apply", "--yes", "solo", "wt-a")
+    assert (apply.code, apply.err) == (0, "")
+    assert [sonnet(tmp_path / n) for n in ("solo", "repo", "wt-a")] == ["p/sonnet", None, "p/sonnet"]
+    refused = run("apply", "--yes")
+    assert refused.code == 1
+    assert sonnet(tmp_path / "repo") is None  # an apply of everything still stops at the error
+    status = run("status")
+    assert status.code == 1
+    assert [line.split()[:2] for line in status.out.splitlines()[1:5]] == [["solo", "p"], ["repo", "p"], ["wt-a", "p"], ["nowhere", "q"]]
+    assert "no such folder" in status.out.splitlines()[4]
+    assert run("git-hook", "install", "repo").code == 0
+    text = (tmp_path / "worktrees.yaml").read_text()
+    use = run("use", "p", "nowhere")  # the entry is broken: use says so, and does not declare it
+    assert (use.code, use.err) == (1, missing)
+    assert (tmp_path / "worktrees.yaml").read_text() == text
 
 
 def test_repos_without_git(tmp_path, run, monkeypatch):
@@ -291,15 +315,89 @@ def test_the_chained_hook_status_is_git_s_and_llmconf_never_fails_git(tmp_path, 
     assert sonnet(tmp_path / "wt-2") == "p/sonnet"  # and llmconf ran all the same
 
 
-def test_git_hook_respects_core_hooks_path(tmp_path, run):
+def test_git_hook_respects_core_hooks_path_inside_the_git_folder(tmp_path, run):
     repo = make_repo(tmp_path, linked=())
-    git(repo, "config", "core.hooksPath", "team-hooks")
+    git(repo, "config", "core.hooksPath", ".git/my-hooks")
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
-    assert run("git-hook", "install", "repo").code == 0
-    assert (repo / "team-hooks/post-checkout").exists()
+    assert run("git-hook", "install", "repo/").code == 0
+    assert (repo / ".git/my-hooks/post-checkout").exists()
     assert not (repo / ".git/hooks/post-checkout").exists()
     assert git(repo, "worktree", "add", "-q", "../wt-new").returncode == 0
     assert sonnet(tmp_path / "wt-new") == "p/sonnet"
+
+
+def test_install_refuses_a_hooks_folder_in_the_work_tree(tmp_path, run):
+    """A .husky folder is the team's: a machine-specific hook there would be committed."""
+    repo = make_repo(tmp_path, linked=())
+    write_tree(repo, {".husky/post-checkout": "#!/bin/sh\nnpx husky-run post-checkout\n"})
+    git(repo, "add", ".husky")
+    git(repo, "commit", "-q", "-m", "husky")
+    git(repo, "config", "core.hooksPath", ".husky")
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    before = sorted(os.listdir(repo / ".husky"))
+    result = run("git-hook", "install", "repo")
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        "llmconf: repo/.husky: core.hooksPath points git at a hooks folder inside the work tree: its hooks are "
+        "the repository's files, committed for everyone; nothing installed "
+        f"(add the line 'llmconf -C {tmp_path} git-hook run \"$@\"' to its post-checkout hook yourself)\n",
+    )
+    assert git(repo, "status", "--porcelain").stdout == ""
+    assert sorted(os.listdir(repo / ".husky")) == before
+    # From a linked worktree too (git resolves .husky in that worktree).
+    git(repo, "worktree", "add", "-q", "../wt-a")
+    result = run("git-hook", "install", "wt-a")
+    assert result.code == 1
+    assert result.err.startswith("llmconf: wt-a/.husky: core.hooksPath points git at a hooks folder inside the work tree")
+
+
+def test_install_refuses_a_global_hooks_folder_and_the_hook_is_silent_elsewhere(tmp_path, run, isolated_home):
+    """A global core.hooksPath is every repository's: install refuses; a hook the user wires
+    up there by hand says nothing in the repositories the config does not cover."""
+    import sys
+
+    repo = make_repo(tmp_path, linked=())
+    make_repo(tmp_path, name="other", linked=())
+    shared = isolated_home / "git-hooks"
+    git(tmp_path, "config", "--global", "core.hooksPath", str(shared))
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    result = run("git-hook", "install", "repo")
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        f"llmconf: {shared}: core.hooksPath points git at a hooks folder outside the repository: other "
+        "repositories run their hooks from there too; nothing installed "
+        f"(add the line 'llmconf -C {tmp_path} git-hook run \"$@\"' to its post-checkout hook yourself)\n",
+    )
+    assert not shared.exists()
+    # The line the hint gives, by hand (with this venv's python for 'llmconf').
+    write_tree(shared, {"post-checkout": f'#!/bin/sh\n{sys.executable} -m llmconf -C {tmp_path} git-hook run "$@"\n'})
+    (shared / "post-checkout").chmod(0o755)
+    added = git(tmp_path / "other", "worktree", "add", "-q", "../other-new")
+    assert (added.returncode, added.stderr) == (0, "")  # not covered: silent
+    assert sonnet(tmp_path / "other-new") is None
+    assert git(repo, "worktree", "add", "-q", "../repo-new").returncode == 0
+    assert sonnet(tmp_path / "repo-new") == "p/sonnet"
+
+
+def test_install_refuses_to_repoint_a_hook_another_config_installed(tmp_path, run):
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n", "cfg2/worktrees.yaml": "repos:\n  ../repo: p\n"})
+    assert run("git-hook", "install", "repo").code == 0
+    hook = repo / ".git/hooks/post-checkout"
+    before = hook.read_bytes()
+    result = run("-C", "cfg2", "git-hook", "install", "repo")
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        "llmconf: repo/.git/hooks: the post-checkout hook there applies worktrees.yaml; nothing changed "
+        f"(to switch it to cfg2/worktrees.yaml, run 'llmconf -C {tmp_path} git-hook uninstall repo' first)\n",
+    )
+    assert hook.read_bytes() == before
+    assert run("git-hook", "install", "repo").code == 0  # the same config: an update
+    assert run("git-hook", "uninstall", "repo").code == 0
+    assert run("-C", "cfg2", "git-hook", "install", "repo").code == 0
 
 
 def test_git_hook_install_errors(tmp_path, run):
@@ -376,5 +474,126 @@ def test_hook_run_in_a_folder_no_entry_covers(tmp_path, run):
     make_repo(tmp_path, name="other", linked=())
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "worktrees: {}\n"})
     result = run("-C", str(tmp_path), "git-hook", "run", "0" * 40, "1" * 40, "1", cwd=tmp_path / "other")
-    assert (result.code, result.out) == (0, "")
-    assert result.err == f"llmconf: warning: {tmp_path}/other is not covered by {tmp_path}/worktrees.yaml; no backend applied\n"
+    assert (result.code, result.out, result.err) == (0, "", "")  # none of llmconf's business
+    result = run("-C", str(tmp_path), "git-hook", "run", "0" * 40, "1" * 40, "1", cwd=tmp_path)  # no repo at all
+    assert (result.code, result.out, result.err) == (0, "", "")
+
+
+def test_hook_run_warns_in_a_covered_repo_whose_new_worktree_is_not_declared(tmp_path, run):
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "worktrees:\n  repo: p\n"})
+    git(repo, "worktree", "add", "-q", "../wt-new")
+    result = run("-C", str(tmp_path), "git-hook", "run", "0" * 40, "1" * 40, "1", cwd=tmp_path / "wt-new")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "",
+        f"llmconf: warning: {tmp_path}/wt-new is not declared in {tmp_path}/worktrees.yaml; no backend applied\n",
+    )
+
+
+# --- a failed install, a moved llmconf ---------------------------------------------------
+
+USER_HOOK = "#!/bin/sh\necho mine\n"
+
+
+def _user_hook(repo: Path) -> Path:
+    hook = repo / ".git/hooks/post-checkout"
+    hook.write_text(USER_HOOK)
+    hook.chmod(0o750)
+    return hook
+
+
+def test_a_failed_write_leaves_the_user_s_hook_in_place(tmp_path, run, monkeypatch):
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    hook = _user_hook(repo)
+    before = sorted(os.listdir(hook.parent))
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    result = run("git-hook", "install", "repo")
+    monkeypatch.undo()
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        "llmconf: repo/.git/hooks/post-checkout: cannot install the hook: No space left on device; nothing changed\n",
+    )
+    assert hook.read_text() == USER_HOOK
+    assert stat.S_IMODE(hook.stat().st_mode) == 0o750
+    assert sorted(os.listdir(hook.parent)) == before  # no temp file, nothing kept aside
+
+
+def test_a_failed_rename_puts_the_user_s_hook_back(tmp_path, run, monkeypatch):
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    hook = _user_hook(repo)
+    before = sorted(os.listdir(hook.parent))
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(src).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    result = run("git-hook", "install", "repo")
+    monkeypatch.undo()
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        "llmconf: repo/.git/hooks/post-checkout: cannot install the hook: Permission denied; nothing changed\n",
+    )
+    assert hook.read_text() == USER_HOOK
+    assert sorted(os.listdir(hook.parent)) == before
+
+
+def test_uninstall_puts_back_a_hook_an_older_install_left_aside(tmp_path, run):
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    kept = repo / ".git/hooks/post-checkout.llmconf-chained"
+    kept.write_text(USER_HOOK)
+    kept.chmod(0o750)
+    result = run("git-hook", "uninstall", "repo")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "Put back the post-checkout hook llmconf had kept as repo/.git/hooks/post-checkout.llmconf-chained.\n",
+        "",
+    )
+    assert (repo / ".git/hooks/post-checkout").read_text() == USER_HOOK
+    assert not kept.exists()
+
+
+def test_the_hook_finds_llmconf_on_path_or_says_it_is_missing(tmp_path, run, monkeypatch):
+    """llmconf's venv moved: the hook falls back to llmconf on PATH, else warns in one line;
+    either way git gets the kept hook's status."""
+    import sys
+
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
+    kept = repo / ".git/hooks/post-checkout"
+    kept.write_text(MARKER_HOOK.format(marker=tmp_path / "marker", code=7))
+    kept.chmod(0o755)
+    real_python = sys.executable
+    with monkeypatch.context() as m:
+        m.setattr(sys, "executable", str(tmp_path / "moved-venv/bin/python3"))
+        assert run("git-hook", "install", "repo").code == 0
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.path.dirname(shutil.which('git'))}")
+    added = git(repo, "worktree", "add", "-q", "../wt-1", check=False)
+    assert (added.returncode, added.stderr) == (
+        7,
+        f"llmconf: warning: llmconf not found (reinstall the hook with 'llmconf git-hook install {repo}')\n",
+    )
+    assert sonnet(tmp_path / "wt-1") is None
+    # A branch switch is not the hook's business: no warning there.
+    switched = git(tmp_path / "wt-1", "checkout", "-q", "-b", "other", check=False)
+    assert (switched.returncode, switched.stderr) == (1, "")  # git checkout's own code for a failed hook
+    write_tree(bin_dir, {"llmconf": f'#!/bin/sh\nexec {real_python} -m llmconf "$@"\n'})
+    (bin_dir / "llmconf").chmod(0o755)
+    added = git(repo, "worktree", "add", "-q", "../wt-2", check=False)
+    assert added.returncode == 7
+    assert added.stderr.startswith("# wt-2: .claude/settings.local.json (profile p) will be created\n")
+    assert sonnet(tmp_path / "wt-2") == "p/sonnet"

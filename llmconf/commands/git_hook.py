@@ -5,6 +5,10 @@ profile to each worktree `git worktree add` makes (Claude Code does not copy
 A post-checkout hook already there is never replaced: it moves aside to
 `post-checkout.llmconf-chained`, and ours runs it first, with the same arguments, and exits
 with its status. `uninstall` moves it back.
+
+Only the repository's own hooks folder (inside its git folder) is written: a core.hooksPath
+inside the work tree holds files committed for the whole team (.husky), and one outside the
+repository (a global core.hooksPath) is shared by other repositories.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +25,7 @@ from llmconf.errors import LlmconfError, display_path
 from llmconf.ui import Ui
 
 if TYPE_CHECKING:
+    from llmconf import gitwt
     from llmconf.engine import Workspace
 
 HOOK = "post-checkout"
@@ -35,10 +41,22 @@ _SCRIPT = """\
 # It never fails the git command: an llmconf problem is a one-line warning.
 status=0
 chained={chained}
+config_dir={config_dir}
+python={python}
 if [ -x "$chained" ]; then
   "$chained" "$@" || status=$?
 fi
-{python} -m llmconf -C {config_dir} git-hook run "$@" || :
+if [ -x "$python" ]; then
+  "$python" -m llmconf -C "$config_dir" git-hook run "$@" || :
+elif command -v llmconf >/dev/null 2>&1; then
+  llmconf -C "$config_dir" git-hook run "$@" || :
+elif [ "$3" = 1 ]; then
+  # Only on a new worktree (PREV all zeros), the one checkout llmconf would have acted on.
+  case $1 in
+    *[!0]*) ;;
+    *) printf '%s\\n' {not_found} >&2 ;;
+  esac
+fi
 exit $status
 """
 
@@ -47,9 +65,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if args.hook_command == "run":
         return _run_hook(args, ui)
     repo = _repo(args.repo, ui.cwd)
-    hooks = _hooks_dir(repo, args.repo)
+    hooks, git_dir = _hooks_dir(repo, args.repo)
     if args.hook_command == "install":
-        return _install(args, repo, hooks, ui)
+        return _install(args, repo, hooks, git_dir, ui)
     return _uninstall(hooks, ui)
 
 
@@ -62,7 +80,7 @@ def _repo(arg: str, cwd: Path) -> Path:
     return repo
 
 
-def _hooks_dir(repo: Path, arg: str) -> Path:
+def _hooks_dir(repo: Path, arg: str) -> tuple[Path, Path]:
     from llmconf import gitwt
 
     try:
@@ -75,85 +93,225 @@ def _hooks_dir(repo: Path, arg: str) -> Path:
         raise LlmconfError(f"'{arg}': git cannot read it: {e.message}", hint=_REPO_HINT) from None
 
 
-def _is_ours(path: Path) -> bool:
+def _head(path: Path) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return MARK in f.read(4096)
+            return f.read(4096)
     except OSError:
-        return False
+        return ""
 
 
-def _install(args: argparse.Namespace, repo: Path, hooks: Path, ui: Ui) -> int:
-    from llmconf import fs
+def _is_ours(path: Path) -> bool:
+    return MARK in _head(path)
+
+
+def _config_dir_of(path: Path) -> Path | None:
+    """The config folder an installed llmconf hook applies (None: not said)."""
+    for line in _head(path).splitlines():
+        if line.startswith("config_dir="):
+            try:
+                return Path(shlex.split(line.removeprefix("config_dir="))[0])
+            except (ValueError, IndexError):
+                return None
+    return None
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
+def _run_line(config_dir: Path) -> str:
+    return f'llmconf -C {shlex.quote(str(config_dir))} git-hook run "$@"'
+
+
+def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, ui: Ui) -> int:
     from llmconf.engine import open_workspace
 
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-    _check_covered(ws, repo, args.repo, ui)
+    worktrees = _worktrees(repo, args.repo)
+    if not _inside(hooks, git_dir):
+        # git runs this folder's hooks, but it is not the repository's own: refuse rather
+        # than edit the team's committed hooks or every repository's.
+        where = (
+            "inside the work tree: its hooks are the repository's files, committed for everyone"
+            if any(_inside(hooks, w.path) for w in worktrees)
+            else "outside the repository: other repositories run their hooks from there too"
+        )
+        raise LlmconfError(
+            f"core.hooksPath points git at a hooks folder {where}; nothing installed",
+            hooks,
+            hint=f"add the line '{_run_line(ws.config.dir)}' to its {HOOK} hook yourself",
+        )
+    warning = _check_covered(ws, worktrees, args.repo)
     hook, chained = hooks / HOOK, hooks / CHAINED
     ours = _is_ours(hook)
-    if not ours and (hook.exists() or hook.is_symlink()):
-        if chained.exists() or chained.is_symlink():
+    if ours:
+        other = _config_dir_of(hook)
+        if other is not None and not _same_folder(other, ws.config.dir):
             raise LlmconfError(
-                f"both {HOOK} and {CHAINED} exist, and {HOOK} is not llmconf's; nothing changed",
+                f"the {HOOK} hook there applies {display_path(other / ws.config.file.name, ui.cwd)}; nothing changed",
                 hooks,
-                hint=f"merge them into {HOOK} (or remove {CHAINED}), then install again",
+                hint=f"to switch it to {display_path(ws.config.file, ui.cwd)}, run "
+                f"'llmconf -C {shlex.quote(str(other))} git-hook uninstall {shlex.quote(args.repo)}' first",
             )
-        os.replace(hook, chained)  # same folder: a rename, mode and content kept
-        ui.out(f"Kept the existing {HOOK} hook as {display_path(chained, ui.cwd)}; it still runs first.")
-    hooks.mkdir(parents=True, exist_ok=True)
+    move_aside = not ours and _exists(hook)
+    if move_aside and _exists(chained):
+        raise LlmconfError(
+            f"both {HOOK} and {CHAINED} exist, and {HOOK} is not llmconf's; nothing changed",
+            hooks,
+            hint=f"merge them into {HOOK} (or remove {CHAINED}), then install again",
+        )
     text = _SCRIPT.format(
         mark=MARK,
-        restores=f" and puts back {CHAINED}" if chained.exists() else "",
+        restores=f" and puts back {CHAINED}" if move_aside or _exists(chained) else "",
         config=str(ws.config.file).replace("\n", " "),
         chained=shlex.quote(str(chained)),
-        python=shlex.quote(sys.executable),
         config_dir=shlex.quote(str(ws.config.dir)),
+        python=shlex.quote(sys.executable),
+        not_found=shlex.quote(
+            "llmconf: warning: llmconf not found (reinstall the hook with "
+            f"'llmconf git-hook install {shlex.quote(str(repo))}')"
+        ),
     )
-    fs.write_atomic(hook, text, mode=0o755)
+    _put_hook(hooks, text, move_aside)
+    if move_aside:
+        ui.out(f"Kept the existing {HOOK} hook as {display_path(chained, ui.cwd)}; it still runs first.")
     verb = "Updated" if ours else "Installed"
     ui.out(
         f"{verb} the {HOOK} hook in {display_path(hooks, ui.cwd)}: 'git worktree add' now applies "
         f"the profile {display_path(ws.config.file, ui.cwd)} declares."
     )
+    if warning:
+        ui.warn(warning)
     return 0
 
 
-def _check_covered(ws: Workspace, repo: Path, arg: str, ui: Ui) -> None:
-    """Refuse a repo that no entry of worktrees.yaml covers: the hook would do nothing there."""
+def _same_folder(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _put_hook(hooks: Path, text: str, move_aside: bool) -> None:
+    """Write our hook: the new file complete first, then the user's hook aside, then ours in.
+
+    A failure at any step puts back what was there: the user's hook is never left switched
+    off at CHAINED, where git does not run it.
+    """
+    hook, chained = hooks / HOOK, hooks / CHAINED
+    tmp: Path | None = None
+    try:
+        hooks.mkdir(parents=True, exist_ok=True)
+        tmp = _write_temp(hooks, text)
+        if move_aside:
+            os.replace(hook, chained)  # same folder: a rename, mode and content kept
+        try:
+            os.replace(tmp, hook)
+        except OSError:
+            if move_aside:
+                _roll_back(chained, hook)
+            raise
+        tmp = None
+    except OSError as e:
+        raise LlmconfError(f"cannot install the hook: {e.strerror or e}; nothing changed", hook) from None
+    finally:
+        if tmp is not None:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+    from llmconf.fs import fsync_dir
+
+    fsync_dir(hooks)
+
+
+def _roll_back(chained: Path, hook: Path) -> None:
+    try:
+        os.replace(chained, hook)
+    except OSError as e:
+        raise LlmconfError(
+            f"cannot install the hook, nor put yours back: {e.strerror or e}; your hook is at {CHAINED}",
+            hook,
+            hint=f"rename {CHAINED} back to {HOOK}",
+        ) from None
+
+
+def _write_temp(folder: Path, text: str) -> Path:
+    """The hook's text in a new executable file in `folder` (same file system as the hook)."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{HOOK}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o755)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def _worktrees(repo: Path, arg: str) -> list[gitwt.Worktree]:
     from llmconf import gitwt
-    from llmconf.load import folder_identity
 
     listed = gitwt.worktree_lists([repo])[0]
     if isinstance(listed, gitwt.GitError):
         raise LlmconfError(f"'{arg}': git cannot list its worktrees: {listed.message}")
-    identities = {folder_identity(w.path) for w in listed} - {None}
-    name = ws.config.file.name
-    if any(folder_identity(r.path) in identities for r in ws.config.repos):
-        return
-    if not any(folder_identity(d.path) in identities for d in ws.config.worktrees):
+    return listed
+
+
+def _coverage(ws: Workspace, worktrees: list[gitwt.Worktree]) -> tuple[bool, bool]:
+    """Whether a repos: entry covers this repository, and whether a worktrees: entry lists
+    one of its worktrees."""
+    from llmconf.load import folder_identity
+
+    identities = {folder_identity(w.path) for w in worktrees} - {None}
+    by_repo = any(folder_identity(r.path) in identities for r in ws.config.repos)
+    by_worktree = any(folder_identity(d.path) in identities for d in ws.config.worktrees)
+    return by_repo, by_worktree
+
+
+def _check_covered(ws: Workspace, worktrees: list[gitwt.Worktree], arg: str) -> str | None:
+    """Refuse a repo that no entry of worktrees.yaml covers: the hook would do nothing there.
+    A warning when only worktrees: entries do."""
+    by_repo, by_worktree = _coverage(ws, worktrees)
+    if by_repo:
+        return None
+    if not by_worktree:
         raise LlmconfError(
             f"no repos: or worktrees: entry covers the git repository of '{arg}'; nothing installed",
             ws.config.file,
             hint=f"add it under repos: (repos: {{{arg}: PROFILE}}), so each new worktree gets that profile",
         )
-    ui.warn(
-        f"only worktrees listed under worktrees: in {name} get a profile from the hook; "
+    return (
+        f"only worktrees listed under worktrees: in {ws.config.file.name} get a profile from the hook; "
         "add the repo under repos: to cover every new worktree"
     )
 
 
 def _uninstall(hooks: Path, ui: Ui) -> int:
     hook, chained = hooks / HOOK, hooks / CHAINED
-    if not _is_ours(hook):
-        other = f" (its {HOOK} is not llmconf's: left as it is)" if hook.exists() else ""
-        ui.out(f"No llmconf hook in {display_path(hooks, ui.cwd)}{other}; nothing to do.")
-        return 0
-    if chained.exists() or chained.is_symlink():
-        os.replace(chained, hook)
-        ui.out(f"Removed llmconf's {HOOK} hook and put back the one it had kept.")
-    else:
-        hook.unlink()
-        ui.out(f"Removed llmconf's {HOOK} hook from {display_path(hooks, ui.cwd)}.")
+    try:
+        if not _is_ours(hook):
+            if not _exists(hook) and _exists(chained):
+                # Left by an install that failed half way (before this version): git does not
+                # run it there.
+                os.replace(chained, hook)
+                ui.out(f"Put back the {HOOK} hook llmconf had kept as {display_path(chained, ui.cwd)}.")
+                return 0
+            other = f" (its {HOOK} is not llmconf's: left as it is)" if _exists(hook) else ""
+            ui.out(f"No llmconf hook in {display_path(hooks, ui.cwd)}{other}; nothing to do.")
+            return 0
+        if _exists(chained):
+            os.replace(chained, hook)
+            ui.out(f"Removed llmconf's {HOOK} hook and put back the one it had kept.")
+        else:
+            hook.unlink()
+            ui.out(f"Removed llmconf's {HOOK} hook from {display_path(hooks, ui.cwd)}.")
+    except OSError as e:
+        raise LlmconfError(f"cannot remove the hook: {e.strerror or e}", hook) from None
     return 0
 
 
@@ -197,9 +355,14 @@ def _apply_new_worktree(args: argparse.Namespace, ui: Ui) -> int:
     here = folder_identity(ui.cwd)
     with locked(state_file().parent):
         ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-        decls = tuple(d for d in ws.config.worktrees if here is not None and folder_identity(d.path) == here)[:1]
+        matching = [d for d in ws.config.worktrees if here is not None and folder_identity(d.path) == here]
+        decls = tuple(sorted(matching, key=lambda d: d.error is not None))[:1]  # a working entry first
         if not decls:
-            ui.warn(f"{ui.cwd} is not covered by {ws.config.file}; no backend applied")
+            # Silent in a repository the config does not cover at all: the hook may run from
+            # a folder other repositories share, and it is none of llmconf's business there.
+            listed = gitwt.worktree_lists([ui.cwd])[0]
+            if not isinstance(listed, gitwt.GitError) and any(_coverage(ws, listed)):
+                ui.warn(f"{ui.cwd} is not declared in {ws.config.file}; no backend applied")
             return 0
         plan = ws.plan(decls)
         if plan.errors:  # one line, the first problem; 'llmconf plan' shows them all

@@ -57,12 +57,15 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
 def _key_for(ws: Workspace, arg: str, cwd: Path) -> str:
     """The worktrees.yaml key for a WORKTREE argument; an existing undeclared folder gets a new key."""
     try:
-        return ws.select([arg], cwd)[0].key
+        decl = ws.select([arg], cwd)[0]
     except LlmconfError:
         folder = user_path(cwd, arg)
         if not folder.is_dir():
             raise
         return os.path.relpath(folder, ws.config.dir)
+    if decl.error is not None:  # a repos: entry git could not expand: fix that first
+        raise decl.error
+    return decl.key
 
 
 def _enclosing(ws: Workspace, cwd: Path) -> str:
