@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from llmconf import target
 from llmconf.errors import LlmconfError
 from llmconf.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
-from llmconf.plan import KeyChange, diff
+from llmconf.plan import ABSENT, KeyChange, diff, get_key
 from llmconf.render import render
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord
@@ -36,7 +36,6 @@ _MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
 _FIELD_ORDER = ("description", "extends", "base_url", "auth_token", "models", "subagent", "default", "env")
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$")
 _TEMPLATE = re.compile(r"\{[{%#]")
-_MISSING: Any = object()
 _SECRET_CALL = re.compile(r"""secret\(\s*(['"])([^'"]+)\1\s*\)""")
 
 
@@ -362,21 +361,11 @@ def _pending_fields(new: NewProfile, profiles: Profiles, wt: Worktree) -> dict[F
     return merge(profiles.resolve(base, Sourced(base, where, ("extends",))) if base else {}, layer)
 
 
-def _get(doc: Mapping[str, Any], key: target.KeyPath) -> Any:
-    """A key's value in a settings document, or _MISSING."""
-    node: Any = doc
-    for part in key:
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
-
-
 def _owned_present(doc: Mapping[str, Any], record: FileRecord) -> dict[target.KeyPath, Any]:
     """The keys plan would own in this file (backend keys, and what llmconf wrote before) that it holds."""
     written = (tuple(k.split(".", 1)) if k.startswith(target.ENV + ".") else (k,) for k in record.keys)
     keys = dict.fromkeys([*target.BACKEND_KEYS, *written])
-    return {k: v for k in keys if (v := _get(doc, k)) is not _MISSING}
+    return {k: v for k in keys if (v := get_key(doc, k)) is not ABSENT}
 
 
 def _field_of(key: target.KeyPath) -> FieldPath | None:
@@ -400,10 +389,10 @@ def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[F
     out: dict[FieldPath, str | None] = {}
     for change in changes:
         fp = _field_of(change.key)
-        value = _get(doc, change.key)
-        if fp is None or change.sensitive or not (value is _MISSING or isinstance(value, str)):
+        value = get_key(doc, change.key)
+        if fp is None or change.sensitive or not (value is ABSENT or isinstance(value, str)):
             return None
-        out[fp] = None if value is _MISSING else literal(value)
+        out[fp] = None if value is ABSENT else literal(value)
     return out
 
 

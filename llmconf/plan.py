@@ -18,7 +18,7 @@ from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
 from llmconf.target import KeyPath
 
-_ABSENT: Any = object()
+ABSENT: Any = object()
 
 
 class Action(enum.Enum):
@@ -91,11 +91,12 @@ class Plan:
 
 
 def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
+    """A key's value in a settings document, or ABSENT."""
     node: Any = doc
     for part in key:
         # dict, not Mapping: documents come from json.loads, and an ABC check costs 10x.
         if not isinstance(node, dict) or part not in node:
-            return _ABSENT
+            return ABSENT
         node = node[part]
     return node
 
@@ -140,13 +141,13 @@ def diff(
     changes = []
     for key in keys:
         before = get_key(current, key)
-        after = desired.get(key, _ABSENT)
-        if before is _ABSENT and after is _ABSENT:
+        after = desired.get(key, ABSENT)
+        if before is ABSENT and after is ABSENT:
             continue
         if before == after and isinstance(before, str):
             continue
         written = owned.get(target.key_name(key))
-        drift = written is not None and (before is _ABSENT or fingerprint(before) != written)
+        drift = written is not None and (before is ABSENT or fingerprint(before) != written)
         sensitive = isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
@@ -179,10 +180,10 @@ def document_diff(
 
 
 def _change(key: KeyPath, before: Any, after: Any, sensitive: bool, drift: bool = False) -> KeyChange:
-    """One key's change; _ABSENT on either side makes it an add or a remove."""
-    action = Action.ADD if before is _ABSENT else Action.REMOVE if after is _ABSENT else Action.CHANGE
+    """One key's change; ABSENT on either side makes it an add or a remove."""
+    action = Action.ADD if before is ABSENT else Action.REMOVE if after is ABSENT else Action.CHANGE
     return KeyChange(
-        key, action, None if before is _ABSENT else before, None if after is _ABSENT else after, sensitive, drift
+        key, action, None if before is ABSENT else before, None if after is ABSENT else after, sensitive, drift
     )
 
 
