@@ -171,7 +171,8 @@ def _parser() -> argparse.ArgumentParser:
         "Reads each PATH's .claude/settings.local.json (as the guide's switch scripts left it), finds\n"
         "the profile with the same gateway and models (or writes a new one in profiles/), adds the\n"
         "worktree to worktrees.yaml (comments kept) and moves any API key into the secret store,\n"
-        "never into a YAML file. Afterwards 'llmconf plan' shows no changes for those worktrees.\n"
+        "never into a YAML file. Afterwards 'llmconf plan' shows no changes for those worktrees\n"
+        "(but an ANTHROPIC_API_KEY: \"\" to add where a file lacked it; import names those).\n"
         "Keys are also read from the guide's key files (~/.config/forgerank/.env.*).\n"
         "examples:\n  llmconf import ../Forgerank ../forgerank-glm\n  llmconf import --dry-run ../wt-*",
     )
@@ -186,15 +187,24 @@ def _parser() -> argparse.ArgumentParser:
         "git-hook", "keep git worktrees on their declared backend: a post-checkout hook for 'git worktree add'",
         "Claude Code does not copy .claude/settings.local.json into a new worktree. The hook applies\n"
         "the repo's declared profile (a repos: entry in worktrees.yaml) to each worktree git adds.\n"
-        "An existing post-checkout hook is kept and still runs first.\n"
+        "An existing post-checkout hook is kept and still runs first. The hook goes only into the\n"
+        "repo's own hooks folder; for a shared or committed one (core.hooksPath), see 'git-hook run --help'.\n"
         "examples:\n  llmconf git-hook install ../Forgerank\n  llmconf git-hook uninstall ../Forgerank",
     )
     hook = p.add_subparsers(dest="hook_command", metavar="ACTION", required=True, parser_class=_Parser)
     for action, text in (("install", "install the post-checkout hook in REPO"), ("uninstall", "remove llmconf's part of REPO's hook")):
         s = hook.add_parser(action, help=text, description=text, parents=[common])
         s.add_argument("repo", metavar="REPO", help="a folder of the git repository (any of its worktrees)")
-    s = hook.add_parser("run", parents=[common])  # what the installed hook calls; not listed
-    s.add_argument("hook_args", nargs="*", metavar="ARG")
+    s = hook.add_parser(  # what the installed hook calls; not listed
+        "run", parents=[common],
+        description="What a post-checkout hook calls, with git's three arguments: on 'git worktree add',\n"
+        "apply the declared profile to the new worktree. Never fails git; silent outside the\n"
+        "repos the config covers. For a hooks folder install refuses (core.hooksPath in the work\n"
+        "tree or shared), add this line to its post-checkout yourself:\n"
+        "  llmconf -C CONFIG_DIR git-hook run \"$@\"",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("hook_args", nargs="*", metavar="ARG", help="git's post-checkout arguments: old HEAD, new HEAD, flag")
 
     p = command(
         "schema", "write JSON Schemas of profiles/*.yaml and worktrees.yaml, for editors",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import stat
@@ -18,6 +19,32 @@ from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, ho
 from llmconf.render import Sensitive, render, resolve_fields
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
+
+
+def _without_gc(func: Any) -> Any:
+    """Run `func` with the cyclic garbage collector paused (as Mercurial's util.nogc does).
+
+    Loading and planning thousands of worktrees allocates a few hundred thousand containers
+    that live until the command ends. Each time enough pile up, CPython walks every live
+    container again: about 100 ms of an 850 ms plan at 10,000 worktrees, for nothing, since
+    they form no reference cycles. So the collector is off meanwhile (reference counting
+    still frees everything as usual), and what is alive at the end is frozen (gc.freeze):
+    the collector, back on, never walks it again. The price: a reference cycle alive at
+    that moment is never collected, which a short-lived command does not feel.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():  # nested, or the caller paused it: leave it as found
+            return func(*args, **kwargs)
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.freeze()
+            gc.enable()
+
+    return wrapper
 
 
 @dataclass
@@ -39,6 +66,7 @@ class Workspace:
     cache_key: str | None = None  # set on a miss: the inputs' digest, taken before reading them
 
     @classmethod
+    @_without_gc
     def open(cls, config_dir: Path) -> Workspace:
         from llmconf import cache
 
@@ -85,6 +113,7 @@ class Workspace:
         fields = resolve_fields(decl, self.profiles)
         return render(decl, fields, self.config.vars, self.secrets, self.reads, self.rendered)
 
+    @_without_gc
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int]] = {}
@@ -136,19 +165,20 @@ class Workspace:
         desired: dict[target.KeyPath, str] = {}
         try:
             desired = self.desired(decl)
-            try:
-                st = os.stat(decl.path)
-            except OSError:
-                st = None
-            if st is None or not stat.S_ISDIR(st.st_mode):
-                error = decl.profile.error(*missing_folder(decl))
-                return WorktreePlan(
-                    decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
-                )
             try:  # a .claude folder shared by symlink is one target too
-                st = os.stat(settings.parent)
+                st = os.stat(os.path.dirname(settings))  # settings.parent, without making a Path
             except OSError:
-                pass
+                # No .claude (or not reachable): is the worktree folder there at all? When
+                # .claude is, the folder holding it must be: one stat, not two, per worktree.
+                try:
+                    st = os.stat(decl.path)
+                except OSError:
+                    st = None
+                if st is None or not stat.S_ISDIR(st.st_mode):
+                    error = decl.profile.error(*missing_folder(decl))
+                    return WorktreePlan(
+                        decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
+                    )
             identity[id(decl)] = (st.st_dev, st.st_ino)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)

@@ -38,15 +38,28 @@ def check(
     from llmconf.render import resolve_fields
 
     found: dict[str, LlmconfError] = {}
-    memo: dict[Any, list[LlmconfError]] = {}
+    # Worktrees sharing a profile, the fields their overrides set and the rendered keys lint
+    # reads get the same warnings: they are worked out once. worktree() decides from the
+    # rendered values and which fields are set; a field's Sourced only says where a warning
+    # points. So a shape that warns of nothing does so wherever its overrides are written
+    # (one check covers them all); one that warns is checked per distinct set of overrides,
+    # since its warnings may point at them.
+    quiet: dict[Any, bool] = {}  # shape -> whether it warns of nothing
+    located: set[Any] = set()  # (shape, overrides) already checked
     for decl, desired in items:
-        # Worktrees sharing a profile and its overrides get the same warnings: work them out once.
         # The type too: a value from a secret (Sensitive) is skipped where an equal plain one is not.
-        relevant = tuple((type(v), v) for v in (desired.get(k) for k in _RELEVANT))
-        key = (decl.profile.value, tuple(decl.overrides.items()), relevant)
-        if key not in memo:
-            memo[key] = list(worktree(resolve_fields(decl, profiles), desired, catalog))
-        for warning in memo[key]:
+        values = [desired.get(k) for k in _RELEVANT]
+        set_fields = tuple([(fp, s.value is None) for fp, s in decl.overrides.items()])  # null unsets
+        shape = (decl.profile.value, set_fields, tuple(values), tuple(map(type, values)))
+        if quiet.get(shape):
+            continue
+        key = (shape, tuple(decl.overrides.items()))
+        if key in located:
+            continue  # its warnings are in `found` already
+        located.add(key)
+        warnings = list(worktree(resolve_fields(decl, profiles), desired, catalog))
+        quiet[shape] = not warnings
+        for warning in warnings:
             found.setdefault(warning.format(), warning)
     return list(found.values())
 

@@ -98,7 +98,18 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise LlmconfError(f"cannot read: {e.__class__.__name__}", path) from None
     try:
-        return YAML(typ="safe").load(text)  # the C parser when ruamel.yaml.clib is there
+        try:
+            return YAML(typ="safe").load(text)  # the C parser when ruamel.yaml.clib is there
+        except MarkedYAMLError as first:
+            # libyaml follows YAML 1.1, which rejects a ':' inside a flow mapping's plain value
+            # ({sonnet: qwen/qwen3-coder:exacto}); YAML 1.2 and ruamel's own parser accept it.
+            # Only that error is retried; anything else is reported as libyaml put it.
+            if "found unexpected ':'" not in str(first.problem):
+                raise
+            try:
+                return YAML(typ="safe", pure=True).load(text)
+            except YAMLError:
+                raise first from None
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = (e.problem or e.context or "invalid YAML").strip()

@@ -67,7 +67,7 @@ class SecretSource(_Strict):
     env: str | None = None  # an environment variable
     file: str | None = None  # a file: all of it, or with `key`, one KEY=value line of it
     key: str | None = None
-    command: list[str] | None = None  # argv, run without a shell; its stdout, stripped
+    command: list[str] | None = None  # argv, run without a shell; the first line of its stdout
     keyring: str | None = None  # the OS keychain (the keyring extra): this service name...
     username: str | None = None  # ...and this user name (default: the secret's name)
 

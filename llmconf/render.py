@@ -227,6 +227,8 @@ def render(
     }
 
     def out(sourced: Sourced) -> str:
+        if not _is_template(sourced.value):  # most fields: render_value would return it as is
+            return sourced.value  # type: ignore[no-any-return]
         return render_value(sourced, context, secrets, profile, reads, memo)
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}

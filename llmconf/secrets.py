@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,9 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
     if out.returncode != 0:
         # Its output is never shown: a password manager may print anything.
         raise LlmconfError(f"secret '{name}': command `{shown}` failed (exit {out.returncode})", hint="run it yourself to see why")
-    value = out.stdout.decode(errors="replace").strip()
+    # The first line: `pass show` prints the password there and metadata (user:, url:) below.
+    lines = out.stdout.decode(errors="replace").strip().splitlines()
+    value = lines[0].strip() if lines else ""
     if not value:
         raise LlmconfError(f"secret '{name}': command `{shown}` printed nothing")
     return value
@@ -181,7 +184,7 @@ def _from_keyring(name: str, service: str, username: str) -> str:
     except ImportError:
         raise LlmconfError(
             f"secret '{name}' comes from the OS keychain, and the keyring library is not installed",
-            hint="pip install 'llmconf[keyring]'",
+            hint=f"install it beside llmconf: {sys.executable} -m pip install keyring",
         ) from None
     try:
         value = keyring.get_password(service, username)

@@ -91,7 +91,8 @@ def _check(text: str, key: str, profile: str) -> bool:
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~][A-Za-z0-9_./~-]*$")
-_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-]+)*$")
+# No ':' in a plain value: libyaml (YAML 1.1) rejects `{sonnet: a/b:exacto}`, so such values are quoted.
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
 _KEYWORDS = ("null", "true", "false", "yes", "no", "on", "off", "y", "n", "~")
 
 

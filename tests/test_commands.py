@@ -161,6 +161,27 @@ def test_readme_and_ci_share_the_test_command():
     assert f"\n{command}\n" in readme
 
 
+def test_every_yaml_example_in_the_readme_loads_and_validates(tmp_path):
+    """A newcomer pastes these: each must parse, and validate as the file it shows."""
+    import re
+
+    from llmconf import load, model
+
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 6
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"block{i}.yaml"
+        path.write_text(block)
+        data = load.read_yaml(path) or {}
+        if block.startswith("# .pre-commit-config.yaml"):
+            assert data["repos"][0]["hooks"] == [{"id": "llmconf-validate"}]
+        elif "models" in data and "worktrees" not in data:
+            load.validate(model.Profile, data, path)
+        else:
+            load.validate(model.WorktreesFile, data, path)
+
+
 def test_the_pre_commit_hook_runs_what_it_says(run, tmp_path):
     """.pre-commit-hooks.yaml gates a profile repo: its entry passes on a clean config, fails on a warning."""
     from ruamel.yaml import YAML

@@ -262,17 +262,17 @@ def test_settings_path_is_a_directory(tmp_path, run):
 
 
 def test_unreadable_settings_file(tmp_path, run, monkeypatch):
-    import pathlib
+    import os
 
     write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": "{}\n"})
-    real = pathlib.Path.read_text
+    real = os.open
 
-    def read_text(self, *args, **kwargs):
-        if self.name == "settings.local.json":
+    def os_open(path, *args, **kwargs):  # llmconf.fs reads a settings file through os.open
+        if os.path.basename(path) == "settings.local.json":
             raise PermissionError(13, "Permission denied")
-        return real(self, *args, **kwargs)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_text", read_text)  # root reads anything: simulate it
+    monkeypatch.setattr(os, "open", os_open)  # root reads anything: simulate it
     check(
         run, tmp_path, None,
         "llmconf: a/.claude/settings.local.json: permission denied reading it (fix its permissions (chmod u+rw))",
@@ -367,3 +367,19 @@ def test_a_template_error_after_reading_a_secret_shows_no_detail(tmp_path, run, 
     assert result.code == 1
     assert "SK-ABC" not in result.err and "sk-abc" not in result.err
     assert "(details hidden: this template reads a secret)" in result.err
+
+
+def test_a_colon_in_a_flow_mapping_value_loads_as_yaml_1_2_says(tmp_path, run):
+    """The issue's own example: libyaml (YAML 1.1) rejects it; llmconf reads it as YAML 1.2 does."""
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: p\n",
+            "profiles/p.yaml": "models: {haiku: mistralai/devstral-2512, sonnet: qwen/qwen3-coder:exacto}\n",
+            "a/.keep": "",
+        },
+    )
+    result = run("apply", "--yes")
+    assert result.code == 0, result.err
+    env = json.loads((tmp_path / "a/.claude/settings.local.json").read_text())["env"]
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "qwen/qwen3-coder:exacto"

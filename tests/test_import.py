@@ -498,3 +498,16 @@ def test_entries_are_appended_in_the_files_own_layout(tmp_path, run):
         "vars:\n"
         "    team: 'forgerank'\n"
     )
+
+
+def test_an_override_with_a_colon_is_written_so_every_yaml_parser_reads_it(tmp_path, run):
+    """OpenRouter's variants (:exacto, :free) hold a ':' that libyaml rejects unquoted in {...}."""
+    _setup(tmp_path, {"glm": switched("devstral", ANTHROPIC_DEFAULT_SONNET_MODEL="z-ai/glm-4.7:exacto")})
+    result = run("-C", "team", "import", "glm")
+    assert result.code == 0, result.err
+    text = (tmp_path / "team/worktrees.yaml").read_text()
+    assert text.endswith('  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n')
+    from ruamel.yaml import YAML
+
+    assert YAML(typ="safe").load(text)["worktrees"]["../glm"]["models"] == {"sonnet": "z-ai/glm-4.7:exacto"}
+    _assert_in_sync(run, tmp_path)

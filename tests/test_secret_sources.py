@@ -58,7 +58,10 @@ def test_from_a_whole_file_and_a_missing_one(tmp_path, run):
 
 def test_from_a_command_and_a_failing_one_never_shows_its_output(tmp_path, run):
     script = tmp_path / "pass"
-    script.write_text("#!/bin/sh\nif [ \"$2\" = openrouter ]; then echo ' cmd-key '; else echo LEAKY-OUTPUT; exit 3; fi\n")
+    # As `pass show` prints an entry: the password, then metadata lines.
+    script.write_text(
+        "#!/bin/sh\nif [ \"$2\" = openrouter ]; then printf ' cmd-key \\nuser: me\\nurl: x\\n'; else echo LEAKY-OUTPUT; exit 3; fi\n"
+    )
     script.chmod(0o755)
     config(tmp_path, f"{{command: [{script}, show, openrouter]}}")
     assert run("apply", "--yes").code == 0
@@ -163,7 +166,7 @@ def test_without_the_keyring_extra_the_error_says_how_to_install_it(tmp_path, ru
     assert (result.code, result.err) == (
         1,
         "llmconf: profiles/p.yaml:2: secret 'or' comes from the OS keychain, and the keyring library is not "
-        "installed (pip install 'llmconf[keyring]')\n",
+        f"installed (install it beside llmconf: {sys.executable} -m pip install keyring)\n",
     )
 
 
