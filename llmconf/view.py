@@ -92,6 +92,9 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
             f"Plan: {counts[0]} to add, {counts[1]} to change, {counts[2]} to remove "
             f"(in {files} file{'s' if files != 1 else ''})."
         )
+    if plan.errors:  # "No changes." alone would read as "all in sync"
+        n = len(plan.errors)
+        summary = f"{summary[:-1]}; {n} worktree{'s' if n != 1 else ''} could not be planned (errors below)."
     return "\n\n".join([*blocks, summary]) + "\n"
 
 

@@ -383,3 +383,11 @@ def test_a_colon_in_a_flow_mapping_value_loads_as_yaml_1_2_says(tmp_path, run):
     assert result.code == 0, result.err
     env = json.loads((tmp_path / "a/.claude/settings.local.json").read_text())["env"]
     assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == "qwen/qwen3-coder:exacto"
+
+
+def test_a_plan_with_an_error_never_reads_as_all_in_sync(tmp_path, run):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: anthropic\n  b: nope\n", "a/.keep": "", "b/.keep": ""})
+    result = run("plan")
+    assert result.code == 1
+    assert result.out == "No changes; 1 worktree could not be planned (errors below).\n"
+    assert "unknown profile 'nope'" in result.err

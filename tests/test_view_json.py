@@ -87,7 +87,8 @@ def test_no_secret_in_json_or_text():
 def test_plan_text_marks_the_secret_sensitive():
     lines = view.plan_text(_secret_plan(), base=Path("/work")).splitlines()
     assert "  ~ env.ANTHROPIC_AUTH_TOKEN = (sensitive) -> (sensitive)" in lines
-    assert lines[-1] == "Plan: 2 to add, 2 to change, 2 to remove (in 3 files)."
+    # The plan holds a worktree that could not be planned: the summary says so.
+    assert lines[-1] == "Plan: 2 to add, 2 to change, 2 to remove (in 3 files); 1 worktree could not be planned (errors below)."
 
 
 def test_empty_plan():
