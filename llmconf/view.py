@@ -186,8 +186,14 @@ def status_rows(
             row["cost"] = cost.money(amount) if known else "-"
             row["session_cost_usd"] = cost.usd(amount)
         row["state"] = _state(wp)
+        if wp.error is not None:
+            row["error"] = wp.error.format()
+            if not d:  # nothing rendered: what it would use is unknown, not "anthropic direct"
+                row.update({"backend": "?", **{slot: "?" for slot in target.SLOTS}, "default": "?"})
         if effective is not None:
-            if wp.worktree in effective:
+            if wp.error is not None and not d:
+                row["effective"] = "-"
+            elif wp.worktree in effective:
                 row["effective"], row["effective_values"] = _effective(row, effective[wp.worktree])
             else:  # no folder: nothing for Claude Code to read
                 row["effective"] = "-"

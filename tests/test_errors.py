@@ -391,3 +391,14 @@ def test_a_plan_with_an_error_never_reads_as_all_in_sync(tmp_path, run):
     assert result.code == 1
     assert result.out == "No changes; 1 worktree could not be planned (errors below).\n"
     assert "unknown profile 'nope'" in result.err
+
+
+def test_status_of_a_worktree_that_failed_to_render_shows_unknowns_and_the_error(tmp_path, run):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: openrouter\n", "a/.keep": ""})
+    result = run("status")
+    assert result.code == 1
+    row = result.out.splitlines()[1].split()
+    assert row == ["a", "openrouter", "?", "?", "?", "?", "?", "-", "error", "-"]
+    doc = json.loads(run("status", "--json").out)["worktrees"][0]
+    assert (doc["backend"], doc["state"], doc["effective"]) == ("?", "error", "-")
+    assert "needs secret 'openrouter', which is not set" in doc["error"]
