@@ -16,7 +16,7 @@ from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
 from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, holds_secret
-from llmconf.render import Sensitive, render, resolve_fields
+from llmconf.render import Sensitive, render, resolve_fields, uses_worktree
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
 
@@ -59,6 +59,9 @@ class Workspace:
     #: a saved plan checks. Values stay in memory; only their fingerprints are ever written.
     reads: dict[str, str | None] = field(default_factory=dict)
     rendered: dict[tuple[str, str], str] = field(default_factory=dict)  # see render_value's memo
+    #: Per profile, the keys every worktree without overrides gets (None: they differ per
+    #: worktree, as a field reads `worktree`). See desired().
+    _by_profile: dict[str, dict[target.KeyPath, str] | None] = field(default_factory=dict, init=False)
 
     #: Whether the config came from the cache (else it is saved there after a clean plan).
     cached: bool = False
@@ -110,8 +113,18 @@ class Workspace:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
         if decl.error is not None:  # a repos: entry git could not expand
             raise decl.error
+        # A worktree without overrides, under a profile no field of which reads `worktree`,
+        # holds exactly what every other such worktree of that profile holds: render it once
+        # per run (about 5 us a worktree). Only a success is kept, so each worktree still
+        # reports its own error; each gets its own copy of the keys.
+        same = self._by_profile.get(decl.profile.value) if not decl.overrides else None
+        if same is not None:
+            return dict(same)
         fields = resolve_fields(decl, self.profiles)
-        return render(decl, fields, self.config.vars, self.secrets, self.reads, self.rendered)
+        keys = render(decl, fields, self.config.vars, self.secrets, self.reads, self.rendered)
+        if not decl.overrides and decl.profile.value not in self._by_profile:
+            self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
+        return keys
 
     @_without_gc
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
