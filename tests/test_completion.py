@@ -129,6 +129,35 @@ def test_bash_quotes_odd_names(tmp_path, run, odd, shim):
     assert replies == [["w\\$x\\ \\[1\\]", "q\\'t", 'say\\ \\"hi\\"'], ["zed"], ["it\\'s"]]
 
 
+class _Terminal:
+    """An interactive shell in a pseudo-terminal: type into it, and wait while reading its screen."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True)
+        os.close(slave)
+        self.screen = b""
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait_for(self, done, deadline: float) -> None:  # type: ignore[no-untyped-def]
+        while not done() and time.monotonic() < deadline:
+            if select.select([self.master], [], [], 0.05)[0]:
+                try:
+                    self.screen += os.read(self.master, 65536)
+                except OSError:
+                    pass
+
+    def __enter__(self) -> _Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
 def _bash_tab(script: Path, lines: list[str], cwd: Path, env: dict[str, str], tmp: Path, timeout: float = 40.0) -> list[list[str]]:
     """The words bash runs for each line after Tab is pressed at its end: real readline, real quoting.
 
@@ -142,45 +171,24 @@ def _bash_tab(script: Path, lines: list[str], cwd: Path, env: dict[str, str], tm
         f"PS1='$ '\nunset HISTFILE\nsource {shlex.quote(str(script))}\n"
         f"show() {{ printf '%s\\0' \"$@\" ::end:: >> {shlex.quote(str(log))}; }}\n"
     )
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        ["bash", "--noprofile", "--rcfile", str(rc), "-i"], stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-        env={**env, "TERM": "dumb", "INPUTRC": os.devnull}, start_new_session=True,
-    )
-    os.close(slave)
-    screen = b""
-
-    def drain() -> None:
-        nonlocal screen
-        if select.select([master], [], [], 0.05)[0]:
-            try:
-                screen += os.read(master, 65536)
-            except OSError:
-                pass
+    term = _Terminal(["bash", "--noprofile", "--rcfile", str(rc), "-i"], cwd, {**env, "TERM": "dumb", "INPUTRC": os.devnull})
 
     def records() -> list[list[str]]:
         return [r.strip("\0").split("\0")[1:] for r in log.read_text().split("::end::")[:-1]]
 
     found: list[list[str]] = []
-    try:
+    with term:
         deadline = time.monotonic() + timeout
-        while b"$ " not in screen and time.monotonic() < deadline:
-            drain()
+        term.wait_for(lambda: b"$ " in term.screen, deadline)
         for line in lines:
-            os.write(master, line.encode() + b"\t\x01show \r")
-            line_deadline = min(deadline, time.monotonic() + timeout / 4)
-            while len(records()) == len(found) and time.monotonic() < line_deadline:
-                drain()
+            term.type(line.encode() + b"\t\x01show \r")
+            term.wait_for(lambda: len(records()) > len(found), min(deadline, time.monotonic() + timeout / 4))
             if len(records()) == len(found):  # an unclosed quote waits for more: cancel the line
-                os.write(master, b"\x03")
-                found.append(["<nothing ran: " + screen.decode(errors="replace")[-200:] + ">"])
+                term.type(b"\x03")
+                found.append(["<nothing ran: " + term.screen.decode(errors="replace")[-200:] + ">"])
                 log.write_text(log.read_text() + "::end::")
             else:
                 found.append(records()[-1])
-    finally:
-        proc.kill()
-        proc.wait()
-        os.close(master)
     return found
 
 
@@ -287,35 +295,13 @@ def _zsh(script: Path, line: str, cwd: Path, env: dict[str, str], tmp: Path, bef
         f"_test_done() {{ print -r -- '::done::' >> {log} }}\n"
         "comppostfuncs=(_test_done)\n"
     )
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [ZSH or "zsh", "-d", "-i"], stdin=slave, stdout=slave, stderr=slave, cwd=cwd,
-        env={**env, "ZDOTDIR": str(home), "TERM": "dumb"}, start_new_session=True,
-    )
-    os.close(slave)
-    screen = b""
-
-    def drain() -> None:
-        nonlocal screen
-        if select.select([master], [], [], 0.05)[0]:
-            try:
-                screen += os.read(master, 65536)
-            except OSError:
-                pass
-
-    try:
+    with _Terminal([ZSH or "zsh", "-d", "-i"], cwd, {**env, "ZDOTDIR": str(home), "TERM": "dumb"}) as term:
         deadline = time.monotonic() + timeout
-        while b"% " not in screen and time.monotonic() < deadline:
-            drain()
-        os.write(master, line.encode() + b"\t")
-        while "::done::" not in log.read_text() and time.monotonic() < deadline:
-            drain()
-    finally:
-        proc.kill()
-        proc.wait()
-        os.close(master)
+        term.wait_for(lambda: b"% " in term.screen, deadline)
+        term.type(line.encode() + b"\t")
+        term.wait_for(lambda: "::done::" in log.read_text(), deadline)
     text = log.read_text()
-    assert "::done::" in text, screen.decode(errors="replace")[-2000:]
+    assert "::done::" in text, term.screen.decode(errors="replace")[-2000:]
     return list(dict.fromkeys(m for m in text.splitlines() if m != "::done::"))
 
 
