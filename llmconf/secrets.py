@@ -128,6 +128,23 @@ class SecretStore:
         self._values = values
 
 
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+
+
+def env_lines(text: str) -> list[tuple[str, str]]:
+    """The NAME=value lines of an env-style file (the guide's key files), in order: `export`
+    allowed, one pair of surrounding quotes removed."""
+    out = []
+    for line in text.splitlines():
+        match = _ENV_LINE.match(line)
+        if match:
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            out.append((match.group(1), value))
+    return out
+
+
 def _fetch(name: str, source: dict[str, Any]) -> str:
     """One secret from its source; a failure names the secret and the source, never its output."""
     if "env" in source:
@@ -146,11 +163,9 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
             ) from None
         if "key" not in source:
             return text[:-1] if text.endswith("\n") else text
-        for line in text.splitlines():
-            k, sep, v = line.removeprefix("export ").partition("=")
-            if sep and k.strip() == source["key"]:
-                v = v.strip()
-                return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"" else v
+        for var, value in env_lines(text):
+            if var == source["key"]:
+                return value
         raise LlmconfError(f"secret '{name}': {path} has no {source['key']}= line", hint="add it, or fix 'key'")
     if "keyring" in source:
         return _from_keyring(name, source["keyring"], source.get("username") or name)
