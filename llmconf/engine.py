@@ -162,7 +162,8 @@ class Workspace:
             plans[holding[i]] = replace(wp, error=error)
         resolved = self.profiles.resolved()
         fresh = not self.cached or len(resolved) > self.cached_profiles
-        if fresh and self.cache_key and decls and not any(wp.error and wp.error.path in self._inputs() for wp in plans):
+        errors_at = {wp.error.path for wp in plans if wp.error is not None}
+        if fresh and self.cache_key and decls and not (errors_at and errors_at & self._inputs()):
             from llmconf import cache
 
             cache.save(self.config, resolved, self.cache_key)
