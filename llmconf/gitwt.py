@@ -54,9 +54,9 @@ class Worktree:
     prunable: bool = False
 
 
-def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """The environment without the variables that tie git to one repository."""
-    base = dict(os.environ if env is None else env)
+    base = dict(os.environ)
     for name in LOCAL_ENV_VARS:
         base.pop(name, None)
     # Config given with `git -c` (GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n) goes with its count.

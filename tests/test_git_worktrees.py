@@ -426,6 +426,17 @@ def test_git_hook_install_errors(tmp_path, run):
     )
 
 
+def test_git_hook_needs_a_folder_and_git(tmp_path, run, monkeypatch):
+    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n", "repo/x": ""})
+    hint = "(name a folder of the git repository (any of its worktrees))"
+    for action in ("install", "uninstall"):
+        result = run("git-hook", action, "nowhere")
+        assert (result.code, result.out, result.err) == (1, "", f"llmconf: 'nowhere' is not a folder {hint}\n"), action
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    result = run("git-hook", "install", "repo")
+    assert (result.code, result.out, result.err) == (1, "", "llmconf: git-hook needs git: git is not installed (install git)\n")
+
+
 def test_uninstall_leaves_a_foreign_hook_alone(tmp_path, run):
     repo = make_repo(tmp_path, linked=())
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
@@ -503,33 +514,35 @@ def _user_hook(repo: Path) -> Path:
     return hook
 
 
-def test_a_failed_write_leaves_the_user_s_hook_in_place(tmp_path, run, monkeypatch):
+def _install_failing(tmp_path, run, monkeypatch, name, fake):
+    """Install over the user's hook with os.<name> replaced by `fake`: the user's hook, its
+    mode and the hooks folder are as they were. Returns the install's result."""
     repo = make_repo(tmp_path, linked=())
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
     hook = _user_hook(repo)
     before = sorted(os.listdir(hook.parent))
+    monkeypatch.setattr(os, name, fake)
+    result = run("git-hook", "install", "repo")
+    monkeypatch.undo()
+    assert hook.read_text() == USER_HOOK
+    assert stat.S_IMODE(hook.stat().st_mode) == 0o750
+    assert sorted(os.listdir(hook.parent)) == before  # no temp file, nothing kept aside
+    return result
 
+
+def test_a_failed_write_leaves_the_user_s_hook_in_place(tmp_path, run, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "fsync", disk_full)
-    result = run("git-hook", "install", "repo")
-    monkeypatch.undo()
+    result = _install_failing(tmp_path, run, monkeypatch, "fsync", disk_full)
     assert (result.code, result.out, result.err) == (
         1,
         "",
         "llmconf: repo/.git/hooks/post-checkout: cannot install the hook: No space left on device; nothing changed\n",
     )
-    assert hook.read_text() == USER_HOOK
-    assert stat.S_IMODE(hook.stat().st_mode) == 0o750
-    assert sorted(os.listdir(hook.parent)) == before  # no temp file, nothing kept aside
 
 
 def test_a_failed_rename_puts_the_user_s_hook_back(tmp_path, run, monkeypatch):
-    repo = make_repo(tmp_path, linked=())
-    write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
-    hook = _user_hook(repo)
-    before = sorted(os.listdir(hook.parent))
     real_replace = os.replace
 
     def replace(src, dst):
@@ -537,16 +550,12 @@ def test_a_failed_rename_puts_the_user_s_hook_back(tmp_path, run, monkeypatch):
             raise PermissionError(13, "Permission denied")
         real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace)
-    result = run("git-hook", "install", "repo")
-    monkeypatch.undo()
+    result = _install_failing(tmp_path, run, monkeypatch, "replace", replace)
     assert (result.code, result.out, result.err) == (
         1,
         "",
         "llmconf: repo/.git/hooks/post-checkout: cannot install the hook: Permission denied; nothing changed\n",
     )
-    assert hook.read_text() == USER_HOOK
-    assert sorted(os.listdir(hook.parent)) == before
 
 
 def test_uninstall_puts_back_a_hook_an_older_install_left_aside(tmp_path, run):

@@ -105,9 +105,9 @@ def _is_ours(path: Path) -> bool:
     return MARK in _head(path)
 
 
-def _config_dir_of(path: Path) -> Path | None:
-    """The config folder an installed llmconf hook applies (None: not said)."""
-    for line in _head(path).splitlines():
+def _config_dir_of(head: str) -> Path | None:
+    """The config folder an installed llmconf hook (the start of its text) applies (None: not said)."""
+    for line in head.splitlines():
         if line.startswith("config_dir="):
             try:
                 return Path(shlex.split(line.removeprefix("config_dir="))[0])
@@ -148,9 +148,10 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
         )
     warning = _check_covered(ws, worktrees, args.repo)
     hook, chained = hooks / HOOK, hooks / CHAINED
-    ours = _is_ours(hook)
+    head = _head(hook)
+    ours = MARK in head
     if ours:
-        other = _config_dir_of(hook)
+        other = _config_dir_of(head)
         if other is not None and not _same_folder(other, ws.config.dir):
             raise LlmconfError(
                 f"the {HOOK} hook there applies {display_path(other / ws.config.file.name, ui.cwd)}; nothing changed",
@@ -159,7 +160,8 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
                 f"'llmconf -C {shlex.quote(str(other))} git-hook uninstall {shlex.quote(args.repo)}' first",
             )
     move_aside = not ours and _exists(hook)
-    if move_aside and _exists(chained):
+    kept = _exists(chained)
+    if move_aside and kept:
         raise LlmconfError(
             f"both {HOOK} and {CHAINED} exist, and {HOOK} is not llmconf's; nothing changed",
             hooks,
@@ -167,7 +169,7 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
         )
     text = _SCRIPT.format(
         mark=MARK,
-        restores=f" and puts back {CHAINED}" if move_aside or _exists(chained) else "",
+        restores=f" and puts back {CHAINED}" if move_aside or kept else "",
         config=str(ws.config.file).replace("\n", " "),
         chained=shlex.quote(str(chained)),
         config_dir=shlex.quote(str(ws.config.dir)),
@@ -198,7 +200,9 @@ def _put_hook(hooks: Path, text: str, move_aside: bool) -> None:
     """Write our hook: the new file complete first, then the user's hook aside, then ours in.
 
     A failure at any step puts back what was there: the user's hook is never left switched
-    off at CHAINED, where git does not run it.
+    off at CHAINED, where git does not run it. Not fs.write_atomic: the user's hook has to
+    move aside between the temp file and the rename, and a symlinked hook must move with its
+    link, not be written through.
     """
     hook, chained = hooks / HOOK, hooks / CHAINED
     tmp: Path | None = None
