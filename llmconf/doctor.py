@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf import target
 from llmconf.target import ENV, KeyPath
+# view's rendering of a value, so doctor hides a secret exactly as plan does.
+from llmconf.view import _shown
 
 _WHO = {
     "user": "your user settings",
@@ -60,7 +62,6 @@ class Effective:
     models: dict[str, str | None]
     default_slot: str | None
     default_model: str | None
-    sources: dict[str, str] = field(default_factory=dict)  # key name -> layer it came from
 
 
 def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
@@ -99,12 +100,6 @@ def read_layers(
         else:
             layers.append(read_layer(name, path))
     return layers
-
-
-def _shown(var: str, value: Any) -> str:
-    if target.looks_secret((ENV, var)) and value:
-        return "(sensitive)"
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _type_problem(doc: dict[str, Any]) -> str | None:
@@ -162,10 +157,11 @@ def examine(
         if src is None or src == "local" or env[var] == want:
             continue
         level = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
+        value = _shown(env[var], target.looks_secret((ENV, var)))
         if want is None:
-            message = f"{_WHO[src]} set {var}={_shown(var, env[var])}; the profile leaves it unset, so Claude Code uses it"
+            message = f"{_WHO[src]} set {var}={value}; the profile leaves it unset, so Claude Code uses it"
         else:
-            message = f"{_WHO[src]} set {var}={_shown(var, env[var])}, overriding the profile's value"
+            message = f"{_WHO[src]} set {var}={value}, overriding the profile's value"
         hint = f"unset {var} in your shell" if src == "shell" else f"remove it from {paths[src]}"
         findings.append(Finding(level, message, paths.get(src), hint))
 
@@ -227,7 +223,7 @@ def examine(
                     Finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
                 )
 
-    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, source)
+    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model)
     return effective, findings
 
 

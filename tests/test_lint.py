@@ -40,164 +40,142 @@ def w(location: str, message: str) -> str:
     return f"llmconf: warning: {location}: {message}"
 
 
+def at(line: int, message: str) -> list[str]:
+    """A case's one warning, at `line` of profiles/p.yaml."""
+    return [w(f"profiles/p.yaml:{line}", message)]
+
+
+# The legacy-model warning: a rule below, and what --json and --strict carry further down.
+LEGACY = (
+    "models.opus: 'anthropic/claude-opus-4' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 costs "
+    "$5.00/$25.00 (use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25)"
+)
+
+
 # Each rule: (profile, the warnings it gives); a case that warns, then one that does not.
 CASES = {
     "unknown ID, closest known": (
         GATEWAY + slots(sonnet="qwen/qwen3-codr"),
-        [
-            w(
-                "profiles/p.yaml:5",
-                "models.sonnet: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, qwen/qwen3-coder-plus "
-                "or qwen/qwen3-coder:exacto? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
-            )
-        ],
+        at(
+            5,
+            "models.sonnet: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, qwen/qwen3-coder-plus "
+            "or qwen/qwen3-coder:exacto? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
+        ),
     ),
     "unknown ID, the guide's": (
         GATEWAY + slots(haiku="deepseek/deepseek-r1-0528"),
-        [
-            w(
-                "profiles/p.yaml:4",
-                "models.haiku: unknown model ID 'deepseek/deepseek-r1-0528' (the guide's ID for DeepSeek V3.2, "
-                "deepseek/deepseek-r1-0528, is DeepSeek R1 0528, a different reasoning model; use deepseek/deepseek-v3.2)",
-            )
-        ],
+        at(
+            4,
+            "models.haiku: unknown model ID 'deepseek/deepseek-r1-0528' (the guide's ID for DeepSeek V3.2, "
+            "deepseek/deepseek-r1-0528, is DeepSeek R1 0528, a different reasoning model; use deepseek/deepseek-v3.2)",
+        ),
     ),
     "unknown ID, the template's slug": (
         GATEWAY + slots(sonnet="qwen/qwen3-coder-480b-a35b"),
-        [
-            w(
-                "profiles/p.yaml:5",
-                "models.sonnet: unknown model ID 'qwen/qwen3-coder-480b-a35b' (the guide's template and \"Qwen3-Coder Focus\" "
-                'write qwen/qwen3-coder-480b-a35b, which is not an OpenRouter ID ("model not found"); use qwen/qwen3-coder:exacto)',
-            )
-        ],
+        at(
+            5,
+            "models.sonnet: unknown model ID 'qwen/qwen3-coder-480b-a35b' (the guide's template and \"Qwen3-Coder Focus\" "
+            'write qwen/qwen3-coder-480b-a35b, which is not an OpenRouter ID ("model not found"); use qwen/qwen3-coder:exacto)',
+        ),
     ),
     "unknown ID on a gateway the catalog does not list": (LOCAL + slots(sonnet="qwen/qwen3-codr"), []),
     "unknown subagent": (
         GATEWAY + slots() + "subagent: openai/gpt5\n",
-        [
-            w(
-                "profiles/p.yaml:7",
-                "subagent: unknown model ID 'openai/gpt5' (did you mean openai/gpt-5, openai/gpt-5.2-codex or "
-                "openai/gpt-oss-120b? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
-            )
-        ],
+        at(
+            7,
+            "subagent: unknown model ID 'openai/gpt5' (did you mean openai/gpt-5, openai/gpt-5.2-codex or "
+            "openai/gpt-oss-120b? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
+        ),
     ),
     "known IDs, subagent and default": (GATEWAY + slots() + "subagent: z-ai/glm-4.7\ndefault: openai/gpt-5\n", []),
     "no :exacto variant": (
         GATEWAY + slots(haiku="minimax/minimax-m2.1:exacto"),
-        [
-            w(
-                "profiles/p.yaml:4",
-                "models.haiku: the catalog lists no :exacto variant of 'minimax/minimax-m2.1' (use minimax/minimax-m2.1, "
-                "or set exacto: true for it in catalog.yaml if OpenRouter serves one)",
-            )
-        ],
+        at(
+            4,
+            "models.haiku: the catalog lists no :exacto variant of 'minimax/minimax-m2.1' (use minimax/minimax-m2.1, "
+            "or set exacto: true for it in catalog.yaml if OpenRouter serves one)",
+        ),
     ),
     "poor fit: Gemini in sonnet": (
         GATEWAY + slots(sonnet="google/gemini-2.5-pro"),
-        [
-            w(
-                "profiles/p.yaml:5",
-                "models.sonnet: Gemini 2.5 Pro is a poor fit for the sonnet slot: the guide rates it agentic Poor and "
-                "tool use Fair in Claude Code (map a model rated Good or better there; see 'llmconf models')",
-            )
-        ],
+        at(
+            5,
+            "models.sonnet: Gemini 2.5 Pro is a poor fit for the sonnet slot: the guide rates it agentic Poor and "
+            "tool use Fair in Claude Code (map a model rated Good or better there; see 'llmconf models')",
+        ),
     ),
     "poor fit: Gemini in opus": (
         GATEWAY + slots(opus="google/gemini-2.5-pro"),
-        [
-            w(
-                "profiles/p.yaml:6",
-                "models.opus: Gemini 2.5 Pro is a poor fit for the opus slot: the guide rates it agentic Poor in Claude Code "
-                "(map a model rated Good or better there; see 'llmconf models')",
-            )
-        ],
+        at(
+            6,
+            "models.opus: Gemini 2.5 Pro is a poor fit for the opus slot: the guide rates it agentic Poor in Claude Code "
+            "(map a model rated Good or better there; see 'llmconf models')",
+        ),
     ),
     "poor fit: DeepSeek in sonnet (tool use Fair)": (
         GATEWAY + slots(sonnet="deepseek/deepseek-v3.2"),
-        [
-            w(
-                "profiles/p.yaml:5",
-                "models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: the guide rates it tool use Fair in "
-                "Claude Code (map a model rated Good or better there; see 'llmconf models')",
-            )
-        ],
+        at(
+            5,
+            "models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: the guide rates it tool use Fair in "
+            "Claude Code (map a model rated Good or better there; see 'llmconf models')",
+        ),
     ),
     # haiku takes anything; opus only minds Poor agentic work (DeepSeek's is Fair).
     "fine fits": (GATEWAY + slots(haiku="google/gemini-2.5-pro", opus="deepseek/deepseek-v3.2"), []),
     ":exacto unused in sonnet": (
         GATEWAY + slots(sonnet="qwen/qwen3-coder"),
-        [
-            w(
-                "profiles/p.yaml:5",
-                "models.sonnet: 'qwen/qwen3-coder' has an :exacto variant, routed to the providers with the best "
-                "tool-calling accuracy (use qwen/qwen3-coder:exacto)",
-            )
-        ],
+        at(
+            5,
+            "models.sonnet: 'qwen/qwen3-coder' has an :exacto variant, routed to the providers with the best "
+            "tool-calling accuracy (use qwen/qwen3-coder:exacto)",
+        ),
     ),
     ":exacto unused in haiku": (GATEWAY + slots(haiku="qwen/qwen3-coder"), []),
     "legacy and dearer": (
         GATEWAY + slots(opus="anthropic/claude-opus-4"),
-        [
-            w(
-                "profiles/p.yaml:6",
-                "models.opus: 'anthropic/claude-opus-4' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 "
-                "costs $5.00/$25.00 (use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25)",
-            )
-        ],
+        at(6, LEGACY),
     ),
     "legacy, direct": (
         "models: {opus: claude-opus-4-20250514}\n",
-        [
-            w(
-                "profiles/p.yaml:1",
-                "models.opus: 'claude-opus-4-20250514' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 "
-                "costs $5.00/$25.00 (use claude-opus-4-5-20251101: session est. $18.75 -> $6.25)",
-            )
-        ],
+        at(
+            1,
+            "models.opus: 'claude-opus-4-20250514' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 "
+            "costs $5.00/$25.00 (use claude-opus-4-5-20251101: session est. $18.75 -> $6.25)",
+        ),
     ),
     "legacy, same price as its successor": (GATEWAY + slots(opus="anthropic/claude-sonnet-4"), []),
     "slots unset": (
         GATEWAY + "models: {sonnet: 'qwen/qwen3-coder:exacto'}\n",
-        [
-            w(
-                "profiles/p.yaml:3",
-                "models.haiku and models.opus are not set for a gateway: Claude Code would ask it for its own Claude "
-                "model names, which the gateway may not serve (set every slot of a gateway profile)",
-            )
-        ],
+        at(
+            3,
+            "models.haiku and models.opus are not set for a gateway: Claude Code would ask it for its own Claude "
+            "model names, which the gateway may not serve (set every slot of a gateway profile)",
+        ),
     ),
     "no slot set": (
         GATEWAY,
-        [
-            w(
-                "profiles/p.yaml:1",
-                "models.haiku, sonnet and opus are not set for a gateway: Claude Code would ask it for its own Claude "
-                "model names, which the gateway may not serve (set every slot of a gateway profile)",
-            )
-        ],
+        at(
+            1,
+            "models.haiku, sonnet and opus are not set for a gateway: Claude Code would ask it for its own Claude "
+            "model names, which the gateway may not serve (set every slot of a gateway profile)",
+        ),
     ),
     "slots unset on a gateway the catalog does not list": (LOCAL, []),
     "a key header as well as the token": (
         GATEWAY + slots() + "env:\n  ANTHROPIC_CUSTOM_HEADERS: \"X-Title: me\\nx-api-key: {{ env('K', 'k') }}\"\n",
-        [
-            w(
-                "profiles/p.yaml:8",
-                "env.ANTHROPIC_CUSTOM_HEADERS sends x-api-key as well as auth_token: the gateway gets two credentials "
-                "(keep the gateway's key in auth_token only)",
-            )
-        ],
+        at(
+            8,
+            "env.ANTHROPIC_CUSTOM_HEADERS sends x-api-key as well as auth_token: the gateway gets two credentials "
+            "(keep the gateway's key in auth_token only)",
+        ),
     ),
     "other headers": (GATEWAY + slots() + "env:\n  ANTHROPIC_CUSTOM_HEADERS: 'X-Title: me'\n", []),
     "deprecated small fast model": (
         GATEWAY + slots() + "env:\n  ANTHROPIC_SMALL_FAST_MODEL: mistralai/devstral-2512\n",
-        [
-            w(
-                "profiles/p.yaml:8",
-                "env.ANTHROPIC_SMALL_FAST_MODEL is deprecated (set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL)",
-            )
-        ],
+        at(
+            8,
+            "env.ANTHROPIC_SMALL_FAST_MODEL is deprecated (set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL)",
+        ),
     ),
     "a clean gateway profile": (GATEWAY + slots(), []),
 }
@@ -278,12 +256,6 @@ def warned(tmp_path):
         },
     )
     return tmp_path
-
-
-LEGACY = (
-    "models.opus: 'anthropic/claude-opus-4' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 costs "
-    "$5.00/$25.00 (use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25)"
-)
 
 
 def test_plan_json_carries_the_warnings(warned, run):

@@ -40,10 +40,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     usage = cost.Usage(args.input_tokens, args.output_tokens, args.calls)
     names = args.names or profiles.names()
     rows = [_estimate(name, profiles, known, args.slot, usage) for name in names]
-    base = _estimate(args.baseline or cost.BASELINE, profiles, known, args.slot, usage)
+    baseline = args.baseline or cost.BASELINE
+    base = _estimate(baseline, profiles, known, args.slot, usage)
     if base.session is None:
         raise LlmconfError(f"no price for the baseline {base.shown}", hint="pick a priced model; see 'llmconf models'")
-    ui.out(_json(rows, base, usage) if args.json else _table(rows, base, usage, args.baseline or cost.BASELINE))
+    ui.out(_json(rows, base, usage) if args.json else _table(rows, base, usage, baseline))
     return 0
 
 
@@ -57,7 +58,8 @@ def _profiles(folder: Path | None) -> Profiles:
 
 def _estimate(name: str, profiles: Profiles, known: catalog.Catalog, slot: str | None, usage: cost.Usage) -> Estimate:
     """A profile's estimate (the slot asked for, else the one a session starts on), or a model's."""
-    if profiles.path(name) is None:
+    path = profiles.path(name)
+    if path is None:
         model = known.find(name)
         if model is None:
             from llmconf.errors import did_you_mean
@@ -68,7 +70,7 @@ def _estimate(name: str, profiles: Profiles, known: catalog.Catalog, slot: str |
                 hint=did_you_mean(name, choices) or "see 'llmconf models' and the profiles/ folders",
             )
         return Estimate(None, None, name, model, cost.session(model, usage))
-    fields = profiles.resolve(name, Sourced(name, profiles.path(name) or Path(name), ()))
+    fields = profiles.resolve(name, Sourced(name, path, ()))
     model_id: str | None = None
     if slot is None:
         chosen = fields.get(("default",))

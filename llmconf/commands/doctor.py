@@ -18,6 +18,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     sessions = doctor.running_sessions([wp.worktree for wp in plan.worktrees])
     probed: dict[str, str | None] = {}
+    shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     report = []
     for wp in plan.worktrees:
         findings: list[doctor.Finding] = []
@@ -25,7 +26,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             findings.append(doctor.Finding("error", wp.error.message, wp.error.path, wp.error.hint))
         if wp.changes and wp.error is None:
             findings.append(doctor.Finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
-        layers = doctor.read_layers(wp.worktree) if not wp.folder_missing else []
+        layers: list[doctor.Layer] = []
+        if not wp.folder_missing:
+            # The plan read the local file already (unless it could not: then read it here).
+            local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
+            layers = doctor.read_layers(wp.worktree, shared, local)
         effective, found = doctor.examine(wp.desired, layers, os.environ)
         findings += found
         local = next((layer for layer in layers if layer.name == "local"), None)

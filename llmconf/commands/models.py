@@ -138,7 +138,7 @@ def _refresh(folder: Path | None, source: str, ui: Ui) -> int:
     from ruamel.yaml import YAML
 
     # The new text must load: checked before it replaces the old one, so a failure changes nothing.
-    catalog.validated(catalog.shipped_file(), user, YAML(typ="safe").load(result.text))
+    checked = catalog.validated(catalog.shipped_file(), user, YAML(typ="safe").load(result.text))
     shown = display_path(user, ui.cwd)
     if not result.updated and not result.added:
         ui.out(f"{shown} is up to date with {url} ({len(listed)} models listed).")
@@ -148,7 +148,7 @@ def _refresh(folder: Path | None, source: str, ui: Ui) -> int:
             f"Updated {shown} from {url}: {len(listed)} models listed; "
             f"{len(result.updated)} with a new price or context window, {len(result.added)} added. Ratings kept."
         )
-        now = catalog.load(folder)
+        now = catalog.build(checked, user)  # what was just validated and written: no second parse
         for model_id in result.updated:
             old, new = current.models[model_id], now.models[model_id]
             said = []
