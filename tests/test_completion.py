@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -24,18 +25,23 @@ COMMANDS = ["plan", "apply", "rollback", "status", "validate", "models", "cost",
             "git-hook", "schema", "completion", "secret"]  # as --help lists them
 
 
+def _config_folder(root: Path, worktrees: dict[str, str], profiles: list[str]) -> Path:
+    """A config folder at root: worktrees (folder name -> profile, each folder made) and local profiles."""
+    declared = "".join(f"  {json.dumps(name)}: {profile}\n" for name, profile in worktrees.items())
+    return write_tree(
+        root,
+        {
+            "worktrees.yaml": "worktrees:\n" + declared,
+            **{f"{name}/.keep": "" for name in worktrees},
+            **{f"profiles/{name}.yaml": "description: mine\n" for name in profiles},
+        },
+    )
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     """A config folder with two worktrees (one with a space in its name) and a local profile."""
-    return write_tree(
-        tmp_path / "cfg",
-        {
-            "worktrees.yaml": "worktrees:\n  alpha: anthropic\n  \"my repo\": deepseek\n",
-            "profiles/local-one.yaml": "description: mine\n",
-            "alpha/.keep": "",
-            "my repo/.keep": "",
-        },
-    )
+    return _config_folder(tmp_path / "cfg", {"alpha": "anthropic", "my repo": "deepseek"}, ["local-one"])
 
 
 @pytest.fixture
@@ -109,17 +115,7 @@ def test_bash_without_a_config_offers_folders_and_shipped_profiles(tmp_path, run
 @pytest.fixture
 def odd(tmp_path: Path) -> Path:
     """A config folder with a space in its name, and names a shell would expand or split."""
-    return write_tree(
-        tmp_path / "my cfg",
-        {
-            "worktrees.yaml": "worktrees:\n  \"w$x [1]\": anthropic\n  \"q't\": anthropic\n  'say \"hi\"': anthropic\n",
-            "w$x [1]/.keep": "",
-            "q't/.keep": "",
-            'say "hi"/.keep': "",
-            "profiles/it's.yaml": "description: odd\n",
-            "profiles/zed.yaml": "description: z\n",
-        },
-    )
+    return _config_folder(tmp_path / "my cfg", dict.fromkeys(["w$x [1]", "q't", 'say "hi"'], "anthropic"), ["it's", "zed"])
 
 
 def test_bash_quotes_odd_names(tmp_path, run, odd, shim):
@@ -241,6 +237,15 @@ def test_names_of_a_config(run, config):
     assert (result.code, result.out, result.err) == (0, "alpha\nmy repo\n", "")
     result = run("-C", "cfg", "completion", "--names", "profiles")
     assert result.out.splitlines() == sorted(SHIPPED + ["local-one"])
+
+
+def test_names_from_a_worktree_after_a_plan(tmp_path, run):
+    """Tab inside a worktree finds the config upward, and reads the cache the plan left."""
+    cfg = _config_folder(tmp_path / "cfg", {"alpha": "anthropic", "beta": "anthropic"}, [])
+    assert run("plan", cwd=cfg).code == 0
+    assert len(list((Path(os.environ["XDG_CACHE_HOME"]) / "llmconf").glob("config-*.json"))) == 1
+    result = run("completion", "--names", "worktrees", cwd=cfg / "alpha")
+    assert (result.code, result.out, result.err) == (0, "alpha\nbeta\n", "")
 
 
 def test_completion_needs_a_shell(run):

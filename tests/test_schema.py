@@ -206,6 +206,18 @@ def test_schema_out_creates_its_folder_without_a_config(tmp_path, run):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
 
 
+def test_a_schema_folder_that_cannot_be_made_is_an_error(tmp_path, run):
+    """--out on a file, or init over one: one error line with the command's own hint, no traceback."""
+    write_tree(tmp_path, {"afile": "x"})
+    result = run("schema", "--out", "afile")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"llmconf: cannot create {tmp_path}/afile: File exists (pick another --out DIR)\n"
+    result = run("-C", "afile", "init")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == f"llmconf: cannot create {tmp_path}/afile/.llmconf/schema: Not a directory (init another folder)\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
 def test_init_points_every_file_at_its_schema(tmp_path, run, schemas):
     write_tree(tmp_path, {"cfg/repo/x": ""})
     assert run("-C", "cfg", "init", "cfg/repo").code == 0
@@ -221,3 +233,13 @@ def test_init_points_every_file_at_its_schema(tmp_path, run, schemas):
         assert written == schemas[kind].schema  # the same schema 'llmconf schema' writes
         assert _errors(schemas[kind], _yaml(path) or {}) == [], path
     assert run("-C", "cfg", "validate").code == 0
+
+
+def test_init_quotes_folder_names_yaml_would_misread(tmp_path, run):
+    """A folder named null or yes is declared as that string, quoted as `llmconf use` quotes it."""
+    write_tree(tmp_path, {"null/x": "", "yes/x": "", "my repo #2/x": ""})
+    assert run("init", "null", "yes", "my repo #2").code == 0
+    declared = [line for line in (tmp_path / "worktrees.yaml").read_text().splitlines() if line.endswith(": anthropic")]
+    assert declared == ['  "null": anthropic', '  "yes": anthropic', '  "my repo #2": anthropic']
+    result = run("validate")
+    assert (result.code, result.err) == (0, "")

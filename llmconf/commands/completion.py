@@ -10,7 +10,6 @@ and stays silent (exit 0, nothing printed) when there is no config or it is brok
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,14 +202,23 @@ def _bash_word(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def _pos_cases(node: Node, indent: str) -> list[str]:
-    """`case $N` arms for the kinds of the Nth positional argument."""
-    arms = []
-    for i, (kinds, repeats) in enumerate(node.positionals):
-        arms.append(f"{indent}{f'{i}' if not repeats else '*'}) echo {_bash_word(' '.join(kinds))} ;;")
-        if repeats:
-            break
-    return arms
+def _lookups(tree: list[Node], reply: str) -> list[str]:
+    """_llmconf_optarg and _llmconf_pos, shared by both shells: bash answers with `echo `
+    (the caller captures it), zsh with `REPLY=` (no subshell on each Tab)."""
+    said = "" if reply == "echo " else reply
+    out = [f"_llmconf_optarg() {{  # COMMAND OPTION: {said}what its value is; fails for a flag", '    case "$1 $2" in']
+    out += [f"        {_bash_word(f'{n.path} {o}')}) {reply}{_bash_word(' '.join(k))} ;;" for n in tree for o, k in n.values.items()]
+    out += ["        *) return 1 ;;", "    esac", "}", "", f"_llmconf_pos() {{  # COMMAND N: {said}what its Nth argument is", "    case $1 in"]
+    for n in tree:
+        if not n.positionals:
+            continue
+        out += [f"        {_bash_word(n.path)})", "            case $2 in"]
+        for i, (kinds, repeats) in enumerate(n.positionals):
+            out.append(f"                {'*' if repeats else i}) {reply}{_bash_word(' '.join(kinds))} ;;")
+            if repeats:  # a repeating argument takes every word from here on
+                break
+        out.append("            esac ;;")
+    return [*out, "    esac", "}"]
 
 
 def bash_script(parser: argparse.ArgumentParser) -> str:
@@ -226,15 +234,7 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
     out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(s for s, _ in n.subs))} ;;" for n in tree if n.subs]
     out += ["    esac", "}", "", "_llmconf_opts() {  # COMMAND: its options", "    case $1 in"]
     out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(o for o, _ in n.options))} ;;" for n in tree]
-    out += ["    esac", "}", "", "_llmconf_optarg() {  # COMMAND OPTION: what its value is; fails for a flag", '    case "$1 $2" in']
-    out += [
-        f"        {_bash_word(f'{n.path} {o}')}) echo {_bash_word(' '.join(k))} ;;" for n in tree for o, k in n.values.items()
-    ]
-    out += ["        *) return 1 ;;", "    esac", "}", "", "_llmconf_pos() {  # COMMAND N: what its Nth argument is", "    case $1 in"]
-    for n in tree:
-        if n.positionals:
-            out += [f"        {_bash_word(n.path)})", "            case $2 in", *_pos_cases(n, "                "), "            esac ;;"]
-    out += ["    esac", "}"]
+    out += ["    esac", "}", "", *_lookups(tree, "echo ")]
     return "\n".join(out) + "\n" + _BASH_ENGINE
 
 
@@ -339,16 +339,7 @@ def zsh_script(parser: argparse.ArgumentParser) -> str:
         if n.subs:
             out.append("            subs=(" + " ".join(_zsh_item(s, h) for s, h in n.subs) + ")")
         out.append("            opts=(" + " ".join(_zsh_item(o, h) for o, h in n.options) + ") ;;")
-    out += ["    esac", "}", "", "_llmconf_optarg() {  # COMMAND OPTION: REPLY=what its value is; fails for a flag", '    case "$1 $2" in']
-    out += [
-        f"        {_bash_word(f'{n.path} {o}')}) REPLY={_bash_word(' '.join(k))} ;;" for n in tree for o, k in n.values.items()
-    ]
-    out += ["        *) return 1 ;;", "    esac", "}", "", "_llmconf_pos() {  # COMMAND N: REPLY=what its Nth argument is", "    case $1 in"]
-    for n in tree:
-        if n.positionals:
-            arms = [a.replace(") echo ", ") REPLY=") for a in _pos_cases(n, "                ")]
-            out += [f"        {_bash_word(n.path)})", "            case $2 in", *arms, "            esac ;;"]
-    out += ["    esac", "}"]
+    out += ["    esac", "}", "", *_lookups(tree, "REPLY=")]
     return "\n".join(out) + "\n" + _ZSH_ENGINE
 
 
@@ -357,12 +348,13 @@ def zsh_script(parser: argparse.ArgumentParser) -> str:
 
 def names(what: str, config_dir: str | None, cwd: Path) -> list[str]:
     """Profile or worktree names of the config, for the script; [] when there is none."""
-    from llmconf.load import Profiles, find_config_dir, load_config, shipped_profiles_dir
+    # Not engine.open_workspace: it imports the planner, renderer and secret store and reads
+    # the state file, none of which a Tab needs (about twice this path's import time).
+    from llmconf import cache
+    from llmconf.load import Profiles, find_config_dir, load_config, shipped_profiles_dir, user_path
 
     try:
-        folder = Path(os.path.normpath(cwd / os.path.expanduser(config_dir))) if config_dir else find_config_dir(cwd)
-        from llmconf import cache
-
+        folder = user_path(cwd, config_dir) if config_dir else find_config_dir(cwd)
         hit = cache.load(folder)  # no YAML or pydantic when the config did not change
         config = hit[0] if hit else load_config(folder)
     except Exception:  # no config, or a broken one: complete what is certain, say nothing

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 from pathlib import Path
 
 from llmconf import fs
@@ -13,9 +11,9 @@ from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA
 from llmconf.errors import LlmconfError
 from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
 from llmconf.ui import Ui
+from llmconf.yamledit import _key as yaml_key  # the quoting `llmconf use` writes new entries with
 
 _MODELINE_PREFIX = "# yaml-language-server:"
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~-]+$")  # anything else is quoted (JSON strings are YAML)
 _STARTER = """\
 # worktrees.yaml: which backend profile each worktree uses (llmconf).
 # Paths are relative to this file; ~ works. A profile is a file in profiles/ or a shipped one.
@@ -42,12 +40,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         wt = user_path(ui.cwd, arg)
         if not wt.is_dir():
             raise LlmconfError(f"no such folder: {arg}; nothing written", hint="create it first, or leave it out")
-        key = os.path.relpath(wt, folder)
-        entries += f"  {key if _PLAIN_KEY.match(key) else json.dumps(key)}: anthropic\n"
+        entries += f"  {yaml_key(os.path.relpath(wt, folder))}: anthropic\n"
     # Editors with the YAML language server check and complete fields against these schemas:
     # each file's first line points at them, relatively, so the folder can move or be cloned.
     schemas = folder / SCHEMA_DIR
-    write_schemas(schemas)
+    write_schemas(schemas, hint="init another folder")
     profiles = folder / PROFILES_DIR
     profiles.mkdir(parents=True, exist_ok=True)
     copied = []

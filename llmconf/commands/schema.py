@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llmconf.errors import LlmconfError
+from llmconf.errors import LlmconfError, display_path
 from llmconf.ui import Ui
 
 #: Where init and `llmconf schema` put the schemas, relative to the config folder.
@@ -210,14 +210,15 @@ def schemas() -> dict[str, dict[str, Any]]:
     }
 
 
-def write_schemas(folder: Path) -> list[Path]:
-    """Write (or refresh) the schema files in `folder`; return their paths."""
+def write_schemas(folder: Path, hint: str) -> list[Path]:
+    """Write (or refresh) the schema files in `folder`; return their paths. `hint`: what to
+    do when the folder cannot be created (init and `schema --out` have different answers)."""
     from llmconf import fs
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise LlmconfError(f"cannot create {folder}: {e.strerror or e.__class__.__name__}", hint="pick another --out DIR") from None
+        raise LlmconfError(f"cannot create {folder}: {e.strerror or e.__class__.__name__}", hint=hint) from None
     written = []
     for name, schema in schemas().items():
         path = folder / name
@@ -237,11 +238,11 @@ def modeline(yaml_file: Path, schema: Path) -> str:
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    if args.out is not None:
-        folder = Path(os.path.normpath(ui.cwd / os.path.expanduser(args.out)))
-    else:
-        from llmconf.load import CONFIG_FILE, find_config_dir
+    from llmconf.load import CONFIG_FILE, find_config_dir, user_path
 
+    if args.out is not None:
+        folder = user_path(ui.cwd, args.out)
+    else:
         hint = "run it in a config folder, pass -C DIR, or write elsewhere with --out DIR"
         given = getattr(args, "config_dir", None)
         try:
@@ -252,7 +253,6 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if not (config_dir / CONFIG_FILE).is_file():
             raise LlmconfError("file not found", config_dir / CONFIG_FILE, hint=hint)
         folder = config_dir / SCHEMA_DIR
-    written = write_schemas(folder)
-    for path in written:
-        ui.out(f"Wrote {os.path.relpath(path, ui.cwd) if path.is_relative_to(ui.cwd) else path}")
+    for path in write_schemas(folder, hint="pick another --out DIR"):
+        ui.out(f"Wrote {display_path(path, ui.cwd)}")
     return 0
