@@ -1,7 +1,7 @@
 """Adopt a settings file a switch script left: the profile it is on, or the profile it needs.
 
-Pure: a settings document, llmconf's record of that file and the loaded profiles in, a
-declaration out. Every candidate is judged the way `plan` judges it (render, then diff
+Pure: a settings document and the workspace (its profiles, vars, secret store and llmconf's
+record of that file) in, a declaration out. Every candidate is judged the way `plan` judges it (render, then diff
 against the file with the same ownership rules), so an import is in sync by construction.
 
 Key values never enter a render: each secret('NAME') renders as a marker naming the secret,
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from llmconf import target
@@ -26,6 +26,9 @@ from llmconf.plan import ABSENT, KeyChange, diff, get_key
 from llmconf.render import render
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord
+
+if TYPE_CHECKING:
+    from llmconf.engine import Workspace
 
 _TOKEN: target.KeyPath = (target.ENV, target.AUTH_TOKEN)
 _API_KEY: target.KeyPath = (target.ENV, target.API_KEY)
@@ -47,6 +50,9 @@ def marker(name: str) -> str:
 class _Markers(SecretStore):
     """A store whose every secret is its marker; path and sources are the real store's, so a
     `key_via: helper` command renders exactly as plan renders it."""
+
+    def __init__(self, store: SecretStore) -> None:
+        super().__init__(store.path, store.sources, store.config_dir)
 
     def get(self, name: str) -> str | None:
         return marker(name)
@@ -114,16 +120,7 @@ class _Candidate:
     pending: NewProfile | None = None
 
 
-def declare(
-    doc: Mapping[str, Any],
-    wt: Worktree,
-    profiles: Profiles,
-    store: SecretStore,
-    variables: Mapping[str, Any],
-    record: FileRecord,
-    fingerprint: Callable[[Any], str],
-    pending: Mapping[str, NewProfile],
-) -> Declaration:
+def declare(ws: Workspace, wt: Worktree, doc: Mapping[str, Any], pending: Mapping[str, NewProfile]) -> Declaration:
     """The declaration that makes plan leave this settings document exactly as it is.
 
     In order: a profile that renders exactly what the file holds (the user's own first,
@@ -133,8 +130,8 @@ def declare(
     and key match, when there is one). Raises when nothing llmconf can declare leaves the
     file as it is.
     """
-    markers = _Markers(store.path, store.sources, store.config_dir)
-    check = _Checker(doc, wt, markers, dict(variables), record, fingerprint)
+    profiles = ws.profiles
+    check = _Checker(ws, wt, doc)
     candidates = _candidates(profiles, pending, wt)
     outcomes = []
     for c in candidates:
@@ -155,7 +152,7 @@ def declare(
         c = min(exact, key=lambda x: (x[0], x[1]))[2]
         return check.result(c.name, c.fields, {}, "reuse" if c.pending else "match")
 
-    if _BASE_URL not in _owned_present(doc, record):
+    if _BASE_URL not in _owned_present(doc, check.record):
         anthropic = next((c for c in candidates if c.name == "anthropic"), None)
         if anthropic is None:
             raise LlmconfError("no 'anthropic' profile to declare a worktree without a gateway", wt.settings)
@@ -174,7 +171,7 @@ def declare(
         c, overrides = near[0]
         return check.result(c.name, c.fields, overrides, "override")
 
-    new = _new_profile(doc, record, wt, groups.values(), profiles, pending)
+    new = _new_profile(doc, check.record, wt, groups.values(), profiles, pending)
     fields = _pending_fields(new, profiles, wt)
     near_misses = [
         (len(ch), c.rank, c.name) for c, ch, _ in groups.values() if c.pending is None and _same_gateway(ch) and ch
@@ -185,19 +182,11 @@ def declare(
     return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest, decl.reads, decl.adds_api_key)
 
 
-def declare_absent(
-    wt: Worktree,
-    profiles: Profiles,
-    store: SecretStore,
-    variables: Mapping[str, Any],
-    record: FileRecord,
-    fingerprint: Callable[[Any], str],
-) -> Declaration:
+def declare_absent(ws: Workspace, wt: Worktree) -> Declaration:
     """A folder without a settings file is on Anthropic direct: `anthropic`, checked as plan would."""
-    markers = _Markers(store.path, store.sources, store.config_dir)
-    check = _Checker({}, wt, markers, dict(variables), record, fingerprint)
+    check = _Checker(ws, wt, {})
     try:
-        fields = profiles.resolve("anthropic", Sourced("anthropic", wt.config_file, ()))
+        fields = ws.profiles.resolve("anthropic", Sourced("anthropic", wt.config_file, ()))
     except LlmconfError as e:
         raise LlmconfError(
             f"no settings file, and no 'anthropic' profile to declare it with: {e.message}", wt.settings
@@ -205,18 +194,17 @@ def declare_absent(
     return check.result("anthropic", fields, {}, "absent")
 
 
-def secrets_read(decl: WorktreeDecl, profiles: Profiles, store: SecretStore, variables: Mapping[str, Any]) -> set[str]:
+def secrets_read(ws: Workspace, decl: WorktreeDecl) -> set[str]:
     """The secrets a declared worktree's profile reads (rendered with markers, no value fetched).
 
     A declaration that does not render (plan reports why) is read for literal secret('NAME') refs.
     """
-    markers = _Markers(store.path, store.sources, store.config_dir)
     fields: dict[FieldPath, Sourced] = {}
     try:
-        fields = merge(profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
+        fields = merge(ws.profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
         reads: dict[str, str | None] = {}
-        render(decl, fields, dict(variables), markers, reads)
-        return {k.split(":", 1)[1] for k in reads if k.startswith("secret:")}
+        render(decl, fields, ws.config.vars, _Markers(ws.secrets), reads)
+        return _secret_names(reads)
     except LlmconfError:
         return {m.group(2) for s in fields.values() if isinstance(s.value, str) for m in _SECRET_CALL.finditer(s.value)}
 
@@ -224,17 +212,9 @@ def secrets_read(decl: WorktreeDecl, profiles: Profiles, store: SecretStore, var
 class _Checker:
     """Renders a declaration for one worktree and diffs it against the file, as plan would."""
 
-    def __init__(
-        self,
-        doc: Mapping[str, Any],
-        wt: Worktree,
-        markers: SecretStore,
-        variables: dict[str, Any],
-        record: FileRecord,
-        fingerprint: Callable[[Any], str],
-    ) -> None:
-        self.doc, self.wt, self.markers, self.variables = doc, wt, markers, variables
-        self.record, self.fingerprint = record, fingerprint
+    def __init__(self, ws: Workspace, wt: Worktree, doc: Mapping[str, Any]) -> None:
+        self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(ws.secrets), ws.config.vars
+        self.record, self.fingerprint = ws.state.record(wt.settings), ws.state.fingerprint
 
     def _decl(self, profile: str, overrides: Mapping[FieldPath, str | None]) -> WorktreeDecl:
         loc = ("worktrees", self.wt.key)
@@ -297,9 +277,14 @@ class _Checker:
         match = _MARKER.match(desired.get(_TOKEN, ""))
         if match:
             secret, token = match.group(1), self.doc[target.ENV][target.AUTH_TOKEN]
-        names = frozenset(k.split(":", 1)[1] for k in reads if k.startswith("secret:"))
         return Declaration(
-            profile, how, overrides, secret=secret, token=token, reads=names, adds_api_key=self.adds_api_key(desired)
+            profile,
+            how,
+            overrides,
+            secret=secret,
+            token=token,
+            reads=frozenset(_secret_names(reads)),
+            adds_api_key=self.adds_api_key(desired),
         )
 
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
@@ -322,6 +307,11 @@ class _Checker:
 
 
 _HINT = "fix those keys by hand and import again, or leave this worktree out and use 'llmconf use PROFILE WORKTREE'"
+
+
+def _secret_names(reads: Mapping[str, str | None]) -> set[str]:
+    """The secrets a render looked up (its reads hold "secret:NAME" and "env:NAME")."""
+    return {k.split(":", 1)[1] for k in reads if k.startswith("secret:")}
 
 
 def _candidates(profiles: Profiles, pending: Mapping[str, NewProfile], wt: Worktree) -> list[_Candidate]:

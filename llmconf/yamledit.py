@@ -33,11 +33,27 @@ def set_profile(text: str, key: str, profile: str) -> str:
             out = _splice(text, entry.lc.value("profile"))
         out = out(profile) if out else None
     if out is None and (entries is None or key not in entries):
-        out = add_entry(text, key, profile)
+        out = _append(text, doc, key, profile)
     if out is None or not _check(out, key, profile):
         out = _dump(doc, key, profile)
     if not _check(out, key, profile):
         raise LlmconfError(f"could not set the profile of '{key}' safely; worktrees.yaml left as it was")
+    return out
+
+
+def add_entry(text: str, key: str, entry: str | dict[str, Any]) -> str:
+    """worktrees.yaml text with worktree `key` declared as `entry` (see _append): appended in the
+    file's own layout when it allows, else through ruamel's round trip; checked either way."""
+    if isinstance(entry, str):
+        return set_profile(text, key, entry)
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="rt").load(text)
+    out = _append(text, doc, key, entry)
+    if out is None:
+        out = _dump(doc, key, entry)
+        if _entry(out, key) != entry:
+            raise LlmconfError(f"could not declare '{key}' safely; nothing changed")
     return out
 
 
@@ -60,7 +76,9 @@ def _splice(text: str, pos: tuple[int, int]) -> Any:
     return replace
 
 
-def _dump(doc: Any, key: str, profile: str) -> str:
+def _dump(doc: Any, key: str, entry: str | dict[str, Any]) -> str:
+    """The document through ruamel's round trip, with `key` using profile `entry` (a name: an
+    existing mapping keeps its other fields) or declared as `entry` (a mapping)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
@@ -69,10 +87,12 @@ def _dump(doc: Any, key: str, profile: str) -> str:
     if doc.get("worktrees") is None:
         doc["worktrees"] = CommentedMap()
     entries = doc["worktrees"]
-    if key in entries and hasattr(entries[key], "lc"):
-        entries[key]["profile"] = profile
+    if isinstance(entry, dict):
+        entries[key] = _flow_map(entry)
+    elif key in entries and hasattr(entries[key], "lc"):
+        entries[key]["profile"] = entry
     else:
-        entries[key] = profile
+        entries[key] = entry
     yaml = YAML(typ="rt")
     yaml.width = 4096
     buf = io.StringIO()
@@ -80,14 +100,35 @@ def _dump(doc: Any, key: str, profile: str) -> str:
     return buf.getvalue()
 
 
+def _flow_map(entry: dict[str, Any]) -> Any:
+    """A mapping for the round trip, its nested mappings in flow style (`models: {sonnet: x}`)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    out = CommentedMap()
+    for name, value in entry.items():
+        if isinstance(value, dict):
+            value = CommentedMap(value)
+            value.fa.set_flow_style()
+        out[name] = value
+    return out
+
+
 def _check(text: str, key: str, profile: str) -> bool:
+    entry = _entry(text, key)
+    return entry == profile or (isinstance(entry, dict) and entry.get("profile") == profile)
+
+
+_MISSING = object()
+
+
+def _entry(text: str, key: str) -> Any:
+    """What worktrees.yaml text declares for `key`, parsed back; _MISSING when it does not parse."""
     from ruamel.yaml import YAML
 
     try:
-        entry = (YAML(typ="safe", pure=True).load(text) or {}).get("worktrees", {})[key]
+        return (YAML(typ="safe", pure=True).load(text) or {}).get("worktrees", {})[key]
     except Exception:
-        return False
-    return entry == profile or (isinstance(entry, dict) and entry.get("profile") == profile)
+        return _MISSING
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~][A-Za-z0-9_./~-]*$")
@@ -96,10 +137,11 @@ _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
 _KEYWORDS = ("null", "true", "false", "yes", "no", "on", "off", "y", "n", "~")
 
 
-def add_entry(text: str, key: str, entry: str | dict[str, Any]) -> str | None:
-    """worktrees.yaml text with a new entry appended as lines under `worktrees:`, nothing else
-    touched; None when the layout does not allow it (a flow `worktrees: {}`, no such key, CRLF
-    mixed in) or the result does not parse back to the old document plus exactly that entry.
+def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str | None:
+    """worktrees.yaml text (`doc`: its round-trip parse) with a new entry appended as lines
+    under `worktrees:`, nothing else touched; None when the layout does not allow it (a flow
+    `worktrees: {}`, no such key, CRLF mixed in) or the result does not parse back to the old
+    document plus exactly that entry.
 
     `entry` is a profile name, or a mapping whose values are strings, None, or one level of
     string mappings (written in flow style: `models: {sonnet: z-ai/glm-4.7}`).
@@ -107,7 +149,6 @@ def add_entry(text: str, key: str, entry: str | dict[str, Any]) -> str | None:
     from ruamel.yaml import YAML
 
     try:
-        doc = YAML(typ="rt").load(text)
         old = YAML(typ="safe", pure=True).load(text)
     except Exception:
         return None

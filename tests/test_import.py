@@ -70,6 +70,25 @@ def _settings_files(tmp_path: Path) -> dict[Path, tuple[bytes, int, int]]:
     return {p: v for p, v in _files(tmp_path).items() if p.name == "settings.local.json"}
 
 
+def _everything(tmp_path: Path, home: Path) -> dict[Path, tuple[bytes, int, int]]:
+    """_files of the worktrees, the config and the home folder (the secret store) together."""
+    return {**_files(tmp_path), **_files(home)}
+
+
+def _imported(run, *args: str):
+    """`llmconf -C team import ARGS`, which succeeds without a word on stderr."""
+    result = run("-C", "team", "import", *args)
+    assert (result.code, result.err) == (0, "")
+    return result
+
+
+def _refused(run, *args: str):
+    """`llmconf -C team import ARGS`, which fails (exit 1) and prints nothing on stdout."""
+    result = run("-C", "team", "import", *args)
+    assert (result.code, result.out) == (1, "")
+    return result
+
+
 def _setup(tmp_path: Path, worktrees: dict[str, str], config: str = CONFIG) -> Path:
     write_tree(tmp_path, {"team/worktrees.yaml": config, "main/README.md": "main\n"})
     write_tree(tmp_path, {f"{name}/{SETTINGS}": text for name, text in worktrees.items()})
@@ -107,8 +126,7 @@ def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, i
             "ds": switched("deepseek"),
         },
     )
-    result = run("-C", "team", "import", "dev", "direct", "glm", "guide", "guide2", "ds")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "dev", "direct", "glm", "guide", "guide2", "ds")
     store = isolated_home / "secrets.env"
     assert result.out == (
         "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
@@ -183,8 +201,7 @@ def test_key_files_give_only_the_api_keys_a_declared_profile_reads(tmp_path, run
         },
     )
     write_tree(tmp_path, {"keys/zai.env": "# mine\nexport ZAI_API_KEY='zai-key-value'\nOTHER_TOKEN=1\n"})
-    result = run("-C", "team", "import", "direct", "--key-file", "keys/zai.env")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "direct", "--key-file", "keys/zai.env")
     assert result.out.splitlines()[1:3] == [
         f"Secret 'openrouter': stored from {isolated_home}/.config/forgerank/.env.openrouter in "
         f"{isolated_home}/secrets.env (0600).",
@@ -199,8 +216,7 @@ def test_nothing_imported_stores_no_key(tmp_path, run, isolated_home):
     _setup(tmp_path, {"main": switched("claude")}, "worktrees:\n  ../main: openrouter\n")
     write_tree(isolated_home, {".config/forgerank/.env.openrouter": f"OPENROUTER_API_KEY={SECRET}\n"})
     write_tree(tmp_path, {"keys/or.env": "OPENROUTER_API_KEY=other-key\n"})
-    result = run("-C", "team", "import", "main", "--key-file", "keys/or.env")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "main", "--key-file", "keys/or.env")
     assert result.out == (
         "../main: already declared in worktrees.yaml (profile 'openrouter'); left as it is.\n"
         "keys/or.env: OPENROUTER_API_KEY not stored: no worktree is imported.\n"
@@ -228,15 +244,14 @@ def test_a_key_file_never_replaces_a_stored_key(tmp_path, run, isolated_home, st
 def test_a_worktree_key_that_differs_from_the_store_is_refused(tmp_path, run, isolated_home, store_secret):
     store_secret("openrouter", "the-stored-key")
     config = _setup(tmp_path, {"dev": switched("devstral"), "direct": switched("claude")})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "direct", "dev")
-    assert (result.code, result.out) == (1, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "direct", "dev")
     assert result.err == (
         "llmconf: dev/.claude/settings.local.json: its ANTHROPIC_AUTH_TOKEN differs from secret 'openrouter' "
         f"already in {isolated_home}/secrets.env; nothing changed (plan would replace the file's key) "
         "(if the file's key is the right one: 'llmconf secret rm openrouter' and import again)\n"
     )
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
     assert not (config / "profiles").exists()
     assert "the-stored-key" not in result.err and SECRET not in result.err
 
@@ -256,9 +271,8 @@ def test_a_worktree_already_declared_is_skipped(tmp_path, run):
 def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
     _setup(tmp_path, {"guide": switched("openrouter"), "glm": switched("devstral", ANTHROPIC_DEFAULT_OPUS_MODEL="z-ai/glm-4.7")})
     write_tree(isolated_home, {".config/forgerank/.env.zai": "ZAI_API_KEY=zai-key-value\n"})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "guide", "glm", "--dry-run")
-    assert (result.code, result.err) == (0, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _imported(run, "guide", "glm", "--dry-run")
     assert result.out == (
         "../guide: would be declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).\n"
         "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
@@ -266,34 +280,32 @@ def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
         f"Secret 'openrouter': would be stored from guide/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
         "Dry run: nothing changed.\n"  # .env.zai: no profile here reads secret('zai')
     )
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
     _assert_secret_nowhere(tmp_path, [result.out])
 
 
 def test_bad_paths_are_refused_and_nothing_changes(tmp_path, run, isolated_home):
     _setup(tmp_path, {"dev": switched("devstral")})
     write_tree(tmp_path, {"empty/README.md": "no settings here\n", "afile": "x\n"})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "dev", "nowhere")
-    assert (result.code, result.out) == (1, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "dev", "nowhere")
     assert result.err == "llmconf: nowhere: no such folder; nothing changed (name a worktree folder)\n"
     result = run("-C", "team", "import", "afile")
     assert result.err == "llmconf: afile: not a folder; nothing changed (name a worktree folder)\n"
     result = run("-C", "team", "import", "dev", "--key-file", "missing.env")
     assert result.err == "llmconf: missing.env: no such file; nothing changed (name a key file holding NAME_API_KEY=...)\n"
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
 
 
 def test_invalid_json_is_refused_with_its_line(tmp_path, run, isolated_home):
     _setup(tmp_path, {"dev": switched("devstral"), "broken": '{\n  "env": {\n    "ANTHROPIC_BASE_URL": "x",\n  }\n}\n'})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "dev", "broken")
-    assert (result.code, result.out) == (1, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "dev", "broken")
     assert result.err == (
         "llmconf: broken/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double "
         "quotes (column 3) (fix it by hand; llmconf never overwrites a file it cannot parse)\n"
     )
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
 
 
 def test_every_problem_is_reported_at_once(tmp_path, run):
@@ -314,16 +326,15 @@ def test_a_key_llmconf_cannot_declare_as_it_is_is_refused(tmp_path, run, isolate
     doc = json.loads(text)
     del doc["env"]["ANTHROPIC_AUTH_TOKEN"]
     _setup(tmp_path, {"xkey": json.dumps(doc, indent=2)})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "xkey")
-    assert (result.code, result.out) == (1, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "xkey")
     assert result.err.startswith(
         "llmconf: xkey/.claude/settings.local.json: cannot be declared so that plan leaves it as it is "
         "(plan would change env.ANTHROPIC_API_KEY"
     )
     assert "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank" in result.err
     assert SECRET not in result.err
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
 
 
 def test_no_gateway_is_anthropic_with_overrides(tmp_path, run):
@@ -368,14 +379,13 @@ def test_a_write_that_fails_is_one_error_and_undone(tmp_path, run, isolated_home
     # profiles/ cannot be created (a file has its name): nothing is reported as done.
     config = _setup(tmp_path, {"guide": switched("openrouter")})
     write_tree(config, {"profiles": "not a folder\n"})
-    before = {**_files(tmp_path), **_files(isolated_home)}
-    result = run("-C", "team", "import", "guide")
-    assert (result.code, result.out) == (1, "")
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "guide")
     assert result.err == (
         "llmconf: team/profiles/qwen3-coder-480b-a35b.yaml: cannot write it "
         f"(File exists: {config}/profiles); nothing changed\n"
     )
-    assert {**_files(tmp_path), **_files(isolated_home)} == before
+    assert _everything(tmp_path, isolated_home) == before
     assert not (isolated_home / "secrets.env").exists()
 
 
@@ -383,7 +393,7 @@ def test_a_later_write_that_fails_undoes_the_earlier_ones(tmp_path, run, isolate
     from llmconf import fs
 
     config = _setup(tmp_path, {"guide": switched("openrouter")})
-    before = {**_files(tmp_path), **_files(isolated_home)}
+    before = _everything(tmp_path, isolated_home)
     real = fs.write_atomic
 
     def failing(path, data, *args, **kwargs):  # worktrees.yaml, the last write, fails
@@ -392,20 +402,18 @@ def test_a_later_write_that_fails_undoes_the_earlier_ones(tmp_path, run, isolate
         return real(path, data, *args, **kwargs)
 
     monkeypatch.setattr(fs, "write_atomic", failing)
-    result = run("-C", "team", "import", "guide")
-    assert (result.code, result.out) == (1, "")
+    result = _refused(run, "guide")
     assert result.err == "llmconf: team/worktrees.yaml: cannot write it (Permission denied); nothing changed\n"
     # The new profile is deleted again and the secret removed: the store is back to empty.
     assert not (config / "profiles/qwen3-coder-480b-a35b.yaml").exists()
     assert SecretStore().names() == []
-    assert {p: v for p, v in {**_files(tmp_path), **_files(isolated_home)}.items() if p.name != "secrets.env"} == before
+    assert {p: v for p, v in _everything(tmp_path, isolated_home).items() if p.name != "secrets.env"} == before
 
 
 def test_a_folder_without_settings_is_anthropic_direct(tmp_path, run):
     # The README's batch: the main checkout on Anthropic direct has no settings file at all.
     _setup(tmp_path, {"glm": switched("devstral", ANTHROPIC_DEFAULT_SONNET_MODEL="z-ai/glm-4.7")}, "worktrees:\n")
-    result = run("-C", "team", "import", "main", "glm")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "main", "glm")
     assert result.out.splitlines()[:2] == [
         "../main: declared with profile 'anthropic' (no .claude/settings.local.json there: Anthropic direct, nothing to adopt).",
         "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it).",
@@ -423,8 +431,7 @@ ZAI = {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic", "ANTHROPIC_AUTH_T
 def test_a_token_without_a_blank_api_key_is_imported_and_plan_adds_it(tmp_path, run, isolated_home):
     # As z.ai documents it: base URL and token, no ANTHROPIC_API_KEY.
     _setup(tmp_path, {"zai": json.dumps({**USER_KEYS, "env": ZAI}, indent=2)}, "worktrees:\n")
-    result = run("-C", "team", "import", "zai")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "zai")
     assert result.out == (
         "../zai: declared with new profile 'zai' (profiles/zai.yaml).\n"
         '  its file has no ANTHROPIC_API_KEY: plan will add ANTHROPIC_API_KEY: "" (the one change there; '
@@ -456,8 +463,7 @@ def test_a_local_gateway_gets_a_sane_name_and_the_schema_modeline(tmp_path, run,
     env = {"ANTHROPIC_BASE_URL": "http://[::1]:4000", "ANTHROPIC_AUTH_TOKEN": "local-key", "ANTHROPIC_API_KEY": ""}
     config = _setup(tmp_path, {"local": json.dumps({"env": env})}, "worktrees:\n")
     (config / ".llmconf/schema").mkdir(parents=True)
-    result = run("-C", "team", "import", "local")
-    assert (result.code, result.err) == (0, "")
+    result = _imported(run, "local")
     assert result.out.splitlines()[0] == "../local: declared with new profile 'gateway-4000' (profiles/gateway-4000.yaml)."
     assert (config / "profiles/gateway-4000.yaml").read_text() == (
         "# yaml-language-server: $schema=../.llmconf/schema/profile.schema.json\n"
@@ -511,3 +517,55 @@ def test_an_override_with_a_colon_is_written_so_every_yaml_parser_reads_it(tmp_p
 
     assert YAML(typ="safe").load(text)["worktrees"]["../glm"]["models"] == {"sonnet": "z-ai/glm-4.7:exacto"}
     _assert_in_sync(run, tmp_path)
+
+
+def test_a_key_file_without_an_api_key_line_is_refused(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"dev": switched("devstral")})
+    write_tree(tmp_path, {"keys/gh.env": "GITHUB_TOKEN=ghp-x\nEMPTY_API_KEY=\n"})
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "dev", "--key-file", "keys/gh.env")
+    assert result.err == "llmconf: keys/gh.env: holds no NAME_API_KEY=... line; nothing changed (name a key file)\n"
+    assert _everything(tmp_path, isolated_home) == before
+
+
+def test_two_worktrees_with_different_keys_for_one_secret_are_refused(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"a": switched("devstral"), "b": switched("devstral", key="sk-or-v1-another-key")})
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "a", "b")
+    assert result.err == (
+        "llmconf: b/.claude/settings.local.json: its ANTHROPIC_AUTH_TOKEN differs from the one in "
+        "a/.claude/settings.local.json, and both would be secret 'openrouter'; nothing changed "
+        "(import them one at a time, or make the keys the same)\n"
+    )
+    assert _everything(tmp_path, isolated_home) == before
+    _assert_secret_nowhere(tmp_path, [result.err])
+    assert "another-key" not in result.err
+
+
+def test_a_worktree_key_wins_over_a_key_file(tmp_path, run, isolated_home):
+    _setup(tmp_path, {"dev": switched("devstral")}, "worktrees:\n")
+    write_tree(isolated_home, {".config/forgerank/.env.openrouter": "OPENROUTER_API_KEY=sk-or-v1-from-the-key-file\n"})
+    result = run("-C", "team", "import", "dev")
+    assert result.code == 0
+    assert result.err == (
+        f"llmconf: warning: {isolated_home}/.config/forgerank/.env.openrouter: its key for secret 'openrouter' "
+        "differs from the one in dev/.claude/settings.local.json; kept that one\n"
+    )
+    assert f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n" in result.out
+    assert SecretStore().get("openrouter") == SECRET
+    _assert_secret_nowhere(tmp_path, [result.out, result.err])
+    assert "from-the-key-file" not in result.out + result.err
+
+
+def test_a_worktree_key_that_differs_from_the_environment_is_refused(tmp_path, run, isolated_home, monkeypatch):
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "the-env-key")
+    _setup(tmp_path, {"dev": switched("devstral")})
+    before = _everything(tmp_path, isolated_home)
+    result = _refused(run, "dev")
+    assert result.err == (
+        "llmconf: dev/.claude/settings.local.json: its ANTHROPIC_AUTH_TOKEN differs from secret 'openrouter' "
+        "set in $LLMCONF_SECRET_OPENROUTER; nothing changed (plan would replace the file's key) "
+        "(if the file's key is the right one: 'llmconf secret rm openrouter' and import again)\n"
+    )
+    assert _everything(tmp_path, isolated_home) == before
+    assert "the-env-key" not in result.err and SECRET not in result.err

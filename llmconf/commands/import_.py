@@ -11,14 +11,14 @@ declarations, and plan and apply still gate every write to a settings file.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llmconf import fs, target
-from llmconf.engine import open_workspace
+from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
 from llmconf.importer import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
 from llmconf.load import PROFILES_DIR, folder_identity, user_path
@@ -26,7 +26,7 @@ from llmconf.lock import locked
 from llmconf.secrets import SecretStore, check_name, env_var
 from llmconf.state import state_file
 from llmconf.ui import Ui
-from llmconf.yamledit import add_entry, set_profile
+from llmconf.yamledit import add_entry
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
 KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")
@@ -55,17 +55,68 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 def _import(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     errors: list[LlmconfError] = []
+    todo, skipped = _folders(ws, args.paths or ["."], ui.cwd, errors)
+    keys = _key_files(args.key_file, ui.cwd, errors)
+    _raise(errors)
+    decls = _declarations(ws, todo, errors)
+    _raise(errors)
+    store_now = _tokens(ws, decls, ui.cwd, errors)
+    _raise(errors)
+    notes = _from_key_files(ws, decls, keys, store_now, ui)
+
+    # worktrees.yaml, edited in memory and checked before anything is written.
+    text = ws.config.file.read_text(encoding="utf-8")
+    new_text = text
+    for wt, decl in decls:
+        new_text = add_entry(new_text, wt.key, _entry(decl))
+
+    lines = [*skipped]
+    for wt, decl in decls:
+        lines.append(f"{wt.key}: {_describe(decl, args.dry_run)}")
+        if decl.how == "new" and decl.closest:
+            near = ", ".join(decl.closest)
+            lines.append(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, ui.cwd)}")
+        if decl.adds_api_key:
+            lines.append(
+                f"  its file has no {target.API_KEY}: plan will add {target.API_KEY}: \"\" (the one change there; "
+                "the token is still what Claude Code sends)."
+            )
+    for found in store_now.values():
+        verb = "would be stored" if args.dry_run else "stored"
+        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {ws.secrets.path} (0600).")
+    lines += notes
+    if args.dry_run:
+        for line in lines:
+            ui.out(line)
+        ui.out("Dry run: nothing changed.")
+        return 0
+
+    _write(ws, decls, store_now, new_text if new_text != text else None, ui.cwd)
+    for line in lines:
+        ui.out(line)
+    if decls:
+        extra = [wt.key for wt, decl in decls if decl.adds_api_key]
+        if extra:
+            ui.out(
+                f"Next: 'llmconf plan' shows no changes for them, except {target.API_KEY} for {', '.join(extra)} "
+                "('llmconf apply' adds it); switch a worktree with 'llmconf use PROFILE WORKTREE'."
+            )
+        else:
+            ui.out("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
+    return 0
+
+
+def _folders(
+    ws: Workspace, paths: list[str], cwd: Path, errors: list[LlmconfError]
+) -> tuple[list[tuple[Worktree, dict[str, Any] | None]], list[str]]:
+    """Each folder to import with its settings document (None: no file), and a line for each
+    folder worktrees.yaml declares already (by path, or as the same folder through a link)."""
     declared = {w.path: w for w in ws.config.worktrees}
     identities = {folder_identity(w.path): w for w in ws.config.worktrees}
     identities.pop(None, None)
-    seen: set[Path] = set()
-    todo: list[tuple[Worktree, dict | None]] = []
+    todo: list[tuple[Worktree, dict[str, Any] | None]] = []
     skipped: list[str] = []
-    for arg in args.paths or ["."]:
-        folder = user_path(ui.cwd, arg)
-        if folder in seen:
-            continue
-        seen.add(folder)
+    for folder in dict.fromkeys(user_path(cwd, arg) for arg in paths):
         if not folder.is_dir():
             what = "not a folder" if folder.exists() else "no such folder"
             errors.append(LlmconfError(f"{what}; nothing changed", folder, hint="name a worktree folder"))
@@ -81,37 +132,39 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
             continue
         # No file: Claude Code on its own login, what switch-claude.sh leaves; declared `anthropic`.
         todo.append((Worktree(os.path.relpath(folder, ws.config.dir), folder, ws.config.file), doc))
-    keys = _key_files(args.key_file, errors)
-    _raise(errors)
+    return todo, skipped
 
-    # What each worktree is: a profile, maybe with an override, or a new profile.
+
+def _declarations(
+    ws: Workspace, todo: list[tuple[Worktree, dict[str, Any] | None]], errors: list[LlmconfError]
+) -> list[tuple[Worktree, Declaration]]:
+    """What each worktree is: a profile, maybe with an override, or a new profile (which a
+    later worktree on the same backend reuses)."""
     pending: dict[str, NewProfile] = {}
-    sources: dict[str, str] = {}  # new profile -> the settings file it came from
     decls: list[tuple[Worktree, Declaration]] = []
     for wt, doc in todo:
-        record = ws.state.record(wt.settings)
         try:
-            if doc is None:
-                decl = declare_absent(wt, ws.profiles, ws.secrets, ws.config.vars, record, ws.state.fingerprint)
-            else:
-                decl = declare(doc, wt, ws.profiles, ws.secrets, ws.config.vars, record, ws.state.fingerprint, pending)
+            decl = declare_absent(ws, wt) if doc is None else declare(ws, wt, doc, pending)
         except LlmconfError as e:
             e.path = e.path or wt.settings
             errors.append(e)
             continue
         if decl.new_profile is not None:
             pending[decl.profile] = decl.new_profile
-            sources[decl.profile] = display_path(wt.settings, ui.cwd)
         decls.append((wt, decl))
-    _raise(errors)
+    return decls
 
-    # Which keys go into the store: a worktree's own token must be what plan renders, so a
-    # different value already there is an error; a key file's is only a candidate.
+
+def _tokens(
+    ws: Workspace, decls: list[tuple[Worktree, Declaration]], cwd: Path, errors: list[LlmconfError]
+) -> dict[str, _Found]:
+    """The worktrees' own keys the store must take. Each must be what plan renders, so a
+    different value already there (or in another imported file) is an error."""
     store_now: dict[str, _Found] = {}
     for wt, decl in decls:
         if decl.secret is None or decl.token is None:
             continue
-        found = _Found(decl.secret, decl.token, display_path(wt.settings, ui.cwd))
+        found = _Found(decl.secret, decl.token, display_path(wt.settings, cwd))
         earlier = store_now.get(found.name)
         if earlier is not None:
             if earlier.value != found.value:
@@ -136,16 +189,19 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
                     hint=f"if the file's key is the right one: 'llmconf secret rm {found.name}' and import again",
                 )
             )
-    _raise(errors)
-    # A key file's key is stored only for a secret some profile in worktrees.yaml reads once
-    # this import is done: the guide's folder holds other tools' keys too.
-    notes: list[str] = []
+    return store_now
+
+
+def _from_key_files(
+    ws: Workspace, decls: list[tuple[Worktree, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
+) -> list[str]:
+    """Adds to store_now the key files' keys the store lacks; the notes for --key-file keys
+    left out. A key is stored only for a secret some profile in worktrees.yaml reads once this
+    import is done (the guide's folder holds other tools' keys too), and never replaces one."""
     needed: set[str] = set()
     if decls:
-        for decl in (d for _, d in decls):
-            needed |= decl.reads
-        for w in ws.config.worktrees:
-            needed |= secrets_read(w, ws.profiles, ws.secrets, ws.config.vars)
+        needed = needed.union(*(decl.reads for _, decl in decls), *(secrets_read(ws, w) for w in ws.config.worktrees))
+    notes: list[str] = []
     for found in keys:
         if found.name not in needed:
             if found.explicit:
@@ -153,95 +209,52 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
                 notes.append(f"{found.origin}: {found.var} not stored: {reason}.")
             continue
         earlier = store_now.get(found.name)
-        held, where = _held(ws.secrets, found.name)
         if earlier is not None:
             if earlier.value != found.value:
                 ui.warn(f"{found.origin}: its key for secret '{found.name}' differs from the one in {earlier.origin}; kept that one")
-        elif held is None:
+            continue
+        held, where = _held(ws.secrets, found.name)
+        if held is None:
             store_now[found.name] = found
         elif held != found.value:
             ui.warn(
                 f"{found.origin}: its key for secret '{found.name}' differs from the one {where}; kept that one "
                 f"(to replace it: llmconf secret set {found.name})"
             )
-
-    # worktrees.yaml, edited in memory and checked before anything is written.
-    text = ws.config.file.read_text(encoding="utf-8")
-    new_text = text
-    for wt, decl in decls:
-        new_text = _add_entry(new_text, wt.key, decl)
-
-    lines = [*skipped]
-    for wt, decl in decls:
-        lines.append(f"{wt.key}: {_describe(decl, args.dry_run)}")
-        if decl.how == "new" and decl.closest:
-            near = ", ".join(decl.closest)
-            lines.append(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, ui.cwd)}")
-        if decl.adds_api_key:
-            lines.append(
-                f"  its file has no {target.API_KEY}: plan will add {target.API_KEY}: \"\" (the one change there; "
-                "the token is still what Claude Code sends)."
-            )
-    for found in store_now.values():
-        verb = "would be stored" if args.dry_run else "stored"
-        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {ws.secrets.path} (0600).")
-    lines += notes
-    if args.dry_run:
-        for line in lines:
-            ui.out(line)
-        ui.out("Dry run: nothing changed.")
-        return 0
-
-    changed = new_text if new_text != text else None
-    _write(ws.config.dir / PROFILES_DIR, pending, sources, store_now, ws.secrets, ws.config.file, changed, ui)
-    for line in lines:
-        ui.out(line)
-    if decls:
-        extra = [wt.key for wt, decl in decls if decl.adds_api_key]
-        if extra:
-            ui.out(
-                f"Next: 'llmconf plan' shows no changes for them, except {target.API_KEY} for {', '.join(extra)} "
-                "('llmconf apply' adds it); switch a worktree with 'llmconf use PROFILE WORKTREE'."
-            )
-        else:
-            ui.out("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
-    return 0
+    return notes
 
 
 def _write(
-    profiles_dir: Path,
-    pending: dict[str, NewProfile],
-    sources: dict[str, str],
-    store_now: dict[str, _Found],
-    store: SecretStore,
-    config: Path,
-    new_text: str | None,
-    ui: Ui,
+    ws: Workspace, decls: list[tuple[Worktree, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
 ) -> None:
     """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
     undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""
     from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, modeline
 
-    for name in pending:
-        path = profiles_dir / f"{name}.yaml"
+    # Each new profile, and the settings file it came from (for its comment).
+    new = [
+        (ws.config.dir / PROFILES_DIR / f"{decl.profile}.yaml", decl.new_profile, wt.settings)
+        for wt, decl in decls
+        if decl.new_profile is not None
+    ]
+    for path, _, _ in new:
         if path.exists():  # appeared since the profiles were listed
             raise LlmconfError("exists already; nothing changed", path, hint="run the import again")
-    schemas = config.parent / SCHEMA_DIR
+    schemas = ws.config.dir / SCHEMA_DIR
     created: list[Path] = []
     stored: list[str] = []
     try:
-        for name, new in pending.items():
-            path = profiles_dir / f"{name}.yaml"
+        for path, profile, source in new:
             line = modeline(path, schemas / PROFILE_SCHEMA) if schemas.is_dir() else ""
-            _write_file(path, new.text(sources[name], line))
+            _write_file(path, profile.text(display_path(source, cwd), line))
             created.append(path)
         for found in store_now.values():
-            store.set(found.name, found.value)
+            ws.secrets.set(found.name, found.value)
             stored.append(found.name)
         if new_text is not None:
-            _write_file(config, new_text)
+            _write_file(ws.config.file, new_text)
     except LlmconfError as e:
-        left = _undo(created, stored, store, ui.cwd)
+        left = _undo(created, stored, ws.secrets, cwd)
         raise LlmconfError(f"{e.message}; {left}", e.path, e.line, e.hint) from None
 
 
@@ -286,18 +299,18 @@ def _held(store: SecretStore, name: str) -> tuple[str | None, str]:
     if os.environ.get(env_var(name)) is not None:
         where = f"set in ${env_var(name)}"
     elif name in store.sources:
-        where = f"read through worktrees.yaml's secrets: source"
+        where = "read through worktrees.yaml's secrets: source"
     else:
         where = f"already in {store.path}"
     return store.get(name), where
 
 
-def _key_files(explicit: list[str], errors: list[LlmconfError]) -> list[_Found]:
+def _key_files(explicit: list[str], cwd: Path, errors: list[LlmconfError]) -> list[_Found]:
     """Keys from the guide's key files (~/.config/forgerank/.env.*) and each --key-file."""
     folder, pattern = KEY_FILE_GLOB
     default = sorted(Path(os.path.expanduser(folder)).glob(pattern))
     found: list[_Found] = []
-    for path, required in [*((p, False) for p in default), *((Path(os.path.expanduser(f)).absolute(), True) for f in explicit)]:
+    for path, required in [*((p, False) for p in default), *((user_path(cwd, f), True) for f in explicit)]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
@@ -305,26 +318,32 @@ def _key_files(explicit: list[str], errors: list[LlmconfError]) -> list[_Found]:
                 what = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read it ({e.__class__.__name__})"
                 errors.append(LlmconfError(f"{what}; nothing changed", path, hint="name a key file holding NAME_API_KEY=..."))
             continue
-        keys = []
-        for line in text.splitlines():
-            match = _KEY_LINE.match(line)
-            if not match:
-                continue
-            var, value = match.group(1), match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            named = _KEY_NAME.match(var)
-            if named and value:
-                keys.append((named.group(1).lower().replace("_", "-"), value, var))
+        keys = _api_keys(text)
         if required and not keys:
             errors.append(LlmconfError("holds no NAME_API_KEY=... line; nothing changed", path, hint="name a key file"))
-        for name, value, var in keys:
-            try:
-                check_name(name)
-            except LlmconfError:
-                continue
-            found.append(_Found(name, value, display_path(path), var, required))
+        found += (_Found(name, value, display_path(path, cwd), var, required) for name, value, var in keys if _valid(name))
     return found
+
+
+def _api_keys(text: str) -> list[tuple[str, str, str]]:
+    """A key file's NAME_API_KEY=value lines as (secret name, value, variable): OPENROUTER_API_KEY -> openrouter."""
+    keys = []
+    for match in filter(None, map(_KEY_LINE.match, text.splitlines())):
+        var, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        named = _KEY_NAME.match(var)
+        if named and value:
+            keys.append((named.group(1).lower().replace("_", "-"), value, var))
+    return keys
+
+
+def _valid(name: str) -> bool:
+    try:
+        check_name(name)
+    except LlmconfError:
+        return False
+    return True
 
 
 def _describe(decl: Declaration, would: bool) -> str:
@@ -341,62 +360,14 @@ def _describe(decl: Declaration, would: bool) -> str:
     return f"{verb} with profile '{decl.profile}' and its own {fields} (as the file holds it)."
 
 
-def _add_entry(text: str, key: str, decl: Declaration) -> str:
-    """worktrees.yaml text with `key` declared: appended as lines under `worktrees:` in the
-    file's own indentation when its layout allows (yamledit.add_entry), else through ruamel's
-    round trip, which keeps comments but may reindent. Checked by parsing back either way."""
-    entry: str | dict = decl.profile
-    if decl.overrides:
-        entry = {"profile": decl.profile}
-        for fp, value in decl.overrides.items():
-            if len(fp) == 1:
-                entry[fp[0]] = value
-            else:
-                entry.setdefault(fp[0], {})[fp[1]] = value
-    appended = add_entry(text, key, entry)
-    if appended is not None and _has_entry(appended, key, decl):
-        return appended
-    out = set_profile(text, key, decl.profile)
+def _entry(decl: Declaration) -> str | dict[str, Any]:
+    """The worktrees.yaml entry for a declaration: its profile, or a mapping with its overrides."""
     if not decl.overrides:
-        return out
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-
-    yaml = YAML(typ="rt")
-    yaml.width = 4096
-    doc = yaml.load(out)
-    cm = CommentedMap(profile=decl.profile)
-    groups: dict[str, CommentedMap] = {}
+        return decl.profile
+    entry: dict[str, Any] = {"profile": decl.profile}
     for fp, value in decl.overrides.items():
         if len(fp) == 1:
-            cm[fp[0]] = value
+            entry[fp[0]] = value
         else:
-            if fp[0] not in groups:
-                groups[fp[0]] = CommentedMap()
-                groups[fp[0]].fa.set_flow_style()
-                cm[fp[0]] = groups[fp[0]]
-            groups[fp[0]][fp[1]] = value
-    doc["worktrees"][key] = cm
-    buf = io.StringIO()
-    yaml.dump(doc, buf)
-    out = buf.getvalue()
-    if not _has_entry(out, key, decl):
-        raise LlmconfError(f"could not declare '{key}' safely; nothing changed")
-    return out
-
-
-def _has_entry(text: str, key: str, decl: Declaration) -> bool:
-    from ruamel.yaml import YAML
-
-    try:
-        entry = (YAML(typ="safe", pure=True).load(text) or {}).get("worktrees", {})[key]
-    except Exception:
-        return False
-    want: dict = {"profile": decl.profile}
-    for fp, value in decl.overrides.items():
-        if len(fp) == 1:
-            want[fp[0]] = value
-        else:
-            want.setdefault(fp[0], {})[fp[1]] = value
-    return bool(entry == want)
-
+            entry.setdefault(fp[0], {})[fp[1]] = value
+    return entry
