@@ -187,15 +187,15 @@ def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str |
         head += newline
     pad, sub = " " * indent, " " * (indent + step)
     if isinstance(entry, str):
-        added = [f"{pad}{_key(key)}: {_value(entry)}"]
+        added = [f"{pad}{yaml_key(key)}: {_value(entry)}"]
     else:
-        added = [f"{pad}{_key(key)}:"]
+        added = [f"{pad}{yaml_key(key)}:"]
         for name, value in entry.items():
             if isinstance(value, dict):
-                inner = ", ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
-                added.append(f"{sub}{_key(name)}: {{{inner}}}")
+                inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
+                added.append(f"{sub}{yaml_key(name)}: {{{inner}}}")
             else:
-                added.append(f"{sub}{_key(name)}: {_value(value)}")
+                added.append(f"{sub}{yaml_key(name)}: {_value(value)}")
     out = head + "".join(line + newline for line in added) + "".join(lines[at:])
     try:
         new = YAML(typ="safe", pure=True).load(out)
@@ -208,7 +208,8 @@ def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str |
     return out
 
 
-def _key(text: str) -> str:
+def yaml_key(text: str) -> str:
+    """A mapping key as YAML reads it back: plain when safe, else JSON-quoted (null, yes, "a b")."""
     import json
 
     return text if _PLAIN_KEY.match(text) and text.lower() not in _KEYWORDS else json.dumps(text, ensure_ascii=False)

@@ -23,14 +23,13 @@ from llmconf.errors import LlmconfError, LlmconfErrors, display_path
 from llmconf.importer import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
 from llmconf.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.lock import locked
-from llmconf.secrets import SecretStore, check_name, env_var
+from llmconf.secrets import SecretStore, check_name, env_lines, env_var
 from llmconf.state import state_file
 from llmconf.ui import Ui
 from llmconf.yamledit import add_entry
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
 KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")
-_KEY_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 #: Only NAME_API_KEY lines: the guide's folder may hold GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY...
 _KEY_NAME = re.compile(r"^(.+?)_API_KEY$")
 
@@ -328,10 +327,7 @@ def _key_files(explicit: list[str], cwd: Path, errors: list[LlmconfError]) -> li
 def _api_keys(text: str) -> list[tuple[str, str, str]]:
     """A key file's NAME_API_KEY=value lines as (secret name, value, variable): OPENROUTER_API_KEY -> openrouter."""
     keys = []
-    for match in filter(None, map(_KEY_LINE.match, text.splitlines())):
-        var, value = match.group(1), match.group(2).strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+    for var, value in env_lines(text):
         named = _KEY_NAME.match(var)
         if named and value:
             keys.append((named.group(1).lower().replace("_", "-"), value, var))

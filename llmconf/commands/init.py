@@ -11,7 +11,7 @@ from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA
 from llmconf.errors import LlmconfError
 from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
 from llmconf.ui import Ui
-from llmconf.yamledit import _key as yaml_key  # the quoting `llmconf use` writes new entries with
+from llmconf.yamledit import yaml_key  # the quoting `llmconf use` writes new entries with
 
 _MODELINE_PREFIX = "# yaml-language-server:"
 _STARTER = """\
