@@ -22,10 +22,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmconf import target
 from llmconf.target import ENV, KeyPath
+
+if TYPE_CHECKING:
+    from llmconf.plan import Plan, WorktreePlan
 # view's rendering of a value, so doctor hides a secret exactly as plan does.
 from llmconf.view import _shown
 
@@ -33,6 +36,8 @@ _WHO = {
     "user": "your user settings",
     "project": "the project's shared .claude/settings.json",
     "local": "the local settings",
+    "root": "the repository root's local settings (Claude Code 2.1.211+ reads them first)",
+    "cli": "llmconf's --settings file",
     "managed": "managed settings",
     "shell": "the shell environment",
 }
@@ -62,6 +67,8 @@ class Effective:
     models: dict[str, str | None]
     default_slot: str | None
     default_model: str | None
+    #: Where each backend value came from: key name (env.X, model) -> the file (or "shell").
+    sources: dict[str, str] | None = None
 
 
 def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
@@ -83,23 +90,62 @@ def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
 
 
 def read_layers(
-    worktree: Path, shared: dict[Any, Any] | None = None, local: Layer | None = None
+    worktree: Path,
+    shared: dict[Any, Any] | None = None,
+    local: Layer | None = None,
+    root: Path | None = None,
+    cli: Path | None = None,
 ) -> list[Layer]:
     """Every settings layer of a worktree, lowest precedence first. `shared` keeps the layers
     every worktree has in common (user, managed) across calls, so they are read once; `local`
-    is the local layer when the caller has it already."""
+    is the local layer when the caller has it already. `root`: the repository root's local
+    file, when it wins over the worktree's own (Claude Code 2.1.211+); `cli`: a --settings
+    file (above every local file, below managed settings)."""
     layers = []
     common = shared.setdefault("paths", target.common_layer_paths()) if shared is not None else None
     for name, path in target.layer_paths(worktree, common).items():
+        if name == "managed":
+            if root is not None:
+                layers.append(shared_layer(shared, "root", root) if shared is not None else read_layer("root", root))
+            if cli is not None:
+                layers.append(read_layer("cli", cli))
         if name == "local" and local is not None:
             layers.append(local)
         elif shared is not None and name in ("user", "managed"):
-            if path not in shared:
-                shared[path] = read_layer(name, path)
-            layers.append(shared[path])
+            layers.append(shared_layer(shared, name, path))
         else:
             layers.append(read_layer(name, path))
     return layers
+
+
+def shared_layer(shared: dict[Any, Any], name: str, path: Path) -> Layer:
+    """A layer several worktrees read (user, managed, a main checkout's file): read once."""
+    if (name, path) not in shared:
+        shared[(name, path)] = read_layer(name, path)
+    return shared[(name, path)]
+
+
+def effective_of(
+    plan: Plan, wp: WorktreePlan, shared: dict[Any, Any], shell: Mapping[str, str]
+) -> tuple[Effective, Effective | None, list[Finding], list[Finding]]:
+    """(plain, delivered, plain findings, delivered findings) for one worktree: `delivered`
+    is None where its own file is the delivery."""
+    # The plan read the local file already (unless it could not: then read it here).
+    local = read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
+    how = wp.delivery
+    root = how.root_local if how is not None else None
+    layers = read_layers(wp.worktree, shared, local, root=root)
+    plain, plain_found = examine(wp.desired, layers, shell, hint=_PLAIN_HINT if root else None)
+    if how is None or how.kind != "settings":
+        return plain, None, plain_found, []
+    sent = plan.delivery_of(wp)
+    cli = sent.settings if sent is not None else None
+    layers = read_layers(wp.worktree, shared, local, root=root, cli=cli)
+    delivered, found = examine(wp.desired, layers, shell, own="cli")
+    return plain, delivered, plain_found, found
+
+
+_PLAIN_HINT = "start claude as 'llmconf exec -- claude', or set your shell up once with 'llmconf activate'"
 
 
 def _type_problem(doc: dict[str, Any]) -> str | None:
@@ -113,9 +159,11 @@ def _type_problem(doc: dict[str, Any]) -> str | None:
 
 
 def examine(
-    desired: Mapping[KeyPath, str], layers: list[Layer], shell: Mapping[str, str]
+    desired: Mapping[KeyPath, str], layers: list[Layer], shell: Mapping[str, str], own: str = "local", hint: str | None = None
 ) -> tuple[Effective, list[Finding]]:
-    """The effective backend of one worktree, and every way the layers change or break it."""
+    """The effective backend of one worktree, and every way the layers change or break it.
+    `own`: the layer llmconf writes the worktree's keys to ("local", or "cli" for a --settings
+    delivery); `hint`: what to do where a higher layer's value wins (default: remove it)."""
     findings: list[Finding] = []
     usable = []
     for layer in layers:
@@ -154,7 +202,7 @@ def examine(
     for var in target.BACKEND_VARS:
         src = source.get(f"env.{var}")
         want = desired.get((ENV, var))
-        if src is None or src == "local" or env[var] == want:
+        if src is None or src == own or env[var] == want or (want is None and env[var] == "" and src == "cli"):
             continue
         level = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
         value = _shown(env[var], target.looks_secret((ENV, var)))
@@ -162,11 +210,11 @@ def examine(
             message = f"{_WHO[src]} set {var}={value}; the profile leaves it unset, so Claude Code uses it"
         else:
             message = f"{_WHO[src]} set {var}={value}, overriding the profile's value"
-        hint = f"unset {var} in your shell" if src == "shell" else f"remove it from {paths[src]}"
-        findings.append(Finding(level, message, paths.get(src), hint))
+        fix = f"unset {var} in your shell" if src == "shell" else hint or f"remove it from {paths[src]}"
+        findings.append(Finding(level, message, paths.get(src), fix))
 
     model_src = source.get("model")
-    if model_src not in (None, "local") and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):
+    if model_src not in (None, own) and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):
         if model_src == "managed":
             findings.append(Finding("error", f"managed settings pick model '{top['model']}' over the profile's", paths["managed"]))
         else:
@@ -176,10 +224,12 @@ def examine(
                     f"{_WHO[model_src]} pick model '{top['model']}' (Claude Code's /model writes it there): "
                     "sessions start on it, not on the profile's default",
                     paths[model_src],
-                    "remove 'model' there, or set the profile's default",
+                    hint or "remove 'model' there, or set the profile's default",
                 )
             )
 
+    # A blank value is an unset one, to Claude Code (a --settings file blanks what it unsets).
+    env = {k: v for k, v in env.items() if v != "" or k == target.API_KEY}
     models = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
@@ -223,8 +273,12 @@ def examine(
                     Finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
                 )
 
-    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model)
+    shown = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
+    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, shown)
     return effective, findings
+
+
+_BACKEND_NAMES = frozenset(target.key_name(k) for k in target.BACKEND_KEYS)
 
 
 def admitted(model: str, allowed: list[Any]) -> bool:

@@ -8,7 +8,7 @@ import json
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +19,9 @@ from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, ho
 from llmconf.render import Sensitive, render, resolve_fields, uses_worktree
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
+
+if TYPE_CHECKING:
+    from llmconf.targets.claude_code.client import Client
 
 
 def _without_gc(func: Any) -> Any:
@@ -67,6 +70,8 @@ class Workspace:
     cached: bool = False
     cached_profiles: int = 0
     cache_key: str | None = None  # set on a miss: the inputs' digest, taken before reading them
+    _client: Client | None = field(default=None, init=False)
+    _decl_paths: dict[str, WorktreeDecl] | None = field(default=None, init=False)
 
     @classmethod
     @_without_gc
@@ -160,6 +165,7 @@ class Workspace:
                 f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
             )
             plans[holding[i]] = replace(wp, error=error)
+        plans = self._deliver(decls, plans)
         resolved = self.profiles.resolved()
         fresh = not self.cached or len(resolved) > self.cached_profiles
         errors_at = {wp.error.path for wp in plans if wp.error is not None}
@@ -169,6 +175,88 @@ class Workspace:
             cache.save(self.config, resolved, self.cache_key)
             self.cached, self.cached_profiles = True, len(resolved)
         return Plan(tuple(plans))
+
+    def claude(self) -> Client:
+        """The Claude Code a plain `claude` runs here (found once per workspace)."""
+        if self._client is None:
+            from llmconf.targets.claude_code import client
+
+            self._client = client.find()
+        return self._client
+
+    def _deliver(self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan]) -> list[WorktreePlan]:
+        """Each worktree's delivery, and beside the plan of its own settings file, the plan of
+        its --settings file: one that delivery needs, or one an earlier apply left and that
+        is no longer needed (then deleted)."""
+        from llmconf.targets.claude_code import layers
+
+        rules = self.claude().rules
+        roots: dict[Path, dict[target.KeyPath, Any]] = {}
+        out: list[WorktreePlan] = []
+        for decl, wp in zip(decls, plans):
+            if wp.folder_missing:
+                out.append(wp)
+                continue
+            how = layers.delivery(decl.path, rules)
+            if how.root_local is not None:
+                if how.root_local not in roots:
+                    roots[how.root_local] = self._root_keys(how.root_local)
+                how = layers.settle(how, roots[how.root_local], wp.desired)
+            out.append(replace(wp, delivery=how))
+            path = layers.delivery_path(decl.path)
+            if wp.error is not None or (how.kind != "settings" and str(path) not in self.state.files):
+                continue
+            want: dict[target.KeyPath, str] = {}
+            if how.kind == "settings":
+                want = layers.delivered(wp.desired, roots[how.root_local])  # type: ignore[index]
+            out.append(replace(self._plan_file(decl, path, want, role="delivery"), delivery=how))
+        return out
+
+    def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
+        """The keys a repository root's local file will hold after this run's apply: a
+        declared main checkout's rendered keys, else what the file holds now."""
+        from llmconf.plan import ABSENT, get_key
+        from llmconf.targets.claude_code import layers
+
+        decl = self._by_path().get(os.path.normpath(root_local.parent.parent))
+        keys: dict[target.KeyPath, Any] = {}
+        try:
+            _, doc = fs.read_settings(root_local)
+        except LlmconfError:
+            doc = None  # Claude Code ignores a file it cannot read, and so does this
+        for key in layers.OWNED:
+            value = get_key(doc, key)
+            if value is not ABSENT:
+                keys[key] = value
+        if decl is not None and decl.error is None:
+            try:
+                desired = self.desired(decl)
+            except LlmconfError:
+                return keys  # its plan reports it; meanwhile its file is what it is
+            keys = {k: v for k, v in keys.items() if k not in target.BACKEND_KEYS and k not in desired}
+            keys.update(desired)
+        return keys
+
+    def _by_path(self) -> dict[str, WorktreeDecl]:
+        if self._decl_paths is None:
+            self._decl_paths = {os.path.normpath(d.path): d for d in self.config.worktrees}
+        return self._decl_paths
+
+    def _plan_file(self, decl: WorktreeDecl, path: Path, desired: dict[target.KeyPath, str], role: str) -> WorktreePlan:
+        """The plan of one file llmconf owns whole (a --settings file): always private."""
+        try:
+            text, current = fs.read_settings(path)
+            record = self.state.record(path)
+            changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret)
+            if changes:
+                fs.check_writable(path)
+        except LlmconfError as e:
+            e.path = e.path or path
+            return WorktreePlan(decl.name, decl.path, path, decl.profile.value, error=e, desired=desired, role=role)
+        return WorktreePlan(
+            decl.name, decl.path, path, decl.profile.value, changes, action,
+            desired=desired, before_text=text, private=True, role=role,
+        )
 
     def _inputs(self) -> set[Path | None]:
         """Config files an error can point at: a plan that has one is not cached."""
@@ -320,8 +408,13 @@ class Workspace:
             )
         if new is None:
             fs.remove_file(wp.settings)
-        else:
-            fs.write_atomic(wp.settings, new, private=wp.private)
+            return
+        if wp.role == "delivery":  # its folders are made private: they name the worktrees
+            from llmconf.targets.claude_code.layers import deliveries_dir
+
+            deliveries_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+            wp.settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fs.write_atomic(wp.settings, new, private=wp.private)
 
     def rollback_plan(
         self, only: set[Path] | None = None

@@ -63,6 +63,11 @@ class WorktreePlan:
     replacement: str | None = None  # exact text to write instead of editing (rollback)
     label: str = ""  # what the header says the change comes from; default "profile NAME"
     private: bool = False  # the file will hold a secret, so it is written 0600
+    #: How the worktree's settings reach Claude Code (targets.claude_code.layers.Delivery):
+    #: set on the worktree's own plan once it is known.
+    delivery: Any = None
+    #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file.
+    role: str = "local"
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
@@ -86,6 +91,19 @@ class Plan:
     @property
     def changed(self) -> tuple[WorktreePlan, ...]:
         return tuple(w for w in self.worktrees if w.changes and w.error is None)
+
+    @property
+    def local(self) -> tuple[WorktreePlan, ...]:
+        """One plan per worktree: its own settings file's (its --settings file has one more)."""
+        return tuple(w for w in self.worktrees if w.role == "local")
+
+    def delivery_of(self, wp: WorktreePlan) -> WorktreePlan | None:
+        """The plan of a worktree's --settings file, when it has one."""
+        return self._deliveries.get(wp.worktree)
+
+    @functools.cached_property
+    def _deliveries(self) -> dict[Path, WorktreePlan]:
+        return {w.worktree: w for w in self.worktrees if w.role == "delivery"}
 
     @property
     def errors(self) -> tuple[LlmconfError, ...]:

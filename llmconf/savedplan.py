@@ -65,7 +65,7 @@ def save(path: Path, ws: Workspace, plan: Plan, selection: list[str]) -> None:
         "kind": KIND,
         "version": VERSION,
         "config_dir": str(ws.config.dir),
-        "worktrees": [str(wp.worktree) for wp in plan.worktrees] if selection else [],
+        "worktrees": [str(wp.worktree) for wp in plan.local] if selection else [],
         "inputs": fingerprints(ws, plan),
         "plan": json.loads(plan_json(plan)),
     }

@@ -166,7 +166,7 @@ def status_rows(
     Claude Code, after merging its settings layers, gets what is declared (`effective`, by
     worktree folder: doctor.Effective)."""
     rows = []
-    for wp in plan.worktrees:
+    for wp in plan.local:
         d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
         slot, model = target.default_model(d)
         row: dict[str, Any] = {
@@ -185,7 +185,9 @@ def status_rows(
             amount = cost.default_cost(d, catalog) if known else None
             row["cost"] = cost.money(amount) if known else "-"
             row["session_cost_usd"] = cost.usd(amount)
-        row["state"] = _state(wp)
+        row["state"] = _state(wp, plan.delivery_of(wp))
+        if wp.delivery is not None:
+            row["delivery"] = "--settings" if wp.delivery.kind == "settings" else "file"
         if wp.error is not None:
             row["error"] = wp.error.format()
             if not d:  # nothing rendered: what it would use is unknown, not "anthropic direct"
@@ -202,22 +204,41 @@ def status_rows(
 
 
 def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
-    """'as declared', or what differs; and the effective values (secrets hidden)."""
-    got = {
+    """'as declared', or what differs; and the effective values (secrets hidden) with their
+    sources. `eff`: (plain, delivered, ...) from commands.status.effective_of; delivered is
+    None where the worktree's own file is what Claude Code reads."""
+    plain, delivered = eff[0], eff[1]
+    got_plain = _got(plain)
+    plain_ok = not [k for k, v in got_plain.items() if row[k] != v and row[k] != SENSITIVE]
+    if delivered is None:
+        return ("as declared" if plain_ok else "differs: llmconf doctor"), {**got_plain, "sources": plain.sources or {}}
+    got = _got(delivered)
+    ok = not [k for k, v in got.items() if row[k] != v and row[k] != SENSITIVE]
+    values = {**got, "sources": delivered.sources or {}, "plain_claude": {**got_plain, "sources": plain.sources or {}}}
+    if not ok:
+        return "differs: llmconf doctor", values
+    if plain_ok:
+        return "as declared", values
+    return "with llmconf exec/activate only: plain claude differs (llmconf doctor)", values
+
+
+def _got(eff: Any) -> dict[str, Any]:
+    return {
         "backend": eff.base_url or "anthropic direct",
         **{slot: eff.models[slot] or "-" for slot in target.SLOTS},
         "default": f"{eff.default_model or '-'} ({eff.default_slot})" if eff.default_slot else str(eff.default_model),
     }
-    differs = [k for k, v in got.items() if row[k] != v and row[k] != SENSITIVE]
-    return ("as declared" if not differs else "differs: llmconf doctor"), got
 
 
-def _state(wp: WorktreePlan) -> str:
-    if wp.error is not None:
+def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
+    """The worktree's files against the plan: its own settings file, and its --settings file."""
+    if wp.error is not None or (sent is not None and sent.error is not None):
         return "no such folder" if wp.folder_missing else "error"
-    if not wp.changes:
+    if not wp.changes and (sent is None or not sent.changes):
         return "in-sync"
-    return "missing" if wp.file_action is FileAction.CREATE else "drifted"
+    if wp.file_action is FileAction.CREATE or (sent is not None and sent.file_action is FileAction.CREATE):
+        return "missing"
+    return "drifted"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("LLMCONF_SECRETS_FILE", str(home / "secrets.env"))
+    # The same Claude Code rules on every machine: none installed, so the newest known.
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(home / "no-claude-installed"))
     for name in list(os.environ):
         if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN"):
             monkeypatch.delenv(name)

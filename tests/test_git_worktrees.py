@@ -54,8 +54,9 @@ def sonnet(folder: Path) -> str | None:
 
 
 def headers(plan_out: str) -> list[str]:
-    """The worktree names a text plan has a section for."""
-    return [line.split(":")[0][2:] for line in plan_out.splitlines() if line.startswith("# ")]
+    """The worktree names a text plan has a section for (a linked worktree has two: its own
+    settings file and its --settings file; it is named once)."""
+    return list(dict.fromkeys(line.split(":")[0][2:] for line in plan_out.splitlines() if line.startswith("# ")))
 
 
 # --- repos: ---------------------------------------------------------------------------

@@ -11,29 +11,35 @@ from llmconf import doctor, target
 from llmconf.engine import open_workspace
 from llmconf.errors import display_path
 from llmconf.ui import Ui
+from llmconf.view import JSON_FORMAT_VERSION
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
-    sessions = doctor.running_sessions([wp.worktree for wp in plan.worktrees])
+    sessions = doctor.running_sessions([wp.worktree for wp in plan.local])
     probed: dict[str, str | None] = {}
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     report = []
-    for wp in plan.worktrees:
+    for wp in plan.local:
         findings: list[doctor.Finding] = []
         if wp.error is not None:
             findings.append(doctor.Finding("error", wp.error.message, wp.error.path, wp.error.hint))
         if wp.changes and wp.error is None:
             findings.append(doctor.Finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
-        layers: list[doctor.Layer] = []
-        if not wp.folder_missing:
-            # The plan read the local file already (unless it could not: then read it here).
-            local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
-            layers = doctor.read_layers(wp.worktree, shared, local)
-        effective, found = doctor.examine(wp.desired, layers, os.environ)
+        if wp.folder_missing:
+            effective, found = doctor.examine(wp.desired, [], os.environ)
+        else:
+            plain, delivered, plain_found, found = doctor.effective_of(plan, wp, shared, os.environ)
+            effective = delivered or plain
+            if delivered is None:
+                found = plain_found
+            else:  # and what a plain `claude`, with llmconf not in the way, does
+                found = found + [
+                    doctor.Finding(f.level, f"plain claude: {f.message}", f.path, f.hint) for f in plain_found
+                ]
         findings += found
-        local = next((layer for layer in layers if layer.name == "local"), None)
+        local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
         if local is not None and local.doc is not None:
             leak = doctor.not_ignored_with_a_key(wp.worktree, wp.settings, local.doc)
             if leak is not None:
@@ -61,13 +67,25 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 )
         report.append((wp, effective, findings))
 
+    claude = ws.claude()
     errors = sum(f.level == "error" for _, _, fs in report for f in fs)
     warnings = sum(f.level == "warning" for _, _, fs in report for f in fs)
     if args.json:
-        ui.out(json.dumps({"worktrees": [_json(wp, eff, fs) for wp, eff, fs in report], "errors": errors, "warnings": warnings}, indent=2))
+        doc = {
+            "format_version": JSON_FORMAT_VERSION,
+            "claude_code": {"path": str(claude.path) if claude.path else None, "version": claude.version, "assumed": claude.assumed},
+            "worktrees": [_json(wp, eff, fs) for wp, eff, fs in report],
+            "errors": errors,
+            "warnings": warnings,
+        }
+        ui.out(json.dumps(doc, indent=2))
     else:
         for wp, effective, findings in report:
             ui.out(_text(wp, effective, findings, ui))
+        if claude.assumed:
+            ui.out(f"Claude Code: {claude.why}; assuming {claude.version}'s rules (the newest llmconf knows).")
+        else:
+            ui.out(f"Claude Code {claude.version}: {display_path(claude.path, ui.cwd)}")
         ui.out(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}.")
     return 1 if errors else 0
 
@@ -79,6 +97,8 @@ def _text(wp, effective: doctor.Effective, findings: list[doctor.Finding], ui: U
         lines.append(f"  {slot:<7} {effective.models[slot] or '-'}")
     default = f"{effective.default_model or '-'} ({effective.default_slot})" if effective.default_slot else str(effective.default_model)
     lines.append(f"  default {default}")
+    if wp.delivery is not None and wp.delivery.kind == "settings":
+        lines.append(f"  via     llmconf exec / activate: claude --settings (because {wp.delivery.why})")
     for f in findings:
         where = f"{display_path(f.path, ui.cwd)}: " if f.path else ""
         hint = f" ({f.hint})" if f.hint else ""
@@ -95,6 +115,8 @@ def _json(wp, effective: doctor.Effective, findings: list[doctor.Finding]) -> di
             "models": effective.models,
             "default_slot": effective.default_slot,
             "default_model": effective.default_model,
+            "sources": effective.sources or {},
         },
+        "delivery": None if wp.delivery is None else {"kind": wp.delivery.kind, "why": wp.delivery.why},
         "findings": [{**asdict(f), "path": str(f.path) if f.path else None} for f in findings],
     }

@@ -10,20 +10,18 @@ from llmconf.view import ProfileOrigin, status_json, status_text
 
 
 def _effective(plan):  # type: ignore[no-untyped-def]
-    """Each worktree as Claude Code will see it, after merging its settings layers."""
+    """Each worktree as Claude Code will see it, after merging its settings layers: as a plain
+    `claude` runs there, and (for a --settings delivery) as `llmconf exec`/`activate` runs it."""
     import os
 
     from llmconf import doctor
 
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     out = {}
-    for wp in plan.worktrees:
+    for wp in plan.local:
         if wp.folder_missing:
             continue
-        # The plan read the local file already (unless it could not: then read it here).
-        local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
-        layers = doctor.read_layers(wp.worktree, shared, local)
-        out[wp.worktree], _ = doctor.examine(wp.desired, layers, os.environ)
+        out[wp.worktree] = doctor.effective_of(plan, wp, shared, os.environ)
     return out
 
 
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))
     known = catalog.load(ws.config.dir)
     effective = _effective(plan)
-    origins = _origins(ws, [wp.profile for wp in plan.worktrees])
+    origins = _origins(ws, [wp.profile for wp in plan.local])
     view = status_json if args.json else status_text
     ui.out(view(plan, known, effective, origins))
     for warning in ws.secrets.warnings:

@@ -1,0 +1,133 @@
+"""Which Claude Code will run, and what its version does differently.
+
+Every behaviour llmconf relies on that changed between releases is a field of `Rules`, and
+`rules()` is the one place that says from which version on. Each was measured against the
+real binary; tests/e2e pins each one, so a release that changes it fails a test instead of
+misleading `plan` or `status`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The newest release llmconf was checked against: assumed when no Claude Code is installed.
+NEWEST_KNOWN = "2.1.332"
+#: Since this release a linked worktree (or a subfolder of a repository) reads the local file
+#: at the repository root first: the main checkout's .claude/settings.local.json. The file
+#: in the folder Claude Code started in is "legacy" and loses to it, key by key.
+ROOT_LOCAL_SINCE = (2, 1, 211)
+
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What one Claude Code version does, where llmconf's answers depend on it."""
+
+    version: str
+    #: Whether the repository root's local settings file wins over the worktree's own.
+    root_local: bool
+
+
+@dataclass(frozen=True)
+class Client:
+    """The Claude Code that a plain `claude` runs here."""
+
+    path: Path | None  # None: none found
+    version: str
+    assumed: bool  # True: no usable binary, so NEWEST_KNOWN's rules are assumed
+    why: str = ""  # when assumed: why (not found, LLMCONF_CLAUDE names a missing file...)
+
+    @property
+    def rules(self) -> Rules:
+        return rules(self.version)
+
+
+def parse(version: str) -> tuple[int, int, int] | None:
+    m = _VERSION.search(version)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def rules(version: str) -> Rules:
+    """The rules of a version (an unreadable one is taken as the newest known)."""
+    parsed = parse(version) or parse(NEWEST_KNOWN)
+    assert parsed is not None
+    return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE)
+
+
+def find() -> Client:
+    """The Claude Code a plain `claude` would run: $LLMCONF_CLAUDE when set, else `claude` on PATH."""
+    named = os.environ.get("LLMCONF_CLAUDE")
+    if named:
+        path = Path(named)
+        if not os.access(path, os.X_OK) or path.is_dir():
+            return Client(None, NEWEST_KNOWN, True, f"LLMCONF_CLAUDE names {named}, which is not a program")
+    else:
+        found = shutil.which("claude")
+        if found is None:
+            return Client(None, NEWEST_KNOWN, True, "no 'claude' on PATH")
+        path = Path(found)
+    version = version_of(path)
+    if version is None:
+        return Client(path, NEWEST_KNOWN, True, f"{path} did not say its version")
+    return Client(path, version, False)
+
+
+def version_of(path: Path) -> str | None:
+    """A binary's version, cheaply: from its install layout when that says it (a native
+    install's versions/X.Y.Z, an npm package.json beside it), else from `--version`, which is
+    remembered per binary (path, size and mtime) in the cache folder."""
+    real = Path(os.path.realpath(path))
+    if parse(real.name) and real.parent.name == "versions":
+        return real.name
+    for folder in (real.parent, real.parent.parent):
+        manifest = folder / "package.json"
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and str(doc.get("name", "")).startswith("@anthropic-ai/claude-code"):
+            version = str(doc.get("version", ""))
+            if parse(version):
+                return version
+    try:
+        st = real.stat()
+    except OSError:
+        return None
+    memo_key = f"{real}\0{st.st_size}\0{st.st_mtime_ns}"
+    memo = _memo_file()
+    try:
+        doc = json.loads(memo.read_text(encoding="utf-8"))
+        if doc.get("key") == memo_key and parse(str(doc.get("version"))):
+            return str(doc["version"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        out = subprocess.run(
+            [str(real), "--version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = _VERSION.search(out.stdout or "")
+    if out.returncode != 0 or m is None:
+        return None
+    version = m[0]
+    try:
+        memo.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": memo_key, "version": version}), encoding="utf-8")
+        os.replace(tmp, memo)
+    except OSError:
+        pass  # a memo that cannot be written only costs the next run a --version
+    return version
+
+
+def _memo_file() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(cache) / "llmconf" / "claude-version.json"

@@ -1,0 +1,161 @@
+"""Where Claude Code reads a worktree's local settings, and where llmconf delivers them.
+
+Claude Code 2.1.211+ started in a linked git worktree (or in a subfolder of a repository)
+reads .claude/settings.local.json at the repository root first: for a linked worktree, the
+main checkout's. The worktree's own file is still read, as the "legacy local settings file",
+but the root's value wins key by key. Not so outside a git repository, when the root is the
+home folder, on Windows, or when the root, its .git or .claude is not the user's own.
+
+A worktree whose own file is not the one that decides gets its settings through Claude
+Code's `--settings` layer instead (above every local file, below managed settings): a file
+llmconf keeps outside the repository, found by `llmconf exec` and by the shell function
+`llmconf activate` prints, at a path that mirrors the worktree's own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmconf import target
+from llmconf.targets.claude_code.client import Rules
+
+LOCAL = Path(".claude") / "settings.local.json"
+#: The keys of a root's local file that can take a worktree's backend from it.
+OWNED: tuple[target.KeyPath, ...] = (*target.BACKEND_KEYS, target.KEY_HELPER_KEY, target.DEFAULT_MODEL_KEY)
+#: The name of a delivery file inside its mirror folder (see delivery_path).
+DELIVERY_NAME = "claude-settings.json"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a worktree's settings reach Claude Code."""
+
+    kind: str  # "file": its own settings.local.json decides; "settings": the --settings layer
+    why: str
+    root_local: Path | None = None  # the file that wins over the worktree's own, when one does
+
+
+def repository_root(folder: Path) -> Path | None:
+    """The work tree whose local file Claude Code 2.1.211+ reads first for `folder`: the
+    enclosing repository's top, or for a linked worktree its main checkout. None outside a
+    repository, and for a bare repository's linked worktree (there is no main checkout)."""
+    here = folder
+    while True:
+        dot_git = here / ".git"
+        if dot_git.is_dir():
+            return here
+        if dot_git.is_file():
+            return _main_checkout(dot_git)
+        if here.parent == here:
+            return None
+        here = here.parent
+
+
+def _main_checkout(dot_git: Path) -> Path | None:
+    """A linked worktree's main checkout, from its .git file (gitdir: .../.git/worktrees/NAME)."""
+    try:
+        line = dot_git.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    gitdir = (dot_git.parent / line[len("gitdir:") :].strip()).resolve()
+    try:
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    except (OSError, UnicodeDecodeError):
+        return dot_git.parent  # a submodule or a plain gitdir link: it is its own root
+    return common.parent if common.name == ".git" else None
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return os.stat(path).st_uid == os.getuid()
+    except FileNotFoundError:
+        return True  # a missing .claude is made by Claude Code, as the user
+    except OSError:
+        return False
+
+
+def delivery(worktree: Path, rules: Rules, home: Path | None = None) -> Delivery:
+    """Which delivery a worktree needs under these rules, and why."""
+    if not rules.root_local or sys.platform == "win32":
+        return Delivery("file", f"Claude Code {rules.version} reads this worktree's own settings.local.json")
+    root = repository_root(worktree)
+    if root is None:
+        return Delivery("file", "not in a git repository: Claude Code reads this folder's own settings.local.json")
+    if os.path.normpath(root) == os.path.normpath(worktree):
+        return Delivery("file", "the repository root: its settings.local.json is the one Claude Code reads first")
+    home = home or Path.home()
+    if os.path.normpath(root) == os.path.normpath(home):
+        return Delivery("file", "the repository root is the home folder, so Claude Code reads this folder's own file")
+    if hasattr(os, "getuid") and not all(_owned(p) for p in (root, root / ".git", root / ".claude")):
+        return Delivery("file", "the repository root is not yours, so Claude Code reads this folder's own file")
+    return Delivery(
+        "settings",
+        f"Claude Code {rules.version} reads {_shown(root / LOCAL)} first, and it wins over this "
+        "worktree's own file key by key (2.1.211+)",
+        root / LOCAL,
+    )
+
+
+def settle(how: Delivery, root_keys: Mapping[target.KeyPath, Any], desired: Mapping[target.KeyPath, Any]) -> Delivery:
+    """The delivery a worktree needs, given what the root's file will hold: its own file
+    suffices unless the root sets one of the worktree's backend keys to another value."""
+    clash = [k for k in OWNED if k in root_keys and root_keys[k] != desired.get(k)]
+    if not clash:
+        return Delivery(
+            "file",
+            f"{_shown(how.root_local)} is read first (Claude Code 2.1.211+), but sets none of this "
+            "worktree's keys otherwise: its own file decides",
+            how.root_local,
+        )
+    return Delivery("settings", f"{how.why}: it sets {target.key_name(clash[0])}", how.root_local)
+
+
+def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.KeyPath, Any]) -> dict[target.KeyPath, str]:
+    """A --settings file's keys: the worktree's own, and a blank for every backend variable it
+    leaves unset (and for a root's apiKeyHelper or model it does not set): Claude Code reads a
+    blank as unset, so no layer below lends the worktree a value."""
+    blanks = [k for k in target.BACKEND_KEYS if k not in desired]
+    blanks += [k for k in (target.KEY_HELPER_KEY, target.DEFAULT_MODEL_KEY) if k in root_keys and k not in desired]
+    return {**dict(desired), **dict.fromkeys(blanks, "")}
+
+
+def _shown(path: Path | None) -> str:
+    from llmconf.errors import display_path
+
+    return display_path(path)
+
+
+def deliveries_dir() -> Path:
+    """$XDG_STATE_HOME/llmconf/deliver: per-worktree --settings files, 0600, outside any repository."""
+    state_home = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(state_home) / "llmconf" / "deliver"
+
+
+def delivery_path(worktree: Path, root: Path | None = None) -> Path:
+    """The --settings file of a worktree: its absolute path mirrored under deliveries_dir(),
+    so a shell function can find it by walking up $PWD with no process started."""
+    folder = os.path.normpath(os.path.abspath(worktree)).lstrip(os.sep)
+    return (root or deliveries_dir()) / folder / DELIVERY_NAME
+
+
+def find_delivery(cwd: Path, root: Path | None = None) -> Path | None:
+    """The delivery file of the deepest worktree holding `cwd` (logical path, then physical)."""
+    root = root or deliveries_dir()
+    for start in dict.fromkeys((os.path.normpath(os.path.abspath(cwd)), os.path.realpath(cwd))):
+        here = start
+        while True:
+            candidate = delivery_path(Path(here), root)
+            if candidate.is_file():
+                return candidate
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    return None
