@@ -163,6 +163,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="apply those worktrees right after")
     p.add_argument("--yes", "-y", action="store_true", help="with --apply: do not ask")
 
+    p = command(
+        "exec", "run a command with the current worktree's Claude Code delivery (for scripts, IDEs, CI)",
+        "In a worktree whose settings reach Claude Code through its --settings layer (a linked git\n"
+        "worktree on Claude Code 2.1.211+, whose main checkout's settings.local.json would win),\n"
+        "'claude' gets '--settings FILE'; any other command runs with such a 'claude' first on PATH.\n"
+        "Everywhere else the command runs untouched. 'llmconf plan' says which delivery each\n"
+        "worktree gets, and why.\n"
+        "examples:\n  llmconf exec -- claude\n  llmconf exec -- ./scripts/agent.sh\n"
+        "exit: the command's own; 127 when it is not found.",
+    )
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]", help="what to run")
+
+    p = command(
+        "activate", "print a shell function that makes a plain 'claude' use its worktree's delivery",
+        "Set your shell up once, and a plain 'claude' in a worktree delivered through --settings gets\n"
+        "that worktree's file; elsewhere it runs untouched, at no cost (shell built-ins only).\n"
+        "install:\n"
+        "  bash: echo 'eval \"$(llmconf activate bash)\"' >> ~/.bashrc\n"
+        "  zsh:  echo 'eval \"$(llmconf activate zsh)\"' >> ~/.zshrc\n"
+        "  fish: echo 'llmconf activate fish | source' >> ~/.config/fish/config.fish",
+    )
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), metavar="SHELL", help="bash, zsh or fish")
+
     p = command("init", "start a config here: a commented worktrees.yaml and profiles/ with the shipped profiles")
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help="folders to declare (with the 'anthropic' profile)")
 
@@ -249,7 +272,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: Commands whose module name differs from the command ("import" is a Python keyword).
-_MODULES = {"import": "import_", "git-hook": "git_hook"}
+_MODULES = {"import": "import_", "git-hook": "git_hook", "exec": "exec_"}
 
 
 def _count(text: str) -> int:

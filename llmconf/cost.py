@@ -146,6 +146,8 @@ def plan_changes(plan: Plan, catalog: Catalog, usage: Usage = Usage()) -> dict[P
     slot_of: dict[target.KeyPath, str] = {(target.ENV, target.slot_var(s)): s for s in target.SLOTS}
     out: dict[Path, tuple[SlotChange, ...]] = {}
     for wp in plan.changed:
+        if wp.role != "local":  # a --settings file repeats its worktree's models
+            continue
         changes = []
         for c in wp.changes:
             slot = slot_of.get(c.key)

@@ -82,6 +82,8 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
         width = max(len(target.key_name(c.key)) for c in wp.changes)
         lines = [_paint(_change_line(c, width), c.action, color) for c in wp.changes]
         lines += [f"  # {change.text()}" for change in (costs or {}).get(wp.settings, ())]
+        if wp.role == "delivery" and wp.delivery is not None:
+            lines.append(_delivery_note(wp))
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
     if not any(counts):
@@ -96,6 +98,12 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
         n = len(plan.errors)
         summary = f"{summary[:-1]}; {n} worktree{'s' if n != 1 else ''} could not be planned (errors below)."
     return "\n\n".join([*blocks, summary]) + "\n"
+
+
+def _delivery_note(wp: WorktreePlan) -> str:
+    if wp.delivery.kind == "settings":
+        return f"  # claude gets it as --settings through 'llmconf exec' or 'llmconf activate': {wp.delivery.why}"
+    return f"  # no longer needed: {wp.delivery.why}"
 
 
 def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, Any]:
@@ -119,6 +127,10 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
         ],
     }
     # Optional fields, present only when there is something to say: the format stays version 1.
+    if wp.delivery is not None:
+        doc["delivery"] = {"kind": wp.delivery.kind, "why": wp.delivery.why}
+    if wp.role != "local":
+        doc["role"] = wp.role  # "delivery": the worktree's --settings file
     if costs and wp.settings in costs:
         doc["cost"] = [change.as_json() for change in costs[wp.settings]]
     return doc

@@ -35,9 +35,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             if delivered is None:
                 found = plain_found
             else:  # and what a plain `claude`, with llmconf not in the way, does
-                found = found + [
-                    doctor.Finding(f.level, f"plain claude: {f.message}", f.path, f.hint) for f in plain_found
-                ]
+                found = found + _plain(plain_found, wp.delivery.root_local)
         findings += found
         local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
         if local is not None and local.doc is not None:
@@ -88,6 +86,22 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             ui.out(f"Claude Code {claude.version}: {display_path(claude.path, ui.cwd)}")
         ui.out(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}.")
     return 1 if errors else 0
+
+
+def _plain(findings: list[doctor.Finding], root: object) -> list[doctor.Finding]:
+    """What a plain `claude` gets wrong in a worktree delivered through --settings: the root
+    file's keys in one finding, and every other finding as it is."""
+    taken = [f for f in findings if f.path == root]
+    rest = [f for f in findings if f.path != root]
+    if not taken:
+        return rest
+    names = ", ".join(f.message.split(" set ", 1)[1].split("=", 1)[0] for f in taken)
+    level = "error" if any(f.level == "error" for f in taken) else "warning"
+    message = (
+        f"a plain claude (not started through llmconf) takes {names} from this file, "
+        "which Claude Code 2.1.211+ reads first"
+    )
+    return [doctor.Finding(level, message, taken[0].path, taken[0].hint), *rest]
 
 
 def _text(wp, effective: doctor.Effective, findings: list[doctor.Finding], ui: Ui) -> str:

@@ -1,0 +1,68 @@
+"""llmconf exec [--] COMMAND [ARG...]: run COMMAND with the current worktree's delivery.
+
+For a worktree whose settings reach Claude Code through its --settings layer, a `claude`
+command gets `--settings FILE` put in front of its arguments; any other command (a script,
+an IDE launcher) runs with a `claude` on PATH that does the same. Elsewhere COMMAND runs
+untouched. No config is read: the delivery files mirror the worktrees' paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from llmconf.errors import LlmconfError
+from llmconf.targets.claude_code.layers import deliveries_dir, find_delivery
+from llmconf.ui import Ui
+
+_SHIM = """#!/bin/sh
+# Written by llmconf exec: claude with the --settings file of the worktree exec ran in.
+exec "$LLMCONF_REAL_CLAUDE" --settings "$LLMCONF_CLAUDE_SETTINGS" "$@"
+"""
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise LlmconfError("no command to run", hint="llmconf exec -- claude [ARG...]")
+    env = dict(os.environ)
+    settings = find_delivery(ui.cwd)
+    if settings is not None:
+        if os.path.basename(argv[0]) == "claude":
+            argv = [argv[0], "--settings", str(settings), *argv[1:]]
+        elif (real := shutil.which("claude")) is not None:
+            env.update(
+                LLMCONF_REAL_CLAUDE=real,
+                LLMCONF_CLAUDE_SETTINGS=str(settings),
+                PATH=f"{_shim()}{os.pathsep}{env.get('PATH', '')}",
+            )
+    ui.stdout.flush()
+    try:
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError:
+        ui.stderr.write(f"llmconf: {argv[0]}: command not found\n")
+        return 127
+    except PermissionError:
+        ui.stderr.write(f"llmconf: {argv[0]}: permission denied\n")
+        return 126
+    return 0  # not reached: exec replaced this process
+
+
+def _shim() -> Path:
+    """The folder of the `claude` shim exec puts first on PATH (written once, 0700)."""
+    folder = deliveries_dir() / ".bin"
+    shim = folder / "claude"
+    try:
+        if shim.read_text(encoding="utf-8") == _SHIM:
+            return folder
+    except OSError:
+        pass
+    from llmconf import fs
+
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fs.write_atomic(shim, _SHIM, mode=0o700)
+    return folder
