@@ -501,8 +501,9 @@ def _tracked(paths: list[Path]) -> list[int]:
     import subprocess
 
     by_repo: dict[Path, list[int]] = {}
+    memo: dict[Path, Path | None] = {}  # this call's only: a folder may become a repository later
     for i, path in enumerate(paths):
-        root = _git_root(path.parent)
+        root = _git_root(path.parent, memo)
         if root is not None:
             by_repo.setdefault(root, []).append(i)
     tracked = []
@@ -522,13 +523,15 @@ def _tracked(paths: list[Path]) -> list[int]:
     return tracked
 
 
-@functools.lru_cache(maxsize=None)
-def _git_root(folder: Path) -> Path | None:
+def _git_root(folder: Path, memo: dict[Path, Path | None]) -> Path | None:
     """The nearest folder upward holding .git (a folder, or a file in a linked worktree);
-    cached per folder, so sibling worktrees share the walk up."""
-    if (folder / ".git").exists():
-        return folder
-    return None if folder.parent == folder else _git_root(folder.parent)
+    remembered in `memo` per folder, so sibling worktrees share the walk up."""
+    if folder not in memo:
+        if (folder / ".git").exists():
+            memo[folder] = folder
+        else:
+            memo[folder] = None if folder.parent == folder else _git_root(folder.parent, memo)
+    return memo[folder]
 
 
 def open_workspace(config_dir: str | None, cwd: Path) -> Workspace:

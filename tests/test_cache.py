@@ -94,3 +94,24 @@ def test_home_is_part_of_the_key(tmp_path, run, monkeypatch):
         monkeypatch.setenv("HOME", str(tmp_path / home))
         assert run("-C", str(tmp_path / "cfg"), "apply", "--yes").code == 0
         assert (tmp_path / home / "repo/.claude/settings.local.json").exists(), home
+
+
+def test_use_then_use_back_is_never_hidden_by_the_cache(tmp_path, run):
+    """`use b --apply`, then `use a`: the plan must show the switch back (it once said
+    'No changes.', the new config saved under the old config's cache key)."""
+    write_tree(
+        tmp_path,
+        {
+            "cfg/worktrees.yaml": "worktrees:\n  ../wt: a\n",
+            "cfg/profiles/a.yaml": "base_url: http://a\nmodels: {sonnet: a-model}\n",
+            "cfg/profiles/b.yaml": "base_url: http://b\nmodels: {sonnet: b-model}\n",
+            "wt/.keep": "",
+        },
+    )
+    cfg = str(tmp_path / "cfg")
+    assert run("-C", cfg, "apply", "--yes").code == 0
+    assert run("-C", cfg, "use", "b", "wt", "--apply", "--yes").code == 0
+    assert run("-C", cfg, "use", "a", "wt").code == 0
+    plan = run("-C", cfg, "plan", "--detailed-exitcode")
+    assert plan.code == 2
+    assert '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL = "b-model" -> "a-model"' in plan.out.splitlines()

@@ -10,7 +10,7 @@ from llmconf import fs
 from llmconf.commands.apply import apply_worktrees
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.load import Sourced, load_config, user_path
+from llmconf.load import Sourced, user_path
 from llmconf.lock import locked
 from llmconf.state import state_file
 from llmconf.ui import Ui
@@ -49,7 +49,9 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
     if not args.apply:
         ui.out("Run 'llmconf apply' to write the settings files.")
         return 0
-    ws.config = load_config(ws.config.dir)
+    # A new workspace, read from the file as now written: the old one's cache key is the old
+    # file's, and a plan saved under it would make the next run see the old config.
+    ws = open_workspace(str(ws.config.dir), ui.cwd)
     names = [str(ws.config.dir / os.path.expanduser(k)) for k in keys]
     return apply_worktrees(ws, names, args.yes, ui)
 
