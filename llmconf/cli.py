@@ -173,7 +173,7 @@ def _parser() -> argparse.ArgumentParser:
         "examples:\n  llmconf exec -- claude\n  llmconf exec -- ./scripts/agent.sh\n"
         "exit: the command's own; 127 when it is not found.",
     )
-    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG...]", help="what to run")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="COMMAND", help="what to run, with its arguments (after --)")
 
     p = command(
         "activate", "print a shell function that makes a plain 'claude' use its worktree's delivery",

@@ -32,6 +32,7 @@ METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "URL": (),
     "N": (),
     "ARG": (),
+    "COMMAND": (),  # exec: any program, with its own arguments
     "SHELL": (),
 }
 
