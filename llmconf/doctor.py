@@ -244,7 +244,7 @@ def examine(
                     Finding(
                         "warning",
                         f"availableModels does not admit the {slot} slot's model '{model}': only its exact ID, or a "
-                        "family alias the ID contains, would; Claude Code falls back to the default, silently",
+                        "family alias the ID contains, would; Claude Code sends another model, silently (the default, or its own ID for that slot)",
                         where,
                         f"add '{model}' to availableModels",
                     )

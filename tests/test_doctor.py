@@ -98,7 +98,7 @@ def test_available_models_must_list_exact_ids(cfg, run):
     assert code == 0
     assert [m for level, m in messages(wts["a"])] == [
         # 'sonnet' does not admit s-1; 'opus' admits acme/claude-opus-x, which names the family.
-        "availableModels does not admit the sonnet slot's model 's-1': only its exact ID, or a family alias the ID contains, would; Claude Code falls back to the default, silently",
+        "availableModels does not admit the sonnet slot's model 's-1': only its exact ID, or a family alias the ID contains, would; Claude Code sends another model, silently (the default, or its own ID for that slot)",
     ]
     write_tree(cfg, {"a/.claude/settings.json": json.dumps({"availableModels": ["h-1"], "enforceAvailableModels": True})})
     assert "enforceAvailableModels with the default model 'acme/claude-opus-x' not admitted: Claude Code starts on a built-in Anthropic model ID instead, which the gateway may not serve" in [

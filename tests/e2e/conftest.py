@@ -10,36 +10,54 @@ import pytest
 
 from tests.e2e.fakeapi import FakeApi
 
-VERSION = os.environ.get("LLMCONF_CLAUDE_VERSION", "2.1.197")
+HERE = Path(__file__).parent
+#: The pinned Claude Code versions, newest first (tests/e2e/claude-versions; the one place).
+VERSIONS = (os.environ.get("LLMCONF_CLAUDE_VERSIONS") or (HERE / "claude-versions").read_text()).split()
+NEWEST = VERSIONS[0]
 # Resolved at import, before the autouse fixture points HOME at a temp folder.
-CACHE = Path(
-    os.environ.get("LLMCONF_CLAUDE_CACHE")
-    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmconf-e2e" / f"claude-code-{VERSION}"
-)
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmconf-e2e"
 
 
-def _binary() -> str | None:
-    if explicit := os.environ.get("LLMCONF_CLAUDE_BIN"):
-        return explicit
-    found = sorted(glob.glob(str(CACHE / "node_modules" / "@anthropic-ai" / "claude-code-*" / "claude")))
+def binary_of(version: str) -> str | None:
+    found = sorted(glob.glob(str(CACHE_ROOT / f"claude-code-{version}" / "node_modules" / "@anthropic-ai" / "claude-code-*" / "claude")))
     return found[0] if found else None
 
 
-@pytest.fixture(scope="session")
-def claude_bin() -> str:
-    binary = _binary()
+def _require(version: str) -> str:
+    binary = binary_of(version)
     if binary is None or not os.access(binary, os.X_OK):
-        reason = f"Claude Code CLI not installed in {CACHE}: run 'bash tests/e2e/install-claude.sh' (needs npm)"
+        reason = f"Claude Code {version} not installed in {CACHE_ROOT}: run 'bash tests/e2e/install-claude.sh' (needs npm)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; under CI these tests must run, not skip")
         pytest.skip(reason)
     return binary
 
 
+@pytest.fixture(scope="session", params=VERSIONS)
+def claude_version(request: pytest.FixtureRequest) -> str:
+    """Each pinned Claude Code version in turn: every test that uses it runs on each."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def claude_bin(claude_version: str) -> str:
+    return _require(claude_version)
+
+
 @pytest.fixture
 def api() -> FakeApi:
     with FakeApi() as server:
         yield server
+
+
+def claude_env(home: Path, path: str | None = None) -> dict[str, str]:
+    """What `claude` runs with: an empty HOME, no network extras, the caller's PATH."""
+    return {
+        "PATH": path or os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+    }
 
 
 @pytest.fixture
@@ -49,14 +67,8 @@ def claude(claude_bin: str, tmp_path: Path) -> Callable[..., subprocess.Complete
     home.mkdir()
 
     def _run(worktree: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(home),
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            "DISABLE_AUTOUPDATER": "1",
-        }
         return subprocess.run(
-            [claude_bin, "-p", "say hi", *args], cwd=worktree, env=env, capture_output=True, text=True, timeout=90
+            [claude_bin, "-p", "say hi", *args], cwd=worktree, env=claude_env(home), capture_output=True, text=True, timeout=90
         )
 
     return _run

@@ -115,7 +115,7 @@ def test_a_worktree_override_reaches_the_wire_for_that_worktree_only(setup, api,
     assert last_model(api) == MODELS["haiku"]
 
 
-def test_doctor_warning_about_available_models_matches_what_claude_code_does(setup, api, claude, run):
+def test_doctor_warning_about_available_models_matches_what_claude_code_does(setup, api, claude, run, claude_version):
     """A family alias admits an ID that names the family (test/sonnet-model) and nothing else."""
     root, _ = setup
     for wt in ("a", "b"):  # b's sonnet slot is test/override-model, which names no family
@@ -127,8 +127,14 @@ def test_doctor_warning_about_available_models_matches_what_claude_code_does(set
 
     assert flagged("a") == {MODELS["haiku"]}  # 'haiku' is not listed
     assert flagged("b") == {MODELS["haiku"], "test/override-model"}
-    # Claude Code agrees, slot by slot: admitted models go out, the others fall back to the default.
-    for wt, slot, sent in [("a", "sonnet", MODELS["sonnet"]), ("b", "sonnet", MODELS["opus"]), ("a", "haiku", MODELS["opus"])]:
+    # Claude Code agrees, slot by slot: admitted models go out, the others do not. What goes
+    # instead changed: 2.1.197 sent the default slot's model; 2.1.332 does so for a slot the
+    # list does not name, but sends its own ID for a listed slot whose model is not admitted.
+    instead = {
+        "2.1.197": {"sonnet": MODELS["opus"], "haiku": MODELS["opus"]},
+        "2.1.332": {"sonnet": "claude-sonnet-5-5", "haiku": MODELS["opus"]},
+    }[claude_version]
+    for wt, slot, sent in [("a", "sonnet", MODELS["sonnet"]), ("b", "sonnet", instead["sonnet"]), ("a", "haiku", instead["haiku"])]:
         assert claude(root / wt, "--model", slot).returncode == 0
         assert last_model(api) == sent, (wt, slot)
 
