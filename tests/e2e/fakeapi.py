@@ -8,6 +8,7 @@ gets a 404 after it is recorded, so a test sees every request that reached the s
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 REPLY = "ok from the fake gateway"
+#: One count across every server, so requests to several gateways can be put in order.
+_SEQ = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Request:
     x_api_key: str | None
     model: str | None
     stream: bool
+    seq: int = 0  # when it arrived, counted across every FakeApi in the process
 
 
 @dataclass
@@ -63,6 +67,7 @@ class FakeApi:
                         self.headers.get("x-api-key"),
                         body.get("model"),
                         bool(body.get("stream")),
+                        next(_SEQ),
                     )
                 )
 

@@ -127,9 +127,7 @@ def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.K
 
 
 def _shown(path: Path | None) -> str:
-    from llmconf.errors import display_path
-
-    return display_path(path)
+    return str(path)
 
 
 def deliveries_dir() -> Path:
