@@ -191,19 +191,29 @@ def test_through_llmconf_exec_every_worktree_reaches_its_own_backend(fleet, apis
     check_each_worktree(fleet, apis, claude_version, start)
 
 
-def test_a_shell_set_up_with_llmconf_activate_runs_plain_claude_right(fleet, apis, claude_bin, claude_version):
+SHELLS = {  # how each shell loads `llmconf activate SHELL`, then runs `claude` in folder $1
+    "bash": (["bash", "--norc", "-c"], 'eval "$(llmconf activate bash)"\ncd "$1" && claude -p "say hi" --model {slot}'),
+    "zsh": (["zsh", "-f", "-c"], 'eval "$(llmconf activate zsh)"\ncd "$1" && claude -p "say hi" --model {slot}'),
+    "fish": (["fish", "--no-config", "-c"], 'llmconf activate fish | source\ncd $argv[-1]; and claude -p "say hi" --model {slot}'),
+}
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_shell_set_up_with_llmconf_activate_runs_plain_claude_right(fleet, apis, claude_bin, claude_version, shell):
+    if shutil.which(shell) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{shell} is not installed; tests/install-tools.sh installs it")
+        pytest.skip(f"{shell} is not installed")
     bin_dir = fleet / "bin"
     bin_dir.mkdir()
     (bin_dir / "claude").symlink_to(claude_bin)
+    (bin_dir / "llmconf").symlink_to(Path(sys.executable).parent / "llmconf")
     path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
-    setup = subprocess.run(
-        [sys.executable, "-m", "llmconf", "activate", "bash"], env=llmconf_env(fleet), capture_output=True, text=True, check=True
-    ).stdout
+    argv, script = SHELLS[shell]
 
     def start(worktree: Path, slot: str) -> subprocess.CompletedProcess[str]:
-        script = f'{setup}\ncd "$1" && claude -p "say hi" --model {slot}'
         return subprocess.run(
-            ["bash", "--norc", "-c", script, "bash", str(worktree)],
+            [*argv, script.format(slot=slot), shell, str(worktree)],
             env=llmconf_env(fleet, path), capture_output=True, text=True, timeout=90,
         )
 
