@@ -192,12 +192,14 @@ class Workspace:
 
         rules = self.claude().rules
         roots: dict[Path, dict[target.KeyPath, Any]] = {}
+        walked: dict[Path, Path | None] = {}  # repository roots by folder, for this plan only
+        home = Path.home()
         out: list[WorktreePlan] = []
         for decl, wp in zip(decls, plans):
             if wp.folder_missing:
                 out.append(wp)
                 continue
-            how = layers.delivery(decl.path, rules)
+            how = layers.delivery(decl.path, rules, home, walked)
             if how.root_local is not None:
                 if how.root_local not in roots:
                     roots[how.root_local] = self._root_keys(how.root_local)

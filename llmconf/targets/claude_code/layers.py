@@ -15,6 +15,7 @@ llmconf keeps outside the repository, found by `llmconf exec` and by the shell f
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,20 +41,27 @@ class Delivery:
     root_local: Path | None = None  # the file that wins over the worktree's own, when one does
 
 
-def repository_root(folder: Path) -> Path | None:
+def repository_root(folder: Path, memo: dict[Path, Path | None] | None = None) -> Path | None:
     """The work tree whose local file Claude Code 2.1.211+ reads first for `folder`: the
     enclosing repository's top, or for a linked worktree its main checkout. None outside a
-    repository, and for a bare repository's linked worktree (there is no main checkout)."""
-    here = folder
-    while True:
-        dot_git = here / ".git"
-        if dot_git.is_dir():
-            return here
-        if dot_git.is_file():
-            return _main_checkout(dot_git)
-        if here.parent == here:
-            return None
-        here = here.parent
+    repository, and for a bare repository's linked worktree (there is no main checkout).
+    `memo` (one run's) lets worktrees that share parent folders share the walk up."""
+    if memo is not None and folder in memo:
+        return memo[folder]
+    dot_git = folder / ".git"
+    try:
+        st = os.stat(dot_git)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        found: Path | None = folder
+    elif st is not None:
+        found = _main_checkout(dot_git)
+    else:
+        found = None if folder.parent == folder else repository_root(folder.parent, memo)
+    if memo is not None:
+        memo[folder] = found
+    return found
 
 
 def _main_checkout(dot_git: Path) -> Path | None:
@@ -81,11 +89,13 @@ def _owned(path: Path) -> bool:
         return False
 
 
-def delivery(worktree: Path, rules: Rules, home: Path | None = None) -> Delivery:
-    """Which delivery a worktree needs under these rules, and why."""
+def delivery(
+    worktree: Path, rules: Rules, home: Path | None = None, memo: dict[Path, Path | None] | None = None
+) -> Delivery:
+    """Which delivery a worktree needs under these rules, and why (see settle for the last word)."""
     if not rules.root_local or sys.platform == "win32":
         return Delivery("file", f"Claude Code {rules.version} reads this worktree's own settings.local.json")
-    root = repository_root(worktree)
+    root = repository_root(worktree, memo)
     if root is None:
         return Delivery("file", "not in a git repository: Claude Code reads this folder's own settings.local.json")
     if os.path.normpath(root) == os.path.normpath(worktree):
