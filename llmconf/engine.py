@@ -194,6 +194,11 @@ class Workspace:
         roots: dict[Path, dict[target.KeyPath, Any]] = {}
         walked: dict[Path, Path | None] = {}  # repository roots by folder, for this plan only
         home = Path.home()
+        managed_path = target.common_layer_paths()["managed"]
+        try:
+            _, managed = fs.read_settings(managed_path)
+        except LlmconfError:
+            managed = None  # doctor says why Claude Code ignores it
         out: list[WorktreePlan] = []
         for decl, wp in zip(decls, plans):
             if wp.folder_missing:
@@ -204,6 +209,9 @@ class Workspace:
                 if how.root_local not in roots:
                     roots[how.root_local] = self._root_keys(how.root_local)
                 how = layers.settle(how, roots[how.root_local], wp.desired)
+            error = None if wp.error is not None else layers.overridden(wp.desired, managed, managed_path)
+            if error is not None:
+                wp = replace(wp, error=error, changes=(), file_action=FileAction.NONE)
             out.append(replace(wp, delivery=how))
             path = layers.delivery_path(decl.path)
             if wp.error is not None or (how.kind != "settings" and str(path) not in self.state.files):

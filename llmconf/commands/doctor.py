@@ -10,6 +10,7 @@ from dataclasses import asdict
 from llmconf import doctor, target
 from llmconf.engine import open_workspace
 from llmconf.errors import display_path
+from llmconf.targets.claude_code.layers import Overridden
 from llmconf.ui import Ui
 from llmconf.view import JSON_FORMAT_VERSION
 
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     report = []
     for wp in plan.local:
         findings: list[doctor.Finding] = []
-        if wp.error is not None:
+        if wp.error is not None and not isinstance(wp.error, Overridden):  # examine says it, with the value
             findings.append(doctor.Finding("error", wp.error.message, wp.error.path, wp.error.hint))
         if wp.changes and wp.error is None:
             findings.append(doctor.Finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))

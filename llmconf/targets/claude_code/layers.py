@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import target
+from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.client import Rules
 
 LOCAL = Path(".claude") / "settings.local.json"
@@ -166,4 +167,30 @@ def find_delivery(cwd: Path, root: Path | None = None) -> Path | None:
             if parent == here:
                 break
             here = parent
+    return None
+
+
+class Overridden(LlmconfError):
+    """A declared value that would not take effect: a layer above every delivery sets it."""
+
+
+def overridden(desired: Mapping[target.KeyPath, Any], managed: Mapping[str, Any] | None, path: Path) -> Overridden | None:
+    """The plan error for a worktree whose declared keys managed settings set otherwise (they
+    win over every file and --settings layer); None when they do not. Values are not shown:
+    either side may be a key."""
+    from llmconf.plan import ABSENT, get_key
+
+    if not managed:
+        return None
+    for key in OWNED:
+        value = get_key(managed, key)
+        if value is ABSENT or value == desired.get(key) or (value == "" and key not in desired):
+            continue
+        name = target.key_name(key)
+        said = f"set {name}, which the profile leaves unset" if key not in desired else f"set {name} to another value"
+        return Overridden(
+            f"managed settings {said}: Claude Code uses theirs, whatever llmconf writes",
+            path,
+            hint=f"declare the managed value, or ask whoever manages {path} to drop {name}",
+        )
     return None
