@@ -1,0 +1,138 @@
+"""Which Claude Code will run, its version's rules, and the plan errors for values that would
+not take effect (the rules themselves are pinned against the real binaries in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_tree
+
+PROFILE = "base_url: http://gw-{0}\nmodels: {{sonnet: {0}-sonnet}}\n"
+
+
+def git(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """A main checkout on gateway a and a linked worktree on gateway b."""
+    git(tmp_path, "init", "-q", "-b", "main", "main")
+    git(tmp_path / "main", "commit", "-q", "--allow-empty", "-m", "init")
+    git(tmp_path / "main", "worktree", "add", "-q", "-b", "wt", "../wt")
+    write_tree(
+        tmp_path,
+        {
+            "cfg/worktrees.yaml": "worktrees:\n  ../main: a\n  ../wt: b\n",
+            "cfg/profiles/a.yaml": PROFILE.format("a"),
+            "cfg/profiles/b.yaml": PROFILE.format("b"),
+        },
+    )
+    return tmp_path
+
+
+def fake_claude(folder: Path, version: str) -> Path:
+    """A `claude` that prints a version and counts how often it was asked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "claude"
+    script.write_text(f'#!/bin/sh\necho x >> "{folder}/calls"\necho "{version} (Claude Code)"\n')
+    script.chmod(0o755)
+    return script
+
+
+def kinds(run, root: Path) -> dict[str, str]:
+    doc = json.loads(run("-C", str(root / "cfg"), "plan", "--json").out)
+    return {w["name"]: w["delivery"]["kind"] for w in doc["worktrees"] if w.get("role") != "delivery"}
+
+
+def test_the_installed_version_decides_the_delivery_and_is_asked_once(fleet, run, monkeypatch):
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(fleet / "old", "2.1.197")))
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}  # before 2.1.211: each its own file
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+    assert (fleet / "old/calls").read_text() == "x\n"  # remembered by path, size and mtime
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(fleet / "new", "2.1.211")))
+    assert kinds(run, fleet) == {"main": "file", "wt": "settings"}
+
+
+def test_a_native_install_says_its_version_by_its_path(fleet, run, monkeypatch):
+    binary = fake_claude(fleet / "share/claude/versions/2.1.199", "9.9.9")
+    binary.rename(fleet / "share/claude/versions/real")
+    os.rename(fleet / "share/claude/versions/real", fleet / "share/claude/versions/2.1.199-tmp")
+    (fleet / "share/claude/versions/2.1.199").rmdir()
+    os.rename(fleet / "share/claude/versions/2.1.199-tmp", fleet / "share/claude/versions/2.1.199")
+    (fleet / "bin").mkdir()
+    (fleet / "bin/claude").symlink_to(fleet / "share/claude/versions/2.1.199")
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fleet / "bin/claude"))
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+    assert not (fleet / "share/claude/versions/calls").exists()  # never run
+
+
+def test_doctor_says_which_claude_it_follows(fleet, run, monkeypatch):
+    result = run("-C", str(fleet / "cfg"), "doctor")
+    assert result.out.splitlines()[-2] == (
+        f"Claude Code: LLMCONF_CLAUDE names {os.environ['LLMCONF_CLAUDE']}, which is not a program; "
+        "assuming 2.1.332's rules (the newest llmconf knows)."
+    )
+    monkeypatch.delenv("LLMCONF_CLAUDE")
+    monkeypatch.setenv("PATH", str(fleet / "nothing-here"))
+    result = run("-C", str(fleet / "cfg"), "doctor", "--json")
+    assert json.loads(result.out)["claude_code"] == {"path": None, "version": "2.1.332", "assumed": True}
+    binary = fake_claude(fleet / "bin", "2.1.250")
+    monkeypatch.setenv("PATH", str(fleet / "bin"))
+    result = run("-C", str(fleet / "cfg"), "doctor")
+    assert result.out.splitlines()[-2] == f"Claude Code 2.1.250: {binary.relative_to(fleet)}"
+
+
+def test_a_repository_root_at_home_is_not_read_first(fleet, run, monkeypatch):
+    monkeypatch.setenv("HOME", str(fleet / "main"))
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+
+
+def test_a_main_checkout_on_the_same_backend_needs_no_delivery(fleet, run):
+    (fleet / "cfg/worktrees.yaml").write_text("worktrees:\n  ../main: b\n  ../wt: b\n")
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+    doc = json.loads(run("-C", str(fleet / "cfg"), "plan", "--json").out)
+    assert doc["worktrees"][1]["delivery"]["why"] == (
+        f"{fleet / 'main/.claude/settings.local.json'} is read first (Claude Code 2.1.211+), but sets none of "
+        "this worktree's keys otherwise: its own file decides"
+    )
+
+
+def test_an_undeclared_main_checkout_is_read_as_it_is(fleet, run):
+    (fleet / "cfg/worktrees.yaml").write_text("worktrees:\n  ../wt: b\n")
+    assert kinds(run, fleet) == {"wt": "file"}
+    write_tree(fleet, {"main/.claude/settings.local.json": json.dumps({"permissions": {"allow": ["Bash(ls)"]}, "model": "opus"})})
+    assert kinds(run, fleet) == {"wt": "settings"}  # its model would win: the delivery blanks it
+    run("-C", str(fleet / "cfg"), "apply", "--yes")
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    delivered = json.loads(delivery_path(fleet / "wt").read_text())
+    assert delivered["model"] == "" and delivered["env"]["ANTHROPIC_BASE_URL"] == "http://gw-b"
+    assert "apiKeyHelper" not in delivered  # the main checkout has none to blank
+    # What llmconf does not own in the root file stays the user's.
+    assert json.loads((fleet / "main/.claude/settings.local.json").read_text())["permissions"] == {"allow": ["Bash(ls)"]}
+
+
+def test_a_value_managed_settings_override_is_a_plan_error(fleet, run, monkeypatch):
+    managed = fleet / "managed.json"
+    monkeypatch.setenv("LLMCONF_CLAUDE_MANAGED_SETTINGS", str(managed))
+    managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://policy-gw"}}))
+    before = sorted(p for p in fleet.rglob("*") if ".git" not in p.parts)
+    plan = run("-C", str(fleet / "cfg"), "plan")
+    assert plan.code == 1
+    assert plan.err.splitlines() == [
+        "llmconf: managed.json: managed settings set env.ANTHROPIC_BASE_URL to another value: Claude Code uses "
+        "theirs, whatever llmconf writes "
+        f"(declare the managed value, or ask whoever manages {managed} to drop env.ANTHROPIC_BASE_URL)"
+    ] * 2
+    assert run("-C", str(fleet / "cfg"), "apply", "--yes").code == 1
+    assert sorted(p for p in fleet.rglob("*") if ".git" not in p.parts) == before  # nothing written
+    rows = json.loads(run("-C", str(fleet / "cfg"), "status", "--json").out)["worktrees"]
+    assert [(r["state"], r["effective"]) for r in rows] == [("error", "differs: llmconf doctor")] * 2
