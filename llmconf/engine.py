@@ -437,24 +437,30 @@ class Workspace:
         if not last or not last["files"]:
             raise LlmconfError("nothing to roll back: no apply recorded on this machine")
         journal: dict[str, Any] = last["files"]  # type: ignore[assignment]
+        from llmconf.targets.claude_code.layers import delivery_path
+
         names = {w.path / target.SETTINGS_FILE: w for w in self.config.worktrees}
+        sent = {delivery_path(w.path): w for w in self.config.worktrees}  # their --settings files
         plans, records, warnings = [], {}, []
         for settings in sorted(only or ()):
             if str(settings) not in journal:
                 warnings.append(f"{display_path(settings)}: the last apply did not change it; nothing to roll back")
+        if only is not None:  # a worktree's --settings file goes back with it
+            only = only | {path for path, w in sent.items() if w.path / target.SETTINGS_FILE in only}
         carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
         for key, entry in journal.items():
             settings = Path(key)
             if key in carry:
                 continue
             apply_id = str(entry.get("apply", last["id"]))
-            decl = names.get(settings)
+            decl = names.get(settings) or sent.get(settings)
             wp = WorktreePlan(
                 decl.name if decl else settings.parent.parent.name,
-                settings.parent.parent,
+                decl.path if decl else settings.parent.parent,
                 settings,
                 decl.profile.value if decl else "-",
                 label=f"back to before apply {apply_id}",
+                role="delivery" if settings in sent else "local",
             )
             wanted = backup.load(self.state.dir, settings, apply_id) if entry["existed"] else None
             if entry["existed"] and wanted is None:

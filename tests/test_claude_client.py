@@ -136,3 +136,22 @@ def test_a_value_managed_settings_override_is_a_plan_error(fleet, run, monkeypat
     assert sorted(p for p in fleet.rglob("*") if ".git" not in p.parts) == before  # nothing written
     rows = json.loads(run("-C", str(fleet / "cfg"), "status", "--json").out)["worktrees"]
     assert [(r["state"], r["effective"]) for r in rows] == [("error", "differs: llmconf doctor")] * 2
+
+
+def test_rollback_puts_a_worktrees_settings_file_back_with_it(fleet, run):
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    cfg = str(fleet / "cfg")
+    assert run("-C", cfg, "apply", "--yes").code == 0
+    sent = delivery_path(fleet / "wt")
+    first = sent.read_text()
+    (fleet / "cfg/profiles/b.yaml").write_text(PROFILE.format("b").replace("b-sonnet", "b-sonnet-2"))
+    assert run("-C", cfg, "apply", "--yes").code == 0
+    assert sent.read_text() != first
+    rolled = run("-C", cfg, "rollback", str(fleet / "wt"), "--yes")
+    assert rolled.code == 0, rolled.err
+    assert rolled.err == ""
+    assert sent.read_text() == first
+    assert oct(sent.stat().st_mode & 0o777) == "0o600"
+    headers = [line for line in rolled.out.splitlines() if line.startswith("# ")]
+    assert [h.split(":")[0] for h in headers] == ["# wt", "# wt"]
