@@ -135,7 +135,8 @@ class Workspace:
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int]] = {}
-        plans = [self._plan_one(d, identity) for d in decls]
+        delivering = _Delivering(self)
+        plans = [self._plan_one(d, identity, delivering) for d in decls]
         seen: dict[tuple[int, int], WorktreeDecl] = {}
         for i, d in enumerate(decls):
             if id(d) not in identity:
@@ -165,7 +166,7 @@ class Workspace:
                 f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
             )
             plans[holding[i]] = replace(wp, error=error)
-        plans = self._deliver(decls, plans)
+        plans = self._deliver(decls, plans, delivering)
         resolved = self.profiles.resolved()
         fresh = not self.cached or len(resolved) > self.cached_profiles
         errors_at = {wp.error.path for wp in plans if wp.error is not None}
@@ -184,45 +185,38 @@ class Workspace:
             self._client = client.find()
         return self._client
 
-    def _deliver(self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan]) -> list[WorktreePlan]:
-        """Each worktree's delivery, and beside the plan of its own settings file, the plan of
-        its --settings file: one that delivery needs, or one an earlier apply left and that
-        is no longer needed (then deleted)."""
+    def _deliver(
+        self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan], delivering: _Delivering
+    ) -> list[WorktreePlan]:
+        """Beside the plan of each worktree's own settings file, the plan of its --settings
+        file: one its delivery needs, or one an earlier apply left that is no longer needed
+        (then deleted). A declared key managed settings override is a plan error."""
         from llmconf.targets.claude_code import layers
 
-        rules = self.claude().rules
-        roots: dict[Path, dict[target.KeyPath, Any]] = {}
-        walked: dict[Path, Path | None] = {}  # repository roots by folder, for this plan only
-        home = Path.home()
-        managed_path = target.common_layer_paths()["managed"]
-        try:
-            _, managed = fs.read_settings(managed_path)
-        except LlmconfError:
-            managed = None  # doctor says why Claude Code ignores it
         out: list[WorktreePlan] = []
         for decl, wp in zip(decls, plans):
-            if wp.folder_missing:
+            how = wp.delivery
+            if wp.error is not None or how is None:
                 out.append(wp)
                 continue
-            how = layers.delivery(decl.path, rules, home, walked)
-            if how.root_local is not None:
-                if how.root_local not in roots:
-                    roots[how.root_local] = self._root_keys(how.root_local)
-                how = layers.settle(how, roots[how.root_local], wp.desired)
-            error = None if wp.error is not None else layers.overridden(wp.desired, managed, managed_path)
+            error = delivering.overridden(wp.desired)
             if error is not None:
-                wp = replace(wp, error=error, changes=(), file_action=FileAction.NONE)
-            out.append(replace(wp, delivery=how))
-            path = layers.delivery_path(decl.path)
-            if wp.error is not None or (how.kind != "settings" and str(path) not in self.state.files):
+                out.append(replace(wp, error=error, changes=(), file_action=FileAction.NONE))
+                continue
+            out.append(wp)
+            if how.kind != "settings" and not delivering.recorded:
+                continue  # the common case, at no cost: no --settings file was ever written
+            name = layers.delivery_name(decl.path, delivering.folder)
+            if how.kind != "settings" and name not in self.state.files:
                 continue
             want: dict[target.KeyPath, str] = {}
             if how.kind == "settings":
-                want = layers.delivered(wp.desired, roots[how.root_local])  # type: ignore[index]
-            out.append(replace(self._plan_file(decl, path, want, role="delivery"), delivery=how))
+                assert how.root_local is not None
+                want = layers.delivered(wp.desired, delivering.roots[how.root_local])
+            out.append(replace(self._plan_file(decl, Path(name), want, role="delivery"), delivery=how))
         return out
 
-    def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
+    def root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
         """The keys a repository root's local file will hold after this run's apply: a
         declared main checkout's rendered keys, else what the file holds now."""
         from llmconf.plan import ABSENT, get_key
@@ -272,7 +266,7 @@ class Workspace:
         """Config files an error can point at: a plan that has one is not cached."""
         return {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}
 
-    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]]) -> WorktreePlan:
+    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: _Delivering) -> WorktreePlan:
         settings = target.settings_path(decl.path)
         desired: dict[target.KeyPath, str] = {}
         try:
@@ -299,6 +293,7 @@ class Workspace:
             )
             if changes:
                 fs.check_writable(settings)  # found now, so apply refuses before writing any file
+            how = delivering.of(decl, desired)
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
@@ -316,6 +311,7 @@ class Workspace:
             desired=desired,
             before_text=text,
             private=holds_secret(desired),
+            delivery=how,
         )
 
     def apply(
@@ -495,6 +491,44 @@ class Workspace:
             )
             records[key] = restored
         return Plan(tuple(plans)), records, carry, warnings
+
+
+class _Delivering:
+    """One plan's delivery decisions: the client's rules, the repository roots walked, the keys
+    each root's local file will hold, and the managed settings (each found once per plan)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        from llmconf.targets.claude_code import layers
+
+        self.ws = ws
+        self.rules = ws.claude().rules
+        self.home = Path.home()
+        self.folder = os.fspath(layers.deliveries_dir())
+        #: Whether the state records any --settings file (one may have to be deleted).
+        self.recorded = any(name.startswith(self.folder + os.sep) for name in ws.state.files)
+        self.walked: dict[str, str | None] = {}  # repository roots by folder
+        self.roots: dict[Path, dict[target.KeyPath, Any]] = {}
+        self.managed_path = target.common_layer_paths()["managed"]
+        try:
+            _, self.managed = fs.read_settings(self.managed_path)
+        except LlmconfError:
+            self.managed = None  # doctor says why Claude Code ignores it
+
+    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Any:
+        """A worktree's delivery (targets.claude_code.layers.Delivery)."""
+        from llmconf.targets.claude_code import layers
+
+        how = layers.delivery(decl.path, self.rules, self.home, self.walked)
+        if how.root_local is None:
+            return how
+        if how.root_local not in self.roots:
+            self.roots[how.root_local] = self.ws.root_keys(how.root_local)
+        return layers.settle(how, self.roots[how.root_local], desired)
+
+    def overridden(self, desired: Mapping[target.KeyPath, str]) -> LlmconfError | None:
+        from llmconf.targets.claude_code import layers
+
+        return layers.overridden(desired, self.managed, self.managed_path)
 
 
 def missing_folder(decl: WorktreeDecl) -> tuple[str, str]:

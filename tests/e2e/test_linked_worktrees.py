@@ -283,3 +283,42 @@ def test_switching_the_main_checkout_to_direct_drops_the_deliveries_it_no_longer
     assert dropped == (["forgerank-direct", "forgerank-glm", "forgerank-kimi"] if root_local(claude_version) else [])
     assert run("-C", cfg, "apply", "--yes").code == 0
     assert not any(delivery_path(fleet / w).exists() for w in DECLARED)
+
+
+def test_doctor_names_what_a_plain_claude_takes_from_the_main_checkout(fleet, run, claude_version):
+    doc = json.loads(run("-C", str(fleet / "cfg"), "doctor", "forgerank-glm", "--json").out)
+    findings = doc["worktrees"][0]["findings"]
+    main_file = str(fleet / "Forgerank/.claude/settings.local.json")
+    plain = [f for f in findings if f["path"] == main_file]
+    if not root_local(claude_version):
+        assert plain == [] and doc["worktrees"][0]["delivery"]["kind"] == "file"
+        return
+    assert [(f["level"], f["message"]) for f in plain] == [
+        (
+            "error",
+            "a plain claude (not started through llmconf) takes ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN, "
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL, ANTHROPIC_DEFAULT_SONNET_MODEL, ANTHROPIC_DEFAULT_OPUS_MODEL from this "
+            "file, which Claude Code 2.1.211+ reads first",
+        )
+    ]
+    # With llmconf's delivery, nothing is taken from it: the effective backend is the declared one.
+    assert doc["worktrees"][0]["effective"]["base_url"] == json.loads(
+        run("-C", str(fleet / "cfg"), "status", "forgerank-glm", "--json").out
+    )["worktrees"][0]["backend"]
+
+
+def test_a_worktree_claude_made_under_the_main_checkout_gets_its_own_backend(fleet, run, apis, claude_bin, claude_version):
+    """`claude --worktree NAME` puts a linked worktree in .claude/worktrees/ of the main checkout."""
+    nested = fleet / "Forgerank/.claude/worktrees/side"
+    git(fleet / "Forgerank", "worktree", "add", "-q", "-b", "side", str(nested))
+    cfg = fleet / "cfg"
+    assert run("-C", str(cfg), "use", "gb", str(nested), "--apply", "--yes").code == 0
+    argv = [sys.executable, "-m", "llmconf", "exec", "--", claude_bin, "-p", "say hi", "--model", "opus"]
+    done = subprocess.run(argv, cwd=nested, env=llmconf_env(fleet), capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert sent(apis)[-1] == ("b", "Bearer secret-b", "b/opus")
+    # The main checkout itself is not inside its nested worktree's delivery.
+    argv[-1] = "sonnet"
+    done = subprocess.run(argv, cwd=fleet / "Forgerank", env=llmconf_env(fleet), capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert sent(apis)[-1] == ("a", "Bearer secret-a", "a/sonnet")

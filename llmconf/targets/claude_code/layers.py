@@ -42,27 +42,36 @@ class Delivery:
     root_local: Path | None = None  # the file that wins over the worktree's own, when one does
 
 
-def repository_root(folder: Path, memo: dict[Path, Path | None] | None = None) -> Path | None:
+def repository_root(folder: Path, memo: dict[str, str | None] | None = None) -> Path | None:
     """The work tree whose local file Claude Code 2.1.211+ reads first for `folder`: the
     enclosing repository's top, or for a linked worktree its main checkout. None outside a
     repository, and for a bare repository's linked worktree (there is no main checkout).
     `memo` (one run's) lets worktrees that share parent folders share the walk up."""
-    if memo is not None and folder in memo:
+    found = _root(os.fspath(folder), {} if memo is None else memo)
+    return None if found is None else Path(found)
+
+
+def _root(folder: str, memo: dict[str, str | None]) -> str | None:
+    # Strings and os.access, not Paths and exceptions: a plan asks this for every worktree,
+    # and most have no .git of their own (their parent's answer is remembered).
+    if folder in memo:
         return memo[folder]
-    dot_git = folder / ".git"
-    try:
-        st = os.stat(dot_git)
-    except OSError:
-        st = None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        found: Path | None = folder
-    elif st is not None:
-        found = _main_checkout(dot_git)
+    dot_git = folder + _GIT if folder != os.sep else _GIT
+    found: str | None
+    if os.access(dot_git, os.F_OK):
+        if os.path.isdir(dot_git):
+            found = folder
+        else:
+            main = _main_checkout(Path(dot_git))
+            found = None if main is None else os.fspath(main)
     else:
-        found = None if folder.parent == folder else repository_root(folder.parent, memo)
-    if memo is not None:
-        memo[folder] = found
+        parent = os.path.dirname(folder)
+        found = None if parent == folder else _root(parent, memo)
+    memo[folder] = found
     return found
+
+
+_GIT = os.sep + ".git"
 
 
 def _main_checkout(dot_git: Path) -> Path | None:
@@ -90,15 +99,19 @@ def _owned(path: Path) -> bool:
         return False
 
 
+_OUTSIDE_GIT = Delivery("file", "not in a git repository: Claude Code reads this folder's own settings.local.json")
+
+
 def delivery(
-    worktree: Path, rules: Rules, home: Path | None = None, memo: dict[Path, Path | None] | None = None
+    worktree: Path, rules: Rules, home: Path | None = None, memo: dict[str, str | None] | None = None
 ) -> Delivery:
     """Which delivery a worktree needs under these rules, and why (see settle for the last word)."""
     if not rules.root_local or sys.platform == "win32":
         return Delivery("file", f"Claude Code {rules.version} reads this worktree's own settings.local.json")
-    root = repository_root(worktree, memo)
-    if root is None:
-        return Delivery("file", "not in a git repository: Claude Code reads this folder's own settings.local.json")
+    found = _root(os.fspath(worktree), {} if memo is None else memo)
+    if found is None:
+        return _OUTSIDE_GIT
+    root = Path(found)
     if os.path.normpath(root) == os.path.normpath(worktree):
         return Delivery("file", "the repository root: its settings.local.json is the one Claude Code reads first")
     home = home or Path.home()
@@ -150,8 +163,13 @@ def deliveries_dir() -> Path:
 def delivery_path(worktree: Path, root: Path | None = None) -> Path:
     """The --settings file of a worktree: its absolute path mirrored under deliveries_dir(),
     so a shell function can find it by walking up $PWD with no process started."""
-    folder = os.path.normpath(os.path.abspath(worktree)).lstrip(os.sep)
-    return (root or deliveries_dir()) / folder / DELIVERY_NAME
+    return Path(delivery_name(worktree, os.fspath(root or deliveries_dir())))
+
+
+def delivery_name(worktree: Path | str, root: str) -> str:
+    """delivery_path as a string, under a deliveries folder the caller found once."""
+    folder = os.path.normpath(os.path.abspath(worktree))
+    return os.path.join(root + folder, DELIVERY_NAME) if folder != os.sep else os.path.join(root, DELIVERY_NAME)
 
 
 def find_delivery(cwd: Path, root: Path | None = None) -> Path | None:
@@ -178,10 +196,10 @@ def overridden(desired: Mapping[target.KeyPath, Any], managed: Mapping[str, Any]
     """The plan error for a worktree whose declared keys managed settings set otherwise (they
     win over every file and --settings layer); None when they do not. Values are not shown:
     either side may be a key."""
-    from llmconf.plan import ABSENT, get_key
-
     if not managed:
         return None
+    from llmconf.plan import ABSENT, get_key
+
     for key in OWNED:
         value = get_key(managed, key)
         if value is ABSENT or value == desired.get(key) or (value == "" and key not in desired):
