@@ -93,8 +93,10 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             RepoDecl(r[0], Path(r[1]), _unsourced(r[2], paths), _unfields(r[3], paths), bool(r[4]))
             for r in entry.get("repos", ())
         )
+        claude_code = entry.get("claude_code")
         config = Config(
-            config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"], repos
+            config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"], repos,
+            Path(claude_code) if claude_code else None,
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -115,6 +117,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
             "profile_dirs": [str(d) for d in config.profile_dirs],
             "vars": config.vars,
             "secret_sources": config.secret_sources,
+            "claude_code": str(config.claude_code) if config.claude_code else None,
             "worktrees": [
                 [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
                 for d in config.worktrees

@@ -182,7 +182,7 @@ class Workspace:
         if self._client is None:
             from llmconf.targets.claude_code import client
 
-            self._client = client.find()
+            self._client = client.find(self.config.claude_code)
         return self._client
 
     def _deliver(

@@ -80,6 +80,8 @@ class Config:
     secret_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: `repos:` entries; their worktrees are in `worktrees` too, once expand_repos has run.
     repos: tuple[RepoDecl, ...] = ()
+    #: `claude_code:`, made absolute: the Claude Code binary the worktrees run.
+    claude_code: Path | None = None
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -301,6 +303,7 @@ def load_declared(config_dir: Path) -> Config:
             shipped_profiles_dir(),
         ),
         repos=tuple(repos),
+        claude_code=user_path(config_dir, parsed.claude_code) if parsed.claude_code else None,
     )
 
 

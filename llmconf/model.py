@@ -91,6 +91,9 @@ class WorktreesFile(_Strict):
     vars: dict[str, Any] | None = None
     secrets: dict[str, SecretSource] | None = None
     profile_paths: list[str] | None = None
+    #: The Claude Code binary the worktrees run (default: `claude` on PATH), relative to this
+    #: file's folder or ~; its version decides how llmconf delivers settings. $LLMCONF_CLAUDE wins.
+    claude_code: str | None = None
     worktrees: dict[str, WorktreeEntry] | None = None
     #: git repositories: each entry covers every worktree `git worktree list` reports for it
     #: (a worktree listed under `worktrees:` keeps its own entry).

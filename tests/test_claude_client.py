@@ -155,3 +155,25 @@ def test_rollback_puts_a_worktrees_settings_file_back_with_it(fleet, run):
     assert oct(sent.stat().st_mode & 0o777) == "0o600"
     headers = [line for line in rolled.out.splitlines() if line.startswith("# ")]
     assert [h.split(":")[0] for h in headers] == ["# wt", "# wt"]
+
+
+def test_worktrees_yaml_can_name_the_claude_binary(fleet, run, monkeypatch):
+    monkeypatch.delenv("LLMCONF_CLAUDE")
+    monkeypatch.setenv("PATH", str(fleet / "nothing-here"))
+    fake_claude(fleet / "tools", "2.1.197")
+    config = fleet / "cfg/worktrees.yaml"
+    config.write_text("claude_code: ../tools/claude\n" + config.read_text())
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}  # the same from the config cache
+    doc = json.loads(run("-C", str(fleet / "cfg"), "doctor", "--json").out)
+    assert doc["claude_code"] == {"path": str(fleet / "tools/claude"), "version": "2.1.197", "assumed": False}
+    # $LLMCONF_CLAUDE wins over the config, as -C does over the folder.
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(fleet / "newer", "2.1.300")))
+    assert kinds(run, fleet) == {"main": "file", "wt": "settings"}
+    config.write_text(config.read_text().replace("../tools/claude", "../tools/nothing"))
+    monkeypatch.delenv("LLMCONF_CLAUDE")
+    result = run("-C", str(fleet / "cfg"), "doctor")
+    assert result.out.splitlines()[-2] == (
+        f"Claude Code: claude_code in worktrees.yaml names {fleet / 'tools/nothing'}, which is not a program; "
+        "assuming 2.1.332's rules (the newest llmconf knows)."
+    )

@@ -61,13 +61,16 @@ def rules(version: str) -> Rules:
     return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE)
 
 
-def find() -> Client:
-    """The Claude Code a plain `claude` would run: $LLMCONF_CLAUDE when set, else `claude` on PATH."""
-    named = os.environ.get("LLMCONF_CLAUDE")
+def find(configured: Path | None = None) -> Client:
+    """The Claude Code a plain `claude` would run: $LLMCONF_CLAUDE when set, else the config's
+    `claude_code:`, else `claude` on PATH."""
+    named, by = os.environ.get("LLMCONF_CLAUDE"), "LLMCONF_CLAUDE"
+    if not named and configured is not None:
+        named, by = str(configured), "claude_code in worktrees.yaml"
     if named:
         path = Path(named)
         if not os.access(path, os.X_OK) or path.is_dir():
-            return Client(None, NEWEST_KNOWN, True, f"LLMCONF_CLAUDE names {named}, which is not a program")
+            return Client(None, NEWEST_KNOWN, True, f"{by} names {named}, which is not a program")
     else:
         found = shutil.which("claude")
         if found is None:
