@@ -32,7 +32,13 @@ Run 'llmconf COMMAND --help' for each command's options.
 class _Parser(argparse.ArgumentParser):
     # Usage errors exit 1, not argparse's 2: 2 means "changes pending" to --detailed-exitcode.
     def error(self, message: str) -> None:  # type: ignore[override]
+        from llmconf.secrets import looks_like_key, scrub
+
         self.print_usage(sys.stderr)
+        if looks_like_key(message):  # `secret set NAME KEY`: the old habit puts a key in argv
+            message = scrub(message) + (
+                "; a key is never an argument: pipe it in, as in printf %s \"$KEY\" | llmconf secret set NAME"
+            )
         self.exit(1, f"llmconf: {message}\n")
 
 

@@ -102,3 +102,40 @@ def test_environment_override_name(monkeypatch):
     monkeypatch.setenv("LLMCONF_SECRET_OPEN_ROUTER_V2", "from-env")
     assert SecretStore().get("open-router.v2") == "from-env"
     assert not os.path.exists(SecretStore().path)  # read from the environment, store untouched
+
+
+KEY_SHAPES = [
+    "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp",  # z.ai
+    "AIzaSyA0123456789abcdefghijklmnopqrstu",
+]
+
+
+@pytest.mark.parametrize("key", KEY_SHAPES)
+def test_the_old_save_key_habit_never_echoes_the_key(run, key, capsys):
+    """`save-openrouter-key.sh KEY` becomes `llmconf secret set openrouter KEY`: refused, unprinted."""
+    from llmconf import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["secret", "set", "openrouter", key])
+    out, err = capsys.readouterr()
+    assert key not in out + err
+    assert (exc.value.code, out) == (1, "")
+    assert err.splitlines()[-1] == (
+        "llmconf: unrecognized arguments: (sensitive); a key is never an argument: pipe it in, as in "
+        'printf %s "$KEY" | llmconf secret set NAME'
+    )
+    assert run("secret", "list").out == ""
+
+
+@pytest.mark.parametrize("key", KEY_SHAPES)
+def test_a_key_is_never_a_secret_name(run, key):
+    result = run("secret", "set", key, stdin="value\n")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: that looks like an API key, not a secret's name; nothing stored (and it is not shown) "
+        '(name the secret and pipe the key in: printf %s "$KEY" | llmconf secret set openrouter)\n'
+    )
+    assert run("secret", "list").out == ""
+    assert key not in run("secret", "rm", key).err

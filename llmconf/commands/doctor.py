@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if claude.assumed:
             ui.out(f"Claude Code: {claude.why}; assuming {claude.version}'s rules (the newest llmconf knows).")
         else:
-            ui.out(f"Claude Code {claude.version}: {display_path(claude.path, ui.cwd)}")
+            ui.out(f"Claude Code {claude.version}: {display_path(claude.path, ui.cwd) if claude.path else '?'}")
         ui.out(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}.")
     return 1 if errors else 0
 
