@@ -1,3 +1,26 @@
-from llmconf.cli import main
+"""`llmconf` as a process: the one place with a process-wide policy."""
 
-raise SystemExit(main())
+from __future__ import annotations
+
+import gc
+import sys
+
+
+def main() -> int:
+    """Run the CLI with the cyclic garbage collector off (as Mercurial's nogc does).
+
+    Loading and planning thousands of worktrees allocates a few hundred thousand containers
+    that live until the command ends, and form no reference cycles. With the collector on,
+    CPython walks every live container again each time enough pile up: about 100 ms of an
+    850 ms plan at 10,000 worktrees, for nothing. Reference counting still frees everything;
+    a short-lived command does not feel the cycles it leaves. The library itself (and a test
+    calling cli.main in-process) never touches the collector.
+    """
+    gc.disable()
+    from llmconf.cli import main as cli_main
+
+    return cli_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

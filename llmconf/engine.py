@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import gc
 import json
 import os
 import stat
@@ -22,32 +20,6 @@ from llmconf.state import FileRecord, State, load_state, record_from_json, recor
 
 if TYPE_CHECKING:
     from llmconf.targets.claude_code.client import Client
-
-
-def _without_gc(func: Any) -> Any:
-    """Run `func` with the cyclic garbage collector paused (as Mercurial's util.nogc does).
-
-    Loading and planning thousands of worktrees allocates a few hundred thousand containers
-    that live until the command ends. Each time enough pile up, CPython walks every live
-    container again: about 100 ms of an 850 ms plan at 10,000 worktrees, for nothing, since
-    they form no reference cycles. So the collector is off meanwhile (reference counting
-    still frees everything as usual), and what is alive at the end is frozen (gc.freeze):
-    the collector, back on, never walks it again. The price: a reference cycle alive at
-    that moment is never collected, which a short-lived command does not feel.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():  # nested, or the caller paused it: leave it as found
-            return func(*args, **kwargs)
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            gc.freeze()
-            gc.enable()
-
-    return wrapper
 
 
 @dataclass
@@ -74,7 +46,6 @@ class Workspace:
     _decl_paths: dict[str, WorktreeDecl] | None = field(default=None, init=False)
 
     @classmethod
-    @_without_gc
     def open(cls, config_dir: Path) -> Workspace:
         from llmconf import cache
 
@@ -131,7 +102,6 @@ class Workspace:
             self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
         return keys
 
-    @_without_gc
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int]] = {}
