@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p = command(
         "plan", "show what apply would change, key by key, without writing anything",
         "symbols: + add, ~ change (old -> new), - remove. Secret values show as (sensitive).\n"
+        "A linked git worktree whose main checkout's settings.local.json would win (Claude Code\n"
+        "2.1.211+) also gets a --settings file outside the repo, for 'llmconf exec' and 'activate'.\n"
         "exit: 0 ok; 1 error; with --detailed-exitcode 0 no changes, 2 changes pending.",
     )
     p.add_argument("worktrees", nargs="*", metavar="WORKTREE", help=worktree_help)
@@ -149,8 +151,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command(
         "doctor", "check each worktree the way Claude Code will read it, and say what to fix",
-        "Merges Claude Code's settings layers (managed > local > project > user > shell) and reports\n"
-        "what overrides or blocks the profile: backend keys set elsewhere, a managed policy, an\n"
+        "Merges Claude Code's settings layers (managed > --settings > the repository root's local file\n"
+        "(2.1.211+) > local > project > user > shell), for the installed Claude Code, and reports\n"
+        "what overrides or blocks the profile: backend keys set elsewhere, what a plain 'claude'\n"
+        "takes from the main checkout where llmconf delivers through --settings, a managed policy, an\n"
         "availableModels list, a /model choice, a file Claude Code would drop, a key git could commit,\n"
         "and claude sessions still running on old settings. Exit 1 when something must be fixed.",
     )

@@ -177,3 +177,21 @@ def test_worktrees_yaml_can_name_the_claude_binary(fleet, run, monkeypatch):
         f"Claude Code: claude_code in worktrees.yaml names {fleet / 'tools/nothing'}, which is not a program; "
         "assuming 2.1.332's rules (the newest llmconf knows)."
     )
+
+
+def test_a_saved_plan_applies_the_delivery_exactly_and_holds_no_key(fleet, run, monkeypatch):
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    monkeypatch.setenv("LLMCONF_SECRET_GW", "sk-the-real-key-0123456789abcdefghij")
+    profile = fleet / "cfg/profiles/b.yaml"
+    profile.write_text(PROFILE.format("b") + "auth_token: \"{{ secret('gw') }}\"\n")
+    cfg = str(fleet / "cfg")
+    planned = run("-C", cfg, "plan", "--out", str(fleet / "p.plan"))
+    assert planned.code == 0, planned.err
+    assert "sk-the-real-key" not in (fleet / "p.plan").read_text()
+    assert "claude-settings.json" in (fleet / "p.plan").read_text()
+    applied = run("-C", cfg, "apply", str(fleet / "p.plan"))
+    assert applied.code == 0, applied.err
+    delivered = json.loads(delivery_path(fleet / "wt").read_text())["env"]
+    assert (delivered["ANTHROPIC_AUTH_TOKEN"], delivered["ANTHROPIC_BASE_URL"]) == ("sk-the-real-key-0123456789abcdefghij", "http://gw-b")
+    assert run("-C", cfg, "plan", "--detailed-exitcode").code == 0
