@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "-C", dest="config_dir", metavar="DIR", default=argparse.SUPPRESS,
         help="config folder holding worktrees.yaml (default: nearest one upward from the current folder)",
@@ -266,7 +266,7 @@ def _parser() -> argparse.ArgumentParser:
         "examples:\n  printf %s \"$KEY\" | llmconf secret set openrouter\n  llmconf secret list\n"
         "Templates read them with {{ secret('openrouter') }}; LLMCONF_SECRET_OPENROUTER overrides.",
     )
-    store = argparse.ArgumentParser(add_help=False, parents=[common])
+    store = _Parser(add_help=False, parents=[common])
     store.add_argument("--file", metavar="PATH", help="the secrets file (default: $LLMCONF_SECRETS_FILE, else ~/.config/llmconf/secrets.env)")
     secret = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True, parser_class=_Parser)
     s = secret.add_parser("set", help="store a secret read from stdin (or a hidden prompt); never from argv", parents=[store])

@@ -255,6 +255,7 @@ class Workspace:
                     return WorktreePlan(
                         decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
                     )
+            assert st is not None  # .claude's, or else the worktree folder's (which returned above)
             identity[id(decl)] = (st.st_dev, st.st_ino)
             text, current = fs.read_settings(settings)
             record = self.state.record(settings)
@@ -341,15 +342,16 @@ class Workspace:
             for wp in changed[len(done) :]:  # not reached: back to what they were
                 key = str(wp.settings)
                 journal.pop(key)
-                if previous[key] is None:
+                before = previous[key]
+                if before is None:
                     self.state.files.pop(key, None)
                 else:
-                    self.state.files[key] = previous[key]
+                    self.state.files[key] = before
             self.state.save()
         return done
 
-    def _fingerprints(self, desired: dict[target.KeyPath, str] | object) -> dict[str, str]:
-        return {target.key_name(k): self.state.fingerprint(v) for k, v in dict(desired).items()}  # type: ignore[call-overload]
+    def _fingerprints(self, desired: Mapping[target.KeyPath, str]) -> dict[str, str]:
+        return {target.key_name(k): self.state.fingerprint(v) for k, v in desired.items()}
 
     def _record_after(self, wp: WorktreePlan, old: FileRecord | None) -> FileRecord | None:
         if not wp.desired or wp.file_action is FileAction.DELETE:
@@ -360,7 +362,8 @@ class Workspace:
     def clean_after_crash(self) -> None:
         """Remove temp files an interrupted apply may have left (they can hold a key): in the
         folders of the files the last apply set out to write, as its journal lists them."""
-        for key in (self.state.last_apply or {}).get("files", {}) or {}:
+        files = (self.state.last_apply or {}).get("files") or {}
+        for key in files if isinstance(files, dict) else ():
             fs.remove_stale_temps(Path(key))
 
     @staticmethod
@@ -512,7 +515,8 @@ def _secret_names(desired: Mapping[target.KeyPath, str]) -> frozenset[str]:
 
 def _document_keys(doc: Mapping[str, Any] | None) -> dict[target.KeyPath, Any]:
     doc = doc or {}
-    env = doc.get(target.ENV) if isinstance(doc.get(target.ENV), dict) else {}
+    env = doc.get(target.ENV)
+    env = env if isinstance(env, dict) else {}
     return {**{(k,): v for k, v in doc.items() if k != target.ENV}, **{(target.ENV, k): v for k, v in env.items()}}
 
 

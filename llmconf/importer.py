@@ -288,7 +288,8 @@ class _Checker:
         )
 
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
-        env = self.doc.get(target.ENV) if isinstance(self.doc.get(target.ENV), dict) else {}
+        env = self.doc.get(target.ENV)
+        env = env if isinstance(env, dict) else {}
         keys = ", ".join(target.key_name(c.key) for c in changes)
         if env.get(target.API_KEY):
             hint = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from typing import Any
 
 from llmconf.plan import Action, KeyChange, apply_changes

@@ -160,7 +160,7 @@ def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
 # --- validation -----------------------------------------------------------------------
 
 
-def validate(model: type, data: Any, path: Path, prefix: tuple[Any, ...] = ()) -> Any:
+def validate(model: Any, data: Any, path: Path, prefix: tuple[Any, ...] = ()) -> Any:
     """Validate `data` against a pydantic model, turning every problem into a located error."""
     from pydantic import ValidationError
 

@@ -97,7 +97,9 @@ def load_state(path: Path | None = None) -> State:
         last = doc.get("last_apply")
         if last is not None and not (isinstance(last, dict) and isinstance(last.get("files"), dict)):
             raise ValueError("last_apply")
-        return State(doc["salt"], files, path, last)
+        if any(r is None for r in files.values()):
+            raise ValueError("files")
+        return State(doc["salt"], {p: r for p, r in files.items() if r is not None}, path, last)
     except FileNotFoundError:
         return State(os.urandom(16).hex(), {}, path)
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -15,7 +15,8 @@ class _AnySecret(SecretStore):
 
     def __init__(self, real: SecretStore) -> None:
         super().__init__(real.path, real.sources, real.config_dir)
-        self.real, self.missing = real, set()
+        self.real = real
+        self.missing: set[str] = set()
 
     def get(self, name: str) -> str:
         if "command" in self.sources.get(name, {}):
