@@ -240,6 +240,18 @@ def test_status_says_what_a_plain_claude_really_does(fleet, apis, claude, claude
         if not right:
             assert row["effective"] == "with llmconf exec/activate only: plain claude differs (llmconf doctor)"
     assert not root_local(claude_version) or by_name["forgerank-glm"]["effective"] != "as declared"
+    # --json says where each value comes from: for a plain claude in a linked worktree on
+    # 2.1.211+, the main checkout's file; through llmconf, the worktree's --settings file.
+    glm = by_name["forgerank-glm"]["effective_values"]
+    main_file = str(fleet / "Forgerank/.claude/settings.local.json")
+    own_file = str(fleet / "forgerank-glm/.claude/settings.local.json")
+    if root_local(claude_version):
+        from llmconf.targets.claude_code.layers import delivery_path
+
+        assert glm["plain_claude"]["sources"]["env.ANTHROPIC_BASE_URL"] == main_file
+        assert glm["sources"]["env.ANTHROPIC_BASE_URL"] == str(delivery_path(fleet / "forgerank-glm"))
+    else:
+        assert glm["sources"]["env.ANTHROPIC_BASE_URL"] == own_file
 
 
 def test_plan_says_which_delivery_and_why(fleet, run, claude_version):
