@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
         "-C", dest="config_dir", metavar="DIR", default=argparse.SUPPRESS,
-        help="config folder holding worktrees.yaml (default: nearest one upward from the current folder)",
+        help="config folder holding worktrees.yaml (default: $LLMCONF_CONFIG, else the nearest one upward, "
+        "else the one that last applied the worktree you are in)",
     )
     common.add_argument("--no-color", action="store_true", default=argparse.SUPPRESS, help="plain output (NO_COLOR is honoured too)")
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on internal errors")

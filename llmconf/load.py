@@ -240,14 +240,10 @@ def user_path(base: Path, text: str) -> Path:
 
 
 def find_config_dir(start: Path) -> Path:
-    """The nearest folder upward from `start` holding worktrees.yaml."""
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise LlmconfError(
-        f"no {CONFIG_FILE} in {start} or any folder above it",
-        hint="run 'llmconf init' to start one, or pass -C DIR",
-    )
+    """The config for a command run in `start` (see configs.find)."""
+    from llmconf import configs
+
+    return configs.find(start)
 
 
 def load_config(config_dir: Path) -> Config:

@@ -71,6 +71,7 @@ def confirm_and_apply(
         ui.stderr.write("llmconf: nothing written: fix the errors above, or name the other worktrees\n")
         return 1
     if not plan.changed:
+        _remember(ws, plan)
         return 0
     if not yes:
         if not ui.interactive():
@@ -79,6 +80,7 @@ def confirm_and_apply(
             ui.out(f"{verb} cancelled; nothing written.")
             return 1
     written = ws.apply(plan, records, carry)
+    _remember(ws, plan)
     files = len(written)
     ui.out(
         f"{verb} complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
@@ -93,3 +95,10 @@ def confirm_and_apply(
             pids = ", ".join(str(pid) for pid, _ in running[wp.worktree])
             ui.warn(f"{wp.name}: claude is running there (pid {pids}) on the old settings; restart it")
     return 0
+
+
+def _remember(ws: Workspace, plan: Plan) -> None:
+    """So that a command run inside these worktrees finds this config with no -C."""
+    from llmconf import configs
+
+    configs.remember(ws.config.dir, [wp.worktree for wp in plan.local])

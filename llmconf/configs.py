@@ -1,0 +1,70 @@
+"""Which config declares a folder: each apply remembers, per worktree, the config that applied
+it ($XDG_STATE_HOME/llmconf/configs.json, 0600), so a command run inside a worktree finds its
+config with no -C, even when the config lives in a sibling folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from llmconf.errors import LlmconfError
+
+CONFIG_FILE = "worktrees.yaml"
+
+
+def _index() -> Path:
+    state_home = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(state_home) / "llmconf" / "configs.json"
+
+
+def _read() -> dict[str, str]:
+    try:
+        doc = json.loads(_index().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or damaged: only a convenience is lost
+    found = doc.get("worktrees") if isinstance(doc, dict) else None
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(found, dict) else {}
+
+
+def remember(config_dir: Path, worktrees: Iterable[Path]) -> None:
+    """Note that `config_dir` applied these worktrees (written only when that is news)."""
+    known = _read()
+    new = {**known, **{os.path.normpath(w): os.path.normpath(config_dir) for w in worktrees}}
+    if new == known:
+        return
+    from llmconf import fs
+
+    path = _index()
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fs.write_atomic(path, json.dumps({"worktrees": dict(sorted(new.items()))}, indent=1) + "\n", mode=0o600)
+    except OSError:
+        pass  # the next apply tries again; -C still works
+
+
+def find(start: Path) -> Path:
+    """The config for a command run in `start`: $LLMCONF_CONFIG, else the nearest folder upward
+    holding worktrees.yaml, else the config that last applied the worktree holding `start`."""
+    named = os.environ.get("LLMCONF_CONFIG")
+    if named:
+        return Path(os.path.normpath(start / os.path.expanduser(named)))
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    known = _read()
+    here = os.path.normpath(start)
+    holding = [w for w in known if here == w or here.startswith(w.rstrip(os.sep) + os.sep)]
+    for worktree in sorted(holding, key=len, reverse=True):
+        if (Path(known[worktree]) / CONFIG_FILE).is_file():
+            return Path(known[worktree])
+    configs = sorted({c for c in known.values() if (Path(c) / CONFIG_FILE).is_file()})
+    if not configs:
+        raise LlmconfError(
+            f"no {CONFIG_FILE} in {start} or any folder above it", hint="run 'llmconf init' to start one, or pass -C DIR"
+        )
+    raise LlmconfError(
+        f"no {CONFIG_FILE} in {start} or any folder above it, and no config llmconf knows declares it",
+        hint=f"configs llmconf knows: {', '.join(configs)}; pass -C DIR or set LLMCONF_CONFIG",
+    )
