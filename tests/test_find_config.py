@@ -62,3 +62,20 @@ def test_llmconf_config_names_the_config_like_c(tmp_path, run, monkeypatch):
     assert (result.code, result.out) == (0, "No changes.\n")
     monkeypatch.setenv("LLMCONF_CONFIG", "../llm-config")  # relative to the current folder, as -C
     assert run("plan", cwd=root / "my-repo-glm").out == "No changes.\n"
+
+
+def test_a_declined_use_apply_leaves_no_switch_behind(tmp_path, run):
+    root = layout(tmp_path)
+    cfg = root / "llm-config"
+    assert run("-C", str(cfg), "apply", "--yes").code == 0
+    before = (cfg / "worktrees.yaml").read_bytes()
+    declined = run("-C", str(cfg), "use", "gw", "my-repo-glm", "--apply", stdin="no\n", tty=True, cwd=root)
+    assert declined.code == 1
+    assert declined.err.splitlines()[-1] == "llmconf: warning: worktrees.yaml put back as it was: the switch is undone with the apply"
+    assert (cfg / "worktrees.yaml").read_bytes() == before
+    # Without a terminal to ask on, the same.
+    refused = run("-C", str(cfg), "use", "gw", "my-repo-glm", "--apply", cwd=root)
+    assert refused.code == 1
+    assert (cfg / "worktrees.yaml").read_bytes() == before
+    assert run("-C", str(cfg), "apply", "--yes").out == "No changes.\n"  # nothing left to carry out
+    assert not (root / "my-repo-glm/.claude/settings.local.json").exists()

@@ -49,11 +49,20 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
     if not args.apply:
         ui.out("Run 'llmconf apply' to write the settings files.")
         return 0
-    # A new workspace, read from the file as now written: the old one's cache key is the old
-    # file's, and a plan saved under it would make the next run see the old config.
-    ws = open_workspace(str(ws.config.dir), ui.cwd)
-    names = [str(ws.config.dir / os.path.expanduser(k)) for k in keys]
-    return apply_worktrees(ws, names, args.yes, ui)
+    # The switch and its apply succeed or fail together: declined or failed, worktrees.yaml is
+    # put back, so a later plain `apply` cannot carry out a switch the user turned down.
+    done = 1
+    try:
+        # A new workspace, read from the file as now written: the old one's cache key is the
+        # old file's, and a plan saved under it would make the next run see the old config.
+        ws = open_workspace(str(ws.config.dir), ui.cwd)
+        names = [str(ws.config.dir / os.path.expanduser(k)) for k in keys]
+        done = apply_worktrees(ws, names, args.yes, ui)
+    finally:
+        if done != 0 and new != text:
+            fs.write_atomic(ws.config.file, text)
+            ui.warn(f"{ws.config.file.name} put back as it was: the switch is undone with the apply")
+    return done
 
 
 def _key_for(ws: Workspace, arg: str, cwd: Path) -> str:
