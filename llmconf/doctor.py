@@ -49,6 +49,7 @@ class Finding:
     message: str
     path: Path | None = None
     hint: str | None = None
+    key: str | None = None  # the variable a layer sets, for a finding about one
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def examine(
         else:
             message = f"{_WHO[src]} set {var}={value}, overriding the profile's value"
         fix = f"unset {var} in your shell" if src == "shell" else hint or f"remove it from {paths[src]}"
-        findings.append(Finding(level, message, paths.get(src), fix))
+        findings.append(Finding(level, message, paths.get(src), fix, var))
 
     model_src = source.get("model")
     if model_src not in (None, own) and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):

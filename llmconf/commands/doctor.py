@@ -92,11 +92,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 def _plain(findings: list[doctor.Finding], root: object) -> list[doctor.Finding]:
     """What a plain `claude` gets wrong in a worktree delivered through --settings: the root
     file's keys in one finding, and every other finding as it is."""
-    taken = [f for f in findings if f.path == root]
-    rest = [f for f in findings if f.path != root]
+    taken = [f for f in findings if f.path == root and f.key]
+    rest = [f for f in findings if f not in taken]
     if not taken:
         return rest
-    names = ", ".join(f.message.split(" set ", 1)[1].split("=", 1)[0] for f in taken)
+    names = ", ".join(str(f.key) for f in taken)
     level = "error" if any(f.level == "error" for f in taken) else "warning"
     message = (
         f"a plain claude (not started through llmconf) takes {names} from this file, "
@@ -133,5 +133,8 @@ def _json(wp, effective: doctor.Effective, findings: list[doctor.Finding]) -> di
             "sources": effective.sources or {},
         },
         "delivery": None if wp.delivery is None else {"kind": wp.delivery.kind, "why": wp.delivery.why},
-        "findings": [{**asdict(f), "path": str(f.path) if f.path else None} for f in findings],
+        "findings": [
+            {k: v for k, v in {**asdict(f), "path": str(f.path) if f.path else None}.items() if k != "key"}
+            for f in findings
+        ],
     }

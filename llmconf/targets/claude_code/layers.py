@@ -42,16 +42,11 @@ class Delivery:
     root_local: Path | None = None  # the file that wins over the worktree's own, when one does
 
 
-def repository_root(folder: Path, memo: dict[str, str | None] | None = None) -> Path | None:
+def _root(folder: str, memo: dict[str, str | None]) -> str | None:
     """The work tree whose local file Claude Code 2.1.211+ reads first for `folder`: the
     enclosing repository's top, or for a linked worktree its main checkout. None outside a
     repository, and for a bare repository's linked worktree (there is no main checkout).
-    `memo` (one run's) lets worktrees that share parent folders share the walk up."""
-    found = _root(os.fspath(folder), {} if memo is None else memo)
-    return None if found is None else Path(found)
-
-
-def _root(folder: str, memo: dict[str, str | None]) -> str | None:
+    `memo` (one plan's) lets worktrees that share parent folders share the walk up."""
     # Strings and os.access, not Paths and exceptions: a plan asks this for every worktree,
     # and most have no .git of their own (their parent's answer is remembered).
     if folder in memo:
@@ -121,7 +116,7 @@ def delivery(
         return Delivery("file", "the repository root is not yours, so Claude Code reads this folder's own file")
     return Delivery(
         "settings",
-        f"Claude Code {rules.version} reads {_shown(root / LOCAL)} first, and it wins over this "
+        f"Claude Code {rules.version} reads {root / LOCAL} first, and it wins over this "
         "worktree's own file key by key (2.1.211+)",
         root / LOCAL,
     )
@@ -134,7 +129,7 @@ def settle(how: Delivery, root_keys: Mapping[target.KeyPath, Any], desired: Mapp
     if not clash:
         return Delivery(
             "file",
-            f"{_shown(how.root_local)} is read first (Claude Code 2.1.211+), but sets none of this "
+            f"{how.root_local} is read first (Claude Code 2.1.211+), but sets none of this "
             "worktree's keys otherwise: its own file decides",
             how.root_local,
         )
@@ -148,10 +143,6 @@ def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.K
     blanks = [k for k in target.BACKEND_KEYS if k not in desired]
     blanks += [k for k in (target.KEY_HELPER_KEY, target.DEFAULT_MODEL_KEY) if k in root_keys and k not in desired]
     return {**dict(desired), **dict.fromkeys(blanks, "")}
-
-
-def _shown(path: Path | None) -> str:
-    return str(path)
 
 
 def deliveries_dir() -> Path:
