@@ -97,11 +97,26 @@ def worktree(
     if listed:
         yield from _unset_slots(fields, desired)
     if gateway:
+        yield from _base_url(str(base_url), fields.get(("base_url",)), shown(base_url))
         yield from _keys(fields, desired)
     src = fields.get(("env", DEPRECATED))
     if src is not None:
         yield src.error(
             f"env.{DEPRECATED} is deprecated", "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL"
+        )
+
+
+def _base_url(value: str, src: Sourced | None, shown: bool) -> Iterator[LlmconfError]:
+    """A base URL that already ends in /v1: Claude Code appends /v1/messages, and the 404 for
+    .../v1/v1/messages reads like "model not found" (OpenRouter's /api/v1 is the usual one)."""
+    if src is None or not shown:
+        return
+    path = value.split("?", 1)[0].rstrip("/")
+    if path.endswith("/v1"):
+        yield src.error(
+            f"{_name(src)} ends in /v1: Claude Code appends /v1/messages, so requests go to "
+            f"{path}/v1/messages and the gateway's 404 reads like \"model not found\"",
+            f"use {path[: -len('/v1')]}",
         )
 
 

@@ -336,3 +336,23 @@ def test_the_shipped_profiles_lint_clean_but_deepseek_in_sonnet(tmp_path, run):
         "llmconf: warning: <shipped>/deepseek.yaml:8: models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: "
         "the guide rates it tool use Fair in Claude Code (map a model rated Good or better there; see 'llmconf models')",
     ]
+
+
+def test_a_base_url_ending_in_v1_is_reported_at_its_line(tmp_path, run):
+    """The trap other switchers' trackers know: OpenRouter's /api/v1 plus Claude Code's /v1/messages."""
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: gw\n",
+            "profiles/gw.yaml": "# OpenRouter\nbase_url: https://openrouter.ai/api/v1/\nmodels: {haiku: z-ai/glm-4.7, sonnet: z-ai/glm-4.7, opus: z-ai/glm-4.7}\n",
+            "a/.keep": "",
+        },
+    )
+    result = run("validate")
+    assert result.code == 0
+    assert result.err.splitlines() == [
+        "llmconf: warning: profiles/gw.yaml:2: base_url ends in /v1: Claude Code appends /v1/messages, so requests "
+        'go to https://openrouter.ai/api/v1/v1/messages and the gateway\'s 404 reads like "model not found" '
+        "(use https://openrouter.ai/api)"
+    ]
+    assert run("validate", "--strict").code == 1
