@@ -195,3 +195,16 @@ def test_a_saved_plan_applies_the_delivery_exactly_and_holds_no_key(fleet, run, 
     delivered = json.loads(delivery_path(fleet / "wt").read_text())["env"]
     assert (delivered["ANTHROPIC_AUTH_TOKEN"], delivered["ANTHROPIC_BASE_URL"]) == ("sk-the-real-key-0123456789abcdefghij", "http://gw-b")
     assert run("-C", cfg, "plan", "--detailed-exitcode").code == 0
+
+
+def test_doctor_says_when_a_settings_file_is_not_applied_yet(fleet, run):
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    cfg = str(fleet / "cfg")
+    assert run("-C", cfg, "apply", "--yes").code == 0
+    sent = delivery_path(fleet / "wt")
+    sent.write_text(sent.read_text().replace("http://gw-b", "http://elsewhere"))  # a hand edit
+    doc = json.loads(run("-C", cfg, "doctor", "wt", "--json").out)["worktrees"][0]
+    assert {"level": "warning", "message": "not applied yet: its --settings file differs from the profile",
+            "path": str(sent), "hint": "run 'llmconf apply'"} in doc["findings"]
+    assert doc["effective"]["base_url"] == "http://elsewhere"  # what claude would really get

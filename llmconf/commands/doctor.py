@@ -28,6 +28,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             findings.append(doctor.Finding("error", wp.error.message, wp.error.path, wp.error.hint))
         if wp.changes and wp.error is None:
             findings.append(doctor.Finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
+        sent = plan.delivery_of(wp)
+        if sent is not None and sent.error is not None:
+            findings.append(doctor.Finding("error", sent.error.message, sent.error.path, sent.error.hint))
+        elif sent is not None and sent.changes:
+            findings.append(
+                doctor.Finding("warning", "not applied yet: its --settings file differs from the profile", sent.settings, "run 'llmconf apply'")
+            )
         if wp.folder_missing:
             effective, found = doctor.examine(wp.desired, [], os.environ)
         else:
