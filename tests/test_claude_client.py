@@ -208,3 +208,14 @@ def test_doctor_says_when_a_settings_file_is_not_applied_yet(fleet, run):
     assert {"level": "warning", "message": "not applied yet: its --settings file differs from the profile",
             "path": str(sent), "hint": "run 'llmconf apply'"} in doc["findings"]
     assert doc["effective"]["base_url"] == "http://elsewhere"  # what claude would really get
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give .claude away")
+def test_a_main_checkout_whose_claude_folder_is_not_yours_is_not_read_first(fleet, run):
+    (fleet / "main/.claude").mkdir()
+    os.chown(fleet / "main/.claude", 65534, 65534)
+    assert kinds(run, fleet) == {"main": "file", "wt": "file"}
+    doc = json.loads(run("-C", str(fleet / "cfg"), "plan", "--json").out)
+    assert doc["worktrees"][1]["delivery"]["why"] == (
+        "the repository root is not yours, so Claude Code reads this folder's own file"
+    )

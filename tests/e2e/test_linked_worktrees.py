@@ -93,6 +93,17 @@ def test_the_main_checkouts_file_wins_key_by_key_from_2_1_211(tmp_path, apis, cl
     assert sent(apis)[-1] == expected
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give .claude away")
+def test_a_main_checkout_claude_folder_that_is_not_yours_is_not_read(tmp_path, apis, claude, claude_version):
+    """The exception llmconf's delivery choice follows: a root .claude owned by another user."""
+    main = make_repo(tmp_path, ("wt",))
+    settings(main, gateway_env(apis["a"], "key-a", {"opus": "main/opus"}))
+    settings(tmp_path / "wt", gateway_env(apis["b"], "key-b", {"opus": "wt/opus"}))
+    os.chown(main / ".claude", 65534, 65534)
+    assert claude(tmp_path / "wt", "--model", "opus").returncode == 0
+    assert sent(apis) == [("b", "Bearer key-b", "wt/opus")]
+
+
 def test_the_settings_layer_beats_every_local_file_key_by_key(tmp_path, apis, claude_bin, claude_version):
     main = make_repo(tmp_path, ("wt",))
     settings(main, gateway_env(apis["a"], "key-a", {"sonnet": "main/sonnet", "opus": "main/opus"}))
