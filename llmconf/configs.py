@@ -15,8 +15,9 @@ CONFIG_FILE = "worktrees.yaml"
 
 
 def _index() -> Path:
-    state_home = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-    return Path(state_home) / "llmconf" / "configs.json"
+    from llmconf.state import state_file
+
+    return state_file().parent / "configs.json"
 
 
 def _read() -> dict[str, str]:

@@ -30,6 +30,15 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+def git(cwd: Path, *args: str) -> None:
+    """Run git in `cwd` with a fixed identity and no system config; fail the test if it fails."""
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env)
+
+
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     """Create files (and their folders) under root from {relative path: text}."""
     for rel, text in files.items():

@@ -10,15 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_tree
+from tests.conftest import git, write_tree
 
 PROFILE = "base_url: http://gw-{0}\nmodels: {{sonnet: {0}-sonnet}}\n"
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env)
 
 
 @pytest.fixture
@@ -219,3 +213,14 @@ def test_a_main_checkout_whose_claude_folder_is_not_yours_is_not_read_first(flee
     assert doc["worktrees"][1]["delivery"]["why"] == (
         "the repository root is not yours, so Claude Code reads this folder's own file"
     )
+
+
+def test_exec_says_what_it_cannot_run(tmp_path):
+    import sys
+
+    for argv, code, said in [
+        (["no-such-program-here"], 127, "llmconf: no-such-program-here: command not found"),
+        ([str(tmp_path)], 126, f"llmconf: {tmp_path}: cannot run it: Permission denied"),
+    ]:
+        done = subprocess.run([sys.executable, "-m", "llmconf", "exec", "--", *argv], capture_output=True, text=True)
+        assert (done.returncode, done.stdout, done.stderr) == (code, "", said + "\n")

@@ -46,8 +46,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     except FileNotFoundError:
         ui.stderr.write(f"llmconf: {argv[0]}: command not found\n")
         return 127
-    except PermissionError:
-        ui.stderr.write(f"llmconf: {argv[0]}: permission denied\n")
+    except OSError as e:  # not executable: a folder, no permission, not a program
+        ui.stderr.write(f"llmconf: {argv[0]}: cannot run it: {e.strerror or e.__class__.__name__}\n")
         return 126
     return 0  # not reached: exec replaced this process
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_tree
+from tests.conftest import git, write_tree
 from tests.e2e.conftest import claude_env
 from tests.e2e.fakeapi import FakeApi
 
@@ -34,12 +34,6 @@ SLOTS = ("haiku", "sonnet", "opus")
 
 def root_local(version: str) -> bool:
     return tuple(int(p) for p in version.split(".")) >= ROOT_LOCAL_SINCE
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env)
 
 
 def make_repo(root: Path, linked: tuple[str, ...]) -> Path:

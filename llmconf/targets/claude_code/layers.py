@@ -147,8 +147,9 @@ def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.K
 
 def deliveries_dir() -> Path:
     """$XDG_STATE_HOME/llmconf/deliver: per-worktree --settings files, 0600, outside any repository."""
-    state_home = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-    return Path(state_home) / "llmconf" / "deliver"
+    from llmconf.state import state_file
+
+    return state_file().parent / "deliver"
 
 
 def delivery_path(worktree: Path, root: Path | None = None) -> Path:
