@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -29,12 +30,29 @@ Run 'llmconf COMMAND --help' for each command's options.
 """
 
 
+#: What other tools (and the guide's scripts) call a command: `llmconf switch` means `use`.
+_SYNONYMS = {"switch": "use", "diff": "plan", "show": "status", "check": "doctor", "run": "exec"}
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _meant(word: str, choices: str) -> str | None:
+    """`did you mean 'use'?` for a synonym or a typo of one of argparse's choices."""
+    from llmconf.errors import did_you_mean
+
+    names = re.findall(r"'([^']*)'", choices)
+    if _SYNONYMS.get(word) in names:
+        return f"did you mean '{_SYNONYMS[word]}'?"
+    return did_you_mean(word, names)
+
+
 class _Parser(argparse.ArgumentParser):
     # Usage errors exit 1, not argparse's 2: 2 means "changes pending" to --detailed-exitcode.
     def error(self, message: str) -> None:  # type: ignore[override]
         from llmconf.secrets import looks_like_key, scrub
 
         self.print_usage(sys.stderr)
+        if (m := _INVALID_CHOICE.search(message)) and (hint := _meant(m[1], m[2])):
+            message = f"{message} ({hint})"
         if looks_like_key(message):  # `secret set NAME KEY`: the old habit puts a key in argv
             message = scrub(message) + (
                 "; a key is never an argument: pipe it in, as in printf %s \"$KEY\" | llmconf secret set NAME"

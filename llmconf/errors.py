@@ -57,5 +57,6 @@ def display_path(path: Path, relative_to: Path | None = None) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """`did you mean 'x'?` for the closest choice, or None when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    # The word itself is never a useful suggestion ("unknown 'x' (did you mean 'x'?)").
+    close = difflib.get_close_matches(word, [c for c in choices if c != word], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

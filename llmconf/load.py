@@ -476,7 +476,8 @@ class Profiles:
         found: dict[str, None] = {}
         for d in self.dirs:
             if d.is_dir():
-                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml"))))
+                # A hidden file is no profile: path() refuses names starting with '.'.
+                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".")))
         return sorted(found)
 
     def path(self, name: str) -> Path | None:
@@ -496,7 +497,11 @@ class Profiles:
 
         path = self.path(name)
         if path is None:
-            hint = did_you_mean(name, self.names()) or f"profiles: {', '.join(self.names()) or 'none'}"
+            hint = (
+                "a profile's name does not start with '.' (a hidden file is never a profile)"
+                if name.startswith(".") and "/" not in name and "\\" not in name
+                else did_you_mean(name, self.names()) or f"profiles: {', '.join(self.names()) or 'none'}"
+            )
             raise ref.error(f"unknown profile '{name}'", hint)
         data = read_yaml(path)
         if data is None:

@@ -20,10 +20,21 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("LLMCONF_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
+    """$LLMCONF_LOCK_TIMEOUT seconds; anything but a finite number at least 0 (nan, inf, -1,
+    text) is refused, since nan or inf would wait forever."""
+    raw = os.environ.get("LLMCONF_LOCK_TIMEOUT")
+    if raw is None:
         return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (0 <= value < float("inf")):
+        raise LlmconfError(
+            f"LLMCONF_LOCK_TIMEOUT must be a number of seconds, 0 or more (got '{raw}')",
+            hint=f"unset it for the default of {DEFAULT_TIMEOUT:g} s",
+        )
+    return value
 
 
 @contextlib.contextmanager

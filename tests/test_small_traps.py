@@ -1,0 +1,42 @@
+"""Small traps from the reviews (issues 13 and 18): each drives the CLI and asserts the exact line."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmconf import cli
+from tests.conftest import write_tree
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [(["switch", "deepseek"], "did you mean 'use'?"), (["diff"], "did you mean 'plan'?"), (["stauts"], "did you mean 'status'?")],
+)
+def test_other_tools_command_names_get_a_did_you_mean(argv, hint, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 1
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f") ({hint})")
+
+
+def test_a_hidden_profile_name_is_not_suggested_as_itself(tmp_path, run):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: .hidden\n", "profiles/.hidden.yaml": "base_url: http://x\n", "a/.keep": ""})
+    result = run("plan")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: worktrees.yaml:2: unknown profile '.hidden' (a profile's name does not start with '.' "
+        "(a hidden file is never a profile))\n",
+    )
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_a_lock_timeout_that_would_wait_forever_is_refused(tmp_path, run, monkeypatch, value):
+    monkeypatch.setenv("LLMCONF_LOCK_TIMEOUT", value)
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: anthropic\n", "a/.keep": ""})
+    result = run("apply", "--yes")
+    assert (result.code, result.out, result.err) == (
+        1,
+        "",
+        f"llmconf: LLMCONF_LOCK_TIMEOUT must be a number of seconds, 0 or more (got '{value}') "
+        "(unset it for the default of 10 s)\n",
+    )
