@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 from llmconf import target
 from llmconf.target import ENV, KeyPath
 
-if TYPE_CHECKING:
-    from llmconf.plan import Plan, WorktreePlan
 # view's rendering of a value, so doctor hides a secret exactly as plan does.
 from llmconf.view import _shown
+
+if TYPE_CHECKING:
+    from llmconf.plan import Plan, WorktreePlan
 
 _WHO = {
     "user": "your user settings",
@@ -95,21 +96,18 @@ def read_layers(
     shared: dict[Any, Any] | None = None,
     local: Layer | None = None,
     root: Path | None = None,
-    cli: Path | None = None,
 ) -> list[Layer]:
     """Every settings layer of a worktree, lowest precedence first. `shared` keeps the layers
     every worktree has in common (user, managed) across calls, so they are read once; `local`
     is the local layer when the caller has it already. `root`: the repository root's local
-    file, when it wins over the worktree's own (Claude Code 2.1.211+); `cli`: a --settings
-    file (above every local file, below managed settings)."""
+    file, when it wins over the worktree's own (Claude Code 2.1.211+). Managed settings come
+    last: a --settings layer goes just below them (see effective_of)."""
     layers = []
     common = shared.setdefault("paths", target.common_layer_paths()) if shared is not None else None
     for name, path in target.layer_paths(worktree, common).items():
         if name == "managed":
             if root is not None:
                 layers.append(shared_layer(shared, "root", root) if shared is not None else read_layer("root", root))
-            if cli is not None:
-                layers.append(read_layer("cli", cli))
         if name == "local" and local is not None:
             layers.append(local)
         elif shared is not None and name in ("user", "managed"):
@@ -140,8 +138,8 @@ def effective_of(
     if how is None or how.kind != "settings":
         return plain, None, plain_found, []
     sent = plan.delivery_of(wp)
-    cli = sent.settings if sent is not None else None
-    layers = read_layers(wp.worktree, shared, local, root=root, cli=cli)
+    if sent is not None:  # the --settings layer goes just below managed settings, the last layer
+        layers = [*layers[:-1], read_layer("cli", sent.settings), layers[-1]]
     delivered, found = examine(wp.desired, layers, shell, own="cli")
     return plain, delivered, plain_found, found
 
@@ -203,7 +201,8 @@ def examine(
     for var in target.BACKEND_VARS:
         src = source.get(f"env.{var}")
         want = desired.get((ENV, var))
-        if src is None or src == own or env[var] == want or (want is None and env[var] == "" and src == "cli"):
+        # A blank value is an unset one to Claude Code: blanking what the profile leaves unset is no override.
+        if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
             continue
         level = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
         value = _shown(env[var], target.looks_secret((ENV, var)))

@@ -13,13 +13,14 @@ from pathlib import Path
 from llmconf import fs, target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
 from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
-from llmconf.plan import FileAction, Plan, WorktreePlan, diff, document_diff, holds_secret
+from llmconf.plan import FileAction, KeyChange, Plan, WorktreePlan, diff, document_diff, holds_secret
 from llmconf.render import Sensitive, render, resolve_fields, uses_worktree
 from llmconf.secrets import SecretStore
 from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
 
 if TYPE_CHECKING:
     from llmconf.targets.claude_code.client import Client
+    from llmconf.targets.claude_code.layers import Delivery
 
 
 @dataclass
@@ -43,7 +44,6 @@ class Workspace:
     cached_profiles: int = 0
     cache_key: str | None = None  # set on a miss: the inputs' digest, taken before reading them
     _client: Client | None = field(default=None, init=False)
-    _decl_paths: dict[str, WorktreeDecl] | None = field(default=None, init=False)
 
     @classmethod
     def open(cls, config_dir: Path) -> Workspace:
@@ -183,53 +183,32 @@ class Workspace:
             if how.kind == "settings":
                 assert how.root_local is not None
                 want = layers.delivered(wp.desired, delivering.roots[how.root_local])
-            out.append(replace(self._plan_file(decl, Path(name), want, role="delivery"), delivery=how))
+            out.append(self._plan_delivery(decl, Path(name), want, how))
         return out
 
-    def root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
-        """The keys a repository root's local file will hold after this run's apply: a
-        declared main checkout's rendered keys, else what the file holds now."""
-        from llmconf.plan import ABSENT, get_key
-        from llmconf.targets.claude_code import layers
+    def _file_changes(
+        self, path: Path, desired: Mapping[target.KeyPath, str]
+    ) -> tuple[str | None, tuple[KeyChange, ...], FileAction]:
+        """A settings file's text as read, and the changes that bring it to `desired`."""
+        text, current = fs.read_settings(path)
+        record = self.state.record(path)
+        changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret)
+        if changes:
+            fs.check_writable(path)  # found now, so apply refuses before writing any file
+        return text, changes, action
 
-        decl = self._by_path().get(os.path.normpath(root_local.parent.parent))
-        keys: dict[target.KeyPath, Any] = {}
+    def _plan_delivery(self, decl: WorktreeDecl, path: Path, desired: dict[target.KeyPath, str], how: Delivery) -> WorktreePlan:
+        """The plan of a worktree's --settings file, which llmconf owns whole: always private."""
         try:
-            _, doc = fs.read_settings(root_local)
-        except LlmconfError:
-            doc = None  # Claude Code ignores a file it cannot read, and so does this
-        for key in layers.OWNED:
-            value = get_key(doc, key)
-            if value is not ABSENT:
-                keys[key] = value
-        if decl is not None and decl.error is None:
-            try:
-                desired = self.desired(decl)
-            except LlmconfError:
-                return keys  # its plan reports it; meanwhile its file is what it is
-            keys = {k: v for k, v in keys.items() if k not in target.BACKEND_KEYS and k not in desired}
-            keys.update(desired)
-        return keys
-
-    def _by_path(self) -> dict[str, WorktreeDecl]:
-        if self._decl_paths is None:
-            self._decl_paths = {os.path.normpath(d.path): d for d in self.config.worktrees}
-        return self._decl_paths
-
-    def _plan_file(self, decl: WorktreeDecl, path: Path, desired: dict[target.KeyPath, str], role: str) -> WorktreePlan:
-        """The plan of one file llmconf owns whole (a --settings file): always private."""
-        try:
-            text, current = fs.read_settings(path)
-            record = self.state.record(path)
-            changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret)
-            if changes:
-                fs.check_writable(path)
+            text, changes, action = self._file_changes(path, desired)
         except LlmconfError as e:
             e.path = e.path or path
-            return WorktreePlan(decl.name, decl.path, path, decl.profile.value, error=e, desired=desired, role=role)
+            return WorktreePlan(
+                decl.name, decl.path, path, decl.profile.value, error=e, desired=desired, delivery=how, role="delivery"
+            )
         return WorktreePlan(
             decl.name, decl.path, path, decl.profile.value, changes, action,
-            desired=desired, before_text=text, private=True, role=role,
+            desired=desired, before_text=text, private=True, delivery=how, role="delivery",
         )
 
     def _inputs(self) -> set[Path | None]:
@@ -257,13 +236,7 @@ class Workspace:
                     )
             assert st is not None  # .claude's, or else the worktree folder's (which returned above)
             identity[id(decl)] = (st.st_dev, st.st_ino)
-            text, current = fs.read_settings(settings)
-            record = self.state.record(settings)
-            changes, action = diff(
-                desired, current, record.keys, self.state.fingerprint, record.created, record.secret
-            )
-            if changes:
-                fs.check_writable(settings)  # found now, so apply refuses before writing any file
+            text, changes, action = self._file_changes(settings, desired)
             how = delivering.of(decl, desired)
         except LlmconfError as e:
             if e.path is None:
@@ -480,14 +453,15 @@ class _Delivering:
         #: Whether the state records any --settings file (one may have to be deleted).
         self.recorded = any(name.startswith(self.folder + os.sep) for name in ws.state.files)
         self.walked: dict[str, str | None] = {}  # repository roots by folder
-        self.roots: dict[Path, dict[target.KeyPath, Any]] = {}
+        self.roots: dict[Path, dict[target.KeyPath, Any]] = {}  # what each root's file will hold
+        self.declared = {os.path.normpath(d.path): d for d in ws.config.worktrees}
         self.managed_path = target.common_layer_paths()["managed"]
         try:
             _, self.managed = fs.read_settings(self.managed_path)
         except LlmconfError:
             self.managed = None  # doctor says why Claude Code ignores it
 
-    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Any:
+    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Delivery:
         """A worktree's delivery (targets.claude_code.layers.Delivery)."""
         from llmconf.targets.claude_code import layers
 
@@ -495,8 +469,33 @@ class _Delivering:
         if how.root_local is None:
             return how
         if how.root_local not in self.roots:
-            self.roots[how.root_local] = self.ws.root_keys(how.root_local)
+            self.roots[how.root_local] = self._root_keys(how.root_local)
         return layers.settle(how, self.roots[how.root_local], desired)
+
+    def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
+        """The keys a repository root's local file will hold after this run's apply: a
+        declared main checkout's rendered keys, else what the file holds now."""
+        from llmconf.plan import ABSENT, get_key
+        from llmconf.targets.claude_code import layers
+
+        decl = self.declared.get(os.path.normpath(root_local.parent.parent))
+        keys: dict[target.KeyPath, Any] = {}
+        try:
+            _, doc = fs.read_settings(root_local)
+        except LlmconfError:
+            doc = None  # Claude Code ignores a file it cannot read, and so does this
+        for key in layers.OWNED:
+            value = get_key(doc, key)
+            if value is not ABSENT:
+                keys[key] = value
+        if decl is not None and decl.error is None:
+            try:
+                desired = self.ws.desired(decl)
+            except LlmconfError:
+                return keys  # its plan reports it; meanwhile its file is what it is
+            keys = {k: v for k, v in keys.items() if k not in target.BACKEND_KEYS and k not in desired}
+            keys.update(desired)
+        return keys
 
     def overridden(self, desired: Mapping[target.KeyPath, str]) -> LlmconfError | None:
         from llmconf.targets.claude_code import layers

@@ -11,12 +11,15 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmconf import target
 from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
 from llmconf.target import KeyPath
+
+if TYPE_CHECKING:
+    from llmconf.targets.claude_code.layers import Delivery
 
 ABSENT: Any = object()
 
@@ -65,7 +68,7 @@ class WorktreePlan:
     private: bool = False  # the file will hold a secret, so it is written 0600
     #: How the worktree's settings reach Claude Code (targets.claude_code.layers.Delivery):
     #: set on the worktree's own plan once it is known.
-    delivery: Any = None
+    delivery: Delivery | None = None
     #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file.
     role: str = "local"
 

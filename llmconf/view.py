@@ -20,6 +20,7 @@ from llmconf.render import Sensitive
 if TYPE_CHECKING:
     from llmconf.catalog import Catalog
     from llmconf.cost import SlotChange
+    from llmconf.targets.claude_code.layers import Delivery
 
 #: What the cost of a switch is, per settings file (see llmconf.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]
@@ -83,7 +84,7 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
         lines = [_paint(_change_line(c, width), c.action, color) for c in wp.changes]
         lines += [f"  # {change.text()}" for change in (costs or {}).get(wp.settings, ())]
         if wp.role == "delivery" and wp.delivery is not None:
-            lines.append(_delivery_note(wp))
+            lines.append(_delivery_note(wp.delivery))
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
     if not any(counts):
@@ -100,10 +101,10 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
     return "\n\n".join([*blocks, summary]) + "\n"
 
 
-def _delivery_note(wp: WorktreePlan) -> str:
-    if wp.delivery.kind == "settings":
-        return f"  # claude gets it as --settings through 'llmconf exec' or 'llmconf activate': {wp.delivery.why}"
-    return f"  # no longer needed: {wp.delivery.why}"
+def _delivery_note(how: Delivery) -> str:
+    if how.kind == "settings":
+        return f"  # claude gets it as --settings through 'llmconf exec' or 'llmconf activate': {how.why}"
+    return f"  # no longer needed: {how.why}"
 
 
 def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, Any]:
@@ -217,16 +218,14 @@ def status_rows(
 
 def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
     """'as declared', or what differs; and the effective values (secrets hidden) with their
-    sources. `eff`: (plain, delivered, ...) from commands.status.effective_of; delivered is
-    None where the worktree's own file is what Claude Code reads."""
+    sources. `eff`: (plain, delivered, ...) from doctor.effective_of; delivered is None where
+    the worktree's own file is what Claude Code reads."""
     plain, delivered = eff[0], eff[1]
-    got_plain = _got(plain)
-    plain_ok = not [k for k, v in got_plain.items() if row[k] != v and row[k] != SENSITIVE]
+    plain_ok, got_plain = _got(row, plain)
     if delivered is None:
-        return ("as declared" if plain_ok else "differs: llmconf doctor"), {**got_plain, "sources": plain.sources or {}}
-    got = _got(delivered)
-    ok = not [k for k, v in got.items() if row[k] != v and row[k] != SENSITIVE]
-    values = {**got, "sources": delivered.sources or {}, "plain_claude": {**got_plain, "sources": plain.sources or {}}}
+        return ("as declared" if plain_ok else "differs: llmconf doctor"), got_plain
+    ok, got = _got(row, delivered)
+    values = {**got, "plain_claude": got_plain}
     if not ok:
         return "differs: llmconf doctor", values
     if plain_ok:
@@ -234,12 +233,15 @@ def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
     return "with llmconf exec/activate only: plain claude differs (llmconf doctor)", values
 
 
-def _got(eff: Any) -> dict[str, Any]:
-    return {
+def _got(row: Mapping[str, Any], eff: Any) -> tuple[bool, dict[str, Any]]:
+    """Whether Claude Code gets what the row declares, and what it gets (with each value's source)."""
+    got = {
         "backend": eff.base_url or "anthropic direct",
         **{slot: eff.models[slot] or "-" for slot in target.SLOTS},
         "default": f"{eff.default_model or '-'} ({eff.default_slot})" if eff.default_slot else str(eff.default_model),
     }
+    same = all(row[k] in (v, SENSITIVE) for k, v in got.items())
+    return same, {**got, "sources": eff.sources or {}}
 
 
 def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             if delivered is None:
                 found = plain_found
             else:  # and what a plain `claude`, with llmconf not in the way, does
-                found = found + _plain(plain_found, wp.delivery.root_local)
+                found = found + _plain(plain_found, wp.delivery.root_local if wp.delivery else None)
         findings += found
         local = doctor.read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
         if local is not None and local.doc is not None:
