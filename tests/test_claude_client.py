@@ -224,3 +224,24 @@ def test_exec_says_what_it_cannot_run(tmp_path):
     ]:
         done = subprocess.run([sys.executable, "-m", "llmconf", "exec", "--", *argv], capture_output=True, text=True)
         assert (done.returncode, done.stdout, done.stderr) == (code, "", said + "\n")
+
+
+def test_exec_gives_a_script_a_claude_that_carries_the_delivery(fleet, run, monkeypatch):
+    """`llmconf exec -- SCRIPT`: a `claude` the script runs gets the worktree's --settings file."""
+    import sys
+
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    assert run("-C", str(fleet / "cfg"), "apply", "--yes").code == 0
+    bin_dir = fleet / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").write_text('#!/bin/sh\necho "claude $*"\n')
+    (bin_dir / "claude").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+    def script(folder):
+        argv = [sys.executable, "-m", "llmconf", "exec", "--", "sh", "-c", "claude -p hi"]
+        return subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True).stdout
+
+    assert script(fleet / "wt") == f"claude --settings {delivery_path(fleet / 'wt')} -p hi\n"
+    assert script(fleet / "main") == "claude -p hi\n"  # no delivery there: untouched

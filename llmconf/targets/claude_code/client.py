@@ -121,11 +121,11 @@ def version_of(path: Path) -> str | None:
     if out.returncode != 0 or m is None:
         return None
     version = m[0]
+    from llmconf import fs
+
     try:
         memo.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": memo_key, "version": version}), encoding="utf-8")
-        os.replace(tmp, memo)
+        fs.write_atomic(memo, json.dumps({"key": memo_key, "version": version}), mode=0o600)
     except OSError:
         pass  # a memo that cannot be written only costs the next run a --version
     return version
