@@ -321,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 0
-    from llmconf.ui import Ui, wants_color
+    from llmconf.console import Ui, wants_color
 
     ui = Ui()
     ui.color = wants_color(ui.stdout, getattr(args, "no_color", False))

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from llmconf import fs, target
+from llmconf import fs
+
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, did_you_mean, display_path
-from llmconf.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
-from llmconf.plan import FileAction, KeyChange, Plan, WorktreePlan, diff, document_diff, holds_secret
+from llmconf.config.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
+from llmconf.plan.model import FileAction, KeyChange, Plan, WorktreePlan, diff, document_diff, holds_secret
 from llmconf.render import Sensitive, render, resolve_fields, uses_worktree
 from llmconf.secrets import SecretStore
-from llmconf.state import FileRecord, State, load_state, record_from_json, record_json
+from llmconf.apply.state import FileRecord, State, load_state, record_from_json, record_json
 
 if TYPE_CHECKING:
     from llmconf.targets.claude_code.client import Client
@@ -47,7 +49,7 @@ class Workspace:
 
     @classmethod
     def open(cls, config_dir: Path) -> Workspace:
-        from llmconf import cache
+        from llmconf.config import cache
 
         state = load_state()
         hit = cache.load(config_dir)
@@ -141,7 +143,7 @@ class Workspace:
         fresh = not self.cached or len(resolved) > self.cached_profiles
         errors_at = {wp.error.path for wp in plans if wp.error is not None}
         if fresh and self.cache_key and decls and not (errors_at and errors_at & self._inputs()):
-            from llmconf import cache
+            from llmconf.config import cache
 
             cache.save(self.config, resolved, self.cache_key)
             self.cached, self.cached_profiles = True, len(resolved)
@@ -273,7 +275,7 @@ class Workspace:
         (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
         of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
         """
-        from llmconf import backup
+        from llmconf.apply import backup
 
         changed = plan.changed
         if not changed:
@@ -342,7 +344,7 @@ class Workspace:
     @staticmethod
     def _prepare(wp: WorktreePlan) -> str | None:
         """The file's new text (None: delete it)."""
-        from llmconf import jsonedit
+        from llmconf.apply import jsonedit
 
         if wp.file_action is FileAction.DELETE:
             return None
@@ -373,7 +375,7 @@ class Workspace:
     ) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[str]]:
         """The plan that puts back the files of the last apply: the plan, the records to
         restore, the journal entries it leaves for later, and warnings."""
-        from llmconf import backup
+        from llmconf.apply import backup
 
         last = self.state.last_apply
         if not last or not last["files"]:
@@ -475,7 +477,7 @@ class _Delivering:
     def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
         """The keys a repository root's local file will hold after this run's apply: a
         declared main checkout's rendered keys, else what the file holds now."""
-        from llmconf.plan import ABSENT, get_key
+        from llmconf.plan.model import ABSENT, get_key
         from llmconf.targets.claude_code import layers
 
         decl = self.declared.get(os.path.normpath(root_local.parent.parent))
@@ -558,7 +560,7 @@ def _git_root(folder: Path, memo: dict[Path, Path | None]) -> Path | None:
 
 
 def open_workspace(config_dir: str | None, cwd: Path) -> Workspace:
-    from llmconf.load import find_config_dir
+    from llmconf.config.load import find_config_dir
 
     folder = (cwd / config_dir) if config_dir else find_config_dir(cwd)
     return Workspace.open(Path(os.path.normpath(folder)))

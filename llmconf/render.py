@@ -11,9 +11,9 @@ import os
 import re
 from typing import Any
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
-from llmconf.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.secrets import SecretStore, default_secrets_file, env_var
 
 
@@ -307,6 +307,6 @@ def _llmconf_command() -> list[str]:
 
 def resolve_fields(decl: WorktreeDecl, profiles: Any) -> dict[FieldPath, Sourced]:
     """The worktree's profile after `extends`, with the worktree's overrides on top."""
-    from llmconf.load import merge
+    from llmconf.config.load import merge
 
     return merge(profiles.resolve(decl.profile.value, decl.profile), decl.overrides)

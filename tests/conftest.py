@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from llmconf import cli, ui
+from llmconf import cli
+
+from llmconf import console as ui
 
 SECRET = 'sk-or-v1-TEST"quote$dollar{{jinja}}#hash space'
 
@@ -88,7 +90,7 @@ def normalise(text: str, root: Path) -> str:
 def every_shipped_profile(tmp_path, run, monkeypatch):
     """Apply each shipped profile to a worktree of its own name; returns the settings by name
     (None where nothing is written). The key renders as KEY-PLACEHOLDER."""
-    from llmconf.load import shipped_profiles_dir
+    from llmconf.config.load import shipped_profiles_dir
 
     monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "KEY-PLACEHOLDER")
     names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))

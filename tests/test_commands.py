@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from llmconf import __version__
-from llmconf.load import shipped_profiles_dir
+from llmconf.config.load import shipped_profiles_dir
 from tests.conftest import write_tree
 
 REPO = Path(__file__).resolve().parents[1]
@@ -165,7 +165,9 @@ def test_every_yaml_example_in_the_readme_loads_and_validates(tmp_path):
     """A newcomer pastes these: each must parse, and validate as the file it shows."""
     import re
 
-    from llmconf import load, model
+    from llmconf.config import load
+
+    from llmconf.config import models as model
 
     readme = (REPO / "README.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)

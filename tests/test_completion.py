@@ -17,7 +17,7 @@ import pytest
 
 from llmconf import cli
 from llmconf.commands import completion
-from llmconf.load import shipped_profiles_dir
+from llmconf.config.load import shipped_profiles_dir
 from tests.conftest import write_tree
 
 SHIPPED = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))

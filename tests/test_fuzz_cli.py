@@ -32,7 +32,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from llmconf import cli, target
+from llmconf import cli
+
+from llmconf.targets.claude_code import settings as target
 from tests.conftest import SECRET
 
 # --- the sandbox ----------------------------------------------------------------------

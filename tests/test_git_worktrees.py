@@ -211,7 +211,7 @@ def test_repos_without_git(tmp_path, run, monkeypatch):
 
 def test_no_repos_means_no_git(tmp_path, run, monkeypatch):
     """repos: absent costs nothing: git is never asked."""
-    from llmconf import gitwt
+    from llmconf import git as gitwt
 
     def no_git(*args, **kwargs):
         raise AssertionError("git was run")

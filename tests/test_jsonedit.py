@@ -15,9 +15,11 @@ from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmconf import plan, target
-from llmconf.jsonedit import edit
-from llmconf.plan import Action, KeyChange
+from llmconf.plan import model as plan
+
+from llmconf.targets.claude_code import settings as target
+from llmconf.apply.jsonedit import edit
+from llmconf.plan.model import Action, KeyChange
 
 
 def _changes(desired: dict[tuple[str, ...], str], doc: dict[str, Any] | None) -> tuple[KeyChange, ...]:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from llmconf import catalog, lint
-from llmconf.load import Sourced
+from llmconf.catalog import catalog
+
+from llmconf.catalog import lint
+from llmconf.config.load import Sourced
 from tests.conftest import write_tree
 
 REPO = Path(__file__).resolve().parents[1]
@@ -322,7 +324,7 @@ def test_the_example_config_lints_clean(run):
 
 
 def test_the_shipped_profiles_lint_clean_but_deepseek_in_sonnet(tmp_path, run):
-    from llmconf.load import shipped_profiles_dir
+    from llmconf.config.load import shipped_profiles_dir
 
     names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml") if p.stem != "openrouter-base")
     worktrees = "".join(f"  {n}: {n}\n" for n in names)

@@ -254,7 +254,7 @@ def test_config_found_upward_and_with_dash_c(config, run):
 
 def test_colour_only_when_asked(config, run, monkeypatch):
     assert "\x1b[" not in run("plan").out  # not a terminal
-    from llmconf import ui
+    from llmconf import console as ui
 
     monkeypatch.setattr(ui, "wants_color", lambda stdout, disabled: not disabled)
     assert "\x1b[32m  + env.ANTHROPIC_BASE_URL" in run("plan").out
@@ -269,7 +269,7 @@ def test_only_secret_looking_names_are_redacted(config, run):
 
 
 def test_no_color_environment_variable(config, run, monkeypatch):
-    from llmconf import ui
+    from llmconf import console as ui
 
     monkeypatch.setattr(ui.sys.stdout.__class__, "isatty", lambda self: True, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")

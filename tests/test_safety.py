@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmconf.lock import locked
+from llmconf.apply.lock import locked
 from tests.conftest import SECRET, write_tree
 
 GROWN = '{\n    "permissions": {"allow": ["Read"]},\n    "env": {"KEEP": "1"}\n}\n'

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML
 
-from llmconf import model as m
-from llmconf import target
+from llmconf.config import models as m
+from llmconf.targets.claude_code import settings as target
 from llmconf.commands import schema
 from tests.conftest import write_tree
 

@@ -104,7 +104,7 @@ def test_key_via_helper_needs_a_plain_secret_reference(tmp_path, run, store_secr
 
 def test_secret_get_refuses_a_terminal_and_missing_names(run, store_secret, monkeypatch):
     store_secret()
-    from llmconf import ui
+    from llmconf import console as ui
 
     class Tty:
         def isatty(self):

@@ -9,9 +9,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmconf import plan, target, view
+from llmconf.plan import model as plan
+
+from llmconf.targets.claude_code import settings as target
+
+from llmconf.views import plan as view
 from llmconf.errors import LlmconfError
-from llmconf.plan import Action, FileAction, Plan, WorktreePlan
+from llmconf.plan.model import Action, FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
 
 SECRET = 'sk-secret-"quoted"-\\-ünï-{{x}}'

@@ -8,7 +8,7 @@ import argparse
 import shlex
 
 from llmconf.targets.claude_code.layers import DELIVERY_NAME, deliveries_dir
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 _POSIX = """\
 # llmconf activate {shell}: a plain `claude` in a worktree llmconf delivers through --settings

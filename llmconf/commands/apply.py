@@ -9,10 +9,10 @@ from typing import Any
 
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError
-from llmconf.lock import locked
-from llmconf.plan import Action, Plan
-from llmconf.state import FileRecord, state_file
-from llmconf.ui import Ui
+from llmconf.apply.lock import locked
+from llmconf.plan.model import Action, Plan
+from llmconf.apply.state import FileRecord, state_file
+from llmconf.console import Ui
 from llmconf.commands.plan import show
 
 
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
 def _apply_saved(path: Path, ui: Ui, strict: bool) -> int:
     """Apply a saved plan: re-plan from today's inputs, refuse unless it is the same plan."""
-    from llmconf import savedplan
+    from llmconf.plan import saved as savedplan
 
     saved = savedplan.load(path)
     ws = open_workspace(saved["config_dir"], ui.cwd)
@@ -87,7 +87,7 @@ def confirm_and_apply(
         f"{plan.count(Action.REMOVE)} removed (in {files} file{'s' if files != 1 else ''})."
     )
     # Claude Code reads its settings at start: a session already running keeps the old ones.
-    from llmconf.doctor import running_sessions
+    from llmconf.targets.claude_code.effective import running_sessions
 
     running = running_sessions([wp.worktree for wp in written])
     for wp in written:
@@ -99,6 +99,6 @@ def confirm_and_apply(
 
 def _remember(ws: Workspace, plan: Plan) -> None:
     """So that a command run inside these worktrees finds this config with no -C."""
-    from llmconf import configs
+    from llmconf.config import discover as configs
 
     configs.remember(ws.config.dir, [wp.worktree for wp in plan.local])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmconf import __version__
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 #: What each metavar's value is, as completion kinds: a word of the metavar (split on |)
 #: maps to kinds; "" means nothing to offer (free text). An unknown word is an error, so a
@@ -351,8 +351,8 @@ def names(what: str, config_dir: str | None, cwd: Path) -> list[str]:
     """Profile or worktree names of the config, for the script; [] when there is none."""
     # Not engine.open_workspace: it imports the planner, renderer and secret store and reads
     # the state file, none of which a Tab needs (about twice this path's import time).
-    from llmconf import cache
-    from llmconf.load import Profiles, find_config_dir, load_config, shipped_profiles_dir, user_path
+    from llmconf.config import cache
+    from llmconf.config.load import Profiles, find_config_dir, load_config, shipped_profiles_dir, user_path
 
     try:
         folder = user_path(cwd, config_dir) if config_dir else find_config_dir(cwd)

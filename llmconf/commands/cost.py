@@ -9,11 +9,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from llmconf import catalog, cost, target
+from llmconf.catalog import catalog
+
+from llmconf.catalog import cost
+
+from llmconf.targets.claude_code import settings as target
 from llmconf.commands.models import config_dir
 from llmconf.errors import LlmconfError
-from llmconf.load import Profiles, Sourced, shipped_profiles_dir
-from llmconf.ui import Ui
+from llmconf.config.load import Profiles, Sourced, shipped_profiles_dir
+from llmconf.console import Ui
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ import json
 import os
 from dataclasses import asdict
 
-from llmconf import doctor, target
+from llmconf.targets.claude_code import effective as doctor
+
+from llmconf.targets.claude_code import settings as target
 from llmconf.engine import open_workspace
 from llmconf.errors import display_path
 from llmconf.targets.claude_code.layers import Overridden
-from llmconf.ui import Ui
-from llmconf.view import JSON_FORMAT_VERSION
+from llmconf.console import Ui
+from llmconf.views.plan import JSON_FORMAT_VERSION
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:

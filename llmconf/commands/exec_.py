@@ -15,7 +15,7 @@ from pathlib import Path
 
 from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.layers import deliveries_dir, find_delivery
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 _SHIM = """#!/bin/sh
 # Written by llmconf exec: claude with the --settings file of the worktree exec ran in.

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf.errors import LlmconfError, display_path
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 if TYPE_CHECKING:
-    from llmconf import gitwt
+    from llmconf import git as gitwt
     from llmconf.engine import Workspace
 
 HOOK = "post-checkout"
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def _repo(arg: str, cwd: Path) -> Path:
-    from llmconf.load import user_path
+    from llmconf.config.load import user_path
 
     repo = user_path(cwd, arg)
     if not repo.is_dir():
@@ -81,7 +81,7 @@ def _repo(arg: str, cwd: Path) -> Path:
 
 
 def _hooks_dir(repo: Path, arg: str) -> tuple[Path, Path]:
-    from llmconf import gitwt
+    from llmconf import git as gitwt
 
     try:
         return gitwt.hooks_dir(repo)
@@ -258,7 +258,7 @@ def _write_temp(folder: Path, text: str) -> Path:
 
 
 def _worktrees(repo: Path, arg: str) -> list[gitwt.Worktree]:
-    from llmconf import gitwt
+    from llmconf import git as gitwt
 
     listed = gitwt.worktree_lists([repo])[0]
     if isinstance(listed, gitwt.GitError):
@@ -269,7 +269,7 @@ def _worktrees(repo: Path, arg: str) -> list[gitwt.Worktree]:
 def _coverage(ws: Workspace, worktrees: list[gitwt.Worktree]) -> tuple[bool, bool]:
     """Whether a repos: entry covers this repository, and whether a worktrees: entry lists
     one of its worktrees."""
-    from llmconf.load import folder_identity
+    from llmconf.config.load import folder_identity
 
     identities = {folder_identity(w.path) for w in worktrees} - {None}
     by_repo = any(folder_identity(r.path) in identities for r in ws.config.repos)
@@ -344,13 +344,13 @@ def _run_hook(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def _apply_new_worktree(args: argparse.Namespace, ui: Ui) -> int:
-    from llmconf import gitwt
+    from llmconf import git as gitwt
     from llmconf.commands.apply import confirm_and_apply
     from llmconf.commands.plan import show
     from llmconf.engine import open_workspace
-    from llmconf.load import folder_identity
-    from llmconf.lock import locked
-    from llmconf.state import state_file
+    from llmconf.config.load import folder_identity
+    from llmconf.apply.lock import locked
+    from llmconf.apply.state import state_file
 
     # git runs the hook in the new worktree with variables that tie git to it (GIT_INDEX_FILE,
     # ...); llmconf's own git calls name their repository themselves.

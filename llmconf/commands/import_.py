@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmconf import fs, target
+from llmconf import fs
+
+from llmconf.targets.claude_code import settings as target
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
-from llmconf.importer import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
-from llmconf.load import PROFILES_DIR, folder_identity, user_path
-from llmconf.lock import locked
+from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
+from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
+from llmconf.apply.lock import locked
 from llmconf.secrets import SecretStore, check_name, env_lines, env_var
-from llmconf.state import state_file
-from llmconf.ui import Ui
-from llmconf.yamledit import add_entry
+from llmconf.apply.state import state_file
+from llmconf.console import Ui
+from llmconf.config.yamledit import add_entry
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
 KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")

@@ -9,9 +9,9 @@ from pathlib import Path
 from llmconf import fs
 from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
 from llmconf.errors import LlmconfError
-from llmconf.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
-from llmconf.ui import Ui
-from llmconf.yamledit import yaml_key  # the quoting `llmconf use` writes new entries with
+from llmconf.config.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
+from llmconf.console import Ui
+from llmconf.config.yamledit import yaml_key  # the quoting `llmconf use` writes new entries with
 
 _MODELINE_PREFIX = "# yaml-language-server:"
 _STARTER = """\

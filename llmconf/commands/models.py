@@ -10,9 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__, catalog, cost
+from llmconf import __version__
+
+from llmconf.catalog import catalog
+
+from llmconf.catalog import cost
 from llmconf.errors import LlmconfError, display_path
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 _COLUMNS = ("id", "name", "input", "output", "context", *catalog.RATING_FIELDS, "exacto")
 _HEADERS = {
@@ -30,7 +34,7 @@ def config_dir(args: argparse.Namespace, ui: Ui) -> Path | None:
     """The config folder (-C, or the nearest one upward), or None outside any."""
     import os
 
-    from llmconf.load import find_config_dir
+    from llmconf.config.load import find_config_dir
 
     given = getattr(args, "config_dir", None)
     if given:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, display_path
-from llmconf.load import WorktreeDecl
-from llmconf.plan import Plan
-from llmconf.ui import Ui
-from llmconf.view import plan_json, plan_text
+from llmconf.config.load import WorktreeDecl
+from llmconf.plan.model import Plan
+from llmconf.console import Ui
+from llmconf.views.plan import plan_json, plan_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if plan.errors or (strict and warnings):
         return 1
     if args.out:
-        from llmconf import savedplan
+        from llmconf.plan import saved as savedplan
 
         out = ui.cwd / args.out
         savedplan.save(out, ws, plan, args.worktrees)
@@ -37,13 +37,14 @@ def show(
 ) -> list[LlmconfError]:
     """Print a plan with what each switch costs, then its lint; return the lint warnings.
     Shared by plan and apply, so that apply shows exactly what plan would."""
-    from llmconf import catalog, lint
+    from llmconf.catalog import catalog
+    from llmconf.catalog import lint
 
     known = catalog.load(ws.config.dir)
     warnings = lint.for_plan(decls, plan, ws.profiles, known)
     costs = None
     if plan.changed:  # a no-change plan, the common case, prices nothing (and imports no Decimal)
-        from llmconf import cost
+        from llmconf.catalog import cost
 
         costs = cost.plan_changes(plan, known)
     ui.out(plan_json(plan, warnings, costs) if as_json else plan_text(plan, ui.cwd, ui.color, costs))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import time
 
-from llmconf import backup, target
+from llmconf.apply import backup
+
+from llmconf.targets.claude_code import settings as target
 from llmconf.commands.apply import confirm_and_apply
 from llmconf.engine import open_workspace
 from llmconf.errors import display_path
-from llmconf.lock import locked
-from llmconf.state import state_file
-from llmconf.ui import Ui
-from llmconf.view import plan_text
+from llmconf.apply.lock import locked
+from llmconf.apply.state import state_file
+from llmconf.console import Ui
+from llmconf.views.plan import plan_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:

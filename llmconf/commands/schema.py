@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError, display_path
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 #: Where init and `llmconf schema` put the schemas, relative to the config folder.
 SCHEMA_DIR = Path(".llmconf") / "schema"
@@ -153,7 +153,7 @@ def _annotate(cls: type, out: dict[str, Any]) -> None:
     """Help texts and shorthands for one model's schema; refuse a before-validator we cannot describe."""
     from pydantic_core import PydanticUndefined
 
-    from llmconf import target
+    from llmconf.targets.claude_code import settings as target
 
     name = cls.__name__
     if name in _MODEL_HELP:
@@ -199,7 +199,7 @@ def _draft7(schema: dict[str, Any], title: str) -> dict[str, Any]:
 
 def schemas() -> dict[str, dict[str, Any]]:
     """The schema files, by file name, generated from the models."""
-    from llmconf import model as m
+    from llmconf.config import models as m
 
     generator = _generator()
     ref = "#/definitions/{model}"
@@ -239,7 +239,7 @@ def modeline(yaml_file: Path, schema: Path) -> str:
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    from llmconf.load import CONFIG_FILE, find_config_dir, user_path
+    from llmconf.config.load import CONFIG_FILE, find_config_dir, user_path
 
     if args.out is not None:
         folder = user_path(ui.cwd, args.out)

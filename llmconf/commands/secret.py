@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from llmconf.errors import LlmconfError
-from llmconf.lock import locked
+from llmconf.apply.lock import locked
 from llmconf.secrets import SecretStore, check_name
-from llmconf.state import state_file
-from llmconf.ui import Ui
+from llmconf.apply.state import state_file
+from llmconf.console import Ui
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from llmconf.engine import Workspace, open_workspace
-from llmconf.ui import Ui
-from llmconf.view import ProfileOrigin, status_json, status_text
+from llmconf.console import Ui
+from llmconf.views.plan import ProfileOrigin, status_json, status_text
 
 
 def _effective(plan):  # type: ignore[no-untyped-def]
@@ -14,7 +14,7 @@ def _effective(plan):  # type: ignore[no-untyped-def]
     `claude` runs there, and (for a --settings delivery) as `llmconf exec`/`activate` runs it."""
     import os
 
-    from llmconf import doctor
+    from llmconf.targets.claude_code import effective as doctor
 
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     out = {}
@@ -28,7 +28,7 @@ def _effective(plan):  # type: ignore[no-untyped-def]
 def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
     """Where each profile in use, and each profile it extends, came from."""
     from llmconf.errors import LlmconfError
-    from llmconf.load import PROFILES_DIR, Sourced, shipped_profiles_dir
+    from llmconf.config.load import PROFILES_DIR, Sourced, shipped_profiles_dir
 
     local, shipped = (ws.config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
     out: dict[str, ProfileOrigin] = {}
@@ -50,7 +50,7 @@ def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    from llmconf import catalog
+    from llmconf.catalog import catalog
 
     ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
     plan = ws.plan(ws.select(args.worktrees, ui.cwd))

@@ -10,11 +10,11 @@ from llmconf import fs
 from llmconf.commands.apply import apply_worktrees
 from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.load import Sourced, user_path
-from llmconf.lock import locked
-from llmconf.state import state_file
-from llmconf.ui import Ui
-from llmconf.yamledit import set_profile
+from llmconf.config.load import Sourced, user_path
+from llmconf.apply.lock import locked
+from llmconf.apply.state import state_file
+from llmconf.console import Ui
+from llmconf.config.yamledit import set_profile
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:

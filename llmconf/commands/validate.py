@@ -7,7 +7,7 @@ import argparse
 from llmconf.engine import missing_folder, open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.secrets import SecretStore, env_var
-from llmconf.ui import Ui
+from llmconf.console import Ui
 
 
 class _AnySecret(SecretStore):
@@ -52,7 +52,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     for name in sorted(lenient.missing):
         ui.warn(f"secret '{name}' is not set on this machine (run 'llmconf secret set {name}', or export {env_var(name)})")
     try:
-        from llmconf import catalog, lint
+        from llmconf.catalog import catalog
+        from llmconf.catalog import lint
 
         warnings = lint.check(rendered, ws.profiles, catalog.load(ws.config.dir))
     except LlmconfErrors as e:  # a bad catalog.yaml: reported with the rest, nothing to lint against

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.client import Rules
 
@@ -147,7 +147,7 @@ def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.K
 
 def deliveries_dir() -> Path:
     """$XDG_STATE_HOME/llmconf/deliver: per-worktree --settings files, 0600, outside any repository."""
-    from llmconf.state import state_file
+    from llmconf.apply.state import state_file
 
     return state_file().parent / "deliver"
 
@@ -190,7 +190,7 @@ def overridden(desired: Mapping[target.KeyPath, Any], managed: Mapping[str, Any]
     either side may be a key."""
     if not managed:
         return None
-    from llmconf.plan import ABSENT, get_key
+    from llmconf.plan.model import ABSENT, get_key
 
     for key in OWNED:
         value = get_key(managed, key)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from typing import Any
 
-from llmconf.plan import Action, KeyChange, apply_changes
+from llmconf.plan.model import Action, KeyChange, apply_changes
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"
@@ -30,7 +30,7 @@ class _Member:
 
 def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
     """The new text of a settings file after `changes` (`text` None: a new file)."""
-    from llmconf.view import dumps
+    from llmconf.views.plan import dumps
 
     before = json.loads(text) if text is not None else None
     expected = apply_changes(before, changes)

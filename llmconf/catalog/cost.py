@@ -11,11 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 
 if TYPE_CHECKING:
-    from llmconf.catalog import Catalog, Model
-    from llmconf.plan import Plan
+    from llmconf.catalog.catalog import Catalog, Model
+    from llmconf.plan.model import Plan
 
 #: The baseline the guide compares against.
 BASELINE = "anthropic/claude-opus-4.5"
@@ -23,7 +23,7 @@ _MILLION = Decimal(1_000_000)
 _CENT = Decimal("0.01")
 
 
-# NamedTuples, not dataclasses, here too: plan imports this module (see llmconf.catalog.Model).
+# NamedTuples, not dataclasses, here too: plan imports this module (see llmconf.catalog.catalog.Model).
 class Usage(NamedTuple):
     """A session: tokens in and out per call, and calls. Default: the guide's typical session."""
 
@@ -141,7 +141,7 @@ class SlotChange(NamedTuple):
 def plan_changes(plan: Plan, catalog: Catalog, usage: Usage = Usage()) -> dict[Path, tuple[SlotChange, ...]]:
     """Per settings file of the plan, the slots whose model changes to one the catalog prices.
     A model from a secret is never shown, so it is never priced either."""
-    from llmconf.plan import Action
+    from llmconf.plan.model import Action
 
     slot_of: dict[target.KeyPath, str] = {(target.ENV, target.slot_var(s)): s for s in target.SLOTS}
     out: dict[Path, tuple[SlotChange, ...]] = {}

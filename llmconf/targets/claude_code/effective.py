@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf import target
-from llmconf.target import ENV, KeyPath
+from llmconf.targets.claude_code import settings as target
+from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 # view's rendering of a value, so doctor hides a secret exactly as plan does.
-from llmconf.view import _shown
+from llmconf.views.plan import _shown
 
 if TYPE_CHECKING:
-    from llmconf.plan import Plan, WorktreePlan
+    from llmconf.plan.model import Plan, WorktreePlan
 
 _WHO = {
     "user": "your user settings",

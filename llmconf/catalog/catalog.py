@@ -36,7 +36,7 @@ EXACTO = ":exacto"
 # costs 0.6 ms to define where a NamedTuple costs 0.1 ms.
 class Model(NamedTuple):
     """One catalog entry. Prices are US$ per 1M tokens, None where not known; floats as the
-    file writes them (llmconf.cost does its arithmetic in Decimal, from their text)."""
+    file writes them (llmconf.catalog.cost does its arithmetic in Decimal, from their text)."""
 
     id: str
     name: str
@@ -176,7 +176,7 @@ def _schema() -> tuple[type, type, type]:
 
     from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-    from llmconf import target
+    from llmconf.targets.claude_code import settings as target
 
     def rating(value: str) -> str:
         if value not in RATINGS:
@@ -228,7 +228,7 @@ def _schema() -> tuple[type, type, type]:
 def _read(path: Path, data: Any = None) -> tuple[Any, dict[str, dict[str, Any]]]:
     """One catalog file (or `data`, to be written there), validated: (the file model, {ID: the
     fields it sets})."""
-    from llmconf.load import read_yaml, validate
+    from llmconf.config.load import read_yaml, validate
 
     file_model, entry_model, ratings_model = _schema()
     if data is None:
@@ -242,7 +242,7 @@ def _read(path: Path, data: Any = None) -> tuple[Any, dict[str, dict[str, Any]]]
     for model_id, raw in (parsed.models or {}).items():
         where = ("models", model_id)
         if raw is not None and not isinstance(raw, dict):
-            from llmconf.load import line_of
+            from llmconf.config.load import line_of
 
             raise LlmconfError(f"models.{model_id}: expected a mapping of fields", path, line_of(path, where))
         entry = _within(f"models.{model_id}", validate, entry_model, raw or {}, path, where)
@@ -275,8 +275,8 @@ def _within(owner: str, validate: Any, *args: Any) -> Any:
 def validated(shipped: Path, user: Path | None, user_data: Any = None) -> dict[str, Any]:
     """The merged catalog in JSON shape, or a located LlmconfError. `user_data`: the user
     catalog's content about to be written, checked before it is."""
-    from llmconf import target
-    from llmconf.load import line_of
+    from llmconf.targets.claude_code import settings as target
+    from llmconf.config.load import line_of
 
     base, models = _read(shipped)
     defaults = dict(base.claude_defaults or {})
@@ -323,7 +323,7 @@ def validated(shipped: Path, user: Path | None, user_data: Any = None) -> dict[s
 
 
 def _sets(path: Path, model_id: str, name: str) -> bool:
-    from llmconf.load import line_of
+    from llmconf.config.load import line_of
 
     return line_of(path, ("models", model_id, name)) is not None
 
@@ -340,7 +340,7 @@ def _closest(word: str, choices: Mapping[str, Any]) -> str | None:
 def _cache_path(config_dir: Path | None) -> Path:
     """One cache file per config folder (as for the config): two folders with their own
     catalog.yaml do not evict each other."""
-    from llmconf.cache import cache_dir
+    from llmconf.config.cache import cache_dir
 
     return cache_dir() / f"catalog-{hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]}.json"
 

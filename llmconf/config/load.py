@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
 
 if TYPE_CHECKING:
-    from llmconf.gitwt import GitError, Worktree
+    from llmconf.git import GitError, Worktree
 
 CONFIG_FILE = "worktrees.yaml"
 PROFILES_DIR = "profiles"
@@ -172,8 +172,8 @@ def validate(model: Any, data: Any, path: Path, prefix: tuple[Any, ...] = ()) ->
 
 
 def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> LlmconfError:
-    from llmconf import model as m
-    from llmconf import target
+    from llmconf.config import models as m
+    from llmconf.targets.claude_code import settings as target
 
     loc = tuple(x for x in err["loc"] if x != "[key]")
     where = ".".join(str(x) for x in loc)
@@ -197,7 +197,7 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
 
 def _owner(model: type, loc: tuple[Any, ...]) -> type:
     """The model whose field an `extra_forbidden` error at `loc` belongs to."""
-    from llmconf import model as m
+    from llmconf.config import models as m
 
     if model is m.WorktreesFile and len(loc) == 2 and loc[0] in ("worktrees", "repos"):
         return m.WorktreeEntry
@@ -241,7 +241,7 @@ def user_path(base: Path, text: str) -> Path:
 
 def find_config_dir(start: Path) -> Path:
     """The config for a command run in `start` (see configs.find)."""
-    from llmconf import configs
+    from llmconf.config import discover as configs
 
     return configs.find(start)
 
@@ -253,7 +253,7 @@ def load_config(config_dir: Path) -> Config:
 
 def load_declared(config_dir: Path) -> Config:
     """worktrees.yaml as written: its `repos:` not yet asked of git (what the cache keeps)."""
-    from llmconf import model as m
+    from llmconf.config import models as m
 
     path = config_dir / CONFIG_FILE
     data = read_yaml(path)
@@ -340,7 +340,7 @@ def expand_repos(config: Config) -> Config:
     """
     if not config.repos:
         return config
-    from llmconf import gitwt
+    from llmconf import git as gitwt
 
     problems: dict[int, LlmconfError] = {}
     for i, repo in enumerate(config.repos):
@@ -387,7 +387,7 @@ def _checked(
     repo: RepoDecl, worktrees: list[Worktree] | GitError, repo_of: dict[tuple[int, int] | None, str]
 ) -> list[tuple[Worktree, tuple[int, int] | None]] | LlmconfError:
     """A repo's worktrees with their folder identities, or the entry's problem."""
-    from llmconf import gitwt
+    from llmconf import git as gitwt
 
     if isinstance(worktrees, gitwt.GitError):
         if "not a git repository" in worktrees.message:
@@ -448,7 +448,7 @@ def _key(path: Path, config_dir: Path, repo_key: str) -> str:
 
 def shipped_profiles_dir() -> Path:
     """The profiles that ship with llmconf: package data when installed, ./profiles in a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the llmconf package
     installed = here / PROFILES_DIR
     if installed.is_dir():
         return installed
@@ -493,7 +493,7 @@ class Profiles:
         """One profile file, validated. `ref` says where the name was written, for errors."""
         if name in self._loaded:
             return self._loaded[name]
-        from llmconf import model as m
+        from llmconf.config import models as m
 
         path = self.path(name)
         if path is None:

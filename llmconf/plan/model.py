@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
-from llmconf.target import KeyPath
+from llmconf.targets.claude_code.settings import KeyPath
 
 if TYPE_CHECKING:
     from llmconf.targets.claude_code.layers import Delivery

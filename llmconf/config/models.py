@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 

@@ -15,7 +15,7 @@ CONFIG_FILE = "worktrees.yaml"
 
 
 def _index() -> Path:
-    from llmconf.state import state_file
+    from llmconf.apply.state import state_file
 
     return state_file().parent / "configs.json"
 

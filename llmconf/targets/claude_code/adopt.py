@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
-from llmconf.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
-from llmconf.plan import ABSENT, KeyChange, diff, get_key
+from llmconf.config.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
+from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
 from llmconf.render import render
 from llmconf.secrets import SecretStore
-from llmconf.state import FileRecord
+from llmconf.apply.state import FileRecord
 
 if TYPE_CHECKING:
     from llmconf.engine import Workspace

@@ -16,10 +16,10 @@ from typing import Any
 from llmconf.engine import Workspace
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import write_atomic
-from llmconf.load import CONFIG_FILE
-from llmconf.plan import Plan
-from llmconf.state import record_json
-from llmconf.view import plan_json
+from llmconf.config.load import CONFIG_FILE
+from llmconf.plan.model import Plan
+from llmconf.apply.state import record_json
+from llmconf.views.plan import plan_json
 
 KIND = "llmconf-saved-plan"
 VERSION = 1
@@ -49,8 +49,8 @@ def fingerprints(ws: Workspace, plan: Plan) -> dict[str, str]:
 
 def save(path: Path, ws: Workspace, plan: Plan, selection: list[str]) -> None:
     if not ws.state.path.exists():
-        from llmconf.lock import locked
-        from llmconf.state import load_state
+        from llmconf.apply.lock import locked
+        from llmconf.apply.state import load_state
 
         # The fingerprints' salt must outlive this run; under the lock, so that a first apply
         # running now cannot replace it (and turn this plan stale).

@@ -18,8 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__, target
-from llmconf.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf import __version__
+
+from llmconf.targets.claude_code import settings as target
+from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 
 
 def cache_dir() -> Path:

@@ -13,13 +13,13 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
-from llmconf.load import FieldPath, Sourced, WorktreeDecl
-from llmconf.target import ENV, KeyPath
+from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 if TYPE_CHECKING:
-    from llmconf.catalog import Catalog, Model
+    from llmconf.catalog.catalog import Catalog, Model
 
 #: Slots Claude Code does its tool-heavy, agentic work in.
 _AGENTIC_SLOTS = ("sonnet", "opus")
@@ -127,7 +127,7 @@ def _name(src: Sourced) -> str:
 
 
 def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed: bool) -> Iterator[LlmconfError]:
-    from llmconf.catalog import EXACTO, split_suffix
+    from llmconf.catalog.catalog import EXACTO, split_suffix
 
     field = _name(src)
     model = catalog.find(value)
@@ -166,7 +166,7 @@ def _legacy(value: str, model: Model, src: Sourced, field: str, catalog: Catalog
     successor = catalog.models.get(model.successor or "")
     if successor is None:
         return
-    from llmconf import cost  # only now: most plans price nothing, and Decimal costs 1 ms to import
+    from llmconf.catalog import cost  # only now: most plans price nothing, and Decimal costs 1 ms to import
 
     old, new = cost.session(model), cost.session(successor)
     if old is None or new is None or new >= old:

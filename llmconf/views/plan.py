@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf import target
+from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan import Action, FileAction, KeyChange, Plan, WorktreePlan
+from llmconf.plan.model import Action, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.render import Sensitive
 
 if TYPE_CHECKING:
-    from llmconf.catalog import Catalog
-    from llmconf.cost import SlotChange
+    from llmconf.catalog.catalog import Catalog
+    from llmconf.catalog.cost import SlotChange
     from llmconf.targets.claude_code.layers import Delivery
 
-#: What the cost of a switch is, per settings file (see llmconf.cost.plan_changes).
+#: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]
 
 JSON_FORMAT_VERSION = "1"
@@ -192,7 +192,7 @@ def status_rows(
             "default_slot": slot or "-",
         }
         if catalog is not None:
-            from llmconf import cost
+            from llmconf.catalog import cost
 
             known = bool(d) or wp.error is None  # a worktree that failed to render has no model
             amount = cost.default_cost(d, catalog) if known else None

@@ -1,0 +1,1 @@
+"""The model catalog: prices, context windows and ratings; costs and lint built on it."""
