@@ -1,4 +1,5 @@
-"""Git plumbing for `repos:` and the post-checkout hook: worktree lists and hook folders.
+"""Every git call llmconf makes: worktree lists (`repos:`), hook folders, and whether git
+tracks or ignores a settings file.
 
 Every call runs git with the repository-local environment removed (GIT_DIR, GIT_INDEX_FILE,
 ...): inside a hook git sets some of them for the repository it is running in, and they
@@ -150,3 +151,45 @@ def hooks_dir(repo: Path) -> tuple[Path, Path]:
         raise GitError("git is too old to name its folders (git 2.31 or later needed)")
     git_dir, hooks = (Path(os.path.normpath(line)) for line in lines)
     return hooks, git_dir
+
+
+def tracked(paths: Sequence[Path]) -> list[int]:
+    """Which of these files git tracks (their indices): one `git ls-files` per repository,
+    none for a file outside one. No usable git: none is tracked by it."""
+    by_repo: dict[Path, list[int]] = {}
+    memo: dict[Path, Path | None] = {}  # this call's only: a folder may become a repository later
+    for i, path in enumerate(paths):
+        root = _root(path.parent, memo)
+        if root is not None:
+            by_repo.setdefault(root, []).append(i)
+    out = []
+    for root, indices in by_repo.items():
+        rels = [os.path.relpath(paths[i], root) for i in indices]
+        try:
+            # Literal pathspecs: a folder named `:x` is that folder, not pathspec magic.
+            listed = set(_git(root, "--literal-pathspecs", "ls-files", "-z", "--", *rels).split("\0"))
+        except GitError:
+            continue
+        out += [i for i, rel in zip(indices, rels) if rel in listed]
+    return out
+
+
+def ignored(worktree: Path, file: Path) -> bool | None:
+    """Whether git ignores `file` (relative to `worktree`); None outside a repository or with no git."""
+    try:
+        proc = _start(worktree, ("check-ignore", "-q", "--", str(file)))
+        proc.communicate(timeout=_TIMEOUT)
+    except (GitError, subprocess.TimeoutExpired):
+        return None
+    return {0: True, 1: False}.get(proc.returncode)  # 128: not a repository
+
+
+def _root(folder: Path, memo: dict[Path, Path | None]) -> Path | None:
+    """The nearest folder upward holding .git (a folder, or a file in a linked worktree);
+    remembered in `memo` per folder, so sibling worktrees share the walk up."""
+    if folder not in memo:
+        if (folder / ".git").exists():
+            memo[folder] = folder
+        else:
+            memo[folder] = None if folder.parent == folder else _root(folder.parent, memo)
+    return memo[folder]

@@ -68,19 +68,19 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
 
 def test_an_edit_during_a_run_is_never_cached_as_the_old_config(tmp_path, run, monkeypatch):
     """Found in review: the digest was taken after the profiles had been read."""
-    from llmconf import engine
+    from llmconf.plan.planner import Planner
 
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "models: {haiku: old/model}\n", "a/.keep": ""})
-    real_plan = engine.Workspace.plan
+    real_plan = Planner.plan
 
     def edit_mid_run(self, decls):
-        self.profiles.resolve("p", self.config.worktrees[0].profile)  # read: old/model
+        self.session.profiles.resolve("p", self.session.config.worktrees[0].profile)  # read: old/model
         (tmp_path / "profiles/p.yaml").write_text("models: {haiku: new/model}\n")
         return real_plan(self, decls)
 
-    monkeypatch.setattr(engine.Workspace, "plan", edit_mid_run)
+    monkeypatch.setattr(Planner, "plan", edit_mid_run)
     assert '"old/model"' in run("plan").out
-    monkeypatch.setattr(engine.Workspace, "plan", real_plan)
+    monkeypatch.setattr(Planner, "plan", real_plan)
     assert '"new/model"' in run("plan").out  # a miss: the cache was keyed on the old bytes
 
 

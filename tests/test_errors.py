@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from llmconf import engine
+from llmconf.plan.planner import Planner
 from tests.conftest import write_tree
 
 GOOD = {
@@ -196,7 +196,7 @@ def test_internal_error_exit_3_traceback_only_with_debug(tmp_path, run, monkeypa
     def boom(self, decls):
         raise RuntimeError(f"internal detail {os.getpid()}")
 
-    monkeypatch.setattr(engine.Workspace, "plan", boom)
+    monkeypatch.setattr(Planner, "plan", boom)
     quiet = run("plan")
     assert (quiet.code, quiet.err) == (3, "llmconf: internal error: RuntimeError (run with --debug for a traceback)\n")
     loud = run("plan", "--debug")
@@ -205,14 +205,14 @@ def test_internal_error_exit_3_traceback_only_with_debug(tmp_path, run, monkeypa
 
 def test_changed_between_plan_and_write_is_refused(tmp_path, run, monkeypatch):
     write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": "{}\n"})
-    real_plan = engine.Workspace.plan
+    real_plan = Planner.plan
 
     def plan_then_edit(self, decls):
         plan = real_plan(self, decls)
         (tmp_path / "a/.claude/settings.local.json").write_text('{"mine": 1}\n')
         return plan
 
-    monkeypatch.setattr(engine.Workspace, "plan", plan_then_edit)
+    monkeypatch.setattr(Planner, "plan", plan_then_edit)
     result = run("apply", "a", "--yes")
     assert result.code == 1
     assert result.err == (

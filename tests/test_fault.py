@@ -176,6 +176,17 @@ def _calibrate(fleet: Fleet) -> tuple[float, float, float]:
     return times[0], times[-1], end
 
 
+def _replaced(before: dict[Path, int | None]) -> int:
+    """How many of these files an atomic write has replaced (a new inode) since `before`."""
+    n = 0
+    for path, ino in before.items():
+        try:
+            n += path.stat().st_ino != ino
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def test_sigkill_during_apply_leaves_each_file_old_or_new_and_the_next_apply_converges(fleet: Fleet, run):
     runs = [_calibrate(fleet) for _ in range(2)]
     first, last, end = (min(r[0] for r in runs), max(r[1] for r in runs), max(r[2] for r in runs))
@@ -185,11 +196,22 @@ def test_sigkill_during_apply_leaves_each_file_old_or_new_and_the_next_apply_con
     temps = 0  # trials that left a temp file behind
     for trial in range(TRIALS):
         fleet.reset()
-        # Three in four delays fall where apply writes settings files; the rest anywhere from
-        # start-up to past the end (killed while loading, saving state or backing up, or not at all).
-        delay = rng.uniform(first * 0.9, last * 1.05) if trial % 4 else rng.uniform(0, end * 1.1)
+        # Three trials in four kill apply as it writes settings files: once the k-th file is
+        # replaced, k at random (watched, not timed, so that a loaded machine cannot make the
+        # kills miss). The rest kill after a random delay from start-up to past the end (while
+        # loading, saving state or backing up, or not at all).
+        watch = trial % 4 != 0
+        k = rng.randint(1, len(fleet.files) - 1)
+        delay = rng.uniform(0, end * 1.1)
+        before = {p: (p.stat().st_ino if p.exists() else None) for p in fleet.files}
         proc = fleet.start()
-        time.sleep(delay)
+        if watch:
+            start = time.monotonic()
+            while proc.poll() is None and _replaced(before) < k:
+                time.sleep(0.0002)
+            delay = time.monotonic() - start
+        else:
+            time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stderr.close()  # type: ignore[union-attr]

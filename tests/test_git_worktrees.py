@@ -90,7 +90,7 @@ def test_a_worktree_listed_by_itself_wins(tmp_path, run):
 
 
 def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run, isolated_home):
-    from llmconf.engine import Workspace
+    from llmconf.session import open_session
 
     repo = make_repo(tmp_path, linked=("wt-a",))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
@@ -98,9 +98,9 @@ def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run
     cached = json.loads(next((isolated_home / ".cache/llmconf").glob("config-*.json")).read_text())
     assert (cached["worktrees"], [r[0] for r in cached["repos"]]) == ([], ["repo"])  # git's part is not cached
     git(repo, "worktree", "add", "-q", "../wt-new")
-    ws = Workspace.open(tmp_path)
-    assert ws.cached  # the file-derived part came from the cache...
-    assert [d.name for d in ws.config.worktrees] == ["repo", "wt-a", "wt-new"]  # ...git's from git
+    session = open_session(tmp_path)
+    assert session.cache.hit  # the file-derived part came from the cache...
+    assert [d.name for d in session.config.worktrees] == ["repo", "wt-a", "wt-new"]  # ...git's from git
     assert headers(run("plan").out) == ["repo", "wt-a", "wt-new"]
     git(repo, "worktree", "remove", "../wt-a")
     assert headers(run("plan").out) == ["repo", "wt-new"]

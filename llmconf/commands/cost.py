@@ -55,9 +55,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 def _profiles(folder: Path | None) -> Profiles:
     if folder is None:
         return Profiles((shipped_profiles_dir(),))
-    from llmconf.engine import Workspace
+    from llmconf.session import open_session
 
-    return Workspace.open(folder).profiles
+    return open_session(folder).profiles
 
 
 def _estimate(name: str, profiles: Profiles, known: catalog.Catalog, slot: str | None, usage: cost.Usage) -> Estimate:

@@ -10,16 +10,17 @@ from dataclasses import asdict
 from llmconf.targets.claude_code import effective as doctor
 
 from llmconf.targets.claude_code import settings as target
-from llmconf.engine import open_workspace
+from llmconf import pipeline
 from llmconf.errors import display_path
 from llmconf.targets.claude_code.layers import Overridden
 from llmconf.console import Ui
+from llmconf.session import open_for
 from llmconf.views.plan import JSON_FORMAT_VERSION
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-    plan = ws.plan(ws.select(args.worktrees, ui.cwd))
+    session = open_for(getattr(args, "config_dir", None), ui.cwd)
+    plan, planner = pipeline.plan(session, session.select(args.worktrees, ui.cwd))
     sessions = doctor.running_sessions([wp.worktree for wp in plan.local])
     probed: dict[str, str | None] = {}
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 )
         report.append((wp, effective, findings))
 
-    claude = ws.claude()
+    claude = planner.claude()
     errors = sum(f.level == "error" for _, _, fs in report for f in fs)
     warnings = sum(f.level == "warning" for _, _, fs in report for f in fs)
     if args.json:

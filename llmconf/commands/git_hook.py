@@ -26,7 +26,7 @@ from llmconf.console import Ui
 
 if TYPE_CHECKING:
     from llmconf import git as gitwt
-    from llmconf.engine import Workspace
+    from llmconf.session import Session
 
 HOOK = "post-checkout"
 CHAINED = f"{HOOK}.llmconf-chained"
@@ -129,9 +129,9 @@ def _run_line(config_dir: Path) -> str:
 
 
 def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, ui: Ui) -> int:
-    from llmconf.engine import open_workspace
+    from llmconf.session import open_for
 
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    session = open_for(getattr(args, "config_dir", None), ui.cwd)
     worktrees = _worktrees(repo, args.repo)
     if not _inside(hooks, git_dir):
         # git runs this folder's hooks, but it is not the repository's own: refuse rather
@@ -144,19 +144,19 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
         raise LlmconfError(
             f"core.hooksPath points git at a hooks folder {where}; nothing installed",
             hooks,
-            hint=f"add the line '{_run_line(ws.config.dir)}' to its {HOOK} hook yourself",
+            hint=f"add the line '{_run_line(session.config.dir)}' to its {HOOK} hook yourself",
         )
-    warning = _check_covered(ws, worktrees, args.repo)
+    warning = _check_covered(session, worktrees, args.repo)
     hook, chained = hooks / HOOK, hooks / CHAINED
     head = _head(hook)
     ours = MARK in head
     if ours:
         other = _config_dir_of(head)
-        if other is not None and not _same_folder(other, ws.config.dir):
+        if other is not None and not _same_folder(other, session.config.dir):
             raise LlmconfError(
-                f"the {HOOK} hook there applies {display_path(other / ws.config.file.name, ui.cwd)}; nothing changed",
+                f"the {HOOK} hook there applies {display_path(other / session.config.file.name, ui.cwd)}; nothing changed",
                 hooks,
-                hint=f"to switch it to {display_path(ws.config.file, ui.cwd)}, run "
+                hint=f"to switch it to {display_path(session.config.file, ui.cwd)}, run "
                 f"'llmconf -C {shlex.quote(str(other))} git-hook uninstall {shlex.quote(args.repo)}' first",
             )
     move_aside = not ours and _exists(hook)
@@ -170,9 +170,9 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
     text = _SCRIPT.format(
         mark=MARK,
         restores=f" and puts back {CHAINED}" if move_aside or kept else "",
-        config=str(ws.config.file).replace("\n", " "),
+        config=str(session.config.file).replace("\n", " "),
         chained=shlex.quote(str(chained)),
-        config_dir=shlex.quote(str(ws.config.dir)),
+        config_dir=shlex.quote(str(session.config.dir)),
         python=shlex.quote(sys.executable),
         not_found=shlex.quote(
             "llmconf: warning: llmconf not found (reinstall the hook with "
@@ -185,7 +185,7 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
     verb = "Updated" if ours else "Installed"
     ui.out(
         f"{verb} the {HOOK} hook in {display_path(hooks, ui.cwd)}: 'git worktree add' now applies "
-        f"the profile {display_path(ws.config.file, ui.cwd)} declares."
+        f"the profile {display_path(session.config.file, ui.cwd)} declares."
     )
     if warning:
         ui.warn(warning)
@@ -266,31 +266,31 @@ def _worktrees(repo: Path, arg: str) -> list[gitwt.Worktree]:
     return listed
 
 
-def _coverage(ws: Workspace, worktrees: list[gitwt.Worktree]) -> tuple[bool, bool]:
+def _coverage(session: Session, worktrees: list[gitwt.Worktree]) -> tuple[bool, bool]:
     """Whether a repos: entry covers this repository, and whether a worktrees: entry lists
     one of its worktrees."""
     from llmconf.config.load import folder_identity
 
     identities = {folder_identity(w.path) for w in worktrees} - {None}
-    by_repo = any(folder_identity(r.path) in identities for r in ws.config.repos)
-    by_worktree = any(folder_identity(d.path) in identities for d in ws.config.worktrees)
+    by_repo = any(folder_identity(r.path) in identities for r in session.config.repos)
+    by_worktree = any(folder_identity(d.path) in identities for d in session.config.worktrees)
     return by_repo, by_worktree
 
 
-def _check_covered(ws: Workspace, worktrees: list[gitwt.Worktree], arg: str) -> str | None:
+def _check_covered(session: Session, worktrees: list[gitwt.Worktree], arg: str) -> str | None:
     """Refuse a repo that no entry of worktrees.yaml covers: the hook would do nothing there.
     A warning when only worktrees: entries do."""
-    by_repo, by_worktree = _coverage(ws, worktrees)
+    by_repo, by_worktree = _coverage(session, worktrees)
     if by_repo:
         return None
     if not by_worktree:
         raise LlmconfError(
             f"no repos: or worktrees: entry covers the git repository of '{arg}'; nothing installed",
-            ws.config.file,
+            session.config.file,
             hint=f"add it under repos: (repos: {{{arg}: PROFILE}}), so each new worktree gets that profile",
         )
     return (
-        f"only worktrees listed under worktrees: in {ws.config.file.name} get a profile from the hook; "
+        f"only worktrees listed under worktrees: in {session.config.file.name} get a profile from the hook; "
         "add the repo under repos: to cover every new worktree"
     )
 
@@ -345,31 +345,26 @@ def _run_hook(args: argparse.Namespace, ui: Ui) -> int:
 
 def _apply_new_worktree(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf import git as gitwt
-    from llmconf.commands.apply import confirm_and_apply
-    from llmconf.commands.plan import show
-    from llmconf.engine import open_workspace
+    from llmconf import pipeline
+    from llmconf.session import open_for
     from llmconf.config.load import folder_identity
     from llmconf.apply.lock import locked
     from llmconf.apply.state import state_file
 
-    # git runs the hook in the new worktree with variables that tie git to it (GIT_INDEX_FILE,
-    # ...); llmconf's own git calls name their repository themselves.
-    for name in gitwt.LOCAL_ENV_VARS:
-        os.environ.pop(name, None)
     here = folder_identity(ui.cwd)
     with locked(state_file().parent):
-        ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-        matching = [d for d in ws.config.worktrees if here is not None and folder_identity(d.path) == here]
+        session = open_for(getattr(args, "config_dir", None), ui.cwd)
+        matching = [d for d in session.config.worktrees if here is not None and folder_identity(d.path) == here]
         decls = tuple(sorted(matching, key=lambda d: d.error is not None))[:1]  # a working entry first
         if not decls:
             # Silent in a repository the config does not cover at all: the hook may run from
             # a folder other repositories share, and it is none of llmconf's business there.
             listed = gitwt.worktree_lists([ui.cwd])[0]
-            if not isinstance(listed, gitwt.GitError) and any(_coverage(ws, listed)):
-                ui.warn(f"{ui.cwd} is not declared in {ws.config.file}; no backend applied")
+            if not isinstance(listed, gitwt.GitError) and any(_coverage(session, listed)):
+                ui.warn(f"{ui.cwd} is not declared in {session.config.file}; no backend applied")
             return 0
-        plan = ws.plan(decls)
+        plan, _ = pipeline.plan(session, decls)
         if plan.errors:  # one line, the first problem; 'llmconf plan' shows them all
             raise plan.errors[0]
-        show(ws, decls, plan, ui, strict=False)
-        return confirm_and_apply(ws, plan, True, ui)
+        pipeline.show(session, decls, plan, ui, strict=False)
+        return pipeline.confirm_and_apply(session, plan, True, ui)

@@ -20,7 +20,6 @@ from typing import Any
 from llmconf import fs
 
 from llmconf.targets.claude_code import settings as target
-from llmconf.engine import Workspace, open_workspace
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
 from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
 from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
@@ -29,6 +28,7 @@ from llmconf.secrets import SecretStore, check_name, env_lines, env_var
 from llmconf.apply.state import state_file
 from llmconf.console import Ui
 from llmconf.config.yamledit import add_entry
+from llmconf.session import Session, open_for
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
 KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")
@@ -54,19 +54,19 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def _import(args: argparse.Namespace, ui: Ui) -> int:
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+    session = open_for(getattr(args, "config_dir", None), ui.cwd)
     errors: list[LlmconfError] = []
-    todo, skipped = _folders(ws, args.paths or ["."], ui.cwd, errors)
+    todo, skipped = _folders(session, args.paths or ["."], ui.cwd, errors)
     keys = _key_files(args.key_file, ui.cwd, errors)
     _raise(errors)
-    decls = _declarations(ws, todo, errors)
+    decls = _declarations(session, todo, errors)
     _raise(errors)
-    store_now = _tokens(ws, decls, ui.cwd, errors)
+    store_now = _tokens(session, decls, ui.cwd, errors)
     _raise(errors)
-    notes = _from_key_files(ws, decls, keys, store_now, ui)
+    notes = _from_key_files(session, decls, keys, store_now, ui)
 
     # worktrees.yaml, edited in memory and checked before anything is written.
-    text = ws.config.file.read_text(encoding="utf-8")
+    text = session.config.file.read_text(encoding="utf-8")
     new_text = text
     for wt, decl in decls:
         new_text = add_entry(new_text, wt.key, _entry(decl))
@@ -84,7 +84,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
             )
     for found in store_now.values():
         verb = "would be stored" if args.dry_run else "stored"
-        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {ws.secrets.path} (0600).")
+        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {session.secrets.path} (0600).")
     lines += notes
     if args.dry_run:
         for line in lines:
@@ -92,7 +92,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
         ui.out("Dry run: nothing changed.")
         return 0
 
-    _write(ws, decls, store_now, new_text if new_text != text else None, ui.cwd)
+    _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
     for line in lines:
         ui.out(line)
     if decls:
@@ -108,12 +108,12 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def _folders(
-    ws: Workspace, paths: list[str], cwd: Path, errors: list[LlmconfError]
+    session: Session, paths: list[str], cwd: Path, errors: list[LlmconfError]
 ) -> tuple[list[tuple[Worktree, dict[str, Any] | None]], list[str]]:
     """Each folder to import with its settings document (None: no file), and a line for each
     folder worktrees.yaml declares already (by path, or as the same folder through a link)."""
-    declared = {w.path: w for w in ws.config.worktrees}
-    identities = {folder_identity(w.path): w for w in ws.config.worktrees}
+    declared = {w.path: w for w in session.config.worktrees}
+    identities = {folder_identity(w.path): w for w in session.config.worktrees}
     identities.pop(None, None)
     todo: list[tuple[Worktree, dict[str, Any] | None]] = []
     skipped: list[str] = []
@@ -124,7 +124,7 @@ def _folders(
             continue
         known = declared.get(folder) or identities.get(folder_identity(folder))
         if known is not None:
-            skipped.append(f"{known.key}: already declared in {ws.config.file.name} (profile '{known.profile.value}'); left as it is.")
+            skipped.append(f"{known.key}: already declared in {session.config.file.name} (profile '{known.profile.value}'); left as it is.")
             continue
         try:
             _, doc = fs.read_settings(target.settings_path(folder))
@@ -132,12 +132,12 @@ def _folders(
             errors.append(e)
             continue
         # No file: Claude Code on its own login, what switch-claude.sh leaves; declared `anthropic`.
-        todo.append((Worktree(os.path.relpath(folder, ws.config.dir), folder, ws.config.file), doc))
+        todo.append((Worktree(os.path.relpath(folder, session.config.dir), folder, session.config.file), doc))
     return todo, skipped
 
 
 def _declarations(
-    ws: Workspace, todo: list[tuple[Worktree, dict[str, Any] | None]], errors: list[LlmconfError]
+    session: Session, todo: list[tuple[Worktree, dict[str, Any] | None]], errors: list[LlmconfError]
 ) -> list[tuple[Worktree, Declaration]]:
     """What each worktree is: a profile, maybe with an override, or a new profile (which a
     later worktree on the same backend reuses)."""
@@ -145,7 +145,7 @@ def _declarations(
     decls: list[tuple[Worktree, Declaration]] = []
     for wt, doc in todo:
         try:
-            decl = declare_absent(ws, wt) if doc is None else declare(ws, wt, doc, pending)
+            decl = declare_absent(session, wt) if doc is None else declare(session, wt, doc, pending)
         except LlmconfError as e:
             e.path = e.path or wt.settings
             errors.append(e)
@@ -157,7 +157,7 @@ def _declarations(
 
 
 def _tokens(
-    ws: Workspace, decls: list[tuple[Worktree, Declaration]], cwd: Path, errors: list[LlmconfError]
+    session: Session, decls: list[tuple[Worktree, Declaration]], cwd: Path, errors: list[LlmconfError]
 ) -> dict[str, _Found]:
     """The worktrees' own keys the store must take. Each must be what plan renders, so a
     different value already there (or in another imported file) is an error."""
@@ -178,7 +178,7 @@ def _tokens(
                     )
                 )
             continue
-        held, where = _held(ws.secrets, found.name)
+        held, where = _held(session.secrets, found.name)
         if held is None:
             store_now[found.name] = found
         elif held != found.value:
@@ -194,14 +194,14 @@ def _tokens(
 
 
 def _from_key_files(
-    ws: Workspace, decls: list[tuple[Worktree, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
+    session: Session, decls: list[tuple[Worktree, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
 ) -> list[str]:
     """Adds to store_now the key files' keys the store lacks; the notes for --key-file keys
     left out. A key is stored only for a secret some profile in worktrees.yaml reads once this
     import is done (the guide's folder holds other tools' keys too), and never replaces one."""
     needed: set[str] = set()
     if decls:
-        needed = needed.union(*(decl.reads for _, decl in decls), *(secrets_read(ws, w) for w in ws.config.worktrees))
+        needed = needed.union(*(decl.reads for _, decl in decls), *(secrets_read(session, w) for w in session.config.worktrees))
     notes: list[str] = []
     for found in keys:
         if found.name not in needed:
@@ -214,7 +214,7 @@ def _from_key_files(
             if earlier.value != found.value:
                 ui.warn(f"{found.origin}: its key for secret '{found.name}' differs from the one in {earlier.origin}; kept that one")
             continue
-        held, where = _held(ws.secrets, found.name)
+        held, where = _held(session.secrets, found.name)
         if held is None:
             store_now[found.name] = found
         elif held != found.value:
@@ -226,7 +226,7 @@ def _from_key_files(
 
 
 def _write(
-    ws: Workspace, decls: list[tuple[Worktree, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
+    session: Session, decls: list[tuple[Worktree, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
 ) -> None:
     """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
     undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""
@@ -234,14 +234,14 @@ def _write(
 
     # Each new profile, and the settings file it came from (for its comment).
     new = [
-        (ws.config.dir / PROFILES_DIR / f"{decl.profile}.yaml", decl.new_profile, wt.settings)
+        (session.config.dir / PROFILES_DIR / f"{decl.profile}.yaml", decl.new_profile, wt.settings)
         for wt, decl in decls
         if decl.new_profile is not None
     ]
     for path, _, _ in new:
         if path.exists():  # appeared since the profiles were listed
             raise LlmconfError("exists already; nothing changed", path, hint="run the import again")
-    schemas = ws.config.dir / SCHEMA_DIR
+    schemas = session.config.dir / SCHEMA_DIR
     created: list[Path] = []
     stored: list[str] = []
     try:
@@ -250,12 +250,12 @@ def _write(
             _write_file(path, profile.text(display_path(source, cwd), line))
             created.append(path)
         for found in store_now.values():
-            ws.secrets.set(found.name, found.value)
+            session.secrets.set(found.name, found.value)
             stored.append(found.name)
         if new_text is not None:
-            _write_file(ws.config.file, new_text)
+            _write_file(session.config.file, new_text)
     except LlmconfError as e:
-        left = _undo(created, stored, ws.secrets, cwd)
+        left = _undo(created, stored, session.secrets, cwd)
         raise LlmconfError(f"{e.message}; {left}", e.path, e.line, e.hint) from None
 
 

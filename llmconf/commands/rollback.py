@@ -8,26 +8,27 @@ import time
 from llmconf.apply import backup
 
 from llmconf.targets.claude_code import settings as target
-from llmconf.commands.apply import confirm_and_apply
-from llmconf.engine import open_workspace
+from llmconf import pipeline
+from llmconf.apply.rollback import rollback_plan
 from llmconf.errors import display_path
 from llmconf.apply.lock import locked
 from llmconf.apply.state import state_file
 from llmconf.console import Ui
+from llmconf.session import open_for
 from llmconf.views.plan import plan_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     with locked(state_file().parent):
-        ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
+        session = open_for(getattr(args, "config_dir", None), ui.cwd)
         if args.list:
-            return _list(ws.state.dir, ui)
-        only = {target.settings_path(w.path) for w in ws.select(args.worktrees, ui.cwd)} if args.worktrees else None
-        plan, records, carry, warnings = ws.rollback_plan(only)
+            return _list(session.state.dir, ui)
+        only = {target.settings_path(w.path) for w in session.select(args.worktrees, ui.cwd)} if args.worktrees else None
+        plan, records, carry, warnings = rollback_plan(session.state, session.config.worktrees, only)
         for warning in warnings:
             ui.warn(warning)
         ui.out(plan_text(plan, ui.cwd, ui.color))
-        return confirm_and_apply(ws, plan, args.yes, ui, records=records, carry=carry, verb="Rollback")
+        return pipeline.confirm_and_apply(session, plan, args.yes, ui, records=records, carry=carry, verb="Rollback")
 
 
 def _list(state_dir, ui: Ui) -> int:

@@ -16,9 +16,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     store = SecretStore(Path(args.file).expanduser() if args.file else None)
     if args.secret_command == "get":
         if getattr(args, "config_dir", None):  # the secret may have a `secrets:` source there
-            from llmconf.engine import open_workspace
+            from llmconf.session import open_for
 
-            sources = open_workspace(args.config_dir, ui.cwd).secrets
+            sources = open_for(args.config_dir, ui.cwd).secrets
             store = SecretStore(store.path, sources.sources, sources.config_dir)
         return _get(store, args.name, ui)
     if args.secret_command == "list":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from llmconf.engine import Workspace, open_workspace
+from llmconf import pipeline
 from llmconf.console import Ui
+from llmconf.session import Session, open_for
 from llmconf.views.plan import ProfileOrigin, status_json, status_text
 
 
@@ -25,12 +26,12 @@ def _effective(plan):  # type: ignore[no-untyped-def]
     return out
 
 
-def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
+def _origins(session: Session, names: list[str]) -> dict[str, ProfileOrigin]:
     """Where each profile in use, and each profile it extends, came from."""
     from llmconf.errors import LlmconfError
     from llmconf.config.load import PROFILES_DIR, Sourced, shipped_profiles_dir
 
-    local, shipped = (ws.config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    local, shipped = (session.config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
     out: dict[str, ProfileOrigin] = {}
     todo = list(dict.fromkeys(names))
     while todo:
@@ -38,7 +39,7 @@ def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
         if name in out:
             continue
         try:
-            profile, path = ws.profiles.load(name, Sourced(name, ws.config.file, ()))
+            profile, path = session.profiles.load(name, Sourced(name, session.config.file, ()))
         except LlmconfError:
             continue  # the plan reports it, at the line that names it
         folder = path.parent.resolve()
@@ -52,14 +53,14 @@ def _origins(ws: Workspace, names: list[str]) -> dict[str, ProfileOrigin]:
 def run(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf.catalog import catalog
 
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-    plan = ws.plan(ws.select(args.worktrees, ui.cwd))
-    known = catalog.load(ws.config.dir)
+    session = open_for(getattr(args, "config_dir", None), ui.cwd)
+    plan, _ = pipeline.plan(session, session.select(args.worktrees, ui.cwd))
+    known = catalog.load(session.config.dir)
     effective = _effective(plan)
-    origins = _origins(ws, [wp.profile for wp in plan.local])
+    origins = _origins(session, [wp.profile for wp in plan.local])
     view = status_json if args.json else status_text
     ui.out(view(plan, known, effective, origins))
-    for warning in ws.secrets.warnings:
+    for warning in session.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors:
         ui.error(error)

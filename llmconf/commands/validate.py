@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from llmconf.engine import missing_folder, open_workspace
+from dataclasses import replace
+
+from llmconf.plan.planner import Planner, missing_folder
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.secrets import SecretStore, env_var
 from llmconf.console import Ui
+from llmconf.session import open_for
 
 
 class _AnySecret(SecretStore):
@@ -34,13 +37,14 @@ class _AnySecret(SecretStore):
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    ws = open_workspace(getattr(args, "config_dir", None), ui.cwd)
-    errors: list[LlmconfError] = list(ws.profiles.all_errors())
-    ws.secrets = lenient = _AnySecret(ws.secrets)
+    session = open_for(getattr(args, "config_dir", None), ui.cwd)
+    errors: list[LlmconfError] = list(session.profiles.all_errors())
+    lenient = _AnySecret(session.secrets)
+    planner = Planner(replace(session, secrets=lenient))
     rendered = []
-    for decl in ws.config.worktrees:
+    for decl in session.config.worktrees:
         try:
-            rendered.append((decl, ws.desired(decl)))
+            rendered.append((decl, planner.desired(decl)))
             if not decl.path.is_dir():
                 errors.append(decl.profile.error(*missing_folder(decl)))
         except LlmconfErrors as e:
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         from llmconf.catalog import catalog
         from llmconf.catalog import lint
 
-        warnings = lint.check(rendered, ws.profiles, catalog.load(ws.config.dir))
+        warnings = lint.check(rendered, session.profiles, catalog.load(session.config.dir))
     except LlmconfErrors as e:  # a bad catalog.yaml: reported with the rest, nothing to lint against
         errors.extend(e.errors)
         warnings = []
@@ -71,5 +75,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         unique = len({e.format(ui.cwd) for e in errors})
         ui.stderr.write(f"llmconf: {unique} problem{'s' if unique != 1 else ''} found\n")
         return 1
-    ui.out(f"Valid: {len(ws.profiles.names())} profiles, {len(ws.config.worktrees)} worktrees.")
+    ui.out(f"Valid: {len(session.profiles.names())} profiles, {len(session.config.worktrees)} worktrees.")
     return 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from llmconf.engine import Workspace
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import write_atomic
 from llmconf.config.load import CONFIG_FILE
@@ -21,13 +21,19 @@ from llmconf.plan.model import Plan
 from llmconf.apply.state import record_json
 from llmconf.views.plan import plan_json
 
+if TYPE_CHECKING:
+    from llmconf.apply.state import State
+    from llmconf.plan.planner import Planner
+
 KIND = "llmconf-saved-plan"
 VERSION = 1
 
 
-def fingerprints(ws: Workspace, plan: Plan) -> dict[str, str]:
+def fingerprints(planner: Planner, plan: Plan, state: State | None = None) -> dict[str, str]:
     """What the plan was computed from, each input by name -> keyed hash (or 'absent')."""
-    fp = ws.state.fingerprint
+    session = planner.session
+    state = state or session.state
+    fp = state.fingerprint
 
     def of_file(path: Path) -> str:
         try:
@@ -35,38 +41,37 @@ def fingerprints(ws: Workspace, plan: Plan) -> dict[str, str]:
         except FileNotFoundError:
             return "absent"
 
-    inputs = {CONFIG_FILE: of_file(ws.config.file)}
-    for folder in ws.profiles.dirs:
+    inputs = {CONFIG_FILE: of_file(session.config.file)}
+    for folder in session.profiles.dirs:
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
             inputs[str(path)] = of_file(path)
-    for name, value in sorted(ws.reads.items()):
+    for name, value in sorted(planner.reads.items()):
         inputs[name] = "absent" if value is None else fp(value)
     for wp in plan.worktrees:
         inputs[str(wp.settings)] = "absent" if wp.before_text is None else fp(wp.before_text)
-        inputs[f"record:{wp.settings}"] = fp(json.dumps(record_json(ws.state.files.get(str(wp.settings)))))
+        inputs[f"record:{wp.settings}"] = fp(json.dumps(record_json(state.files.get(str(wp.settings)))))
     return inputs
 
 
-def save(path: Path, ws: Workspace, plan: Plan, selection: list[str]) -> None:
-    if not ws.state.path.exists():
+def save(path: Path, planner: Planner, plan: Plan, selection: list[str]) -> None:
+    state = planner.session.state
+    if not state.path.exists():
         from llmconf.apply.lock import locked
         from llmconf.apply.state import load_state
 
         # The fingerprints' salt must outlive this run; under the lock, so that a first apply
         # running now cannot replace it (and turn this plan stale).
-        with locked(ws.state.dir):
-            current = load_state(ws.state.path)
+        with locked(state.dir):
+            current = load_state(state.path)
             if not current.path.exists():
                 current.save()
-            ws.state.salt = current.salt
-        if "_key" in ws.state.__dict__:
-            del ws.state.__dict__["_key"]  # the cached hash key follows the salt
+        state = replace(state, salt=current.salt)
     doc = {
         "kind": KIND,
         "version": VERSION,
-        "config_dir": str(ws.config.dir),
+        "config_dir": str(planner.session.config.dir),
         "worktrees": [str(wp.worktree) for wp in plan.local] if selection else [],
-        "inputs": fingerprints(ws, plan),
+        "inputs": fingerprints(planner, plan, state),
         "plan": json.loads(plan_json(plan)),
     }
     try:
@@ -90,13 +95,13 @@ def load(path: Path) -> dict[str, Any]:
     return doc
 
 
-def check(saved: dict[str, Any], ws: Workspace, plan: Plan, path: Path) -> None:
+def check(saved: dict[str, Any], planner: Planner, plan: Plan, path: Path) -> None:
     """Refuse (naming the first input that moved) unless `plan` is exactly the saved one."""
-    now = fingerprints(ws, plan)
+    now = fingerprints(planner, plan)
     before = saved["inputs"]
     for name in sorted(set(before) | set(now)):
         if before.get(name) != now.get(name):
-            what = _describe(name, ws)
+            what = _describe(name, planner.session.config.file)
             raise LlmconfError(
                 f"stale plan: {what} changed since the plan was made; nothing written",
                 path,
@@ -106,7 +111,7 @@ def check(saved: dict[str, Any], ws: Workspace, plan: Plan, path: Path) -> None:
         raise LlmconfError("stale plan: the changes differ from the saved ones; nothing written", path, hint="plan again")
 
 
-def _describe(name: str, ws: Workspace) -> str:
+def _describe(name: str, config_file: Path) -> str:
     kind, _, rest = name.partition(":")
     if kind == "secret":
         return f"secret '{rest}'"
@@ -115,7 +120,7 @@ def _describe(name: str, ws: Workspace) -> str:
     if kind == "record":
         return f"llmconf's record of {display_path(Path(rest))}"
     if name == CONFIG_FILE:
-        return display_path(ws.config.file)
+        return display_path(config_file)
     return display_path(Path(name))
 
 

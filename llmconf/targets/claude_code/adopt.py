@@ -28,7 +28,7 @@ from llmconf.secrets import SecretStore
 from llmconf.apply.state import FileRecord
 
 if TYPE_CHECKING:
-    from llmconf.engine import Workspace
+    from llmconf.session import Session
 
 _TOKEN: target.KeyPath = (target.ENV, target.AUTH_TOKEN)
 _API_KEY: target.KeyPath = (target.ENV, target.API_KEY)
@@ -120,7 +120,7 @@ class _Candidate:
     pending: NewProfile | None = None
 
 
-def declare(ws: Workspace, wt: Worktree, doc: Mapping[str, Any], pending: Mapping[str, NewProfile]) -> Declaration:
+def declare(session: Session, wt: Worktree, doc: Mapping[str, Any], pending: Mapping[str, NewProfile]) -> Declaration:
     """The declaration that makes plan leave this settings document exactly as it is.
 
     In order: a profile that renders exactly what the file holds (the user's own first,
@@ -130,8 +130,8 @@ def declare(ws: Workspace, wt: Worktree, doc: Mapping[str, Any], pending: Mappin
     and key match, when there is one). Raises when nothing llmconf can declare leaves the
     file as it is.
     """
-    profiles = ws.profiles
-    check = _Checker(ws, wt, doc)
+    profiles = session.profiles
+    check = _Checker(session, wt, doc)
     candidates = _candidates(profiles, pending, wt)
     outcomes = []
     for c in candidates:
@@ -182,11 +182,11 @@ def declare(ws: Workspace, wt: Worktree, doc: Mapping[str, Any], pending: Mappin
     return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest, decl.reads, decl.adds_api_key)
 
 
-def declare_absent(ws: Workspace, wt: Worktree) -> Declaration:
+def declare_absent(session: Session, wt: Worktree) -> Declaration:
     """A folder without a settings file is on Anthropic direct: `anthropic`, checked as plan would."""
-    check = _Checker(ws, wt, {})
+    check = _Checker(session, wt, {})
     try:
-        fields = ws.profiles.resolve("anthropic", Sourced("anthropic", wt.config_file, ()))
+        fields = session.profiles.resolve("anthropic", Sourced("anthropic", wt.config_file, ()))
     except LlmconfError as e:
         raise LlmconfError(
             f"no settings file, and no 'anthropic' profile to declare it with: {e.message}", wt.settings
@@ -194,16 +194,16 @@ def declare_absent(ws: Workspace, wt: Worktree) -> Declaration:
     return check.result("anthropic", fields, {}, "absent")
 
 
-def secrets_read(ws: Workspace, decl: WorktreeDecl) -> set[str]:
+def secrets_read(session: Session, decl: WorktreeDecl) -> set[str]:
     """The secrets a declared worktree's profile reads (rendered with markers, no value fetched).
 
     A declaration that does not render (plan reports why) is read for literal secret('NAME') refs.
     """
     fields: dict[FieldPath, Sourced] = {}
     try:
-        fields = merge(ws.profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
+        fields = merge(session.profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
         reads: dict[str, str | None] = {}
-        render(decl, fields, ws.config.vars, _Markers(ws.secrets), reads)
+        render(decl, fields, session.config.vars, _Markers(session.secrets), reads)
         return _secret_names(reads)
     except LlmconfError:
         return {m.group(2) for s in fields.values() if isinstance(s.value, str) for m in _SECRET_CALL.finditer(s.value)}
@@ -212,9 +212,9 @@ def secrets_read(ws: Workspace, decl: WorktreeDecl) -> set[str]:
 class _Checker:
     """Renders a declaration for one worktree and diffs it against the file, as plan would."""
 
-    def __init__(self, ws: Workspace, wt: Worktree, doc: Mapping[str, Any]) -> None:
-        self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(ws.secrets), ws.config.vars
-        self.record, self.fingerprint = ws.state.record(wt.settings), ws.state.fingerprint
+    def __init__(self, session: Session, wt: Worktree, doc: Mapping[str, Any]) -> None:
+        self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(session.secrets), session.config.vars
+        self.record, self.fingerprint = session.state.record(wt.settings), session.state.fingerprint
 
     def _decl(self, profile: str, overrides: Mapping[FieldPath, str | None]) -> WorktreeDecl:
         loc = ("worktrees", self.wt.key)

@@ -288,22 +288,13 @@ def admitted(model: str, allowed: list[Any]) -> bool:
 
 def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] | None) -> Finding | None:
     """An error when the settings file holds a key and git would commit it (not ignored)."""
-    import subprocess
+    from llmconf import git
 
     env = (doc or {}).get(ENV)
     holds_key = isinstance(env, dict) and any(target.looks_secret((ENV, k)) and v for k, v in env.items())
     if not holds_key:
         return None
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(worktree), "check-ignore", "-q", "--", str(target.SETTINGS_FILE)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode == 1:  # 0: ignored; 128: not a repository
+    if git.ignored(worktree, target.SETTINGS_FILE) is False:
         return Finding(
             "error",
             "holds a key and git does not ignore it: one 'git add .' and the key is committed",

@@ -1,0 +1,99 @@
+"""Rollback: the plan that puts back the files the last apply changed, from its backups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from llmconf import fs
+from llmconf.apply import backup
+from llmconf.apply.state import FileRecord, State, record_from_json
+from llmconf.config.load import WorktreeDecl
+from llmconf.errors import LlmconfError, display_path
+from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
+from llmconf.targets.claude_code import settings as target
+
+
+def rollback_plan(
+    state: State, worktrees: Sequence[WorktreeDecl], only: set[Path] | None = None
+) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[str]]:
+    """The plan that puts back the files of the last apply: the plan, the records to
+    restore, the journal entries it leaves for later, and warnings."""
+    from llmconf.apply import backup
+
+    last = state.last_apply
+    if not last or not last["files"]:
+        raise LlmconfError("nothing to roll back: no apply recorded on this machine")
+    journal: dict[str, Any] = last["files"]  # type: ignore[assignment]
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    names = {w.path / target.SETTINGS_FILE: w for w in worktrees}
+    sent = {delivery_path(w.path): w for w in worktrees}  # their --settings files
+    plans, records, warnings = [], {}, []
+    for settings in sorted(only or ()):
+        if str(settings) not in journal:
+            warnings.append(f"{display_path(settings)}: the last apply did not change it; nothing to roll back")
+    if only is not None:  # a worktree's --settings file goes back with it
+        only = only | {path for path, w in sent.items() if w.path / target.SETTINGS_FILE in only}
+    carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
+    for key, entry in journal.items():
+        settings = Path(key)
+        if key in carry:
+            continue
+        apply_id = str(entry.get("apply", last["id"]))
+        decl = names.get(settings) or sent.get(settings)
+        wp = WorktreePlan(
+            decl.name if decl else settings.parent.parent.name,
+            decl.path if decl else settings.parent.parent,
+            settings,
+            decl.profile.value if decl else "-",
+            label=f"back to before apply {apply_id}",
+            role="delivery" if settings in sent else "local",
+        )
+        wanted = backup.load(state.dir, settings, apply_id) if entry["existed"] else None
+        if entry["existed"] and wanted is None:
+            warnings.append(f"{display_path(settings)}: no backup from apply {apply_id}; left as it is")
+            continue
+        restored = record_from_json(entry["record"])
+        secret = state.record(settings).secret | (restored.secret if restored else frozenset())
+        try:
+            text, current = fs.read_settings(settings)
+            wanted_doc = json.loads(wanted) if wanted is not None else None
+            changes = document_diff(current, wanted_doc, secret)
+        except LlmconfError as e:
+            e.path = e.path or settings
+            plans.append(replace(wp, error=e))
+            continue
+        action = (
+            FileAction.NONE if not changes
+            else FileAction.DELETE if wanted is None
+            else FileAction.CREATE if text is None
+            else FileAction.UPDATE
+        )
+        keys = _document_keys(wanted_doc)
+        plans.append(
+            replace(
+                wp,
+                changes=changes,
+                file_action=action,
+                before_text=text,
+                replacement=wanted,
+                private=holds_secret(keys, secret),
+            )
+        )
+        records[key] = restored
+    return Plan(tuple(plans)), records, carry, warnings
+
+
+
+
+def _document_keys(doc: Mapping[str, Any] | None) -> dict[target.KeyPath, Any]:
+    doc = doc or {}
+    env = doc.get(target.ENV)
+    env = env if isinstance(env, dict) else {}
+    return {**{(k,): v for k, v in doc.items() if k != target.ENV}, **{(target.ENV, k): v for k, v in env.items()}}
+
+

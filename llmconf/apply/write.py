@@ -1,0 +1,136 @@
+"""The one step that writes: a plan's files, in a crash-safe order, with the state that
+records what llmconf owns and a backup of every file it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from llmconf import fs
+from llmconf.apply.state import FileRecord, State, record_json
+from llmconf.errors import LlmconfError
+from llmconf.plan.model import FileAction, Plan, WorktreePlan
+from llmconf.render import Sensitive
+from llmconf.targets.claude_code import settings as target
+
+
+def write(
+    plan: Plan,
+    state: State,
+    records: dict[str, FileRecord | None] | None = None,
+    carry: dict[str, Any] | None = None,
+) -> list[WorktreePlan]:
+    """Write every changed file of a plan; return the ones written.
+
+    Crash-safe order: the journal (what each file's record was, for rollback) and a
+    write-ahead record owning old and new keys are saved first; then, per file, its
+    previous bytes are backed up and the new ones atomically replace them; last, the
+    state records exactly what was written. `records` overrides those final records
+    (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
+    of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
+    """
+    from llmconf.apply import backup
+
+    changed = plan.changed
+    if not changed:
+        return []
+    # Every new text is made (and known to encode) before any file is touched.
+    prepared = [_prepare(wp) for wp in changed]
+    apply_id = backup.new_apply_id()
+    previous = {str(wp.settings): state.files.get(str(wp.settings)) for wp in changed}
+    journal: dict[str, Any] = dict(carry or {})
+    journal.update(
+        {
+            key: {"apply": apply_id, "existed": wp.before_text is not None, "record": record_json(previous[key])}
+            for key, wp in zip(previous, changed)
+        }
+    )
+    for key, wp in zip(previous, changed):
+        old = previous[key] or FileRecord()
+        state.files[key] = FileRecord(
+            {**old.keys, **_fingerprints(state, wp.desired)},
+            old.created or wp.before_text is None,
+            old.secret | _secret_names(wp.desired),
+        )
+    state.last_apply = {"id": apply_id, "files": journal}
+    state.save()
+    # Every previous version in one file, durable before the first settings file changes.
+    backup.save(state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
+    done: list[WorktreePlan] = []
+    try:
+        for wp, new in zip(changed, prepared):
+            _write_one(wp, new)
+            done.append(wp)
+            key = str(wp.settings)
+            final = records[key] if records is not None else _record_after(state, wp, previous[key])
+            if final is None:
+                state.files.pop(key, None)
+            else:
+                state.files[key] = final
+    finally:
+        for wp in changed[len(done) :]:  # not reached: back to what they were
+            key = str(wp.settings)
+            journal.pop(key)
+            before = previous[key]
+            if before is None:
+                state.files.pop(key, None)
+            else:
+                state.files[key] = before
+        state.save()
+    return done
+
+
+def _fingerprints(state: State, desired: Mapping[target.KeyPath, str]) -> dict[str, str]:
+    return {target.key_name(k): state.fingerprint(v) for k, v in desired.items()}
+
+
+def _record_after(state: State, wp: WorktreePlan, old: FileRecord | None) -> FileRecord | None:
+    if not wp.desired or wp.file_action is FileAction.DELETE:
+        return None
+    created = (old is not None and old.created) or wp.before_text is None
+    return FileRecord(_fingerprints(state, wp.desired), created, _secret_names(wp.desired))
+
+
+def clean_after_crash(state: State) -> None:
+    """Remove temp files an interrupted apply may have left (they can hold a key): in the
+    folders of the files the last apply set out to write, as its journal lists them."""
+    files = (state.last_apply or {}).get("files") or {}
+    for key in files if isinstance(files, dict) else ():
+        fs.remove_stale_temps(Path(key))
+
+
+def _prepare(wp: WorktreePlan) -> str | None:
+    """The file's new text (None: delete it)."""
+    from llmconf.apply import jsonedit
+
+    if wp.file_action is FileAction.DELETE:
+        return None
+    new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+    new.encode("utf-8")  # fails here, before any write, rather than halfway through
+    return new
+
+
+def _write_one(wp: WorktreePlan, new: str | None) -> None:
+    text, _ = fs.read_settings(wp.settings)
+    if text != wp.before_text:
+        raise LlmconfError(
+            "changed on disk since the plan was made; nothing written to it",
+            wp.settings,
+            hint="run the command again",
+        )
+    if new is None:
+        fs.remove_file(wp.settings)
+        return
+    if wp.role == "delivery":  # its folders are made private: they name the worktrees
+        from llmconf.targets.claude_code.layers import deliveries_dir
+
+        deliveries_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+        wp.settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fs.write_atomic(wp.settings, new, private=wp.private)
+
+
+def _secret_names(desired: Mapping[target.KeyPath, str]) -> frozenset[str]:
+    return frozenset(target.key_name(k) for k, v in desired.items() if isinstance(v, Sensitive))
+
+

@@ -1,0 +1,280 @@
+"""Planning: render each worktree's keys and diff them against its settings files.
+
+A Planner lives for one plan: its memos (rendered values, each profile's keys, the client,
+the repository roots walked) last that long and no longer. It reads the world (settings
+files, git, secrets) and writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmconf import fs
+from llmconf.config.load import WorktreeDecl
+from llmconf.errors import LlmconfError, display_path
+from llmconf.plan.model import FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
+from llmconf.render import render, resolve_fields, uses_worktree
+from llmconf.targets.claude_code import settings as target
+
+if TYPE_CHECKING:
+    from llmconf.session import Session
+    from llmconf.targets.claude_code.client import Client
+    from llmconf.targets.claude_code.layers import Delivery
+
+
+class Planner:
+    """One plan's work: renders worktrees and diffs them against their files."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.state = session.state
+        #: Every secret and env var the templates looked up ("secret:NAME", "env:NAME"): inputs
+        #: a saved plan checks. Values stay in memory; only their fingerprints are ever written.
+        self.reads: dict[str, str | None] = {}
+        self._rendered: dict[tuple[str, str], str] = {}  # see render_value's memo
+        #: Per profile, the keys every worktree without overrides gets (None: they differ per
+        #: worktree, as a field reads `worktree`). See desired().
+        self._by_profile: dict[str, dict[target.KeyPath, str] | None] = {}
+        self._client: Client | None = None
+
+    def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
+        """The settings keys a worktree should hold (may raise a located LlmconfError)."""
+        if decl.error is not None:  # a repos: entry git could not expand
+            raise decl.error
+        # A worktree without overrides, under a profile no field of which reads `worktree`,
+        # holds exactly what every other such worktree of that profile holds: render it once
+        # per run (about 5 us a worktree). Only a success is kept, so each worktree still
+        # reports its own error; each gets its own copy of the keys.
+        same = self._by_profile.get(decl.profile.value) if not decl.overrides else None
+        if same is not None:
+            return dict(same)
+        s = self.session
+        fields = resolve_fields(decl, s.profiles)
+        keys = render(decl, fields, s.config.vars, s.secrets, self.reads, self._rendered)
+        if not decl.overrides and decl.profile.value not in self._by_profile:
+            self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
+        return keys
+
+    def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
+        """Render each worktree and diff it against its settings file; errors stay per worktree."""
+        identity: dict[int, tuple[int, int]] = {}
+        delivering = _Delivering(self)
+        plans = [self._plan_one(d, identity, delivering) for d in decls]
+        seen: dict[tuple[int, int], WorktreeDecl] = {}
+        for i, d in enumerate(decls):
+            if id(d) not in identity:
+                continue
+            first = seen.setdefault(identity[id(d)], d)
+            if first is not d:
+                plans[i] = replace(
+                    plans[i],
+                    error=d.profile.error(
+                        f"worktree '{d.key}' writes the same settings file as '{first.key}' (through a symlink)",
+                        "list it once",
+                    ),
+                    changes=(),
+                )
+        # A secret never goes into a file git tracks: one commit and the key is in history.
+        holding = [
+            i
+            for i, (d, wp) in enumerate(zip(decls, plans))
+            if wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
+        ]
+        for i in _tracked([plans[i].settings for i in holding]) if holding else ():
+            wp, key = plans[holding[i]], decls[holding[i]].key
+            error = LlmconfError(
+                "git tracks this file; llmconf will not write a secret into it",
+                wp.settings,
+                hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, "
+                f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
+            )
+            plans[holding[i]] = replace(wp, error=error)
+        return Plan(tuple(self._deliver(decls, plans, delivering)))
+
+    def claude(self) -> Client:
+        """The Claude Code a plain `claude` runs here (found once per plan)."""
+        if self._client is None:
+            from llmconf.targets.claude_code import client
+
+            self._client = client.find(self.session.config.claude_code)
+        return self._client
+
+    def _deliver(
+        self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan], delivering: _Delivering
+    ) -> list[WorktreePlan]:
+        """Beside the plan of each worktree's own settings file, the plan of its --settings
+        file: one its delivery needs, or one an earlier apply left that is no longer needed
+        (then deleted). A declared key managed settings override is a plan error."""
+        from llmconf.targets.claude_code import layers
+
+        out: list[WorktreePlan] = []
+        for decl, wp in zip(decls, plans):
+            how = wp.delivery
+            if wp.error is not None or how is None:
+                out.append(wp)
+                continue
+            error = delivering.overridden(wp.desired)
+            if error is not None:
+                out.append(replace(wp, error=error, changes=(), file_action=FileAction.NONE))
+                continue
+            out.append(wp)
+            if how.kind != "settings" and not delivering.recorded:
+                continue  # the common case, at no cost: no --settings file was ever written
+            name = layers.delivery_name(decl.path, delivering.folder)
+            if how.kind != "settings" and name not in self.state.files:
+                continue
+            want: dict[target.KeyPath, str] = {}
+            if how.kind == "settings":
+                assert how.root_local is not None
+                want = layers.delivered(wp.desired, delivering.roots[how.root_local])
+            out.append(self._plan_delivery(decl, Path(name), want, how))
+        return out
+
+    def _file_changes(
+        self, path: Path, desired: Mapping[target.KeyPath, str]
+    ) -> tuple[str | None, tuple[KeyChange, ...], FileAction]:
+        """A settings file's text as read, and the changes that bring it to `desired`."""
+        text, current = fs.read_settings(path)
+        record = self.state.record(path)
+        changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret)
+        if changes:
+            fs.check_writable(path)  # found now, so apply refuses before writing any file
+        return text, changes, action
+
+    def _plan_delivery(self, decl: WorktreeDecl, path: Path, desired: dict[target.KeyPath, str], how: Delivery) -> WorktreePlan:
+        """The plan of a worktree's --settings file, which llmconf owns whole: always private."""
+        try:
+            text, changes, action = self._file_changes(path, desired)
+        except LlmconfError as e:
+            e.path = e.path or path
+            return WorktreePlan(
+                decl.name, decl.path, path, decl.profile.value, error=e, desired=desired, delivery=how, role="delivery"
+            )
+        return WorktreePlan(
+            decl.name, decl.path, path, decl.profile.value, changes, action,
+            desired=desired, before_text=text, private=True, delivery=how, role="delivery",
+        )
+
+    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: _Delivering) -> WorktreePlan:
+        settings = target.settings_path(decl.path)
+        desired: dict[target.KeyPath, str] = {}
+        try:
+            desired = self.desired(decl)
+            try:  # a .claude folder shared by symlink is one target too
+                st = os.stat(os.path.dirname(settings))  # settings.parent, without making a Path
+            except OSError:
+                # No .claude (or not reachable): is the worktree folder there at all? When
+                # .claude is, the folder holding it must be: one stat, not two, per worktree.
+                try:
+                    st = os.stat(decl.path)
+                except OSError:
+                    st = None
+                if st is None or not stat.S_ISDIR(st.st_mode):
+                    error = decl.profile.error(*missing_folder(decl))
+                    return WorktreePlan(
+                        decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
+                    )
+            assert st is not None  # .claude's, or else the worktree folder's (which returned above)
+            identity[id(decl)] = (st.st_dev, st.st_ino)
+            text, changes, action = self._file_changes(settings, desired)
+            how = delivering.of(decl, desired)
+        except LlmconfError as e:
+            if e.path is None:
+                e.path = settings
+            missing = decl.error is not None and not decl.path.is_dir()
+            return WorktreePlan(
+                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired
+            )
+        return WorktreePlan(
+            decl.name,
+            decl.path,
+            settings,
+            decl.profile.value,
+            changes,
+            action,
+            desired=desired,
+            before_text=text,
+            private=holds_secret(desired),
+            delivery=how,
+        )
+
+class _Delivering:
+    """One plan's delivery decisions: the client's rules, the repository roots walked, the keys
+    each root's local file will hold, and the managed settings (each found once per plan)."""
+
+    def __init__(self, planner: Planner) -> None:
+        from llmconf.targets.claude_code import layers
+
+        self.planner = planner
+        self.rules = planner.claude().rules
+        self.home = Path.home()
+        self.folder = os.fspath(layers.deliveries_dir())
+        #: Whether the state records any --settings file (one may have to be deleted).
+        self.recorded = any(name.startswith(self.folder + os.sep) for name in planner.state.files)
+        self.walked: dict[str, str | None] = {}  # repository roots by folder
+        self.roots: dict[Path, dict[target.KeyPath, Any]] = {}  # what each root's file will hold
+        self.declared = {os.path.normpath(d.path): d for d in planner.session.config.worktrees}
+        self.managed_path = target.common_layer_paths()["managed"]
+        try:
+            _, self.managed = fs.read_settings(self.managed_path)
+        except LlmconfError:
+            self.managed = None  # doctor says why Claude Code ignores it
+
+    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Delivery:
+        """A worktree's delivery (targets.claude_code.layers.Delivery)."""
+        from llmconf.targets.claude_code import layers
+
+        how = layers.delivery(decl.path, self.rules, self.home, self.walked)
+        if how.root_local is None:
+            return how
+        if how.root_local not in self.roots:
+            self.roots[how.root_local] = self._root_keys(how.root_local)
+        return layers.settle(how, self.roots[how.root_local], desired)
+
+    def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
+        """The keys a repository root's local file will hold after this run's apply: a
+        declared main checkout's rendered keys, else what the file holds now."""
+        from llmconf.plan.model import ABSENT, get_key
+        from llmconf.targets.claude_code import layers
+
+        decl = self.declared.get(os.path.normpath(root_local.parent.parent))
+        keys: dict[target.KeyPath, Any] = {}
+        try:
+            _, doc = fs.read_settings(root_local)
+        except LlmconfError:
+            doc = None  # Claude Code ignores a file it cannot read, and so does this
+        for key in layers.OWNED:
+            value = get_key(doc, key)
+            if value is not ABSENT:
+                keys[key] = value
+        if decl is not None and decl.error is None:
+            try:
+                desired = self.planner.desired(decl)
+            except LlmconfError:
+                return keys  # its plan reports it; meanwhile its file is what it is
+            keys = {k: v for k, v in keys.items() if k not in target.BACKEND_KEYS and k not in desired}
+            keys.update(desired)
+        return keys
+
+    def overridden(self, desired: Mapping[target.KeyPath, str]) -> LlmconfError | None:
+        from llmconf.targets.claude_code import layers
+
+        return layers.overridden(desired, self.managed, self.managed_path)
+
+
+def _tracked(paths: list[Path]) -> list[int]:
+    from llmconf import git  # only now: most plans write no secret into a repository
+
+    return git.tracked(paths)
+
+
+def missing_folder(decl: WorktreeDecl) -> tuple[str, str]:
+    """The message and hint for a declared worktree whose folder is not there."""
+    return f"worktree folder {display_path(decl.path)} does not exist", "create it, or remove the entry"
+
+
