@@ -1,14 +1,23 @@
-"""The one error type llmconf raises: data about what went wrong, never printed here."""
+"""The one diagnostic type: data about what is wrong, where, and what to do; never printed here.
+
+An error is raised (and ends the command) or kept in a plan (and ends it with exit 1); a
+warning is returned in a list, for a view to show. Both are LlmconfError, told apart by
+`severity`.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
 
 
 class LlmconfError(Exception):
-    """A user-facing error: a message, where it happened, and what to do."""
+    """A user-facing diagnostic: a message, where (file and line), what to do, how bad it is,
+    and for one about a settings key, that key's name."""
 
     def __init__(
         self,
@@ -16,12 +25,16 @@ class LlmconfError(Exception):
         path: Path | str | None = None,
         line: int | None = None,
         hint: str | None = None,
+        severity: Severity = "error",
+        key: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
         self.line = line
         self.hint = hint
+        self.severity: Severity = severity
+        self.key = key
 
     def __str__(self) -> str:
         return self.format()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -444,6 +444,38 @@ def _key(path: Path, config_dir: Path, repo_key: str) -> str:
 
 
 # --- profiles -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileOrigin:
+    """Where a profile came from: its file, which search folder ("local": the config's
+    profiles/, "shared": a profile_paths folder, "shipped": llmconf's own), and its parent."""
+
+    file: Path
+    source: str
+    extends: str | None = None
+
+
+def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[str, ProfileOrigin]:
+    """Where each named profile, and each profile it extends, came from (one that does not
+    load is left out: the plan reports it, at the line that names it)."""
+    local, shipped = (config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    out: dict[str, ProfileOrigin] = {}
+    todo = list(dict.fromkeys(names))
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        try:
+            profile, path = profiles.load(name, Sourced(name, config.file, ()))
+        except LlmconfError:
+            continue
+        folder = path.parent.resolve()
+        source = "local" if folder == local else "shipped" if folder == shipped else "shared"
+        out[name] = ProfileOrigin(path, source, profile.extends)
+        if profile.extends:
+            todo.append(profile.extends)
+    return dict(sorted(out.items()))
 
 
 def shipped_profiles_dir() -> Path:

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf.errors import LlmconfError, Severity
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
-# view's rendering of a value, so doctor hides a secret exactly as plan does.
-from llmconf.views.plan import _shown
+# A value as the plan view shows it, so doctor hides a secret exactly as plan does.
+from llmconf.views.plan import shown
 
 if TYPE_CHECKING:
     from llmconf.plan.model import Plan, WorktreePlan
@@ -44,13 +45,11 @@ _WHO = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: str  # "error": Claude Code will not do what the profile says; "warning": it may not
-    message: str
-    path: Path | None = None
-    hint: str | None = None
-    key: str | None = None  # the variable a layer sets, for a finding about one
+def _finding(
+    severity: Severity, message: str, path: Path | None = None, hint: str | None = None, key: str | None = None
+) -> LlmconfError:
+    """A finding: an error where Claude Code will not do what the profile says, a warning where it may not."""
+    return LlmconfError(message, path, hint=hint, severity=severity, key=key)
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def shared_layer(shared: dict[Any, Any], name: str, path: Path) -> Layer:
 
 def effective_of(
     plan: Plan, wp: WorktreePlan, shared: dict[Any, Any], shell: Mapping[str, str]
-) -> tuple[Effective, Effective | None, list[Finding], list[Finding]]:
+) -> tuple[Effective, Effective | None, list[LlmconfError], list[LlmconfError]]:
     """(plain, delivered, plain findings, delivered findings) for one worktree: `delivered`
     is None where its own file is the delivery."""
     # The plan read the local file already (unless it could not: then read it here).
@@ -159,16 +158,16 @@ def _type_problem(doc: dict[str, Any]) -> str | None:
 
 def examine(
     desired: Mapping[KeyPath, str], layers: list[Layer], shell: Mapping[str, str], own: str = "local", hint: str | None = None
-) -> tuple[Effective, list[Finding]]:
+) -> tuple[Effective, list[LlmconfError]]:
     """The effective backend of one worktree, and every way the layers change or break it.
     `own`: the layer llmconf writes the worktree's keys to ("local", or "cli" for a --settings
     delivery); `hint`: what to do where a higher layer's value wins (default: remove it)."""
-    findings: list[Finding] = []
+    findings: list[LlmconfError] = []
     usable = []
     for layer in layers:
         if layer.problem is not None:
             findings.append(
-                Finding("error", f"{layer.name} settings {layer.problem}: Claude Code ignores the whole file", layer.path, "fix it by hand")
+                _finding("error", f"{layer.name} settings {layer.problem}: Claude Code ignores the whole file", layer.path, "fix it by hand")
             )
         elif layer.doc is not None:
             problem = _type_problem(layer.doc)
@@ -176,7 +175,7 @@ def examine(
                 usable.append(layer)
             else:
                 findings.append(
-                    Finding(
+                    _finding(
                         "error",
                         f"{problem}: Claude Code drops the whole {layer.name} settings file, silently (its env too)",
                         layer.path,
@@ -204,22 +203,22 @@ def examine(
         # A blank value is an unset one to Claude Code: blanking what the profile leaves unset is no override.
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
             continue
-        level = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
-        value = _shown(env[var], target.looks_secret((ENV, var)))
+        level: Severity = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
+        value = shown(env[var], target.looks_secret((ENV, var)))
         if want is None:
             message = f"{_WHO[src]} set {var}={value}; the profile leaves it unset, so Claude Code uses it"
         else:
             message = f"{_WHO[src]} set {var}={value}, overriding the profile's value"
         fix = f"unset {var} in your shell" if src == "shell" else hint or f"remove it from {paths[src]}"
-        findings.append(Finding(level, message, paths.get(src), fix, var))
+        findings.append(_finding(level, message, paths.get(src), fix, var))
 
     model_src = source.get("model")
     if model_src not in (None, own) and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):
         if model_src == "managed":
-            findings.append(Finding("error", f"managed settings pick model '{top['model']}' over the profile's", paths["managed"]))
+            findings.append(_finding("error", f"managed settings pick model '{top['model']}' over the profile's", paths["managed"]))
         else:
             findings.append(
-                Finding(
+                _finding(
                     "warning",
                     f"{_WHO[model_src]} pick model '{top['model']}' (Claude Code's /model writes it there): "
                     "sessions start on it, not on the profile's default",
@@ -241,7 +240,7 @@ def examine(
         for slot, model in models.items():
             if model and not admitted(model, allowed):
                 findings.append(
-                    Finding(
+                    _finding(
                         "warning",
                         f"availableModels does not admit the {slot} slot's model '{model}': only its exact ID, or a "
                         "family alias the ID contains, would; Claude Code sends another model, silently (the default, or its own ID for that slot)",
@@ -256,7 +255,7 @@ def examine(
             and not admitted(default_model, allowed)
         ):
             findings.append(
-                Finding(
+                _finding(
                     "warning",
                     f"enforceAvailableModels with the default model '{default_model}' not admitted: Claude Code "
                     "starts on a built-in Anthropic model ID instead, which the gateway may not serve",
@@ -270,11 +269,11 @@ def examine(
         for slot, model in models.items():
             if model and model in denied:
                 findings.append(
-                    Finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
+                    _finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
                 )
 
-    shown = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
-    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, shown)
+    sources = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
+    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, sources)
     return effective, findings
 
 
@@ -286,7 +285,7 @@ def admitted(model: str, allowed: list[Any]) -> bool:
     return model in allowed or any(entry in target.SLOTS and entry in model for entry in allowed)
 
 
-def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] | None) -> Finding | None:
+def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] | None) -> LlmconfError | None:
     """An error when the settings file holds a key and git would commit it (not ignored)."""
     from llmconf import git
 
@@ -295,7 +294,7 @@ def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] |
     if not holds_key:
         return None
     if git.ignored(worktree, target.SETTINGS_FILE) is False:
-        return Finding(
+        return _finding(
             "error",
             "holds a key and git does not ignore it: one 'git add .' and the key is committed",
             settings,
@@ -346,3 +345,88 @@ def probe(url: str, timeout: float = 3.0) -> str | None:
     except (urllib.error.URLError, OSError, ValueError) as e:
         return str(getattr(e, "reason", e))
     return None
+
+
+def diagnose(
+    plan: Plan,
+    wp: WorktreePlan,
+    shared: dict[Any, Any],
+    shell: Mapping[str, str],
+    sessions: Mapping[Path, list[tuple[int, float]]],
+    probed: dict[str, str | None] | None = None,
+) -> tuple[Effective, list[LlmconfError]]:
+    """One worktree as Claude Code will run it (through llmconf where it delivers --settings),
+    and every finding: the plan's errors, what is not applied yet, each layer that overrides
+    or breaks the profile, what a plain `claude` gets wrong, a key git would commit, sessions
+    started on old settings, and (with `probed`, for --online) a gateway that does not answer."""
+    from llmconf.targets.claude_code.layers import Overridden
+
+    findings: list[LlmconfError] = []
+    if wp.error is not None and not isinstance(wp.error, Overridden):  # examine says it, with the value
+        findings.append(_finding("error", wp.error.message, wp.error.path, wp.error.hint))
+    if wp.changes and wp.error is None:
+        findings.append(_finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
+    sent = plan.delivery_of(wp)
+    if sent is not None and sent.error is not None:
+        findings.append(_finding("error", sent.error.message, sent.error.path, sent.error.hint))
+    elif sent is not None and sent.changes:
+        findings.append(
+            _finding("warning", "not applied yet: its --settings file differs from the profile", sent.settings, "run 'llmconf apply'")
+        )
+    if wp.folder_missing:
+        effective, found = examine(wp.desired, [], shell)
+    else:
+        plain, delivered, plain_found, found = effective_of(plan, wp, shared, shell)
+        effective = delivered or plain
+        if delivered is None:
+            found = plain_found
+        else:  # and what a plain `claude`, with llmconf not in the way, does
+            found = found + _plain(plain_found, wp.delivery.root_local if wp.delivery else None)
+    findings += found
+    local = read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
+    if local is not None and local.doc is not None:
+        leak = not_ignored_with_a_key(wp.worktree, wp.settings, local.doc)
+        if leak is not None:
+            findings.append(leak)
+    try:
+        changed_at: float | None = wp.settings.stat().st_mtime
+    except OSError:
+        changed_at = None
+    for pid, started in sessions.get(wp.worktree, []):
+        if changed_at is not None and started < changed_at:
+            findings.append(
+                _finding(
+                    "warning",
+                    f"claude (pid {pid}) started before the settings last changed and still uses the old ones",
+                    wp.settings,
+                    "restart that Claude Code session",
+                )
+            )
+    if probed is not None and effective.base_url:
+        if effective.base_url not in probed:
+            probed[effective.base_url] = probe(effective.base_url)
+        if probed[effective.base_url] is not None:
+            findings.append(_finding("warning", f"gateway {effective.base_url} does not answer: {probed[effective.base_url]}"))
+    return effective, findings
+
+
+def _plain(findings: list[LlmconfError], root: Path | None) -> list[LlmconfError]:
+    """What a plain `claude` gets wrong in a worktree delivered through --settings: the root
+    file's keys in one finding, and every other finding as it is."""
+    taken = [f for f in findings if f.path == root and f.key]
+    rest = [f for f in findings if f not in taken]
+    if not taken:
+        return rest
+    names = ", ".join(str(f.key) for f in taken)
+    severity: Severity = "error" if any(f.severity == "error" for f in taken) else "warning"
+    message = (
+        f"a plain claude (not started through llmconf) takes {names} from this file, "
+        "which Claude Code 2.1.211+ reads first"
+    )
+    return [_finding(severity, message, taken[0].path, taken[0].hint), *rest]
+
+
+def every_effective(plan: Plan, shell: Mapping[str, str]) -> dict[Path, tuple[Effective, Effective | None, list[LlmconfError], list[LlmconfError]]]:
+    """Each worktree of a plan as Claude Code will see it (see effective_of), for status."""
+    shared: dict[Any, Any] = {}  # user and managed settings: found and read once, not per worktree
+    return {wp.worktree: effective_of(plan, wp, shared, shell) for wp in plan.local if not wp.folder_missing}
