@@ -11,15 +11,12 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
 from llmconf.targets.claude_code.settings import KeyPath
-
-if TYPE_CHECKING:
-    from llmconf.targets.claude_code.layers import Delivery
 
 ABSENT: Any = object()
 
@@ -49,6 +46,16 @@ class KeyChange:
     drift: bool = False
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How a worktree's settings reach its agent: its own file ("file"), or another layer the
+    agent reads above it ("settings": Claude Code's --settings), and why."""
+
+    kind: str
+    why: str
+    root_local: Path | None = None  # the file that wins over the worktree's own, when one does
+
+
 @dataclass(frozen=True, slots=True)  # slots: one per worktree, so smaller and quicker to make
 class WorktreePlan:
     """What apply would do to one worktree's settings file (or why it cannot)."""
@@ -66,7 +73,7 @@ class WorktreePlan:
     replacement: str | None = None  # exact text to write instead of editing (rollback)
     label: str = ""  # what the header says the change comes from; default "profile NAME"
     private: bool = False  # the file will hold a secret, so it is written 0600
-    #: How the worktree's settings reach Claude Code (targets.claude_code.layers.Delivery):
+    #: How the worktree's settings reach its agent:
     #: set on the worktree's own plan once it is known.
     delivery: Delivery | None = None
     #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file.

@@ -12,19 +12,21 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from llmconf import fs
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
+from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
 from llmconf.render import render, resolve_fields, uses_worktree
 from llmconf.targets.claude_code import settings as target
+
+from llmconf.targets.base import Deliveries
+from llmconf.targets.claude_code.agent import ClaudeCode
 
 if TYPE_CHECKING:
     from llmconf.session import Session
     from llmconf.targets.claude_code.client import Client
-    from llmconf.targets.claude_code.layers import Delivery
 
 
 class Planner:
@@ -40,7 +42,7 @@ class Planner:
         #: Per profile, the keys every worktree without overrides gets (None: they differ per
         #: worktree, as a field reads `worktree`). See desired().
         self._by_profile: dict[str, dict[target.KeyPath, str] | None] = {}
-        self._client: Client | None = None
+        self.target = ClaudeCode(session.config.claude_code)
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
@@ -63,7 +65,7 @@ class Planner:
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int]] = {}
-        delivering = _Delivering(self)
+        delivering = self.target.deliveries(self, self.session.config.worktrees, self.state.files)
         plans = [self._plan_one(d, identity, delivering) for d in decls]
         seen: dict[tuple[int, int], WorktreeDecl] = {}
         for i, d in enumerate(decls):
@@ -98,41 +100,27 @@ class Planner:
 
     def claude(self) -> Client:
         """The Claude Code a plain `claude` runs here (found once per plan)."""
-        if self._client is None:
-            from llmconf.targets.claude_code import client
-
-            self._client = client.find(self.session.config.claude_code)
-        return self._client
+        return self.target.client()
 
     def _deliver(
-        self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan], delivering: _Delivering
+        self, decls: Sequence[WorktreeDecl], plans: list[WorktreePlan], deliveries: Deliveries
     ) -> list[WorktreePlan]:
-        """Beside the plan of each worktree's own settings file, the plan of its --settings
-        file: one its delivery needs, or one an earlier apply left that is no longer needed
-        (then deleted). A declared key managed settings override is a plan error."""
-        from llmconf.targets.claude_code import layers
-
+        """Beside the plan of each worktree's own settings file, the plan of the file its
+        delivery needs (or one an earlier apply left that it no longer needs, then deleted).
+        A declared key that no write can deliver is a plan error."""
         out: list[WorktreePlan] = []
         for decl, wp in zip(decls, plans):
-            how = wp.delivery
-            if wp.error is not None or how is None:
+            if wp.error is not None or wp.delivery is None:
                 out.append(wp)
                 continue
-            error = delivering.overridden(wp.desired)
+            error = deliveries.refused(wp.desired)
             if error is not None:
                 out.append(replace(wp, error=error, changes=(), file_action=FileAction.NONE))
                 continue
             out.append(wp)
-            if how.kind != "settings" and not delivering.recorded:
-                continue  # the common case, at no cost: no --settings file was ever written
-            name = layers.delivery_name(decl.path, delivering.folder)
-            if how.kind != "settings" and name not in self.state.files:
-                continue
-            want: dict[target.KeyPath, str] = {}
-            if how.kind == "settings":
-                assert how.root_local is not None
-                want = layers.delivered(wp.desired, delivering.roots[how.root_local])
-            out.append(self._plan_delivery(decl, Path(name), want, how))
+            extra = deliveries.extra(decl, wp)
+            if extra is not None:
+                out.append(self._plan_delivery(decl, *extra, wp.delivery))
         return out
 
     def _file_changes(
@@ -160,8 +148,8 @@ class Planner:
             desired=desired, before_text=text, private=True, delivery=how, role="delivery",
         )
 
-    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: _Delivering) -> WorktreePlan:
-        settings = target.settings_path(decl.path)
+    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: Deliveries) -> WorktreePlan:
+        settings = self.target.settings_path(decl.path)
         desired: dict[target.KeyPath, str] = {}
         try:
             desired = self.desired(decl)
@@ -202,70 +190,6 @@ class Planner:
             private=holds_secret(desired),
             delivery=how,
         )
-
-class _Delivering:
-    """One plan's delivery decisions: the client's rules, the repository roots walked, the keys
-    each root's local file will hold, and the managed settings (each found once per plan)."""
-
-    def __init__(self, planner: Planner) -> None:
-        from llmconf.targets.claude_code import layers
-
-        self.planner = planner
-        self.rules = planner.claude().rules
-        self.home = Path.home()
-        self.folder = os.fspath(layers.deliveries_dir())
-        #: Whether the state records any --settings file (one may have to be deleted).
-        self.recorded = any(name.startswith(self.folder + os.sep) for name in planner.state.files)
-        self.walked: dict[str, str | None] = {}  # repository roots by folder
-        self.roots: dict[Path, dict[target.KeyPath, Any]] = {}  # what each root's file will hold
-        self.declared = {os.path.normpath(d.path): d for d in planner.session.config.worktrees}
-        self.managed_path = target.common_layer_paths()["managed"]
-        try:
-            _, self.managed = fs.read_settings(self.managed_path)
-        except LlmconfError:
-            self.managed = None  # doctor says why Claude Code ignores it
-
-    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Delivery:
-        """A worktree's delivery (targets.claude_code.layers.Delivery)."""
-        from llmconf.targets.claude_code import layers
-
-        how = layers.delivery(decl.path, self.rules, self.home, self.walked)
-        if how.root_local is None:
-            return how
-        if how.root_local not in self.roots:
-            self.roots[how.root_local] = self._root_keys(how.root_local)
-        return layers.settle(how, self.roots[how.root_local], desired)
-
-    def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
-        """The keys a repository root's local file will hold after this run's apply: a
-        declared main checkout's rendered keys, else what the file holds now."""
-        from llmconf.plan.model import ABSENT, get_key
-        from llmconf.targets.claude_code import layers
-
-        decl = self.declared.get(os.path.normpath(root_local.parent.parent))
-        keys: dict[target.KeyPath, Any] = {}
-        try:
-            _, doc = fs.read_settings(root_local)
-        except LlmconfError:
-            doc = None  # Claude Code ignores a file it cannot read, and so does this
-        for key in layers.OWNED:
-            value = get_key(doc, key)
-            if value is not ABSENT:
-                keys[key] = value
-        if decl is not None and decl.error is None:
-            try:
-                desired = self.planner.desired(decl)
-            except LlmconfError:
-                return keys  # its plan reports it; meanwhile its file is what it is
-            keys = {k: v for k, v in keys.items() if k not in target.BACKEND_KEYS and k not in desired}
-            keys.update(desired)
-        return keys
-
-    def overridden(self, desired: Mapping[target.KeyPath, str]) -> LlmconfError | None:
-        from llmconf.targets.claude_code import layers
-
-        return layers.overridden(desired, self.managed, self.managed_path)
-
 
 def _tracked(paths: list[Path]) -> list[int]:
     from llmconf import git  # only now: most plans write no secret into a repository

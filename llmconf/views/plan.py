@@ -13,13 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, FileAction, KeyChange, Plan, WorktreePlan
-from llmconf.render import Sensitive
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
 
 if TYPE_CHECKING:
-    from llmconf.catalog.catalog import Catalog
     from llmconf.catalog.cost import SlotChange
-    from llmconf.targets.claude_code.layers import Delivery
 
 #: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]

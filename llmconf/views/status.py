@@ -4,7 +4,7 @@ and what Claude Code really gets; text for people, JSON for tools."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -18,12 +18,12 @@ import os
 import stat
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
+from llmconf.plan.model import Delivery
 from llmconf.targets.claude_code.client import Rules
 
 LOCAL = Path(".claude") / "settings.local.json"
@@ -31,15 +31,6 @@ LOCAL = Path(".claude") / "settings.local.json"
 OWNED: tuple[target.KeyPath, ...] = (*target.BACKEND_KEYS, target.KEY_HELPER_KEY, target.DEFAULT_MODEL_KEY)
 #: The name of a delivery file inside its mirror folder (see delivery_path).
 DELIVERY_NAME = "claude-settings.json"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """How a worktree's settings reach Claude Code."""
-
-    kind: str  # "file": its own settings.local.json decides; "settings": the --settings layer
-    why: str
-    root_local: Path | None = None  # the file that wins over the worktree's own, when one does
 
 
 def _root(folder: str, memo: dict[str, str | None]) -> str | None:

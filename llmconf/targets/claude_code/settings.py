@@ -1,9 +1,4 @@
-"""The one seam between llmconf and the agent it configures: Claude Code's settings file.
-
-Everything that knows where Claude Code keeps its local settings, or which keys in it
-mean what, lives here, so that another agent's config file could be added beside it
-without touching the core.
-"""
+"""Claude Code's settings file: where a worktree's lives, and which keys in it mean what."""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""What llmconf needs to know of an agent it configures: the seam every target implements.
+
+A target says where its settings live, which keys it owns, what keys a profile becomes, how
+one plan delivers those keys (its own file, or another layer the agent reads above it), and
+what the agent will really use once it has merged its layers. Claude Code (claude_code/) is
+the first; adding an agent means adding a folder beside it that implements these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from llmconf.config.load import WorktreeDecl
+    from llmconf.errors import LlmconfError
+    from llmconf.plan.model import Delivery, Plan, WorktreePlan
+
+#: A settings key: ("model",), or ("env", "ANTHROPIC_BASE_URL").
+KeyPath = tuple[str, ...]
+
+
+class Renders(Protocol):
+    """What a delivery asks of the plan it is part of: the keys a declared worktree renders to."""
+
+    def desired(self, decl: WorktreeDecl) -> dict[KeyPath, str]: ...
+
+
+class Deliveries(Protocol):
+    """One plan's delivery decisions for a target (what it finds on the way is kept for the plan)."""
+
+    def of(self, decl: WorktreeDecl, desired: Mapping[KeyPath, str]) -> Delivery:
+        """How a worktree's keys reach the agent."""
+        ...
+
+    def refused(self, desired: Mapping[KeyPath, str]) -> LlmconfError | None:
+        """Why no write can give the worktree these keys (a layer above every delivery sets one)."""
+        ...
+
+    def extra(self, decl: WorktreeDecl, wp: WorktreePlan) -> tuple[Path, dict[KeyPath, str]] | None:
+        """The file, beside the worktree's own, that its delivery needs and the keys it should
+        hold (none: to be deleted, when an earlier apply left it); None when there is none."""
+        ...
+
+
+class Target(Protocol):
+    name: str
+    #: The keys that say which backend the agent uses: a profile that leaves one unset removes it.
+    backend_keys: tuple[KeyPath, ...]
+
+    def settings_path(self, worktree: Path) -> Path:
+        """The worktree's own settings file."""
+        ...
+
+    def keys(self, fields: dict[str, str], models: dict[str, str], env: dict[str, str]) -> dict[KeyPath, str]:
+        """The settings keys a rendered profile becomes."""
+        ...
+
+    def deliveries(self, plan: Renders, declared: tuple[WorktreeDecl, ...], owned: Mapping[str, Any]) -> Deliveries:
+        """The delivery decisions of one plan (`owned`: the files llmconf's state records)."""
+        ...
+
+    def effective(self, plan: Plan, shell: Mapping[str, str]) -> Mapping[Path, Any]:
+        """Each worktree of a plan as the agent will see it after merging its layers."""
+        ...
