@@ -16,6 +16,7 @@ from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.render import Sensitive
+from llmconf.views.json import FORMAT_VERSION as JSON_FORMAT_VERSION, dumps  # doctor, apply/jsonedit import them from here
 
 if TYPE_CHECKING:
     from llmconf.catalog.catalog import Catalog
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 #: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]
 
-JSON_FORMAT_VERSION = "1"
 SENSITIVE = "(sensitive)"
 _COLOURS = {Action.ADD: "32", Action.CHANGE: "33", Action.REMOVE: "31"}
 _VERB = {
@@ -33,17 +33,6 @@ _VERB = {
     FileAction.UPDATE: "will be updated",
     FileAction.DELETE: "will be deleted",
 }
-
-
-def dumps(value: Any, **kwargs: Any) -> str:
-    """JSON as readable as possible: UTF-8 text, but escaped where it could not be printed
-    (a lone surrogate, which a JSON file may hold as a \\ud800 escape)."""
-    text = json.dumps(value, ensure_ascii=False, **kwargs)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, ensure_ascii=True, **kwargs)
-    return text
 
 
 def _shown(value: Any, sensitive: bool) -> str:
