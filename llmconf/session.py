@@ -3,7 +3,6 @@ and the state), read once and never changed. Saving the config cache is its own 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +94,6 @@ def open_session(config_dir: Path) -> Session:
 
 def open_for(config_dir: str | None, cwd: Path) -> Session:
     """The session of `-C DIR`, or of the config this folder belongs to."""
-    from llmconf.config.load import find_config_dir
+    from llmconf.config.discover import resolve
 
-    folder = (cwd / config_dir) if config_dir else find_config_dir(cwd)
-    return open_session(Path(os.path.normpath(folder)))
+    return open_session(resolve(config_dir, cwd))

@@ -79,3 +79,21 @@ def test_a_declined_use_apply_leaves_no_switch_behind(tmp_path, run):
     assert (cfg / "worktrees.yaml").read_bytes() == before
     assert run("-C", str(cfg), "apply", "--yes").out == "No changes.\n"  # nothing left to carry out
     assert not (root / "my-repo-glm/.claude/settings.local.json").exists()
+
+
+def test_c_expands_a_tilde_like_llmconf_config(tmp_path, run, isolated_home):
+    # `-C '~/llm-config'` (quoted, or from a script): ~ is the home folder, as in LLMCONF_CONFIG and
+    # worktrees.yaml paths, never a folder named ~ under the current one.
+    write_tree(
+        isolated_home,
+        {"llm-config/worktrees.yaml": "worktrees:\n  ../my-repo: gw\n", "llm-config/profiles/gw.yaml": GW, "my-repo/.keep": ""},
+    )
+    applied = run("-C", "~/llm-config", "apply", "--yes", cwd=tmp_path)
+    assert applied.code == 0, applied.err
+    settings = json.loads((isolated_home / "my-repo/.claude/settings.local.json").read_text())
+    assert settings["env"]["ANTHROPIC_BASE_URL"] == "http://gw"
+    assert run("-C", "~/llm-config", "plan", "--detailed-exitcode", cwd=tmp_path).code == 0
+    schema = run("-C", "~/llm-config", "schema", cwd=tmp_path)
+    assert schema.code == 0, schema.err
+    assert (isolated_home / "llm-config/.llmconf/schema/worktrees.schema.json").is_file()
+    assert not (tmp_path / "~").exists()

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from llmconf.config import models as m
 from llmconf.targets.claude_code import settings as target
-from llmconf.commands import schema
+from llmconf.config import schema
 from tests.conftest import write_tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ def test_every_field_has_editor_help():
         for model in models:
             assert model.get("description"), model.get("title")
             for name, prop in model.get("properties", {}).items():
-                assert prop.get("description"), f"{model.get('title')}.{name}: add help in llmconf.commands.schema._HELP"
+                assert prop.get("description"), f"{model.get('title')}.{name}: add help in llmconf.config.schema._HELP"
 
 
 def test_slots_are_listed_for_completion():

@@ -11,10 +11,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.targets.claude_code import settings as target
 
 if TYPE_CHECKING:
     from llmconf.catalog.catalog import Catalog, Model
+    from llmconf.config.load import Profiles
     from llmconf.plan.model import Plan
 
 #: The baseline the guide compares against.
@@ -177,3 +179,57 @@ def default_cost(keys: Mapping[target.KeyPath, str], catalog: Catalog, usage: Us
     else:
         model = catalog.find(model_id)
     return session(model, usage)
+
+
+# --- what a session costs per profile (llmconf cost) ------------------------------------------------
+
+
+class Estimate(NamedTuple):
+    """One row: a profile's slot (or a bare model) and what a session on it costs."""
+
+    profile: str | None
+    slot: str | None
+    model_id: str | None  # as the profile writes it; None: Claude Code's own model for the slot
+    model: Model | None
+    session: Decimal | None
+
+    @property
+    def shown(self) -> str:
+        if self.model_id is None:
+            return f"{self.model.id if self.model else '?'} (Claude default)"
+        return self.model_id
+
+
+def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:
+    """A profile's estimate (the slot asked for, else the one a session starts on), or a model's."""
+    path = profiles.path(name)
+    if path is None:
+        model = known.find(name)
+        if model is None:
+            choices = [*profiles.names(), *known.models]
+            raise LlmconfError(
+                f"'{name}' is neither a profile nor a model in the catalog",
+                hint=did_you_mean(name, choices) or "see 'llmconf models' and the profiles/ folders",
+            )
+        return Estimate(None, None, name, model, session(model, usage))
+    from llmconf.config.load import Sourced
+
+    fields = profiles.resolve(name, Sourced(name, path, ()))
+    model_id: str | None = None
+    if slot is None:
+        chosen = fields.get(("default",))
+        default = chosen.value if chosen is not None else None
+        if default is not None and default not in target.SLOTS:
+            model_id, slot = str(default), "default"  # a full model ID as the default
+        else:
+            slot = default or target.DEFAULT_SLOT
+    if model_id is None:
+        src = fields.get(("models", slot))
+        model_id = str(src.value) if src is not None else None
+    if model_id is None:
+        model = known.claude_default(slot)
+    elif "{{" in model_id or "{%" in model_id:
+        model = None  # rendered per worktree: no price without one
+    else:
+        model = known.find(model_id)
+    return Estimate(name, slot, model_id, model, session(model, usage))

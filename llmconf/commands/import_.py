@@ -230,7 +230,7 @@ def _write(
 ) -> None:
     """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
     undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""
-    from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, modeline
+    from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, modeline
 
     # Each new profile, and the settings file it came from (for its comment).
     new = [

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 from llmconf import fs
-from llmconf.commands.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
+from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
 from llmconf.errors import LlmconfError
+from llmconf.config.discover import resolve
 from llmconf.config.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
 from llmconf.console import Ui
 from llmconf.config.yamledit import yaml_key  # the quoting `llmconf use` writes new entries with
@@ -31,7 +32,8 @@ _EXAMPLE = """\
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
-    folder = Path(os.path.normpath(ui.cwd / getattr(args, "config_dir", ".")))
+    # -C DIR, or here: init starts a config, so it never looks for one.
+    folder = resolve(getattr(args, "config_dir", None), ui.cwd, search=False, required=False) or user_path(ui.cwd, ".")
     config = folder / CONFIG_FILE
     if config.exists():
         raise LlmconfError(f"{CONFIG_FILE} already exists here; nothing written", config, hint="edit it, or init another folder")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from llmconf.config.discover import resolve
 from llmconf.errors import LlmconfError
 from llmconf.apply.lock import locked
 from llmconf.secrets import SecretStore, check_name
@@ -15,10 +16,13 @@ from llmconf.console import Ui
 def run(args: argparse.Namespace, ui: Ui) -> int:
     store = SecretStore(Path(args.file).expanduser() if args.file else None)
     if args.secret_command == "get":
-        if getattr(args, "config_dir", None):  # the secret may have a `secrets:` source there
-            from llmconf.session import open_for
+        # Only with -C, which the apiKeyHelper passes when the secret has a `secrets:` source
+        # there (render.key_helper_command); without it, the store alone.
+        folder = resolve(getattr(args, "config_dir", None), ui.cwd, search=False, required=False)
+        if folder is not None:
+            from llmconf.session import open_session
 
-            sources = open_for(args.config_dir, ui.cwd).secrets
+            sources = open_session(folder).secrets
             store = SecretStore(store.path, sources.sources, sources.config_dir)
         return _get(store, args.name, ui)
     if args.secret_command == "list":

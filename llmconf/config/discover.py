@@ -1,6 +1,9 @@
-"""Which config declares a folder: each apply remembers, per worktree, the config that applied
-it ($XDG_STATE_HOME/llmconf/configs.json, 0600), so a command run inside a worktree finds its
-config with no -C, even when the config lives in a sibling folder."""
+"""Which config folder a command works on: `resolve` is the one place that decides (-C,
+$LLMCONF_CONFIG, the nearest worktrees.yaml upward, a remembered config).
+
+Each apply remembers, per worktree, the config that applied it ($XDG_STATE_HOME/llmconf/configs.json,
+0600), so a command run inside a worktree finds its config with no -C, even when the config
+lives in a sibling folder."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal, overload
 
+from llmconf.config.load import CONFIG_FILE, user_path
 from llmconf.errors import LlmconfError
-
-CONFIG_FILE = "worktrees.yaml"
 
 
 def _index() -> Path:
@@ -45,15 +48,49 @@ def remember(config_dir: Path, worktrees: Iterable[Path]) -> None:
         pass  # the next apply tries again; -C still works
 
 
-def find(start: Path) -> Path:
-    """The config for a command run in `start`: $LLMCONF_CONFIG, else the nearest folder upward
-    holding worktrees.yaml, else the config that last applied the worktree holding `start`."""
+@overload
+def resolve(
+    given: str | None, cwd: Path, *, search: bool = ..., required: Literal[True] = ..., must_exist: bool = ...
+) -> Path: ...
+
+
+@overload
+def resolve(given: str | None, cwd: Path, *, search: bool = ..., required: bool, must_exist: bool = ...) -> Path | None: ...
+
+
+def resolve(
+    given: str | None, cwd: Path, *, search: bool = True, required: bool = True, must_exist: bool = False
+) -> Path | None:
+    """The config folder of a command run in `cwd`: `given` (-C DIR, relative to `cwd`, ~ allowed),
+    else, with `search`, $LLMCONF_CONFIG, the nearest folder upward holding
+    worktrees.yaml, or the config that last applied the worktree holding `cwd`. Nothing found: an error when `required`, else None.
+    `must_exist`: the folder must hold worktrees.yaml (a -C typo is an error, not a new folder)."""
+    if given:
+        folder: Path | None = user_path(cwd, given)
+    elif search:
+        try:
+            folder = _search(cwd)
+        except LlmconfError:
+            if required:
+                raise
+            folder = None
+    elif required:
+        raise LlmconfError("no config folder given", hint="pass -C DIR")
+    else:
+        folder = None
+    if folder is not None and must_exist and not (folder / CONFIG_FILE).is_file():
+        raise LlmconfError("file not found", folder / CONFIG_FILE)
+    return folder
+
+
+def _search(start: Path) -> Path:
+    """The config for a command run in `start` with no -C (see `resolve`)."""
     named = os.environ.get("LLMCONF_CONFIG")
     if named:
-        return Path(os.path.normpath(start / os.path.expanduser(named)))
+        return user_path(start, named)
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
-            return folder
+            return Path(os.path.normpath(folder))
     known = _read()
     here = os.path.normpath(start)
     holding = [w for w in known if here == w or here.startswith(w.rstrip(os.sep) + os.sep)]

@@ -240,10 +240,11 @@ def user_path(base: Path, text: str) -> Path:
 
 
 def find_config_dir(start: Path) -> Path:
-    """The config for a command run in `start` (see configs.find)."""
-    from llmconf.config import discover as configs
+    """Deprecated: use llmconf.config.discover.resolve(None, start). Kept only until
+    commands/completion.py calls resolve; nothing else may use it."""
+    from llmconf.config import discover
 
-    return configs.find(start)
+    return discover.resolve(None, start)
 
 
 def load_config(config_dir: Path) -> Config:

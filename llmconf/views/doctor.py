@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, display_path
 from llmconf.targets.claude_code import settings as target
-from llmconf.views.plan import JSON_FORMAT_VERSION
+from llmconf.views.json import document
 
 if TYPE_CHECKING:
     from llmconf.plan.model import WorktreePlan
@@ -39,13 +38,12 @@ def doctor_text(report: Report, claude: Client, cwd: Path) -> str:
 def doctor_json(report: Report, claude: Client) -> str:
     errors, warnings = counts(report)
     doc = {
-        "format_version": JSON_FORMAT_VERSION,
         "claude_code": {"path": str(claude.path) if claude.path else None, "version": claude.version, "assumed": claude.assumed},
         "worktrees": [_worktree_json(wp, eff, findings) for wp, eff, findings in report],
         "errors": errors,
         "warnings": warnings,
     }
-    return json.dumps(doc, indent=2)
+    return document(doc)
 
 
 def _worktree_text(wp: WorktreePlan, effective: Effective, findings: list[LlmconfError], cwd: Path) -> str:

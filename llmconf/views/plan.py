@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
+from llmconf.views.json import FORMAT_VERSION, dumps
 
 if TYPE_CHECKING:
     from llmconf.catalog.cost import SlotChange
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 #: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]
 
-JSON_FORMAT_VERSION = "1"
 SENSITIVE = "(sensitive)"
 _COLOURS = {Action.ADD: "32", Action.CHANGE: "33", Action.REMOVE: "31"}
 _VERB = {
@@ -29,17 +29,6 @@ _VERB = {
     FileAction.UPDATE: "will be updated",
     FileAction.DELETE: "will be deleted",
 }
-
-
-def dumps(value: Any, **kwargs: Any) -> str:
-    """JSON as readable as possible: UTF-8 text, but escaped where it could not be printed
-    (a lone surrogate, which a JSON file may hold as a \\ud800 escape)."""
-    text = json.dumps(value, ensure_ascii=False, **kwargs)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, ensure_ascii=True, **kwargs)
-    return text
 
 
 def shown(value: Any, sensitive: bool) -> str:
@@ -146,7 +135,7 @@ def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | 
     """The plan as a stable JSON document (format documented in README.md); lint warnings and
     the cost of model switches are optional fields."""
     doc: dict[str, Any] = {
-        "format_version": JSON_FORMAT_VERSION,
+        "format_version": FORMAT_VERSION,
         "summary": {
             "add": plan.count(Action.ADD),
             "change": plan.count(Action.CHANGE),

@@ -3,7 +3,6 @@ and what Claude Code really gets; text for people, JSON for tools."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,8 @@ from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
 from llmconf.targets.claude_code import settings as target
-from llmconf.views.plan import JSON_FORMAT_VERSION, SENSITIVE
+from llmconf.views.json import document
+from llmconf.views.plan import SENSITIVE
 from llmconf.views.table import table
 
 if TYPE_CHECKING:
@@ -136,9 +136,9 @@ def status_json(
     effective: Mapping[Path, Any] | None = None,
     origins: Mapping[str, ProfileOrigin] | None = None,
 ) -> str:
-    doc: dict[str, Any] = {"format_version": JSON_FORMAT_VERSION, "worktrees": status_rows(plan, catalog, effective)}
+    doc: dict[str, Any] = {"worktrees": status_rows(plan, catalog, effective)}
     if origins is not None:
         doc["profiles"] = {
             name: {"source": o.source, "file": str(o.file), "extends": o.extends} for name, o in origins.items()
         }
-    return json.dumps(doc, indent=2) + "\n"
+    return document(doc)
