@@ -2,6 +2,7 @@
 
 The script is static text, so a normal run pays nothing for it. Commands and options come
 from cli.LLMCONF, the table the parser is built from, so they cannot drift from the real CLI.
+The part of each script that does not depend on the commands is a file in llmconf/shell/.
 Profile and worktree names change with the config: the script asks for them on Tab with
 the hidden `llmconf completion --names profiles|worktrees`, which prints one name a line
 and stays silent (exit 0, nothing printed) when there is no config or it is broken.
@@ -84,120 +85,11 @@ def nodes(command: Command = LLMCONF, path: str = "") -> list[Node]:
 
 # --- bash -----------------------------------------------------------------------------
 
-_BASH_ENGINE = r"""
-_llmconf_dequote() {  # WORD: the text a shell word stands for, quotes and escapes removed
-    # No eval: a word being typed may hold $(...), and Tab must never run it.
-    local word=$1 out= quote= c i
-    for ((i = 0; i < ${#word}; i++)); do
-        c=${word:i:1}
-        if [[ $quote == "'" ]]; then
-            [[ $c == "'" ]] && quote= || out+=$c
-        elif [[ $c == '\' ]]; then
-            ((i++))
-            c=${word:i:1}
-            [[ $quote == '"' && $c != [\$\`\"\\] ]] && out+='\'
-            out+=$c
-        elif [[ -n $quote ]]; then
-            [[ $c == '"' ]] && quote= || out+=$c
-        elif [[ $c == [\'\"] ]]; then
-            quote=$c
-        else
-            out+=$c
-        fi
-    done
-    printf '%s' "$out"
-}
 
-_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
-    local exe=${COMP_WORDS[0]}
-    [[ $(type -t "$exe") == file ]] || exe=llmconf
-    if [[ -n $2 ]]; then
-        "$exe" -C "$2" completion --names "$1" 2>/dev/null
-    else
-        "$exe" completion --names "$1" 2>/dev/null
-    fi
-}
-
-_llmconf_offer() {  # KINDS CUR CONFIG_DIR: fill COMPREPLY
-    # Names are matched in a plain loop: compgen -W would expand them ($x, quotes, [1]).
-    local kind name cur raw=0 before
-    local -a found=()
-    cur=$(_llmconf_dequote "$2")
-    # After an opening quote readline replaces only the text inside it, and quotes a match
-    # for that quote only under -o filenames; otherwise each match is quoted here.
-    [[ $2 == [\'\"]* ]] && raw=1
-    for kind in $1; do
-        case $kind in
-            profiles | worktrees)
-                before=${#found[@]}
-                while IFS= read -r name; do
-                    [[ -n $name && $name == "$cur"* ]] && found+=("$name")
-                done < <(_llmconf_names "$kind" "$3")
-                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
-                if [[ $kind == worktrees ]] && [[ $cur == */* || $cur == [.~]* || ${#found[@]} == "$before" ]]; then
-                    raw=1
-                    while IFS= read -r name; do found+=("$name"); done < <(compgen -d -- "$cur")
-                fi ;;
-            files | dirs)
-                raw=1
-                while IFS= read -r name; do found+=("$name"); done < <(compgen "-${kind:0:1}" -- "$cur") ;;
-            choices=*)
-                while IFS= read -r -d , name; do
-                    [[ $name == "$cur"* ]] && found+=("$name")
-                done <<<"${kind#choices=}," ;;
-        esac
-    done
-    if ((raw)); then
-        compopt -o filenames 2>/dev/null
-        COMPREPLY+=("${found[@]}")
-    else
-        for name in "${found[@]}"; do
-            printf -v name %q "$name"
-            COMPREPLY+=("$name")
-        done
-    fi
-}
-
-_llmconf() {
-    local cur=${COMP_WORDS[COMP_CWORD]} cmd= cfg= word kinds= i=1 n=0
-    COMPREPLY=()
-    while ((i < COMP_CWORD)); do
-        word=${COMP_WORDS[i]}
-        if [[ $word == -* ]]; then
-            if [[ $word != *=* ]] && kinds=$(_llmconf_optarg "$cmd" "$word"); then
-                if ((i + 1 == COMP_CWORD)); then
-                    _llmconf_offer "$kinds" "$cur" "$cfg"
-                    return 0
-                fi
-                if [[ $word == -C ]]; then
-                    cfg=$(_llmconf_dequote "${COMP_WORDS[i + 1]}")
-                    [[ ${COMP_WORDS[i + 1]} == \~* ]] && cfg=${cfg/#\~/$HOME}
-                fi
-                ((i += 2))
-                continue
-            fi
-        elif ((n == 0)) && [[ " $(_llmconf_subs "$cmd") " == *" $word "* ]]; then
-            cmd=${cmd:+$cmd }$word
-        else
-            ((n++))
-        fi
-        ((i++))
-    done
-    if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$(_llmconf_opts "$cmd")" -- "$cur"))
-        return 0
-    fi
-    local subs
-    subs=$(_llmconf_subs "$cmd")
-    if [[ -n $subs ]] && ((n == 0)); then
-        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
-        return 0
-    fi
-    _llmconf_offer "$(_llmconf_pos "$cmd" "$n")" "$cur" "$cfg"
-}
-
-complete -F _llmconf llmconf
-"""
+def _engine(name: str) -> str:
+    """The part of a script that reads the generated tables: shell code, kept in a shell file
+    (so an editor, bash -n and shellcheck read it as one) and printed as it is."""
+    return (Path(__file__).resolve().parent.parent / "shell" / name).read_text()
 
 
 def _bash_word(text: str) -> str:
@@ -237,88 +129,10 @@ def bash_script() -> str:
     out += ["    esac", "}", "", "_llmconf_opts() {  # COMMAND: its options", "    case $1 in"]
     out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(o for o, _ in n.options))} ;;" for n in tree]
     out += ["    esac", "}", "", *_lookups(tree, "echo ")]
-    return "\n".join(out) + "\n" + _BASH_ENGINE
+    return "\n".join(out) + "\n\n" + _engine("completion.bash")
 
 
 # --- zsh ------------------------------------------------------------------------------
-
-_ZSH_ENGINE = r"""
-_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
-    local exe=${words[1]/#\~/$HOME}
-    [[ $exe == */* && -x $exe ]] || exe=llmconf
-    $exe ${2:+-C} ${2:+$2} completion --names $1 2>/dev/null
-}
-
-_llmconf_offer() {  # KINDS CONFIG_DIR
-    local kind ret=1
-    local -a names
-    for kind in ${=1}; do
-        case $kind in
-            profiles|worktrees)
-                names=(${(f)"$(_llmconf_names $kind $2)"})
-                local added=1
-                (( $#names )) && compadd -a names && ret=0 && added=0
-                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
-                if [[ $kind == worktrees && ( $PREFIX == */* || $PREFIX == [.~]* || $added == 1 ) ]]; then
-                    _files -/ && ret=0
-                fi ;;
-            files) _files && ret=0 ;;
-            dirs) _files -/ && ret=0 ;;
-            choices=*) names=(${(s:,:)kind#choices=}); compadd -a names && ret=0 ;;
-        esac
-    done
-    return ret
-}
-
-_llmconf() {
-    local cmd= cfg= word REPLY
-    local -i i=2 n=0
-    local -a subs opts
-    while (( i < CURRENT )); do
-        word=$words[i]
-        if [[ $word == -* ]]; then
-            if [[ $word != *=* ]] && _llmconf_optarg "$cmd" "$word"; then
-                if (( i + 1 == CURRENT )); then
-                    _llmconf_offer "$REPLY" "$cfg"
-                    return
-                fi
-                [[ $word == -C ]] && cfg=${${(Q)words[i+1]}/#\~/$HOME}
-                (( i += 2 ))
-                continue
-            fi
-        else
-            subs=()
-            _llmconf_spec "$cmd"
-            if (( n == 0 && ${subs[(I)${(b)word}:*]} )); then
-                cmd=${cmd:+$cmd }$word
-            else
-                (( n++ ))
-            fi
-        fi
-        (( i++ ))
-    done
-    subs=() opts=()
-    _llmconf_spec "$cmd"
-    if [[ $PREFIX == -* ]]; then
-        _describe -t options 'llmconf option' opts
-        return
-    fi
-    if (( $#subs && n == 0 )); then
-        _describe -t commands 'llmconf command' subs
-        return
-    fi
-    REPLY=
-    _llmconf_pos "$cmd" $n
-    _llmconf_offer "$REPLY" "$cfg"
-}
-
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    _llmconf "$@"  # autoloaded from $fpath: this is the first completion
-else
-    (( $+functions[compdef] )) || { autoload -Uz compinit && compinit -i }
-    compdef _llmconf llmconf
-fi
-"""
 
 
 def _zsh_item(name: str, help: str) -> str:
@@ -342,7 +156,7 @@ def zsh_script() -> str:
             out.append("            subs=(" + " ".join(_zsh_item(s, h) for s, h in n.subs) + ")")
         out.append("            opts=(" + " ".join(_zsh_item(o, h) for o, h in n.options) + ") ;;")
     out += ["    esac", "}", "", *_lookups(tree, "REPLY=")]
-    return "\n".join(out) + "\n" + _ZSH_ENGINE
+    return "\n".join(out) + "\n\n" + _engine("completion.zsh")
 
 
 # --- names ----------------------------------------------------------------------------
