@@ -261,7 +261,7 @@ def test_hidden_option_stays_out_of_help():
 
 def test_every_metavar_has_a_completion_kind():
     """A new argument with an unknown metavar fails here until METAVAR_KINDS says what it is."""
-    found = completion.nodes(cli._parser())
+    found = completion.nodes()
     assert [n.path for n in found][:2] == ["", "plan"]
     assert {"secret set", "git-hook install"} <= {n.path for n in found}
     assert "git-hook run" not in {n.path for n in found}  # hidden subcommands stay hidden

@@ -1,7 +1,8 @@
-"""llmconf completion: bash and zsh completion scripts, generated from the argparse parser.
+"""llmconf completion: bash and zsh completion scripts, generated from the command table.
 
 The script is static text, so a normal run pays nothing for it. Commands and options come
-from cli._parser() when the script is printed, so they cannot drift from the real CLI.
+from cli.LLMCONF, the table the parser is built from, so they cannot drift from the real CLI.
+The part of each script that does not depend on the commands is a file in llmconf/shell/.
 Profile and worktree names change with the config: the script asks for them on Tab with
 the hidden `llmconf completion --names profiles|worktrees`, which prints one name a line
 and stays silent (exit 0, nothing printed) when there is no config or it is broken.
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmconf import __version__
+from llmconf.cli import LLMCONF, Arg, Command
 from llmconf.console import Ui
 
 #: What each metavar's value is, as completion kinds: a word of the metavar (split on |)
 #: maps to kinds; "" means nothing to offer (free text). An unknown word is an error, so a
-#: new argument gets a decision here (tests/test_completion.py walks the whole parser).
+#: new argument gets a decision here (tests/test_completion.py walks the whole table).
 METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "WORKTREE": ("worktrees",),
     "PROFILE": ("profiles",),
@@ -48,155 +50,46 @@ class Node:
     positionals: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)  # (kinds, repeats)
 
 
-def _kinds(action: argparse.Action) -> tuple[str, ...]:
-    if action.choices is not None and not isinstance(action, argparse._SubParsersAction):
-        return ("choices=" + ",".join(str(c) for c in action.choices),)
-    metavar = action.metavar if isinstance(action.metavar, str) else action.dest.upper()
+def _kinds(arg: Arg) -> tuple[str, ...]:
+    if arg.choices is not None:
+        return ("choices=" + ",".join(arg.choices),)
+    metavar = arg.metavar or ""
     kinds: list[str] = []
     for word in metavar.split("|"):
         if word not in METAVAR_KINDS:
-            raise ValueError(f"completion does not know what {metavar} of {action.dest} is: add it to METAVAR_KINDS")
+            raise ValueError(f"completion does not know what {metavar!r} of {'/'.join(arg.names)} is: add it to METAVAR_KINDS")
         kinds.extend(k for k in METAVAR_KINDS[word] if k not in kinds)
     return tuple(kinds)
 
 
-def nodes(parser: argparse.ArgumentParser, path: str = "") -> list[Node]:
-    """Every command reachable in `parser`, depth first; hidden ones (no help) left out."""
+def nodes(command: Command = LLMCONF, path: str = "") -> list[Node]:
+    """Every command reachable from `command`, depth first; unlisted ones (no help) left out."""
     node = Node(path)
     found = [node]
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for listed in action._choices_actions:  # only the subcommands --help lists
-                node.subs.append((listed.dest, listed.help or ""))
-                found.extend(nodes(action.choices[listed.dest], f"{path} {listed.dest}".strip()))
-        elif action.help == argparse.SUPPRESS:
+    for arg in command.all_arguments:
+        if arg.hidden:
             continue
-        elif action.option_strings:
-            for option in action.option_strings:
-                node.options.append((option, action.help or ""))
-                if action.nargs != 0:
-                    node.values[option] = _kinds(action)
+        if arg.names[0].startswith("-"):
+            for option in arg.names:
+                node.options.append((option, arg.help or ""))
+                if arg.takes_value:
+                    node.values[option] = _kinds(arg)
         else:
-            node.positionals.append((_kinds(action), action.nargs in ("*", "+")))
+            node.positionals.append((_kinds(arg), arg.nargs in ("*", "+")))
+    for sub in command.subcommands:
+        if sub.help is not None:  # only the subcommands --help lists
+            node.subs.append((sub.name, sub.help))
+            found.extend(nodes(sub, f"{path} {sub.name}".strip()))
     return found
 
 
 # --- bash -----------------------------------------------------------------------------
 
-_BASH_ENGINE = r"""
-_llmconf_dequote() {  # WORD: the text a shell word stands for, quotes and escapes removed
-    # No eval: a word being typed may hold $(...), and Tab must never run it.
-    local word=$1 out= quote= c i
-    for ((i = 0; i < ${#word}; i++)); do
-        c=${word:i:1}
-        if [[ $quote == "'" ]]; then
-            [[ $c == "'" ]] && quote= || out+=$c
-        elif [[ $c == '\' ]]; then
-            ((i++))
-            c=${word:i:1}
-            [[ $quote == '"' && $c != [\$\`\"\\] ]] && out+='\'
-            out+=$c
-        elif [[ -n $quote ]]; then
-            [[ $c == '"' ]] && quote= || out+=$c
-        elif [[ $c == [\'\"] ]]; then
-            quote=$c
-        else
-            out+=$c
-        fi
-    done
-    printf '%s' "$out"
-}
 
-_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
-    local exe=${COMP_WORDS[0]}
-    [[ $(type -t "$exe") == file ]] || exe=llmconf
-    if [[ -n $2 ]]; then
-        "$exe" -C "$2" completion --names "$1" 2>/dev/null
-    else
-        "$exe" completion --names "$1" 2>/dev/null
-    fi
-}
-
-_llmconf_offer() {  # KINDS CUR CONFIG_DIR: fill COMPREPLY
-    # Names are matched in a plain loop: compgen -W would expand them ($x, quotes, [1]).
-    local kind name cur raw=0 before
-    local -a found=()
-    cur=$(_llmconf_dequote "$2")
-    # After an opening quote readline replaces only the text inside it, and quotes a match
-    # for that quote only under -o filenames; otherwise each match is quoted here.
-    [[ $2 == [\'\"]* ]] && raw=1
-    for kind in $1; do
-        case $kind in
-            profiles | worktrees)
-                before=${#found[@]}
-                while IFS= read -r name; do
-                    [[ -n $name && $name == "$cur"* ]] && found+=("$name")
-                done < <(_llmconf_names "$kind" "$3")
-                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
-                if [[ $kind == worktrees ]] && [[ $cur == */* || $cur == [.~]* || ${#found[@]} == "$before" ]]; then
-                    raw=1
-                    while IFS= read -r name; do found+=("$name"); done < <(compgen -d -- "$cur")
-                fi ;;
-            files | dirs)
-                raw=1
-                while IFS= read -r name; do found+=("$name"); done < <(compgen "-${kind:0:1}" -- "$cur") ;;
-            choices=*)
-                while IFS= read -r -d , name; do
-                    [[ $name == "$cur"* ]] && found+=("$name")
-                done <<<"${kind#choices=}," ;;
-        esac
-    done
-    if ((raw)); then
-        compopt -o filenames 2>/dev/null
-        COMPREPLY+=("${found[@]}")
-    else
-        for name in "${found[@]}"; do
-            printf -v name %q "$name"
-            COMPREPLY+=("$name")
-        done
-    fi
-}
-
-_llmconf() {
-    local cur=${COMP_WORDS[COMP_CWORD]} cmd= cfg= word kinds= i=1 n=0
-    COMPREPLY=()
-    while ((i < COMP_CWORD)); do
-        word=${COMP_WORDS[i]}
-        if [[ $word == -* ]]; then
-            if [[ $word != *=* ]] && kinds=$(_llmconf_optarg "$cmd" "$word"); then
-                if ((i + 1 == COMP_CWORD)); then
-                    _llmconf_offer "$kinds" "$cur" "$cfg"
-                    return 0
-                fi
-                if [[ $word == -C ]]; then
-                    cfg=$(_llmconf_dequote "${COMP_WORDS[i + 1]}")
-                    [[ ${COMP_WORDS[i + 1]} == \~* ]] && cfg=${cfg/#\~/$HOME}
-                fi
-                ((i += 2))
-                continue
-            fi
-        elif ((n == 0)) && [[ " $(_llmconf_subs "$cmd") " == *" $word "* ]]; then
-            cmd=${cmd:+$cmd }$word
-        else
-            ((n++))
-        fi
-        ((i++))
-    done
-    if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$(_llmconf_opts "$cmd")" -- "$cur"))
-        return 0
-    fi
-    local subs
-    subs=$(_llmconf_subs "$cmd")
-    if [[ -n $subs ]] && ((n == 0)); then
-        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
-        return 0
-    fi
-    _llmconf_offer "$(_llmconf_pos "$cmd" "$n")" "$cur" "$cfg"
-}
-
-complete -F _llmconf llmconf
-"""
+def _engine(name: str) -> str:
+    """The part of a script that reads the generated tables: shell code, kept in a shell file
+    (so an editor, bash -n and shellcheck read it as one) and printed as it is."""
+    return (Path(__file__).resolve().parent.parent / "shell" / name).read_text()
 
 
 def _bash_word(text: str) -> str:
@@ -222,9 +115,9 @@ def _lookups(tree: list[Node], reply: str) -> list[str]:
     return [*out, "    esac", "}"]
 
 
-def bash_script(parser: argparse.ArgumentParser) -> str:
-    """The bash completion script for `parser`."""
-    tree = nodes(parser)
+def bash_script() -> str:
+    """The bash completion script."""
+    tree = nodes()
     out = [
         f"# llmconf {__version__} bash completion, generated by 'llmconf completion bash'.",
         "# Install: eval \"$(llmconf completion bash)\" in ~/.bashrc",
@@ -236,97 +129,19 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
     out += ["    esac", "}", "", "_llmconf_opts() {  # COMMAND: its options", "    case $1 in"]
     out += [f"        {_bash_word(n.path)}) echo {_bash_word(' '.join(o for o, _ in n.options))} ;;" for n in tree]
     out += ["    esac", "}", "", *_lookups(tree, "echo ")]
-    return "\n".join(out) + "\n" + _BASH_ENGINE
+    return "\n".join(out) + "\n\n" + _engine("completion.bash")
 
 
 # --- zsh ------------------------------------------------------------------------------
-
-_ZSH_ENGINE = r"""
-_llmconf_names() {  # profiles|worktrees [CONFIG_DIR]: names from the config, one a line
-    local exe=${words[1]/#\~/$HOME}
-    [[ $exe == */* && -x $exe ]] || exe=llmconf
-    $exe ${2:+-C} ${2:+$2} completion --names $1 2>/dev/null
-}
-
-_llmconf_offer() {  # KINDS CONFIG_DIR
-    local kind ret=1
-    local -a names
-    for kind in ${=1}; do
-        case $kind in
-            profiles|worktrees)
-                names=(${(f)"$(_llmconf_names $kind $2)"})
-                local added=1
-                (( $#names )) && compadd -a names && ret=0 && added=0
-                # A WORKTREE may be a path too: offer folders when one is typed or no name fits.
-                if [[ $kind == worktrees && ( $PREFIX == */* || $PREFIX == [.~]* || $added == 1 ) ]]; then
-                    _files -/ && ret=0
-                fi ;;
-            files) _files && ret=0 ;;
-            dirs) _files -/ && ret=0 ;;
-            choices=*) names=(${(s:,:)kind#choices=}); compadd -a names && ret=0 ;;
-        esac
-    done
-    return ret
-}
-
-_llmconf() {
-    local cmd= cfg= word REPLY
-    local -i i=2 n=0
-    local -a subs opts
-    while (( i < CURRENT )); do
-        word=$words[i]
-        if [[ $word == -* ]]; then
-            if [[ $word != *=* ]] && _llmconf_optarg "$cmd" "$word"; then
-                if (( i + 1 == CURRENT )); then
-                    _llmconf_offer "$REPLY" "$cfg"
-                    return
-                fi
-                [[ $word == -C ]] && cfg=${${(Q)words[i+1]}/#\~/$HOME}
-                (( i += 2 ))
-                continue
-            fi
-        else
-            subs=()
-            _llmconf_spec "$cmd"
-            if (( n == 0 && ${subs[(I)${(b)word}:*]} )); then
-                cmd=${cmd:+$cmd }$word
-            else
-                (( n++ ))
-            fi
-        fi
-        (( i++ ))
-    done
-    subs=() opts=()
-    _llmconf_spec "$cmd"
-    if [[ $PREFIX == -* ]]; then
-        _describe -t options 'llmconf option' opts
-        return
-    fi
-    if (( $#subs && n == 0 )); then
-        _describe -t commands 'llmconf command' subs
-        return
-    fi
-    REPLY=
-    _llmconf_pos "$cmd" $n
-    _llmconf_offer "$REPLY" "$cfg"
-}
-
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    _llmconf "$@"  # autoloaded from $fpath: this is the first completion
-else
-    (( $+functions[compdef] )) || { autoload -Uz compinit && compinit -i }
-    compdef _llmconf llmconf
-fi
-"""
 
 
 def _zsh_item(name: str, help: str) -> str:
     return _bash_word(f"{name.replace(':', chr(92) + ':')}:{help}")
 
 
-def zsh_script(parser: argparse.ArgumentParser) -> str:
-    """The zsh completion script for `parser` (sourced, or installed in $fpath as _llmconf)."""
-    tree = nodes(parser)
+def zsh_script() -> str:
+    """The zsh completion script (sourced, or installed in $fpath as _llmconf)."""
+    tree = nodes()
     out = [
         "#compdef llmconf",
         f"# llmconf {__version__} zsh completion, generated by 'llmconf completion zsh'.",
@@ -341,7 +156,7 @@ def zsh_script(parser: argparse.ArgumentParser) -> str:
             out.append("            subs=(" + " ".join(_zsh_item(s, h) for s, h in n.subs) + ")")
         out.append("            opts=(" + " ".join(_zsh_item(o, h) for o, h in n.options) + ") ;;")
     out += ["    esac", "}", "", *_lookups(tree, "REPLY=")]
-    return "\n".join(out) + "\n" + _ZSH_ENGINE
+    return "\n".join(out) + "\n\n" + _engine("completion.zsh")
 
 
 # --- names ----------------------------------------------------------------------------
@@ -374,10 +189,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if found:
             ui.out("\n".join(found))
         return 0
-    from llmconf.cli import _parser
     from llmconf.errors import LlmconfError
 
     if args.shell is None:
         raise LlmconfError("name a shell: llmconf completion bash, or llmconf completion zsh")
-    ui.stdout.write(bash_script(_parser()) if args.shell == "bash" else zsh_script(_parser()))
+    ui.stdout.write(bash_script() if args.shell == "bash" else zsh_script())
     return 0
