@@ -164,13 +164,14 @@ def zsh_script() -> str:
 
 def names(what: str, config_dir: str | None, cwd: Path) -> list[str]:
     """Profile or worktree names of the config, for the script; [] when there is none."""
-    # Not engine.open_workspace: it imports the planner, renderer and secret store and reads
-    # the state file, none of which a Tab needs (about twice this path's import time).
+    # Not session.open_for: it imports the secret store and reads the state file, neither of
+    # which a Tab needs.
     from llmconf.config import cache
-    from llmconf.config.load import Profiles, find_config_dir, load_config, shipped_profiles_dir, user_path
+    from llmconf.config.discover import resolve
+    from llmconf.config.load import Profiles, load_config, shipped_profiles_dir
 
     try:
-        folder = user_path(cwd, config_dir) if config_dir else find_config_dir(cwd)
+        folder = resolve(config_dir, cwd)
         hit = cache.load(folder)  # no YAML or pydantic when the config did not change
         config = hit[0] if hit else load_config(folder)
     except Exception:  # no config, or a broken one: complete what is certain, say nothing

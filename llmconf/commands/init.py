@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from llmconf import fs
 from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas

@@ -239,14 +239,6 @@ def user_path(base: Path, text: str) -> Path:
     return Path(os.path.normpath(base / os.path.expanduser(text)))
 
 
-def find_config_dir(start: Path) -> Path:
-    """Deprecated: use llmconf.config.discover.resolve(None, start). Kept only until
-    commands/completion.py calls resolve; nothing else may use it."""
-    from llmconf.config import discover
-
-    return discover.resolve(None, start)
-
-
 def load_config(config_dir: Path) -> Config:
     """Load and validate worktrees.yaml from a config folder, with the worktrees of its repos."""
     return expand_repos(load_declared(config_dir))
