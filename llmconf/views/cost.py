@@ -8,25 +8,25 @@ from typing import Any
 
 from llmconf.catalog import cost
 from llmconf.catalog.cost import Estimate
+from llmconf.views.table import table
 from llmconf.views.json import document
 
 
 def cost_text(rows: Sequence[Estimate], base: Estimate, usage: cost.Usage, base_name: str) -> str:
     """A row per estimate, against the baseline (`base_name` as the user named it)."""
-    columns = ("PROFILE", "SLOT", "MODEL", "IN/OUT PER 1M", "SESSION", "VS BASELINE")
+    headers = {"profile": "PROFILE", "slot": "SLOT", "model": "MODEL", "prices": "IN/OUT PER 1M", "session": "SESSION", "saving": "VS BASELINE"}
     cells = [
-        (
-            r.profile or "-",
-            r.slot or "-",
-            r.shown,
-            cost.prices(r.model),
-            cost.money(r.session),
-            cost.saving(r.session, base.session),
-        )
+        {
+            "profile": r.profile or "-",
+            "slot": r.slot or "-",
+            "model": r.shown,
+            "prices": cost.prices(r.model),
+            "session": cost.money(r.session),
+            "saving": cost.saving(r.session, base.session),
+        }
         for r in rows
     ]
-    widths = [max(len(c[i]) for c in [columns, *cells]) for i in range(len(columns))]
-    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(columns))).rstrip() for c in [columns, *cells]]
+    lines = table(cells, tuple(headers), headers)
     described = base_name if base.profile is None else f"profile {base_name}, {base.slot} slot on {base.shown}"
     lines += [
         "",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.catalog import catalog, cost
 from llmconf.views.json import document
+from llmconf.views.table import table
 
 if TYPE_CHECKING:
     from llmconf.catalog.refresh import Refreshed
@@ -55,14 +56,7 @@ def _row(m: catalog.Model) -> dict[str, str]:
 def models_text(models: Sequence[catalog.Model], known: catalog.Catalog) -> str:
     """The models as a table, their notes, and where the catalog came from."""
     rows = [_row(m) for m in models]
-    header = {c: _HEADERS.get(c, c.upper()) for c in _COLUMNS}
-    widths = {c: max(len(r[c]) for r in [header, *rows]) for c in _COLUMNS}
-
-    def line(r: dict[str, str]) -> str:
-        cells = [r[c].rjust(widths[c]) if c in _RIGHT else r[c].ljust(widths[c]) for c in _COLUMNS]
-        return "  ".join(cells).rstrip()
-
-    out = [line(header), *(line(r) for r in rows)]
+    out = table(rows, _COLUMNS, _HEADERS, _RIGHT)
     notes = [m for m in models if m.note or m.successor]
     if notes:
         out += ["", "Notes:"]
