@@ -52,8 +52,18 @@ def _template(source: str) -> Any:
     return _compiled[source]
 
 
-def _is_template(text: str) -> bool:
+def is_template(text: str) -> bool:
+    """Whether a string holds template syntax (else it renders to itself, without Jinja)."""
     return "{{" in text or "{%" in text or "{#" in text
+
+
+def as_literal(value: str) -> str:
+    """A value as a template that renders to exactly it (template syntax in it kept as text)."""
+    if not is_template(value):
+        return value
+    if "endraw" in value:
+        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {value[:40]!r}")
+    return "{% raw %}" + value + "{% endraw %}"
 
 
 def render_value(
@@ -70,7 +80,7 @@ def render_value(
     come out the same for every worktree of a profile, so they render once."""
     reads = {} if reads is None else reads
     text = sourced.value
-    if not _is_template(text):
+    if not is_template(text):
         return text
     key = (text, profile)
     if memo is not None and key in memo:
@@ -219,7 +229,7 @@ def _uses_worktree(source: str) -> bool:
 
 def uses_worktree(fields: dict[FieldPath, Sourced]) -> bool:
     """Whether any field is a template that reads `worktree` (so renders differ per worktree)."""
-    return any(isinstance(s.value, str) and _is_template(s.value) and _uses_worktree(s.value) for s in fields.values())
+    return any(isinstance(s.value, str) and is_template(s.value) and _uses_worktree(s.value) for s in fields.values())
 
 
 def _redact(message: str, secrets: list[str]) -> str:
@@ -249,7 +259,7 @@ def render(
 
     def out(sourced: Sourced) -> str:
         text = sourced.value
-        if not _is_template(text):  # most fields: render_value would return it as is
+        if not is_template(text):  # most fields: render_value would return it as is
             return text  # type: ignore[no-any-return]
         if memo is not None and (text, profile) in memo:  # render_value's memo, checked first
             return memo[(text, profile)]

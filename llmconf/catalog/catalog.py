@@ -9,14 +9,12 @@ pydantic for it (plan runs the lint on every call: it must stay cheap).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from llmconf import __version__
+from llmconf import __version__, caches
 from llmconf.errors import LlmconfError
 
 CATALOG_FILE = "catalog.yaml"
@@ -138,10 +136,10 @@ def load(config_dir: Path | None) -> Catalog:
         except OSError as e:
             raise LlmconfError(f"cannot read: {e.strerror or e.__class__.__name__}", user) from None
     digest = hashlib.sha256(b"\0".join([__version__.encode(), shipped_bytes, user_bytes or b"-"])).hexdigest()
-    data = _cache_load(config_dir, digest)
+    data = caches.load(caches.entry("catalog", config_dir), digest)
     if data is None:
         data = validated(shipped, user)
-        _cache_save(config_dir, digest, data)
+        caches.save(caches.entry("catalog", config_dir), digest, data)
     return build(data, user)
 
 
@@ -332,35 +330,3 @@ def _closest(word: str, choices: Mapping[str, Any]) -> str | None:
     from llmconf.errors import did_you_mean
 
     return did_you_mean(word, choices)
-
-
-# --- the cache -----------------------------------------------------------------------------------
-
-
-def _cache_path(config_dir: Path | None) -> Path:
-    """One cache file per config folder (as for the config): two folders with their own
-    catalog.yaml do not evict each other."""
-    from llmconf.config.cache import cache_dir
-
-    return cache_dir() / f"catalog-{hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]}.json"
-
-
-def _cache_load(config_dir: Path | None, digest: str) -> dict[str, Any] | None:
-    try:
-        entry = json.loads(_cache_path(config_dir).read_text(encoding="utf-8"))
-        data: dict[str, Any] | None = entry["data"] if entry["digest"] == digest else None
-        return data
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a missing or damaged cache is a miss, never an error
-
-
-def _cache_save(config_dir: Path | None, digest: str, data: dict[str, Any]) -> None:
-    # Atomic but not fsynced: after a crash a torn cache is only a miss.
-    path = _cache_path(config_dir)
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"digest": digest, "data": data}, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        pass

@@ -213,6 +213,7 @@ def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, us
             )
         return Estimate(None, None, name, model, session(model, usage))
     from llmconf.config.load import Sourced
+    from llmconf.render import is_template
 
     fields = profiles.resolve(name, Sourced(name, path, ()))
     model_id: str | None = None
@@ -228,7 +229,7 @@ def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, us
         model_id = str(src.value) if src is not None else None
     if model_id is None:
         model = known.claude_default(slot)
-    elif "{{" in model_id or "{%" in model_id:
+    elif is_template(model_id):
         model = None  # rendered per worktree: no price without one
     else:
         model = known.find(model_id)

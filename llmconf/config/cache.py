@@ -18,20 +18,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__
+from llmconf import __version__, caches
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 
 
-def cache_dir() -> Path:
-    """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "llmconf"
-
-
 def _file(config_dir: Path) -> Path:
     """One cache file per config folder: a small config never parses a large one's entry."""
-    return cache_dir() / f"config-{hashlib.sha256(str(config_dir).encode()).hexdigest()[:16]}.json"
+    return caches.entry("config", config_dir)
 
 
 def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
@@ -112,38 +107,30 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
     every = [*resolved.values(), *(d.overrides for d in config.worktrees), *(r.overrides for r in config.repos)]
     if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
         return
-    try:
-        entry = {
-            "config_dir": str(config.dir),
-            "digest": key,
-            "profile_dirs": [str(d) for d in config.profile_dirs],
-            "vars": config.vars,
-            "secret_sources": config.secret_sources,
-            "claude_code": str(config.claude_code) if config.claude_code else None,
-            "worktrees": [
-                [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
-                for d in config.worktrees
-                if d.repo is None  # found through repos: asked of git again on each run
-            ],
-            "repos": [
-                [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret]
-                for r in config.repos
-            ],
-            "resolved": {name: _fields(fields) for name, fields in resolved.items()},
-        }
-        path = _file(config.dir)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Atomic but not fsynced: after a crash a torn cache is only a miss.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(entry, separators=(",", ":")))
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        pass
+    entry = {
+        "config_dir": str(config.dir),
+        "digest": key,
+        "profile_dirs": [str(d) for d in config.profile_dirs],
+        "vars": config.vars,
+        "secret_sources": config.secret_sources,
+        "claude_code": str(config.claude_code) if config.claude_code else None,
+        "worktrees": [
+            [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
+            for d in config.worktrees
+            if d.repo is None  # found through repos: asked of git again on each run
+        ],
+        "repos": [
+            [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret]
+            for r in config.repos
+        ],
+        "resolved": {name: _fields(fields) for name, fields in resolved.items()},
+    }
+    caches.write(_file(config.dir), entry)
 
 
 def _literal_secret(fp: FieldPath, value: Any) -> bool:
-    if not isinstance(value, str) or not value or "{{" in value or "{%" in value:
+    from llmconf.render import is_template
+
+    if not isinstance(value, str) or not value or is_template(value):
         return False
     return fp == ("auth_token",) or (fp[0] == "env" and target.looks_secret(fp))

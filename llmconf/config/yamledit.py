@@ -15,8 +15,6 @@ from typing import Any
 
 from llmconf.errors import LlmconfError
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
 
 def set_profile(text: str, key: str, profile: str) -> str:
     """worktrees.yaml text with worktree `key` using `profile` (added when absent)."""
@@ -70,8 +68,7 @@ def _splice(text: str, pos: tuple[int, int]) -> Any:
         end = match.end() if match else 0
 
     def replace(profile: str) -> str:
-        value = profile if _PLAIN.match(profile) else '"' + profile.replace('"', '\\"') + '"'
-        return text[:start] + value + text[start + end :]
+        return text[:start] + yaml_scalar(profile, flow=True) + text[start + end :]
 
     return replace
 
@@ -131,10 +128,13 @@ def _entry(text: str, key: str) -> Any:
         return _MISSING
 
 
+# Plain scalars this quoting may leave unquoted: a key may start like a path (./a, ~/b); a
+# value in flow style may not hold ':' (libyaml, YAML 1.1, rejects `{sonnet: a/b:exacto}`).
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./~][A-Za-z0-9_./~-]*$")
-# No ':' in a plain value: libyaml (YAML 1.1) rejects `{sonnet: a/b:exacto}`, so such values are quoted.
-_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
-_KEYWORDS = ("null", "true", "false", "yes", "no", "on", "off", "y", "n", "~")
+_PLAIN_FLOW = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
+_PLAIN_BLOCK = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$")
+#: YAML 1.1 words for null and booleans, which another reader of the file may still apply.
+_KEYWORDS = frozenset(("null", "true", "false", "yes", "no", "on", "off", "y", "n", "~"))
 
 
 def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str | None:
@@ -208,21 +208,37 @@ def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str |
     return out
 
 
-def yaml_key(text: str) -> str:
-    """A mapping key as YAML reads it back: plain when safe, else JSON-quoted (null, yes, "a b")."""
-    import json
-
-    return text if _PLAIN_KEY.match(text) and text.lower() not in _KEYWORDS else json.dumps(text, ensure_ascii=False)
-
-
-def _value(value: str | None) -> str:
+def yaml_scalar(value: str | None, *, key: bool = False, flow: bool = False) -> str:
+    """A string as YAML that reads back as exactly that string: plain where that is safe,
+    else JSON-quoted. Not plain: a YAML 1.1 keyword (yes, null...), and anything a YAML
+    loader reads as another type (0x1F, 1e3, 2024-01-01, .inf). `key`: a mapping key (may
+    start like a path); `flow`: inside `{...}` (no ':'). None is `null`."""
     import json
 
     if value is None:
         return "null"
-    if _PLAIN_VALUE.match(value) and value.lower() not in _KEYWORDS:
-        try:
-            float(value)
-        except ValueError:
-            return value
+    plain = _PLAIN_KEY if key else _PLAIN_FLOW if flow else _PLAIN_BLOCK
+    if plain.match(value) and value.lower() not in _KEYWORDS and _reads_back(value):
+        return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def yaml_key(text: str) -> str:
+    """A mapping key as YAML reads it back (see yaml_scalar)."""
+    return yaml_scalar(text, key=True)
+
+
+def _value(value: str | None) -> str:
+    return yaml_scalar(value, flow=True)
+
+
+def _reads_back(value: str) -> bool:
+    """Whether `value`, written plain, is read back as that string (not a number, a date...)."""
+    if value[:1].isdigit() or value[:1] in ".+-":  # only these can resolve to another type
+        from ruamel.yaml import YAML
+
+        try:
+            return YAML(typ="safe", pure=True).load(f"k: {value}\n") == {"k": value}
+        except Exception:
+            return False
+    return True

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.config.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
+from llmconf.config.yamledit import yaml_scalar
 from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
-from llmconf.render import render
+from llmconf.render import as_literal, render
 from llmconf.secrets import SecretStore
 from llmconf.apply.state import FileRecord
 
@@ -37,8 +38,6 @@ _BASE_URL: target.KeyPath = (target.ENV, target.BASE_URL)
 _IDENTITY = (_BASE_URL, _TOKEN, _API_KEY)
 _MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
 _FIELD_ORDER = ("description", "extends", "base_url", "auth_token", "models", "subagent", "default", "env")
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:@+-]*$")
-_TEMPLATE = re.compile(r"\{[{%#]")
 _SECRET_CALL = re.compile(r"""secret\(\s*(['"])([^'"]+)\1\s*\)""")
 
 
@@ -383,7 +382,7 @@ def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[F
         value = get_key(doc, change.key)
         if fp is None or change.sensitive or not (value is ABSENT or isinstance(value, str)):
             return None
-        out[fp] = None if value is ABSENT else literal(value)
+        out[fp] = None if value is ABSENT else as_literal(value)
     return out
 
 
@@ -423,13 +422,13 @@ def _new_profile(
         if key not in (_TOKEN, _API_KEY) and (target.looks_secret(key) or target.key_name(key) in record.secret):
             continue  # never a key into YAML: the final check then says the file cannot be declared
         if key == _BASE_URL:
-            fields[("base_url",)] = literal(value)
+            fields[("base_url",)] = as_literal(value)
         elif key == _TOKEN:
             fields[("auth_token",)] = "{{ secret('" + host + "') }}"
         elif key == _API_KEY:
             continue  # rendered beside auth_token as ""; anything else fails the final check
         elif (fp := _field_of(key)) is not None:
-            fields[fp] = literal(value)
+            fields[fp] = as_literal(value)
     ordered = dict(sorted(fields.items(), key=lambda kv: (_FIELD_ORDER.index(kv[0][0]), _slot_order(kv[0]))))
     name = _free_name(_name_choices(host, present), set(profiles.names()) | set(pending))
     return NewProfile(name, ordered)
@@ -484,23 +483,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
 
 
-def literal(value: str) -> str:
-    """A value from a settings file as a template that renders to exactly it."""
-    if not _TEMPLATE.search(value):
-        return value
-    if "endraw" in value:
-        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {value[:40]!r}")
-    return "{% raw %}" + value + "{% endraw %}"
 
 
-def yaml_scalar(value: str) -> str:
-    """A string as a YAML scalar: plain when that reads back the same, else JSON-quoted."""
-    import json
-
-    if _PLAIN.match(value) and value.lower() not in ("null", "true", "false", "yes", "no", "on", "off", "~"):
-        try:
-            float(value)
-        except ValueError:
-            return value
-    return json.dumps(value, ensure_ascii=False)
 

@@ -104,13 +104,12 @@ def version_of(path: Path) -> str | None:
     except OSError:
         return None
     memo_key = f"{real}\0{st.st_size}\0{st.st_mtime_ns}"
-    memo = _memo_file()
-    try:
-        doc = json.loads(memo.read_text(encoding="utf-8"))
-        if doc.get("key") == memo_key and parse(str(doc.get("version"))):
-            return str(doc["version"])
-    except (OSError, ValueError, AttributeError):
-        pass
+    from llmconf import caches
+
+    memo = caches.entry("claude-version")
+    known = caches.load(memo, memo_key)
+    if isinstance(known, str) and parse(known):
+        return known
     try:
         out = subprocess.run(
             [str(real), "--version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20
@@ -121,16 +120,5 @@ def version_of(path: Path) -> str | None:
     if out.returncode != 0 or m is None:
         return None
     version = m[0]
-    from llmconf import fs
-
-    try:
-        memo.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fs.write_atomic(memo, json.dumps({"key": memo_key, "version": version}), mode=0o600)
-    except OSError:
-        pass  # a memo that cannot be written only costs the next run a --version
+    caches.save(memo, memo_key, version)  # one that cannot be written costs the next run a --version
     return version
-
-
-def _memo_file() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(cache) / "llmconf" / "claude-version.json"

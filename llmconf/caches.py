@@ -1,0 +1,56 @@
+"""The disk caches: one folder, one entry shape ({"digest", "data"}), one way to write.
+(The config cache checks its own richer entry, see config/cache.py, but writes it here.)
+
+Everything here can be recomputed: a missing, damaged or stale entry is a miss, never an
+error, and an entry that cannot be written is skipped. Entries are written atomically (a
+torn one after a crash is only a miss, so they are not fsynced) and private (0600): they
+name the user's folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "llmconf"
+
+
+def entry(kind: str, scope: Path | str | None = None) -> Path:
+    """The file of one cache entry: `kind`, one per `scope` (a config folder) when given."""
+    if scope is None:
+        return cache_dir() / f"{kind}.json"
+    return cache_dir() / f"{kind}-{hashlib.sha256(str(scope).encode()).hexdigest()[:16]}.json"
+
+
+def load(path: Path, digest: str) -> Any:
+    """The data saved at `path` under `digest`, or None."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return doc["data"] if doc["digest"] == digest else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(path: Path, digest: str, data: Any) -> None:
+    """Keep `data` at `path` under `digest` (best effort)."""
+    write(path, {"digest": digest, "data": data})
+
+
+def write(path: Path, doc: Any) -> None:
+    """Write a cache file whose shape its owner checks itself (best effort)."""
+    try:
+        text = json.dumps(doc, separators=(",", ":"))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        pass
