@@ -9,6 +9,7 @@ import pytest
 
 from llmconf import engine
 from tests.conftest import write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 GOOD = {
     "worktrees.yaml": "worktrees:\n  a: gw\n  b: gw\n",
@@ -18,24 +19,15 @@ GOOD = {
 }
 
 
-def snapshot_disk(root):
-    """Every file under root with its inode, mtime and bytes: proof that nothing was written."""
-    return {
-        p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def check(run, root, argv, expected_err, files=None):
     write_tree(root, {**GOOD, **(files or {})})
-    before = snapshot_disk(root)
+    before = snapshot_tree(root)
     for command in (["plan"], ["apply", "--yes"]) if argv is None else [argv]:
         result = run(*command)
         assert result.code == 1, result
         assert result.err.splitlines()[0] == expected_err
         assert "Traceback" not in result.err
-        assert snapshot_disk(root) == before
+        assert_unchanged(before, root)
 
 
 def test_malformed_worktrees_yaml(tmp_path, run):
@@ -155,7 +147,7 @@ def test_token_without_gateway(tmp_path, run):
 )
 def test_unparseable_settings_file_is_never_overwritten(tmp_path, run, text, message):
     write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": text})
-    before = snapshot_disk(tmp_path)
+    before = snapshot_tree(tmp_path)
     plan = run("plan")
     assert plan.code == 1
     assert plan.err.startswith(f"llmconf: {message}")
@@ -163,18 +155,18 @@ def test_unparseable_settings_file_is_never_overwritten(tmp_path, run, text, mes
     apply = run("apply", "--yes")
     assert apply.code == 1
     assert apply.err.splitlines()[-1] == "llmconf: nothing written: fix the errors above, or name the other worktrees"
-    assert snapshot_disk(tmp_path) == before
+    assert_unchanged(before, tmp_path)
 
 
 def test_missing_worktree_folder_reported_others_planned(tmp_path, run):
     write_tree(tmp_path, {**GOOD, "worktrees.yaml": "worktrees:\n  a: gw\n  gone: gw\n"})
-    before = snapshot_disk(tmp_path)
+    before = snapshot_tree(tmp_path)
     plan = run("plan")
     assert plan.code == 1
     assert plan.err == "llmconf: worktrees.yaml:3: worktree folder gone does not exist (create it, or remove the entry)\n"
     assert "# a: a/.claude/settings.local.json (profile gw) will be created" in plan.out
     assert run("apply", "--yes").code == 1
-    assert snapshot_disk(tmp_path) == before
+    assert_unchanged(before, tmp_path)
     assert run("apply", "a", "--yes").code == 0  # the healthy one can still be applied by name
 
 
@@ -237,13 +229,13 @@ def test_corrupt_state_file(tmp_path, run, isolated_home):
 
 def test_env_that_is_not_an_object_is_never_overwritten(tmp_path, run):
     write_tree(tmp_path, {**GOOD, "a/.claude/settings.local.json": '{"env": ["A=1"]}\n'})
-    before = snapshot_disk(tmp_path)
+    before = snapshot_tree(tmp_path)
     result = run("apply", "--yes")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         "llmconf: a/.claude/settings.local.json: 'env' is not a JSON object (fix it by hand; llmconf will not overwrite it)"
     )
-    assert snapshot_disk(tmp_path) == before
+    assert_unchanged(before, tmp_path)
 
 
 def test_profile_name_cannot_be_a_path(tmp_path, run):
@@ -285,14 +277,14 @@ def test_unwritable_folder_is_found_before_anything_is_written(tmp_path, run, mo
     real = os.access
     monkeypatch.setattr(fs.os, "access", lambda p, mode: False if str(p).endswith("/b") else real(p, mode))
     write_tree(tmp_path, GOOD)
-    before = snapshot_disk(tmp_path)
+    before = snapshot_tree(tmp_path)
     result = run("apply", "--yes")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         f"llmconf: b/.claude/settings.local.json: cannot write in {tmp_path / 'b'} (permission denied) "
         "(fix the folder's permissions, then plan again)"
     )
-    assert snapshot_disk(tmp_path) == before  # a was not written either
+    assert_unchanged(before, tmp_path)  # a was not written either
 
 
 def test_template_cannot_escape_the_sandbox(tmp_path, run):

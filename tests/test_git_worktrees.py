@@ -6,12 +6,12 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_tree
+from tests.helpers import GIT_ENV, assert_unchanged, git, make_repo, snapshot_tree
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -22,29 +22,9 @@ NOT_A_REPO_HINT = "point it at a folder of a git repository (any of its worktree
 
 @pytest.fixture(autouse=True)
 def git_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A git identity, and no system config (HOME is the isolated one already)."""
-    for name, value in {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }.items():
+    """The git that llmconf and its hook run gets the helpers' identity and no system config too."""
+    for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=check)
-
-
-def make_repo(root: Path, name: str = "repo", linked: tuple[str, ...] = ("wt-a", "wt-b")) -> Path:
-    """A repo with one commit and a linked worktree beside it for each name in `linked`."""
-    git(root, "init", "-q", "-b", "main", name)
-    repo = root / name
-    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
-    for wt in linked:
-        git(repo, "worktree", "add", "-q", "-b", wt.replace("/", "-"), f"../{wt}")
-    return repo
 
 
 def sonnet(folder: Path) -> str | None:
@@ -63,7 +43,7 @@ def headers(plan_out: str) -> list[str]:
 
 
 def test_repos_covers_the_main_and_every_linked_worktree(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo:\n    profile: p\n    env: {TEAM: x}\n"})
     plan = run("plan")
     assert plan.code == 0, plan.err
@@ -81,7 +61,7 @@ def test_repos_covers_the_main_and_every_linked_worktree(tmp_path, run):
 
 
 def test_a_worktree_listed_by_itself_wins(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\nworktrees:\n  ./wt-a: q\n"})
     result = run("apply", "--yes")
     assert result.code == 0, result.err
@@ -107,7 +87,7 @@ def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run
 
 
 def test_use_on_a_found_worktree_lists_it_by_itself(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: {profile: p, env: {X: '1'}}\n"})
     result = run("use", "q", "wt-a", "--apply", "--yes")
     assert result.code == 0, result.err
@@ -335,7 +315,7 @@ def test_install_refuses_a_hooks_folder_in_the_work_tree(tmp_path, run):
     git(repo, "commit", "-q", "-m", "husky")
     git(repo, "config", "core.hooksPath", ".husky")
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
-    before = sorted(os.listdir(repo / ".husky"))
+    before = snapshot_tree(repo / ".husky")
     result = run("git-hook", "install", "repo")
     assert (result.code, result.out, result.err) == (
         1,
@@ -345,7 +325,7 @@ def test_install_refuses_a_hooks_folder_in_the_work_tree(tmp_path, run):
         f"(add the line 'llmconf -C {tmp_path} git-hook run \"$@\"' to its post-checkout hook yourself)\n",
     )
     assert git(repo, "status", "--porcelain").stdout == ""
-    assert sorted(os.listdir(repo / ".husky")) == before
+    assert_unchanged(before, repo / ".husky")
     # From a linked worktree too (git resolves .husky in that worktree).
     git(repo, "worktree", "add", "-q", "../wt-a")
     result = run("git-hook", "install", "wt-a")
@@ -387,7 +367,7 @@ def test_install_refuses_to_repoint_a_hook_another_config_installed(tmp_path, ru
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n", "cfg2/worktrees.yaml": "repos:\n  ../repo: p\n"})
     assert run("git-hook", "install", "repo").code == 0
     hook = repo / ".git/hooks/post-checkout"
-    before = hook.read_bytes()
+    before = snapshot_tree(hook.parent)
     result = run("-C", "cfg2", "git-hook", "install", "repo")
     assert (result.code, result.out, result.err) == (
         1,
@@ -395,7 +375,7 @@ def test_install_refuses_to_repoint_a_hook_another_config_installed(tmp_path, ru
         "llmconf: repo/.git/hooks: the post-checkout hook there applies worktrees.yaml; nothing changed "
         f"(to switch it to cfg2/worktrees.yaml, run 'llmconf -C {tmp_path} git-hook uninstall repo' first)\n",
     )
-    assert hook.read_bytes() == before
+    assert_unchanged(before, hook.parent)
     assert run("git-hook", "install", "repo").code == 0  # the same config: an update
     assert run("git-hook", "uninstall", "repo").code == 0
     assert run("-C", "cfg2", "git-hook", "install", "repo").code == 0
@@ -521,13 +501,13 @@ def _install_failing(tmp_path, run, monkeypatch, name, fake):
     repo = make_repo(tmp_path, linked=())
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
     hook = _user_hook(repo)
-    before = sorted(os.listdir(hook.parent))
-    monkeypatch.setattr(os, name, fake)
-    result = run("git-hook", "install", "repo")
-    monkeypatch.undo()
+    before = snapshot_tree(hook.parent)
+    with monkeypatch.context() as patched:  # undoes this one only, not the isolated home
+        patched.setattr(os, name, fake)
+        result = run("git-hook", "install", "repo")
     assert hook.read_text() == USER_HOOK
     assert stat.S_IMODE(hook.stat().st_mode) == 0o750
-    assert sorted(os.listdir(hook.parent)) == before  # no temp file, nothing kept aside
+    assert_unchanged(before, hook.parent)  # no temp file, nothing kept aside
     return result
 
 

@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from tests.conftest import SECRET, normalise, write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 GATEWAY = """\
 base_url: http://127.0.0.1:9/api
@@ -67,12 +68,10 @@ def test_detailed_exitcode(config, run):
 
 def test_second_apply_writes_nothing(config, run):
     assert run("apply", "--yes").code == 0
-    path = settings(config, "a")
-    before = path.stat()
+    before = snapshot_tree(config)
     result = run("apply", "--yes")
     assert result.out == "No changes.\n"
-    after = path.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert_unchanged(before, config)
 
 
 def test_apply_selected_worktree_by_name_and_path(config, run):

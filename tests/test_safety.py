@@ -13,6 +13,7 @@ import pytest
 
 from llmconf.apply.lock import locked
 from tests.conftest import SECRET, write_tree
+from tests.helpers import git
 
 GROWN = '{\n    "permissions": {"allow": ["Read"]},\n    "env": {"KEEP": "1"}\n}\n'
 
@@ -194,8 +195,8 @@ def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
             "repo/.claude/settings.local.json": "{}\n",
         },
     )
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path / "repo", check=True)
-    subprocess.run(["git", "add", "."], cwd=tmp_path / "repo", check=True)
+    git(tmp_path / "repo", "init", "-q")
+    git(tmp_path / "repo", "add", ".")
     result = run("apply", "--yes")
     assert result.code == 1
     assert "git tracks this file; llmconf will not write a secret into it" in result.err

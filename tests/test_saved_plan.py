@@ -8,6 +8,7 @@ import os
 import pytest
 
 from tests.conftest import SECRET, write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 
 @pytest.fixture
@@ -62,11 +63,11 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(team, run):
 def test_stale_saved_plan_is_refused_and_changes_nothing(team, run, change, what):
     saved(run)
     change(team, run)
-    before = (team / "a/.claude/settings.local.json").read_bytes()
+    before = snapshot_tree(team)
     result = run("apply", "my.plan")
     assert result.code == 1
     assert result.err.startswith(f"llmconf: my.plan: stale plan: {what} changed since the plan was made; nothing written")
-    assert (team / "a/.claude/settings.local.json").read_bytes() == before
+    assert_unchanged(before, team)
     assert not (team / "b/.claude").exists()
 
 

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from tests.conftest import SECRET, write_tree
+from tests.helpers import git
 
 HELPER_PROFILE = """\
 base_url: http://127.0.0.1:9/api
@@ -18,16 +19,12 @@ models: {sonnet: s-1}
 """
 
 
-def git(*args, cwd):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def tracked(tmp_path, store_secret):
     store_secret()
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: openrouter\n", "repo/.claude/settings.local.json": "{}\n"})
-    git("init", "-q", cwd=tmp_path / "repo")
-    git("add", ".claude/settings.local.json", cwd=tmp_path / "repo")
+    git(tmp_path / "repo", "init", "-q")
+    git(tmp_path / "repo", "add", ".claude/settings.local.json")
     return tmp_path
 
 
@@ -50,7 +47,7 @@ def test_tracked_file_allowed_when_the_entry_says_so(tracked, run):
 
 
 def test_untracked_file_in_a_repo_is_fine(tracked, run):
-    git("rm", "-q", "--cached", ".claude/settings.local.json", cwd=tracked / "repo")
+    git(tracked / "repo", "rm", "-q", "--cached", ".claude/settings.local.json")
     assert run("apply", "--yes").code == 0
 
 
