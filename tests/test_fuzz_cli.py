@@ -654,9 +654,15 @@ def _given(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 @pytest.mark.parametrize(
-    "template", ["{{ 1/0 }}", "{{ 'a' + 1 }}", "{{ '%s %s' | format(1) }}", "{{ range(10**6) | list }}"]
+    ("template", "error"),
+    [
+        ("{{ 1/0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ 'a' + 1 }}", 'TypeError: can only concatenate str (not "int") to str'),
+        ("{{ '%s %s' | format(1) }}", "TypeError: not enough arguments for format string"),
+        ("{{ range(10**6) | list }}", "OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
+    ],
 )
-def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template):
+def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template, error):
     _given(
         tmp_path,
         {"worktrees.yaml": "worktrees: {a: p}\n", "a/.keep": "", "profiles/p.yaml": f'env: {{X: "{template}"}}\n'},
@@ -664,7 +670,10 @@ def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template
     with _environment(tmp_path, None):
         result = _cli(tmp_path, "plan")
     assert result.code == 1, str(result)  # actual: 3, "internal error: ZeroDivisionError" (TypeError, OverflowError)
-    assert result.err.startswith(f"llmconf: {tmp_path}/cfg/profiles/p.yaml:1: "), str(result)
+    assert result.err == (
+        f"llmconf: {tmp_path}/cfg/profiles/p.yaml:1: template error in env.X: {error} "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))\n"
+    ), str(result)
 
 
 def test_deeply_nested_settings_json_is_a_clean_error(tmp_path):
@@ -673,7 +682,10 @@ def test_deeply_nested_settings_json_is_a_clean_error(tmp_path):
     with _environment(tmp_path, None):
         result = _cli(tmp_path, "plan")
     assert result.code == 1, str(result)  # actual: 3, "internal error: RecursionError"
-    assert result.err.startswith(f"llmconf: {tmp_path}/cfg/a/.claude/settings.local.json"), str(result)
+    assert result.err == (
+        f"llmconf: {tmp_path}/cfg/a/.claude/settings.local.json: nested too deeply to read safely "
+        "(fix it by hand; llmconf never overwrites it)\n"
+    ), str(result)
 
 
 def test_a_lone_surrogate_escape_in_a_settings_file_is_no_crash(tmp_path):

@@ -54,6 +54,7 @@ def switched(template: str, key: str = SECRET, **env: str) -> str:
 
 
 SETTINGS = ".claude/settings.local.json"
+NEXT = "Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.\n"
 CONFIG = "# team config\nvars: {team: forgerank}   # for templates\nworktrees:\n  ../main: anthropic   # main checkout\n"
 
 
@@ -232,7 +233,9 @@ def test_a_key_file_never_replaces_a_stored_key(tmp_path, run, isolated_home, st
         f"differs from the one already in {isolated_home}/secrets.env; kept that one "
         "(to replace it: llmconf secret set openrouter)\n"
     )
-    assert "Secret" not in result.out
+    assert result.out == (  # no "Secret 'openrouter': stored" line
+        "../direct: declared with profile 'anthropic' (its settings are exactly that profile).\n" + NEXT
+    )
     assert SecretStore().get("openrouter") == "the-stored-key"
     _assert_secret_nowhere(tmp_path, [result.out, result.err])
     assert "the-stored-key" not in result.out + result.err
@@ -325,12 +328,12 @@ def test_a_key_llmconf_cannot_declare_as_it_is_is_refused(tmp_path, run, isolate
     _setup(tmp_path, {"xkey": json.dumps(doc, indent=2)})
     before = _everything(tmp_path, isolated_home)
     result = _refused(run, "xkey")
-    assert result.err.startswith(
+    assert result.err == (
         "llmconf: xkey/.claude/settings.local.json: cannot be declared so that plan leaves it as it is "
-        "(plan would change env.ANTHROPIC_API_KEY"
+        "(plan would change env.ANTHROPIC_API_KEY); nothing changed (llmconf sends a gateway key as "
+        "ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank; move the key there by hand and import again, "
+        "or leave this worktree out and use 'llmconf use')\n"
     )
-    assert "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank" in result.err
-    assert SECRET not in result.err
     _assert_nothing_written(before, tmp_path, isolated_home)
 
 
@@ -365,10 +368,9 @@ def test_keys_llmconf_wrote_before_are_declared_too(tmp_path, run, store_secret)
     (tmp_path / "team/profiles/slow.yaml").unlink()
     result = run("-C", "team", "import", "A")
     assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == (
-        "../A: declared with profile 'devstral' and its own env.API_TIMEOUT_MS (as the file holds it)."
+    assert result.out == (  # no "Secret" line: the store already holds this very key
+        "../A: declared with profile 'devstral' and its own env.API_TIMEOUT_MS (as the file holds it).\n" + NEXT
     )
-    assert "Secret" not in result.out  # the store already holds this very key
     _assert_in_sync(run, tmp_path)
 
 
@@ -512,7 +514,7 @@ def test_an_override_with_a_colon_is_written_so_every_yaml_parser_reads_it(tmp_p
     result = run("-C", "team", "import", "glm")
     assert result.code == 0, result.err
     text = (tmp_path / "team/worktrees.yaml").read_text()
-    assert text.endswith('  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n')
+    assert text == CONFIG + '  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n'
     from ruamel.yaml import YAML
 
     assert YAML(typ="safe").load(text)["worktrees"]["../glm"]["models"] == {"sonnet": "z-ai/glm-4.7:exacto"}
@@ -551,7 +553,11 @@ def test_a_worktree_key_wins_over_a_key_file(tmp_path, run, isolated_home):
         f"llmconf: warning: {isolated_home}/.config/forgerank/.env.openrouter: its key for secret 'openrouter' "
         "differs from the one in dev/.claude/settings.local.json; kept that one\n"
     )
-    assert f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n" in result.out
+    assert result.out == (
+        "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
+        f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
+        + NEXT
+    )
     assert SecretStore().get("openrouter") == SECRET
     _assert_secret_nowhere(tmp_path, [result.out, result.err])
     assert "from-the-key-file" not in result.out + result.err
