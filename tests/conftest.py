@@ -12,6 +12,8 @@ from llmconf import cli
 
 from llmconf import console as ui
 
+pytest.register_assert_rewrite("tests.helpers")  # before a test module imports it
+
 SECRET = 'sk-or-v1-TEST"quote$dollar{{jinja}}#hash space'
 
 
@@ -30,15 +32,6 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN"):
             monkeypatch.delenv(name)
     return home
-
-
-def git(cwd: Path, *args: str) -> None:
-    """Run git in `cwd` with a fixed identity and no system config; fail the test if it fails."""
-    import subprocess
-
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env)
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -84,7 +84,7 @@ def test_benchmark_runs_checks_and_writes_its_report(tmp_path: Path) -> None:
         "apply (10% changed) wall time vs floor's",
         "peak memory of plan/status/apply",
     ]
-    assert "targets (judged at 40 worktrees" in result.stdout
+    assert "targets (judged at 40 worktrees; the issue sets them at 10,000)" in result.stdout.splitlines()
 
     # Independently of the harness's own flags: the last tree it left (floor-applied) is one llmconf
     # finds converged, and the fleet of 40 really is 40 settings files.

@@ -30,15 +30,17 @@ def test_repeat_plan_loads_no_yaml_or_pydantic(tmp_path):
     os.environ["LLMCONF_SECRET_K"] = "v"
     try:
         first, _ = probe(tmp_path, "plan")
-        assert first.startswith("['pydantic', 'ruamel.yaml']")  # secret() needs no Jinja: the fast path
+        assert first == "['pydantic', 'ruamel.yaml'] 0"  # secret() needs no Jinja: the fast path
         second, out = probe(tmp_path, "plan")
         # YAML and validation come from the cache.
         assert second == "[] 0", out.stdout
         # An edit anywhere among the inputs is a miss, and its error shows.
         (tmp_path / "profiles/p.yaml").write_text("modles: {}\n")
-        third, out = probe(tmp_path, "plan")
-        assert third.endswith(" 1")
-        assert "unknown field 'modles'" in out.stderr
+        _, out = probe(tmp_path, "plan")
+        assert out.stderr.splitlines() == [
+            f"llmconf: {tmp_path}/profiles/p.yaml:1: unknown field 'modles' (did you mean 'models'?)",
+            "['pydantic', 'ruamel.yaml'] 1",
+        ]
     finally:
         del os.environ["LLMCONF_SECRET_K"]
 
@@ -50,7 +52,14 @@ def test_new_profile_file_is_a_miss(tmp_path, run):
     # A local profile now shadows the shipped one of the same name.
     write_tree(tmp_path, {"profiles/devstral.yaml": "base_url: http://local\nmodels: {haiku: local-h}\n"})
     plan = run("plan")
-    assert '  + env.ANTHROPIC_BASE_URL            = "http://local"' in plan.out.splitlines()
+    assert (plan.code, plan.err) == (0, "")
+    assert plan.out.splitlines() == [
+        "# a: a/.claude/settings.local.json (profile devstral) will be created",
+        '  + env.ANTHROPIC_BASE_URL            = "http://local"',
+        '  + env.ANTHROPIC_DEFAULT_HAIKU_MODEL = "local-h"',
+        "",
+        "Plan: 2 to add, 0 to change, 0 to remove (in 1 file).",
+    ]
 
 
 def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
@@ -66,6 +75,15 @@ def test_literal_tokens_are_never_cached(tmp_path, run, isolated_home):
     assert [json.loads(p.read_text())["config_dir"] for p in folder.glob("config-*.json")] == [str(tmp_path)]
 
 
+def haiku_plan(model: str) -> str:
+    return (
+        "# a: a/.claude/settings.local.json (profile p) will be created\n"
+        f'  + env.ANTHROPIC_DEFAULT_HAIKU_MODEL = "{model}"\n'
+        "\n"
+        "Plan: 1 to add, 0 to change, 0 to remove (in 1 file).\n"
+    )
+
+
 def test_an_edit_during_a_run_is_never_cached_as_the_old_config(tmp_path, run, monkeypatch):
     """Found in review: the digest was taken after the profiles had been read."""
     from llmconf.plan.planner import Planner
@@ -79,9 +97,9 @@ def test_an_edit_during_a_run_is_never_cached_as_the_old_config(tmp_path, run, m
         return real_plan(self, decls)
 
     monkeypatch.setattr(Planner, "plan", edit_mid_run)
-    assert '"old/model"' in run("plan").out
+    assert run("plan").out == haiku_plan("old/model")
     monkeypatch.setattr(Planner, "plan", real_plan)
-    assert '"new/model"' in run("plan").out  # a miss: the cache was keyed on the old bytes
+    assert run("plan").out == haiku_plan("new/model")  # a miss: the cache was keyed on the old bytes
 
 
 def test_home_is_part_of_the_key(tmp_path, run, monkeypatch):

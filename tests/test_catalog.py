@@ -8,15 +8,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import write_tree
+from tests.helpers import LocalServer, Reply, assert_unchanged, serve, snapshot_tree
 
 CONFIG = {"worktrees.yaml": "worktrees: {}\n"}
 
@@ -232,18 +230,21 @@ def test_a_repeat_plan_reads_the_catalog_from_the_cache(tmp_path):
         },
     )
 
-    def probe() -> tuple[str, str]:
+    def probe() -> list[str]:
         out = subprocess.run(
             [sys.executable, "-c", PROBE, "-C", str(tmp_path), "plan"], capture_output=True, text=True, env=os.environ
         )
-        return out.stderr.strip().splitlines()[-1], out.stderr
+        return out.stderr.splitlines()
 
-    assert probe()[0] == "['pydantic', 'ruamel.yaml'] 0"
-    assert probe()[0] == "[] 0"  # config and catalog both from the cache: no YAML, no pydantic
+    assert probe() == ["['pydantic', 'ruamel.yaml'] 0"]
+    assert probe() == ["[] 0"]  # config and catalog both from the cache: no YAML, no pydantic
     # An edit is seen at once: acme/c is gone, so the gateway's IDs are unknown.
     (tmp_path / "catalog.yaml").write_text("models:\n  acme/d: {name: D}\n")
-    last, err = probe()
-    assert last.endswith(" 0") and "unknown model ID 'acme/c'" in err
+    assert probe() == [
+        f"llmconf: warning: {tmp_path}/profiles/p.yaml:2: models.{slot}: unknown model ID 'acme/c' (did you mean acme/d? "
+        "If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)"
+        for slot in ("haiku", "sonnet", "opus")
+    ] + ["['pydantic', 'ruamel.yaml'] 0"]
 
 
 # --- refresh ---------------------------------------------------------------------------------------
@@ -291,44 +292,18 @@ LISTING = {
 }
 
 
-class _Server:
-    def __init__(self) -> None:
-        self.status, self.body, self.paths = 200, json.dumps(LISTING).encode(), []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                owner.paths.append(self.path)
-                self.send_response(owner.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(owner.body)))
-                self.end_headers()
-                self.wfile.write(owner.body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-
 @pytest.fixture
-def openrouter() -> Iterator[_Server]:
+def openrouter() -> Iterator[LocalServer]:
     """A stand-in for openrouter.ai on 127.0.0.1, serving a recorded-shape model list."""
-    server = _Server()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serve(Reply.json(LISTING)) as server:
+        yield server
+
+
+def _paths(server: LocalServer) -> list[str]:
+    return [f"{r.method} {r.path}" for r in server.requests]
 
 
 USER = "# ours\nmodels:\n  z-ai/glm-4.7:\n    note: the team's default sonnet   # keep this comment\n"
-
-
-def _fingerprint(path: Path) -> tuple[bytes, int, int]:
-    st = path.stat()
-    return path.read_bytes(), st.st_ino, st.st_mtime_ns
 
 
 def test_refresh_updates_prices_context_and_ids_and_keeps_ratings(tmp_path, run, openrouter, snapshot):
@@ -346,7 +321,7 @@ def test_refresh_updates_prices_context_and_ids_and_keeps_ratings(tmp_path, run,
         "google/gemini-2.5-pro, minimax/minimax-m2.1, moonshotai/kimi-k2, moonshotai/kimi-k2-0905, openai/gpt-5, "
         "openai/gpt-5.2-codex, openai/gpt-oss-120b, qwen/qwen3-coder-plus, z-ai/glm-4.6",
     ]
-    assert openrouter.paths == ["/api/v1/models"]
+    assert _paths(openrouter) == ["GET /api/v1/models"]
     # Only what differs is written, in the user's file, its comments kept.
     assert (tmp_path / "catalog.yaml").read_text() == snapshot
     models = _models(run)
@@ -358,18 +333,25 @@ def test_refresh_updates_prices_context_and_ids_and_keeps_ratings(tmp_path, run,
     assert (flash["name"], flash["input_per_1m"], flash["output_per_1m"]) == ("Z.AI: GLM 4.7 Flash", 0.07, 0.4)
     assert "openrouter/auto" not in models
     # A second refresh has nothing to write.
-    before = _fingerprint(tmp_path / "catalog.yaml")
+    before = snapshot_tree(tmp_path)
     again = run("models", "--refresh", "--from", openrouter.url)
     assert again.out.splitlines()[0] == f"catalog.yaml is up to date with {url} (4 models listed)."
-    assert _fingerprint(tmp_path / "catalog.yaml") == before
+    assert_unchanged(before, tmp_path)
 
 
 def test_refresh_creates_the_user_catalog(tmp_path, run, openrouter):
     write_tree(tmp_path, CONFIG)
     assert run("models", "--refresh", "--from", openrouter.url + "/").code == 0
     text = (tmp_path / "catalog.yaml").read_text()
-    assert text.startswith("# catalog.yaml: this config folder's additions to llmconf's model catalog")
-    assert "  z-ai/glm-4.7-flash: {name: 'Z.AI: GLM 4.7 Flash', input: 0.07, output: 0.4, context: 202752}\n" in text
+    assert text == (
+        "# catalog.yaml: this config folder's additions to llmconf's model catalog (see 'llmconf models').\n"
+        "# Entries extend or override the shipped catalog by OpenRouter ID, field by field.\n"
+        "# 'llmconf models --refresh' updates prices, context windows and IDs here; ratings are kept.\n"
+        "models:\n"
+        "  qwen/qwen3-coder: {input: 0.2, output: 0.8, context: 262144}\n"
+        "  z-ai/glm-4.7: {context: 202752}\n"
+        "  z-ai/glm-4.7-flash: {name: 'Z.AI: GLM 4.7 Flash', input: 0.07, output: 0.4, context: 202752}\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -404,17 +386,17 @@ def test_refresh_creates_the_user_catalog(tmp_path, run, openrouter):
 )
 def test_refresh_refuses_a_bad_response_and_changes_nothing(tmp_path, run, openrouter, status, body, error):
     write_tree(tmp_path, {**CONFIG, "catalog.yaml": USER})
-    before = _fingerprint(tmp_path / "catalog.yaml")
-    openrouter.status, openrouter.body = status, body
+    before = snapshot_tree(tmp_path)
+    openrouter.answer = Reply(status, body, {"Content-Type": "application/json"})
     result = run("models", "--refresh", "--from", openrouter.url)
     url = f"{openrouter.url}/api/v1/models"
     assert (result.code, result.out, result.err) == (1, "", f"llmconf: {error.format(url=url)}\n")
-    assert _fingerprint(tmp_path / "catalog.yaml") == before
+    assert_unchanged(before, tmp_path)
 
 
 def test_refresh_with_the_server_down_changes_nothing(tmp_path, run):
     write_tree(tmp_path, {**CONFIG, "catalog.yaml": USER})
-    before = _fingerprint(tmp_path / "catalog.yaml")
+    before = snapshot_tree(tmp_path)
     with socket.socket() as s:  # a port nothing listens on once this closes
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -424,7 +406,7 @@ def test_refresh_with_the_server_down_changes_nothing(tmp_path, run):
         f"llmconf: cannot fetch http://127.0.0.1:{port}/api/v1/models: Connection refused "
         "(nothing changed; check the network and the URL, then run it again)\n",
     )
-    assert _fingerprint(tmp_path / "catalog.yaml") == before
+    assert_unchanged(before, tmp_path)
 
 
 def test_refresh_needs_a_config_folder_and_a_good_catalog(tmp_path, run, openrouter):
@@ -436,7 +418,7 @@ def test_refresh_needs_a_config_folder_and_a_good_catalog(tmp_path, run, openrou
     write_tree(tmp_path, {**CONFIG, "catalog.yaml": "modles: {}\n"})
     result = run("models", "--refresh", "--from", openrouter.url)
     assert result.err == "llmconf: catalog.yaml:1: unknown field 'modles' (did you mean 'models'?)\n"
-    assert openrouter.paths == []  # stopped before any request
+    assert _paths(openrouter) == []  # stopped before any request
 
 
 def test_from_goes_with_refresh(run):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write_tree
+from tests.conftest import write_tree
+from tests.helpers import assert_unchanged, make_repo, snapshot_tree
 
 PROFILE = "base_url: http://gw-{0}\nmodels: {{sonnet: {0}-sonnet}}\n"
 
@@ -18,9 +19,7 @@ PROFILE = "base_url: http://gw-{0}\nmodels: {{sonnet: {0}-sonnet}}\n"
 @pytest.fixture
 def fleet(tmp_path):
     """A main checkout on gateway a and a linked worktree on gateway b."""
-    git(tmp_path, "init", "-q", "-b", "main", "main")
-    git(tmp_path / "main", "commit", "-q", "--allow-empty", "-m", "init")
-    git(tmp_path / "main", "worktree", "add", "-q", "-b", "wt", "../wt")
+    make_repo(tmp_path, "main", linked=("wt",))
     write_tree(
         tmp_path,
         {
@@ -118,7 +117,7 @@ def test_a_value_managed_settings_override_is_a_plan_error(fleet, run, monkeypat
     managed = fleet / "managed.json"
     monkeypatch.setenv("LLMCONF_CLAUDE_MANAGED_SETTINGS", str(managed))
     managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://policy-gw"}}))
-    before = sorted(p for p in fleet.rglob("*") if ".git" not in p.parts)
+    before = snapshot_tree(fleet, skip=lambda rel: ".git" in rel.parts)
     plan = run("-C", str(fleet / "cfg"), "plan")
     assert plan.code == 1
     assert plan.err.splitlines() == [
@@ -127,7 +126,7 @@ def test_a_value_managed_settings_override_is_a_plan_error(fleet, run, monkeypat
         f"(declare the managed value, or ask whoever manages {managed} to drop env.ANTHROPIC_BASE_URL)"
     ] * 2
     assert run("-C", str(fleet / "cfg"), "apply", "--yes").code == 1
-    assert sorted(p for p in fleet.rglob("*") if ".git" not in p.parts) == before  # nothing written
+    assert_unchanged(before, fleet, skip=lambda rel: ".git" in rel.parts)  # nothing written
     rows = json.loads(run("-C", str(fleet / "cfg"), "status", "--json").out)["worktrees"]
     assert [(r["state"], r["effective"]) for r in rows] == [("error", "differs: llmconf doctor")] * 2
 

@@ -253,10 +253,14 @@ def test_completion_needs_a_shell(run):
     assert (result.code, result.err) == (1, "llmconf: name a shell: llmconf completion bash, or llmconf completion zsh\n")
 
 
-def test_hidden_option_stays_out_of_help():
+def test_hidden_option_stays_out_of_help(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps at the terminal's width
     sub = next(a for a in cli._parser()._actions if isinstance(a, cli.argparse._SubParsersAction))
     text = sub.choices["completion"].format_help()
-    assert "SHELL" in text and "--names" not in text
+    lines = text.splitlines()
+    assert lines[0] == "usage: llmconf completion [-h] [-C DIR] [--no-color] [--debug] [SHELL]"
+    assert "  SHELL       bash or zsh" in lines
+    assert "--names" not in text
 
 
 def test_every_metavar_has_a_completion_kind():

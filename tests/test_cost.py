@@ -4,6 +4,7 @@ status and the cost of a switch in plan."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -185,7 +186,8 @@ def test_status_shows_a_session_estimate_on_each_worktree_default_model(tmp_path
     assert result.code == 0, result.err
     rows = json.loads(run("status", "--json").out)["worktrees"]
     assert [(r["worktree"], r["cost"]) for r in rows] == [("a", "$6.25"), ("b", "$2.13"), ("c", "$0.43"), ("d", "?")]
-    assert "EST. COST" in result.out.splitlines()[0]
+    header = re.split(r" {2,}", result.out.splitlines()[0])  # the columns, whatever their widths
+    assert header == ["WORKTREE", "PROFILE", "BACKEND", "HAIKU", "SONNET", "OPUS", "DEFAULT", "EST. COST", "STATE", "EFFECTIVE"]
     rows = json.loads(run("status", "--json").out)["worktrees"]
     assert [(r["cost"], r["session_cost_usd"]) for r in rows] == [
         ("$6.25", 6.25),
@@ -276,4 +278,12 @@ def test_plan_shows_no_cost_for_models_the_catalog_cannot_price(tmp_path, run):
     )
     doc = json.loads(run("plan", "--json").out)
     assert "cost" not in doc["worktrees"][0]
-    assert "  # " not in run("plan").out
+    assert run("plan").out == (  # no "# haiku: ... per 1M" line under the keys
+        "# a: a/.claude/settings.local.json (profile local) will be created\n"
+        '  + env.ANTHROPIC_BASE_URL             = "http://127.0.0.1:9/api"\n'
+        '  + env.ANTHROPIC_DEFAULT_HAIKU_MODEL  = "h-1"\n'
+        '  + env.ANTHROPIC_DEFAULT_SONNET_MODEL = "s-1"\n'
+        '  + env.ANTHROPIC_DEFAULT_OPUS_MODEL   = "o-1"\n'
+        "\n"
+        "Plan: 4 to add, 0 to change, 0 to remove (in 1 file).\n"
+    )

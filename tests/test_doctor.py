@@ -3,16 +3,16 @@ against the real CLI in tests/e2e)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from threading import Thread
 
 import pytest
 
 from tests.conftest import SECRET, write_tree
+from tests.helpers import Reply, git, serve
 
 GW = "base_url: http://127.0.0.1:9/api\nauth_token: t\nmodels: {haiku: h-1, sonnet: s-1, opus: o-1}\n"
 
@@ -127,7 +127,7 @@ def test_a_file_claude_code_would_drop(cfg, run, layer, text, message):
 
 
 def test_a_key_git_would_commit(cfg, run):
-    subprocess.run(["git", "init", "-q"], cwd=cfg / "a", check=True)
+    git(cfg / "a", "init", "-q")
     code, wts = findings(run, "a")
     assert code == 1
     assert ("error", "holds a key and git does not ignore it: one 'git add .' and the key is committed") in messages(wts["a"])
@@ -155,25 +155,12 @@ def test_a_claude_session_started_before_the_change(cfg, run, tmp_path):
 
 
 def test_online_probe_of_the_gateway(cfg, run):
-    class Ok(BaseHTTPRequestHandler):
-        def do_HEAD(self):  # noqa: N802
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Ok)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        (cfg / "profiles/gw.yaml").write_text(GW.replace("http://127.0.0.1:9/api", f"http://127.0.0.1:{server.server_port}"))
+    with serve(lambda r: Reply(200 if r.method == "HEAD" else 501)) as server:
+        (cfg / "profiles/gw.yaml").write_text(GW.replace("http://127.0.0.1:9/api", server.url))
         run("apply", "--yes")
         assert messages(findings(run, "a", "--online")[1]["a"]) == []
-    finally:
-        server.shutdown()
-        server.server_close()
-    problems = messages(findings(run, "a", "--online")[1]["a"])
-    assert len(problems) == 1 and problems[0][1].startswith(f"gateway http://127.0.0.1:{server.server_port} does not answer: ")
+    refused = f"[Errno {errno.ECONNREFUSED}] Connection refused"  # the server is gone
+    assert messages(findings(run, "a", "--online")[1]["a"]) == [("warning", f"gateway {server.url} does not answer: {refused}")]
 
 
 def test_apply_names_a_running_session(cfg, run, tmp_path):

@@ -36,6 +36,7 @@ from llmconf import cli
 
 from llmconf.targets.claude_code import settings as target
 from tests.conftest import SECRET
+from tests.helpers import Tree, changed_paths, snapshot_tree
 
 # --- the sandbox ----------------------------------------------------------------------
 
@@ -102,35 +103,9 @@ def _cli(root: Path, *argv: str) -> Result:
     return Result(argv, code, out.text(), err.text())
 
 
-Snapshot = dict[str, tuple[Any, ...]]
-
-
-def _snapshot(root: Path) -> Snapshot:
-    """Every file, link and folder under root (but the state folder): bytes, inode, mtime, mode."""
-    shot: Snapshot = {}
-    state = root / STATE
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        if here == state:
-            dirs[:] = []
-            continue
-        for name in dirs:
-            path = here / name
-            if path == state:
-                continue
-            shot[str(path.relative_to(root))] = ("link", os.readlink(path)) if path.is_symlink() else ("dir",)
-        for name in files:
-            path = here / name
-            st_ = path.lstat()
-            if stat.S_ISLNK(st_.st_mode):
-                shot[str(path.relative_to(root))] = ("link", os.readlink(path))
-            else:
-                shot[str(path.relative_to(root))] = (path.read_bytes(), st_.st_ino, st_.st_mtime_ns, st_.st_mode)
-    return shot
-
-
-def _changed(before: Snapshot, after: Snapshot) -> set[str]:
-    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+def _snapshot(root: Path) -> Tree:
+    """Every file, link and folder under root but the state folder."""
+    return snapshot_tree(root, skip=lambda rel: rel.parts[:2] == tuple(STATE.split("/")))
 
 
 # --- strategies -----------------------------------------------------------------------
@@ -585,7 +560,7 @@ def _leaves(doc: dict[str, Any] | None) -> dict[str, str]:
     return out
 
 
-def _check_apply_did_the_plan(root: Path, plan: dict[str, Any], before: Snapshot, docs: dict[str, Any]) -> None:
+def _check_apply_did_the_plan(root: Path, plan: dict[str, Any], before: Tree, docs: dict[str, Any]) -> None:
     """(b): apply wrote exactly the planned keys, all llmconf's, and left everything else alone."""
     planned_files = set()
     for wt in plan["worktrees"]:
@@ -616,7 +591,7 @@ def _check_apply_did_the_plan(root: Path, plan: dict[str, Any], before: Snapshot
         if settings.exists() and json.dumps(SECRET)[1:-1].encode() in settings.read_bytes():
             assert stat.S_IMODE(settings.stat().st_mode) & 0o077 == 0, f"{settings} holds a secret and is not 0600"
     after = _snapshot(root)
-    for rel in _changed(before, after):
+    for rel in changed_paths(before, after):
         path = root / rel
         assert os.path.realpath(path) in planned_files or path.is_dir(), f"apply changed {rel}, not in the plan"
 
@@ -633,7 +608,7 @@ def test_any_input_gives_a_clean_result_and_a_failed_run_changes_nothing(example
             for argv in (("plan",), ("plan", "--json"), ("plan", "--detailed-exitcode"), ("status",)):
                 result = _cli(root, *argv)
                 _well_behaved(result, (0, 1, 2) if "--detailed-exitcode" in argv else (0, 1))
-                assert _changed(before, _snapshot(root)) == set(), f"{result}\nwrote to disk"  # (c)
+                assert changed_paths(before, _snapshot(root)) == set(), f"{result}\nwrote to disk"  # (c)
                 results[argv] = result
             first = results[("plan",)]
             assert {r.code == 1 for r in results.values()} == {first.code == 1}, "\n".join(map(str, results.values()))
@@ -651,7 +626,7 @@ def test_any_input_gives_a_clean_result_and_a_failed_run_changes_nothing(example
             event(_outcome(applied, plan))
             assert applied.code == first.code, f"{applied}\nplan said {first}"
             if applied.code == 1:
-                assert _changed(before, _snapshot(root)) == set(), f"{applied}\nfailed, yet wrote to disk"  # (c)
+                assert changed_paths(before, _snapshot(root)) == set(), f"{applied}\nfailed, yet wrote to disk"  # (c)
                 return
             assert plan is not None
             _check_apply_did_the_plan(root, plan, before, docs)  # (b)
@@ -661,7 +636,7 @@ def test_any_input_gives_a_clean_result_and_a_failed_run_changes_nothing(example
             settled = _snapshot(root)
             second = _cli(root, "apply", "--yes")
             _well_behaved(second)
-            assert second.code == 0 and _changed(settled, _snapshot(root)) == set(), f"{second}\nwrote again"
+            assert second.code == 0 and changed_paths(settled, _snapshot(root)) == set(), f"{second}\nwrote again"
 
 
 # --- bugs this test found, fixed: minimal reproducers that keep them fixed -----------------
@@ -679,9 +654,15 @@ def _given(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 @pytest.mark.parametrize(
-    "template", ["{{ 1/0 }}", "{{ 'a' + 1 }}", "{{ '%s %s' | format(1) }}", "{{ range(10**6) | list }}"]
+    ("template", "error"),
+    [
+        ("{{ 1/0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ 'a' + 1 }}", 'TypeError: can only concatenate str (not "int") to str'),
+        ("{{ '%s %s' | format(1) }}", "TypeError: not enough arguments for format string"),
+        ("{{ range(10**6) | list }}", "OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
+    ],
 )
-def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template):
+def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template, error):
     _given(
         tmp_path,
         {"worktrees.yaml": "worktrees: {a: p}\n", "a/.keep": "", "profiles/p.yaml": f'env: {{X: "{template}"}}\n'},
@@ -689,7 +670,10 @@ def test_a_template_raising_a_python_error_is_a_located_error(tmp_path, template
     with _environment(tmp_path, None):
         result = _cli(tmp_path, "plan")
     assert result.code == 1, str(result)  # actual: 3, "internal error: ZeroDivisionError" (TypeError, OverflowError)
-    assert result.err.startswith(f"llmconf: {tmp_path}/cfg/profiles/p.yaml:1: "), str(result)
+    assert result.err == (
+        f"llmconf: {tmp_path}/cfg/profiles/p.yaml:1: template error in env.X: {error} "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))\n"
+    ), str(result)
 
 
 def test_deeply_nested_settings_json_is_a_clean_error(tmp_path):
@@ -698,7 +682,10 @@ def test_deeply_nested_settings_json_is_a_clean_error(tmp_path):
     with _environment(tmp_path, None):
         result = _cli(tmp_path, "plan")
     assert result.code == 1, str(result)  # actual: 3, "internal error: RecursionError"
-    assert result.err.startswith(f"llmconf: {tmp_path}/cfg/a/.claude/settings.local.json"), str(result)
+    assert result.err == (
+        f"llmconf: {tmp_path}/cfg/a/.claude/settings.local.json: nested too deeply to read safely "
+        "(fix it by hand; llmconf never overwrites it)\n"
+    ), str(result)
 
 
 def test_a_lone_surrogate_escape_in_a_settings_file_is_no_crash(tmp_path):

@@ -6,12 +6,12 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_tree
+from tests.helpers import GIT_ENV, assert_unchanged, git, make_repo, snapshot_tree
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -22,29 +22,9 @@ NOT_A_REPO_HINT = "point it at a folder of a git repository (any of its worktree
 
 @pytest.fixture(autouse=True)
 def git_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A git identity, and no system config (HOME is the isolated one already)."""
-    for name, value in {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }.items():
+    """The git that llmconf and its hook run gets the helpers' identity and no system config too."""
+    for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=check)
-
-
-def make_repo(root: Path, name: str = "repo", linked: tuple[str, ...] = ("wt-a", "wt-b")) -> Path:
-    """A repo with one commit and a linked worktree beside it for each name in `linked`."""
-    git(root, "init", "-q", "-b", "main", name)
-    repo = root / name
-    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
-    for wt in linked:
-        git(repo, "worktree", "add", "-q", "-b", wt.replace("/", "-"), f"../{wt}")
-    return repo
 
 
 def sonnet(folder: Path) -> str | None:
@@ -63,7 +43,7 @@ def headers(plan_out: str) -> list[str]:
 
 
 def test_repos_covers_the_main_and_every_linked_worktree(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo:\n    profile: p\n    env: {TEAM: x}\n"})
     plan = run("plan")
     assert plan.code == 0, plan.err
@@ -81,12 +61,12 @@ def test_repos_covers_the_main_and_every_linked_worktree(tmp_path, run):
 
 
 def test_a_worktree_listed_by_itself_wins(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\nworktrees:\n  ./wt-a: q\n"})
     result = run("apply", "--yes")
     assert result.code == 0, result.err
     assert [sonnet(tmp_path / n) for n in ("repo", "wt-a", "wt-b")] == ["p/sonnet", "q/sonnet", "p/sonnet"]
-    assert "same settings file" not in result.err
+    assert result.err == ""  # no "same settings file" warning
 
 
 def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run, isolated_home):
@@ -107,11 +87,11 @@ def test_a_new_worktree_shows_in_the_next_plan_with_the_cache_warm(tmp_path, run
 
 
 def test_use_on_a_found_worktree_lists_it_by_itself(tmp_path, run):
-    make_repo(tmp_path)
+    make_repo(tmp_path, linked=("wt-a", "wt-b"))
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: {profile: p, env: {X: '1'}}\n"})
     result = run("use", "q", "wt-a", "--apply", "--yes")
     assert result.code == 0, result.err
-    assert "overrides" not in result.err  # the repo entry's env is not wt-a's own
+    assert result.err == ""  # no "keeps its own overrides" warning: the repo entry's env is not wt-a's own
     assert (tmp_path / "worktrees.yaml").read_text() == "repos:\n  repo: {profile: p, env: {X: '1'}}\nworktrees:\n  wt-a: q\n"
     assert [sonnet(tmp_path / n) for n in ("repo", "wt-a", "wt-b")] == [None, "q/sonnet", None]  # only wt-a applied
 
@@ -148,7 +128,10 @@ def test_errors_about_a_found_worktree_point_at_its_repos_entry(tmp_path, run):
     write_tree(tmp_path, {"worktrees.yaml": "repos:\n  repo:\n    profile: p\n    env:\n      TEAM: '{{ nope }}'\n"})
     plan = run("plan", "wt-a")
     assert plan.code == 1
-    assert plan.err.startswith("llmconf: worktrees.yaml:5: template error in env.TEAM")
+    assert plan.err == (
+        "llmconf: worktrees.yaml:5: template error in env.TEAM: 'nope' is undefined "
+        "(templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default))\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -191,7 +174,7 @@ def test_a_broken_repos_entry_fails_alone(tmp_path, run):
     status = run("status")
     assert status.code == 1
     assert [line.split()[:2] for line in status.out.splitlines()[1:5]] == [["solo", "p"], ["repo", "p"], ["wt-a", "p"], ["nowhere", "q"]]
-    assert "no such folder" in status.out.splitlines()[4]
+    assert status.out.splitlines()[4] == "nowhere   q        ?                 ?      ?         ?     ?         -          no such folder  -"
     assert run("git-hook", "install", "repo").code == 0
     text = (tmp_path / "worktrees.yaml").read_text()
     use = run("use", "p", "nowhere")  # the entry is broken: use says so, and does not declare it
@@ -335,22 +318,22 @@ def test_install_refuses_a_hooks_folder_in_the_work_tree(tmp_path, run):
     git(repo, "commit", "-q", "-m", "husky")
     git(repo, "config", "core.hooksPath", ".husky")
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
-    before = sorted(os.listdir(repo / ".husky"))
+    before = snapshot_tree(repo / ".husky")
+    def in_work_tree(hooks: str) -> str:
+        return (
+            f"llmconf: {hooks}: core.hooksPath points git at a hooks folder inside the work tree: its hooks are "
+            "the repository's files, committed for everyone; nothing installed "
+            f"(add the line 'llmconf -C {tmp_path} git-hook run \"$@\"' to its post-checkout hook yourself)\n"
+        )
+
     result = run("git-hook", "install", "repo")
-    assert (result.code, result.out, result.err) == (
-        1,
-        "",
-        "llmconf: repo/.husky: core.hooksPath points git at a hooks folder inside the work tree: its hooks are "
-        "the repository's files, committed for everyone; nothing installed "
-        f"(add the line 'llmconf -C {tmp_path} git-hook run \"$@\"' to its post-checkout hook yourself)\n",
-    )
+    assert (result.code, result.out, result.err) == (1, "", in_work_tree("repo/.husky"))
     assert git(repo, "status", "--porcelain").stdout == ""
-    assert sorted(os.listdir(repo / ".husky")) == before
+    assert_unchanged(before, repo / ".husky")
     # From a linked worktree too (git resolves .husky in that worktree).
     git(repo, "worktree", "add", "-q", "../wt-a")
     result = run("git-hook", "install", "wt-a")
-    assert result.code == 1
-    assert result.err.startswith("llmconf: wt-a/.husky: core.hooksPath points git at a hooks folder inside the work tree")
+    assert (result.code, result.out, result.err) == (1, "", in_work_tree("wt-a/.husky"))
 
 
 def test_install_refuses_a_global_hooks_folder_and_the_hook_is_silent_elsewhere(tmp_path, run, isolated_home):
@@ -387,7 +370,7 @@ def test_install_refuses_to_repoint_a_hook_another_config_installed(tmp_path, ru
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n", "cfg2/worktrees.yaml": "repos:\n  ../repo: p\n"})
     assert run("git-hook", "install", "repo").code == 0
     hook = repo / ".git/hooks/post-checkout"
-    before = hook.read_bytes()
+    before = snapshot_tree(hook.parent)
     result = run("-C", "cfg2", "git-hook", "install", "repo")
     assert (result.code, result.out, result.err) == (
         1,
@@ -395,7 +378,7 @@ def test_install_refuses_to_repoint_a_hook_another_config_installed(tmp_path, ru
         "llmconf: repo/.git/hooks: the post-checkout hook there applies worktrees.yaml; nothing changed "
         f"(to switch it to cfg2/worktrees.yaml, run 'llmconf -C {tmp_path} git-hook uninstall repo' first)\n",
     )
-    assert hook.read_bytes() == before
+    assert_unchanged(before, hook.parent)
     assert run("git-hook", "install", "repo").code == 0  # the same config: an update
     assert run("git-hook", "uninstall", "repo").code == 0
     assert run("-C", "cfg2", "git-hook", "install", "repo").code == 0
@@ -521,13 +504,13 @@ def _install_failing(tmp_path, run, monkeypatch, name, fake):
     repo = make_repo(tmp_path, linked=())
     write_tree(tmp_path, {**PROFILES, "worktrees.yaml": "repos:\n  repo: p\n"})
     hook = _user_hook(repo)
-    before = sorted(os.listdir(hook.parent))
-    monkeypatch.setattr(os, name, fake)
-    result = run("git-hook", "install", "repo")
-    monkeypatch.undo()
+    before = snapshot_tree(hook.parent)
+    with monkeypatch.context() as patched:  # undoes this one only, not the isolated home
+        patched.setattr(os, name, fake)
+        result = run("git-hook", "install", "repo")
     assert hook.read_text() == USER_HOOK
     assert stat.S_IMODE(hook.stat().st_mode) == 0o750
-    assert sorted(os.listdir(hook.parent)) == before  # no temp file, nothing kept aside
+    assert_unchanged(before, hook.parent)  # no temp file, nothing kept aside
     return result
 
 
@@ -605,5 +588,11 @@ def test_the_hook_finds_llmconf_on_path_or_says_it_is_missing(tmp_path, run, mon
     (bin_dir / "llmconf").chmod(0o755)
     added = git(repo, "worktree", "add", "-q", "../wt-2", check=False)
     assert added.returncode == 7
-    assert added.stderr.startswith("# wt-2: .claude/settings.local.json (profile p) will be created\n")
+    assert added.stderr == (  # the hook's llmconf prints on git's stderr
+        "# wt-2: .claude/settings.local.json (profile p) will be created\n"
+        '  + env.ANTHROPIC_DEFAULT_SONNET_MODEL = "p/sonnet"\n'
+        "\n"
+        "Plan: 1 to add, 0 to change, 0 to remove (in 1 file).\n"
+        "Apply complete: 1 added, 0 changed, 0 removed (in 1 file).\n"
+    )
     assert sonnet(tmp_path / "wt-2") == "p/sonnet"

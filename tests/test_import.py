@@ -13,6 +13,7 @@ from pathlib import Path
 
 from llmconf.secrets import SecretStore
 from tests.conftest import SECRET, write_tree
+from tests.helpers import Tree, assert_unchanged, changed_paths, snapshot_tree
 
 OR = "https://openrouter.ai/api"
 SLOTS = ("HAIKU", "SONNET", "OPUS")
@@ -53,26 +54,23 @@ def switched(template: str, key: str = SECRET, **env: str) -> str:
 
 
 SETTINGS = ".claude/settings.local.json"
+NEXT = "Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.\n"
 CONFIG = "# team config\nvars: {team: forgerank}   # for templates\nworktrees:\n  ../main: anthropic   # main checkout\n"
 
 
-def _files(root: Path) -> dict[Path, tuple[bytes, int, int]]:
-    """Every file under root: bytes, inode and mtime (to prove nothing was written)."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and "cache" not in p.parts and p.name != "lock":
-            st = p.stat()
-            out[p] = (p.read_bytes(), st.st_ino, st.st_mtime_ns)
-    return out
+LOCK = ".local/state/llmconf/lock"  # in the home folder: import takes apply's lock, which may leave it
 
 
-def _settings_files(tmp_path: Path) -> dict[Path, tuple[bytes, int, int]]:
-    return {p: v for p, v in _files(tmp_path).items() if p.name == "settings.local.json"}
+def _everything(tmp_path: Path, home: Path) -> Tree:
+    """The worktrees and the config (tmp/...), and the home folder with the secret store
+    (home/...), but the lock and the folders made for it: all that import could write."""
+    worktrees = snapshot_tree(tmp_path)
+    home_tree = snapshot_tree(home, skip=lambda rel: f"{LOCK}/".startswith(f"{rel}/"))
+    return {**{f"tmp/{p}": n for p, n in worktrees.items()}, **{f"home/{p}": n for p, n in home_tree.items()}}
 
 
-def _everything(tmp_path: Path, home: Path) -> dict[Path, tuple[bytes, int, int]]:
-    """_files of the worktrees, the config and the home folder (the secret store) together."""
-    return {**_files(tmp_path), **_files(home)}
+def _assert_nothing_written(before: Tree, tmp_path: Path, home: Path) -> None:
+    assert changed_paths(before, _everything(tmp_path, home)) == set()
 
 
 def _imported(run, *args: str):
@@ -97,12 +95,12 @@ def _setup(tmp_path: Path, worktrees: dict[str, str], config: str = CONFIG) -> P
 
 def _assert_in_sync(run, tmp_path: Path) -> list[str]:
     """plan says No changes (exit 0 with --detailed-exitcode) and apply writes no file."""
-    before = _settings_files(tmp_path)
+    before = snapshot_tree(tmp_path)
     plan = run("-C", "team", "plan", "--detailed-exitcode")
     assert (plan.code, plan.out) == (0, "No changes.\n"), plan.err
     apply = run("-C", "team", "apply", "--yes")
     assert (apply.code, apply.out) == (0, "No changes.\n"), apply.err
-    assert _settings_files(tmp_path) == before
+    assert_unchanged(before, tmp_path)
     return [plan.out, plan.err, apply.out, apply.err]
 
 
@@ -235,7 +233,9 @@ def test_a_key_file_never_replaces_a_stored_key(tmp_path, run, isolated_home, st
         f"differs from the one already in {isolated_home}/secrets.env; kept that one "
         "(to replace it: llmconf secret set openrouter)\n"
     )
-    assert "Secret" not in result.out
+    assert result.out == (  # no "Secret 'openrouter': stored" line
+        "../direct: declared with profile 'anthropic' (its settings are exactly that profile).\n" + NEXT
+    )
     assert SecretStore().get("openrouter") == "the-stored-key"
     _assert_secret_nowhere(tmp_path, [result.out, result.err])
     assert "the-stored-key" not in result.out + result.err
@@ -251,7 +251,7 @@ def test_a_worktree_key_that_differs_from_the_store_is_refused(tmp_path, run, is
         f"already in {isolated_home}/secrets.env; nothing changed (plan would replace the file's key) "
         "(if the file's key is the right one: 'llmconf secret rm openrouter' and import again)\n"
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
     assert not (config / "profiles").exists()
     assert "the-stored-key" not in result.err and SECRET not in result.err
 
@@ -280,7 +280,7 @@ def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
         f"Secret 'openrouter': would be stored from guide/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
         "Dry run: nothing changed.\n"  # .env.zai: no profile here reads secret('zai')
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
     _assert_secret_nowhere(tmp_path, [result.out])
 
 
@@ -294,7 +294,7 @@ def test_bad_paths_are_refused_and_nothing_changes(tmp_path, run, isolated_home)
     assert result.err == "llmconf: afile: not a folder; nothing changed (name a worktree folder)\n"
     result = run("-C", "team", "import", "dev", "--key-file", "missing.env")
     assert result.err == "llmconf: missing.env: no such file; nothing changed (name a key file holding NAME_API_KEY=...)\n"
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
 
 
 def test_invalid_json_is_refused_with_its_line(tmp_path, run, isolated_home):
@@ -305,7 +305,7 @@ def test_invalid_json_is_refused_with_its_line(tmp_path, run, isolated_home):
         "llmconf: broken/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double "
         "quotes (column 3) (fix it by hand; llmconf never overwrites a file it cannot parse)\n"
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
 
 
 def test_every_problem_is_reported_at_once(tmp_path, run):
@@ -328,13 +328,13 @@ def test_a_key_llmconf_cannot_declare_as_it_is_is_refused(tmp_path, run, isolate
     _setup(tmp_path, {"xkey": json.dumps(doc, indent=2)})
     before = _everything(tmp_path, isolated_home)
     result = _refused(run, "xkey")
-    assert result.err.startswith(
+    assert result.err == (
         "llmconf: xkey/.claude/settings.local.json: cannot be declared so that plan leaves it as it is "
-        "(plan would change env.ANTHROPIC_API_KEY"
+        "(plan would change env.ANTHROPIC_API_KEY); nothing changed (llmconf sends a gateway key as "
+        "ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank; move the key there by hand and import again, "
+        "or leave this worktree out and use 'llmconf use')\n"
     )
-    assert "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank" in result.err
-    assert SECRET not in result.err
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
 
 
 def test_no_gateway_is_anthropic_with_overrides(tmp_path, run):
@@ -368,10 +368,9 @@ def test_keys_llmconf_wrote_before_are_declared_too(tmp_path, run, store_secret)
     (tmp_path / "team/profiles/slow.yaml").unlink()
     result = run("-C", "team", "import", "A")
     assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == (
-        "../A: declared with profile 'devstral' and its own env.API_TIMEOUT_MS (as the file holds it)."
+    assert result.out == (  # no "Secret" line: the store already holds this very key
+        "../A: declared with profile 'devstral' and its own env.API_TIMEOUT_MS (as the file holds it).\n" + NEXT
     )
-    assert "Secret" not in result.out  # the store already holds this very key
     _assert_in_sync(run, tmp_path)
 
 
@@ -385,7 +384,7 @@ def test_a_write_that_fails_is_one_error_and_undone(tmp_path, run, isolated_home
         "llmconf: team/profiles/qwen3-coder-480b-a35b.yaml: cannot write it "
         f"(File exists: {config}/profiles); nothing changed\n"
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
     assert not (isolated_home / "secrets.env").exists()
 
 
@@ -407,7 +406,10 @@ def test_a_later_write_that_fails_undoes_the_earlier_ones(tmp_path, run, isolate
     # The new profile is deleted again and the secret removed: the store is back to empty.
     assert not (config / "profiles/qwen3-coder-480b-a35b.yaml").exists()
     assert SecretStore().names() == []
-    assert {p: v for p, v in _everything(tmp_path, isolated_home).items() if p.name != "secrets.env"} == before
+    after = _everything(tmp_path, isolated_home)
+    after.pop("home/secrets.env", None)
+    after.pop("tmp/team/profiles", None)  # the folder made for the new profile stays, empty: not undone (yet)
+    assert changed_paths(before, after) == set()
 
 
 def test_a_folder_without_settings_is_anthropic_direct(tmp_path, run):
@@ -512,7 +514,7 @@ def test_an_override_with_a_colon_is_written_so_every_yaml_parser_reads_it(tmp_p
     result = run("-C", "team", "import", "glm")
     assert result.code == 0, result.err
     text = (tmp_path / "team/worktrees.yaml").read_text()
-    assert text.endswith('  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n')
+    assert text == CONFIG + '  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n'
     from ruamel.yaml import YAML
 
     assert YAML(typ="safe").load(text)["worktrees"]["../glm"]["models"] == {"sonnet": "z-ai/glm-4.7:exacto"}
@@ -525,7 +527,7 @@ def test_a_key_file_without_an_api_key_line_is_refused(tmp_path, run, isolated_h
     before = _everything(tmp_path, isolated_home)
     result = _refused(run, "dev", "--key-file", "keys/gh.env")
     assert result.err == "llmconf: keys/gh.env: holds no NAME_API_KEY=... line; nothing changed (name a key file)\n"
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
 
 
 def test_two_worktrees_with_different_keys_for_one_secret_are_refused(tmp_path, run, isolated_home):
@@ -537,7 +539,7 @@ def test_two_worktrees_with_different_keys_for_one_secret_are_refused(tmp_path, 
         "a/.claude/settings.local.json, and both would be secret 'openrouter'; nothing changed "
         "(import them one at a time, or make the keys the same)\n"
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
     _assert_secret_nowhere(tmp_path, [result.err])
     assert "another-key" not in result.err
 
@@ -551,7 +553,11 @@ def test_a_worktree_key_wins_over_a_key_file(tmp_path, run, isolated_home):
         f"llmconf: warning: {isolated_home}/.config/forgerank/.env.openrouter: its key for secret 'openrouter' "
         "differs from the one in dev/.claude/settings.local.json; kept that one\n"
     )
-    assert f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n" in result.out
+    assert result.out == (
+        "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
+        f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
+        + NEXT
+    )
     assert SecretStore().get("openrouter") == SECRET
     _assert_secret_nowhere(tmp_path, [result.out, result.err])
     assert "from-the-key-file" not in result.out + result.err
@@ -567,5 +573,5 @@ def test_a_worktree_key_that_differs_from_the_environment_is_refused(tmp_path, r
         "set in $LLMCONF_SECRET_OPENROUTER; nothing changed (plan would replace the file's key) "
         "(if the file's key is the right one: 'llmconf secret rm openrouter' and import again)\n"
     )
-    assert _everything(tmp_path, isolated_home) == before
+    _assert_nothing_written(before, tmp_path, isolated_home)
     assert "the-env-key" not in result.err and SECRET not in result.err

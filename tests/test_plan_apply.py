@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from tests.conftest import SECRET, normalise, write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 GATEWAY = """\
 base_url: http://127.0.0.1:9/api
@@ -67,12 +68,10 @@ def test_detailed_exitcode(config, run):
 
 def test_second_apply_writes_nothing(config, run):
     assert run("apply", "--yes").code == 0
-    path = settings(config, "a")
-    before = path.stat()
+    before = snapshot_tree(config)
     result = run("apply", "--yes")
     assert result.out == "No changes.\n"
-    after = path.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert_unchanged(before, config)
 
 
 def test_apply_selected_worktree_by_name_and_path(config, run):
@@ -123,8 +122,12 @@ def test_created_file_deleted_when_empty_and_emptied_env_removed(config, run):
     write_tree(config, {"wt/b/.claude/settings.local.json": '{\n  "permissions": {}\n}\n'})
     run("apply", "--yes")
     (config / "worktrees.yaml").write_text("worktrees:\n  wt/a: anthropic\n  wt/b: anthropic\n")
-    plan = run("plan")
-    assert "# a: wt/a/.claude/settings.local.json (profile anthropic) will be deleted: llmconf created it and it would now be empty" in plan.out
+    lines = run("plan").out.splitlines()
+    assert [line for line in lines if line.startswith(("# a", "# b", "Plan: "))] == [
+        "# a: wt/a/.claude/settings.local.json (profile anthropic) will be deleted: llmconf created it and it would now be empty",
+        "# b: wt/b/.claude/settings.local.json (profile anthropic) will be updated",
+        "Plan: 0 to add, 0 to change, 12 to remove (in 2 files).",
+    ]
     run("apply", "--yes")
     assert not settings(config, "a").exists()
     assert settings(config, "b").read_text() == '{\n  "permissions": {}\n}\n'
@@ -226,13 +229,15 @@ def test_apply_asks_for_confirmation(config, run):
     refused = run("apply")
     assert refused.code == 1
     assert refused.err == "llmconf: refusing to apply without confirmation: stdin is not a terminal (pass --yes)\n"
+    assert refused.out.splitlines()[-1] == "Plan: 12 to add, 0 to change, 0 to remove (in 2 files)."
     assert not settings(config, "a").exists()
+    asked = refused.out + "Do you want to apply these changes?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: \n"
     declined = run("apply", stdin="no\n", tty=True)
-    assert declined.code == 1 and declined.out.endswith("Apply cancelled; nothing written.\n")
+    assert (declined.code, declined.out) == (1, asked + "Apply cancelled; nothing written.\n")
     assert not settings(config, "a").exists()
     accepted = run("apply", stdin="yes\n", tty=True)
     assert accepted.code == 0 and settings(config, "a").exists()
-    assert accepted.out.splitlines()[-1] == "Apply complete: 12 added, 0 changed, 0 removed (in 2 files)."
+    assert accepted.out == asked + "Apply complete: 12 added, 0 changed, 0 removed (in 2 files).\n"
 
 
 def test_status_json_and_missing_folder(config, run):
@@ -253,12 +258,14 @@ def test_config_found_upward_and_with_dash_c(config, run):
 
 
 def test_colour_only_when_asked(config, run, monkeypatch):
-    assert "\x1b[" not in run("plan").out  # not a terminal
+    plain = run("plan").out
+    assert "\x1b[" not in plain  # not a terminal
     from llmconf import console as ui
 
     monkeypatch.setattr(ui, "wants_color", lambda stdout, disabled: not disabled)
-    assert "\x1b[32m  + env.ANTHROPIC_BASE_URL" in run("plan").out
-    assert "\x1b[" not in run("plan", "--no-color").out
+    green = "".join(f"\x1b[32m{line}\x1b[0m\n" if line.startswith("  + ") else f"{line}\n" for line in plain.splitlines())
+    assert run("plan").out == green  # each added key, and nothing else
+    assert run("plan", "--no-color").out == plain
 
 
 def test_only_secret_looking_names_are_redacted(config, run):

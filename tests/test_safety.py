@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from llmconf.apply.lock import locked
 from tests.conftest import SECRET, write_tree
+from tests.helpers import git
 
 GROWN = '{\n    "permissions": {"allow": ["Read"]},\n    "env": {"KEEP": "1"}\n}\n'
 
@@ -35,6 +37,29 @@ def state_dir(home: Path) -> Path:
     return home / ".local" / "state" / "llmconf"
 
 
+def unstamped(text: str) -> str:
+    """Output with each apply's id and time as <id> and <time>: the rest is stable."""
+    text = re.sub(r"\b\d{8}T\d{6}\.\d{6}Z\b", "<id>", text)
+    return re.sub(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\b", "<time>", text)
+
+
+def rollback_of_b(sign: str, action: str) -> str:
+    """What rolling b back prints: its six devstral keys removed (sign '-') or put back ('+')."""
+    added, removed = (0, 6) if sign == "-" else (6, 0)
+    return (
+        f"# b: b/.claude/settings.local.json (back to before apply <id>) will be {action}\n"
+        f'  {sign} env.ANTHROPIC_BASE_URL             = "https://openrouter.ai/api"\n'
+        f"  {sign} env.ANTHROPIC_AUTH_TOKEN           = (sensitive)\n"
+        f'  {sign} env.ANTHROPIC_API_KEY              = ""\n'
+        f'  {sign} env.ANTHROPIC_DEFAULT_HAIKU_MODEL  = "mistralai/devstral-2512"\n'
+        f'  {sign} env.ANTHROPIC_DEFAULT_SONNET_MODEL = "mistralai/devstral-2512"\n'
+        f'  {sign} env.ANTHROPIC_DEFAULT_OPUS_MODEL   = "mistralai/devstral-2512"\n'
+        "\n"
+        f"Plan: {added} to add, 0 to change, {removed} to remove (in 1 file).\n"
+        f"Rollback complete: {added} added, 0 changed, {removed} removed (in 1 file).\n"
+    )
+
+
 def test_apply_keeps_the_previous_bytes_privately(team, run, isolated_home):
     assert run("apply", "--yes").code == 0
     backups = list((state_dir(isolated_home) / "backups").rglob("*.json"))
@@ -53,10 +78,18 @@ def test_rollback_restores_exact_bytes_and_can_be_redone(team, run):
     assert refused.code == 1 and settings.read_text() == applied  # asks like apply
     result = run("rollback", "--yes")
     assert result.code == 0, result.err
-    lines = result.out.splitlines()
-    assert lines[0].startswith("# a: a/.claude/settings.local.json (back to before apply ")
-    assert "  - env.ANTHROPIC_AUTH_TOKEN           = (sensitive)" in lines
-    assert lines[-1] == "Rollback complete: 0 added, 0 changed, 6 removed (in 1 file)."
+    assert unstamped(result.out) == (
+        "# a: a/.claude/settings.local.json (back to before apply <id>) will be updated\n"
+        '  - env.ANTHROPIC_BASE_URL             = "https://openrouter.ai/api"\n'
+        "  - env.ANTHROPIC_AUTH_TOKEN           = (sensitive)\n"
+        '  - env.ANTHROPIC_API_KEY              = ""\n'
+        '  - env.ANTHROPIC_DEFAULT_HAIKU_MODEL  = "mistralai/devstral-2512"\n'
+        '  - env.ANTHROPIC_DEFAULT_SONNET_MODEL = "qwen/qwen3-coder:exacto"\n'
+        '  - env.ANTHROPIC_DEFAULT_OPUS_MODEL   = "anthropic/claude-opus-4.5"\n'
+        "\n"
+        "Plan: 0 to add, 0 to change, 6 to remove (in 1 file).\n"
+        "Rollback complete: 0 added, 0 changed, 6 removed (in 1 file).\n"
+    )
     assert settings.read_text() == GROWN
     assert SECRET not in result.out + result.err
     # The rollback was recorded too: rolling back again redoes the apply.
@@ -72,7 +105,7 @@ def test_rollback_deletes_a_file_the_apply_created(team, run):
     assert created.exists()
     result = run("rollback", "b", "--yes")
     assert result.code == 0, result.err
-    assert "(back to before apply " in result.out and "will be deleted: it did not exist before" in result.out
+    assert unstamped(result.out) == rollback_of_b("-", "deleted: it did not exist before")
     assert not created.exists()
     a = json.loads((team / "a/.claude/settings.local.json").read_text())
     assert a["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET  # not named: untouched
@@ -88,8 +121,10 @@ def test_backup_listing_shows_no_content(team, run):
     run("use", "deepseek", "a", "--apply", "--yes")
     listing = run("rollback", "--list")
     assert listing.code == 0
-    lines = listing.out.splitlines()
-    assert len(lines) == 2 and all(line.startswith("a/.claude/settings.local.json  ") for line in lines)
+    assert unstamped(listing.out).splitlines() == [  # the file, when, and how big: never what it held
+        "a/.claude/settings.local.json  <id>  <time>  69 bytes",
+        "a/.claude/settings.local.json  <id>  <time>  402 bytes",
+    ]
     assert SECRET not in listing.out and "KEEP" not in listing.out
 
 
@@ -179,9 +214,10 @@ def test_rolling_back_one_worktree_keeps_the_others_undo(team, run):
     assert (team / "a/.claude/settings.local.json").read_text() == GROWN
     result = run("rollback", "b", "--yes")
     assert result.code == 0, result.err
+    assert unstamped(result.out) == rollback_of_b("-", "deleted: it did not exist before")
     assert not (team / "b/.claude/settings.local.json").exists()
     nothing = run("rollback", "b", "--yes")  # b's undo is spent; the rollback of it can be redone
-    assert "will be created" in nothing.out
+    assert unstamped(nothing.out) == rollback_of_b("+", "created")
 
 
 def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
@@ -194,11 +230,16 @@ def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
             "repo/.claude/settings.local.json": "{}\n",
         },
     )
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path / "repo", check=True)
-    subprocess.run(["git", "add", "."], cwd=tmp_path / "repo", check=True)
+    git(tmp_path / "repo", "init", "-q")
+    git(tmp_path / "repo", "add", ".")
     result = run("apply", "--yes")
     assert result.code == 1
-    assert "git tracks this file; llmconf will not write a secret into it" in result.err
+    assert result.err.splitlines() == [
+        "llmconf: repo/.claude/settings.local.json: git tracks this file; llmconf will not write a secret into it "
+        "(git-ignore .claude/settings.local.json and 'git rm --cached' it, "
+        "or set allow_tracked_secret: true on 'repo' in worktrees.yaml)",
+        "llmconf: nothing written: fix the errors above, or name the other worktrees",
+    ]
     assert (tmp_path / "repo/.claude/settings.local.json").read_text() == "{}\n"
 
 

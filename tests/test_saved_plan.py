@@ -8,6 +8,7 @@ import os
 import pytest
 
 from tests.conftest import SECRET, write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 
 @pytest.fixture
@@ -23,6 +24,13 @@ def team(tmp_path, store_secret):
         },
     )
     return tmp_path
+
+
+def stale(what: str) -> str:
+    return (
+        f"llmconf: my.plan: stale plan: {what} changed since the plan was made; nothing written "
+        "(make a new plan with 'llmconf plan --out FILE' and review it)\n"
+    )
 
 
 def saved(run, *argv):
@@ -43,11 +51,7 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(team, run):
     assert json.loads((team / "a/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET
     # Applied once: the same plan is now stale (its target file changed).
     again = run("apply", "my.plan")
-    assert again.code == 1
-    assert again.err == (
-        "llmconf: my.plan: stale plan: a/.claude/settings.local.json changed since the plan was made; nothing written "
-        "(make a new plan with 'llmconf plan --out FILE' and review it)\n"
-    )
+    assert (again.code, again.err) == (1, stale("a/.claude/settings.local.json"))
 
 
 @pytest.mark.parametrize(
@@ -62,11 +66,10 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(team, run):
 def test_stale_saved_plan_is_refused_and_changes_nothing(team, run, change, what):
     saved(run)
     change(team, run)
-    before = (team / "a/.claude/settings.local.json").read_bytes()
+    before = snapshot_tree(team)
     result = run("apply", "my.plan")
-    assert result.code == 1
-    assert result.err.startswith(f"llmconf: my.plan: stale plan: {what} changed since the plan was made; nothing written")
-    assert (team / "a/.claude/settings.local.json").read_bytes() == before
+    assert (result.code, result.out, result.err) == (1, "", stale(what))
+    assert_unchanged(before, team)
     assert not (team / "b/.claude").exists()
 
 
@@ -75,8 +78,7 @@ def test_env_var_read_by_a_template_is_an_input(team, run, monkeypatch):
     saved(run)
     monkeypatch.setenv("BENCH_T", "9")
     result = run("apply", "my.plan")
-    assert result.code == 1
-    assert "stale plan: environment variable BENCH_T changed" in result.err
+    assert (result.code, result.out, result.err) == (1, "", stale("environment variable BENCH_T"))
 
 
 def test_saved_plan_for_selected_worktrees(team, run):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 
 import pytest
 
 from tests.conftest import SECRET, write_tree
+from tests.helpers import git
 
 HELPER_PROFILE = """\
 base_url: http://127.0.0.1:9/api
@@ -18,16 +20,12 @@ models: {sonnet: s-1}
 """
 
 
-def git(*args, cwd):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def tracked(tmp_path, store_secret):
     store_secret()
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: openrouter\n", "repo/.claude/settings.local.json": "{}\n"})
-    git("init", "-q", cwd=tmp_path / "repo")
-    git("add", ".claude/settings.local.json", cwd=tmp_path / "repo")
+    git(tmp_path / "repo", "init", "-q")
+    git(tmp_path / "repo", "add", ".claude/settings.local.json")
     return tmp_path
 
 
@@ -50,7 +48,7 @@ def test_tracked_file_allowed_when_the_entry_says_so(tracked, run):
 
 
 def test_untracked_file_in_a_repo_is_fine(tracked, run):
-    git("rm", "-q", "--cached", ".claude/settings.local.json", cwd=tracked / "repo")
+    git(tracked / "repo", "rm", "-q", "--cached", ".claude/settings.local.json")
     assert run("apply", "--yes").code == 0
 
 
@@ -58,7 +56,6 @@ def test_key_via_helper_keeps_the_key_out_of_the_settings_file(tmp_path, run, st
     store_secret()
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: h\n", "profiles/h.yaml": HELPER_PROFILE, "wt/.keep": ""})
     plan = run("plan")
-    assert '  + apiKeyHelper                       = "' in plan.out
     assert run("apply", "--yes").code == 0
     settings = tmp_path / "wt/.claude/settings.local.json"
     text = settings.read_text()
@@ -66,8 +63,17 @@ def test_key_via_helper_keeps_the_key_out_of_the_settings_file(tmp_path, run, st
     assert SECRET not in text and "sk-or-v1" not in text
     assert "ANTHROPIC_AUTH_TOKEN" not in doc["env"] and "ANTHROPIC_API_KEY" not in doc["env"]
     helper = doc["apiKeyHelper"]
-    assert helper.split()[0].startswith("/")  # by absolute path
-    assert "--file" in helper  # the store is not the default one here
+    program, *args = shlex.split(helper)
+    assert os.path.isabs(program) and os.access(program, os.X_OK)  # by absolute path
+    assert args == ["secret", "get", "openrouter", "--file", f"{isolated_home}/secrets.env"]  # not the default store
+    assert plan.out == (
+        "# wt: wt/.claude/settings.local.json (profile h) will be created\n"
+        '  + env.ANTHROPIC_BASE_URL             = "http://127.0.0.1:9/api"\n'
+        f'  + apiKeyHelper                       = "{helper}"\n'
+        '  + env.ANTHROPIC_DEFAULT_SONNET_MODEL = "s-1"\n'
+        "\n"
+        "Plan: 3 to add, 0 to change, 0 to remove (in 1 file).\n"
+    )
     # Claude Code runs the helper with /bin/sh, in its own environment: not ours.
     clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(isolated_home)}
     out = subprocess.run(["/bin/sh", "-c", helper], env=clean_env, capture_output=True, text=True)
@@ -85,7 +91,8 @@ def test_key_via_helper_with_the_default_store_names_no_file(tmp_path, run, monk
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: h\n", "profiles/h.yaml": HELPER_PROFILE, "wt/.keep": ""})
     assert run("apply", "--yes").code == 0
     helper = json.loads((tmp_path / "wt/.claude/settings.local.json").read_text())["apiKeyHelper"]
-    assert helper.endswith(" secret get openrouter")
+    program, *args = shlex.split(helper)
+    assert (os.path.isabs(program), args) == (True, ["secret", "get", "openrouter"])
     out = subprocess.run(["/bin/sh", "-c", helper], env={"PATH": "/usr/bin:/bin", "HOME": str(isolated_home)}, capture_output=True, text=True)
     assert out.stdout == "k"
 
@@ -102,7 +109,7 @@ def test_key_via_helper_needs_a_plain_secret_reference(tmp_path, run, store_secr
     )
 
 
-def test_secret_get_refuses_a_terminal_and_missing_names(run, store_secret, monkeypatch):
+def test_secret_get_refuses_a_terminal_and_missing_names(run, store_secret, monkeypatch, isolated_home):
     store_secret()
     from llmconf import console as ui
 
@@ -117,7 +124,10 @@ def test_secret_get_refuses_a_terminal_and_missing_names(run, store_secret, monk
             pass
 
     result = run("secret", "get", "nope")
-    assert result.code == 1 and result.err.endswith("no secret named 'nope' (run 'llmconf secret set nope')\n")
+    assert (result.code, result.err) == (
+        1,
+        f"llmconf: {isolated_home}/secrets.env: no secret named 'nope' (run 'llmconf secret set nope')\n",
+    )
     monkeypatch.setattr(ui.sys, "stdout", Tty())
     from llmconf import cli
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -87,22 +88,26 @@ def test_the_environment_override_still_wins(tmp_path, run, monkeypatch):
     [
         ("{env: A, file: b}", "secrets.or: give exactly one of env, file, command, keyring"),
         ("{env: A, key: K}", "secrets.or: 'key' goes with 'file'"),
-        ("{vault: x}", "unknown field 'vault' in secrets.or"),
+        (
+            "{vault: x}",
+            "unknown field 'vault' in secrets.or (valid fields: vars, secrets, profile_paths, claude_code, worktrees, repos)",
+        ),
         ("{env: A, username: u}", "secrets.or: 'username' goes with 'keyring'"),
     ],
 )
 def test_a_bad_source_is_a_located_error(tmp_path, run, source, message):
     config(tmp_path, source)
     result = run("plan")
-    assert result.code == 1
-    assert result.err.startswith(f"llmconf: worktrees.yaml:2: {message}")
+    assert (result.code, result.err) == (1, f"llmconf: worktrees.yaml:2: {message}\n")
 
 
 def test_validate_treats_a_failing_source_as_a_warning(tmp_path, run):
     config(tmp_path, "{env: OR_KEY}")
     result = run("validate")
     assert result.code == 0
-    assert "secret 'or' is not set on this machine" in result.err
+    assert result.err == (
+        "llmconf: warning: secret 'or' is not set on this machine (run 'llmconf secret set or', or export LLMCONF_SECRET_OR)\n"
+    )
 
 
 def test_key_via_helper_with_a_source(tmp_path, run, isolated_home):
@@ -111,7 +116,11 @@ def test_key_via_helper_with_a_source(tmp_path, run, isolated_home):
     try:
         assert run("apply", "--yes").code == 0
         helper = json.loads((tmp_path / "a/.claude/settings.local.json").read_text())["apiKeyHelper"]
-        assert f" -C {tmp_path} secret get or" in helper
+        program, *args = shlex.split(helper)
+        assert (os.path.isabs(program), args) == (
+            True,
+            ["-C", str(tmp_path), "secret", "get", "or", "--file", f"{isolated_home}/secrets.env"],
+        )
         env = {"PATH": "/usr/bin:/bin", "HOME": str(isolated_home), "OR_KEY": "helper-env-key"}
         out = subprocess.run(["/bin/sh", "-c", helper], env=env, capture_output=True, text=True)
         assert (out.returncode, out.stdout) == (0, "helper-env-key"), out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from llmconf.config.load import shipped_profiles_dir
 from tests.conftest import write_tree
 
 WORKTREES = """\
@@ -59,6 +60,9 @@ def test_status_of_an_unknown_profile_reports_it_once_at_its_line(tmp_path, run)
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: nope\n", "a/.keep": ""})
     result = run("status")
     assert result.code == 1
-    assert result.err.count("unknown profile 'nope'") == 1
-    assert "worktrees.yaml:2" in result.err
-    assert "\nPROFILE " not in result.out
+    shipped = ", ".join(sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml")))
+    assert result.err == f"llmconf: worktrees.yaml:2: unknown profile 'nope' (profiles: {shipped})\n"
+    assert result.out == (  # and no table of profiles under it
+        "WORKTREE  PROFILE  BACKEND  HAIKU  SONNET  OPUS  DEFAULT  EST. COST  STATE  EFFECTIVE\n"
+        "a         nope     ?        ?      ?       ?     ?        -          error  -\n"
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 from deepdiff import DeepDiff
 
 from tests.conftest import SECRET, normalise, write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
 
 GROWN = {
     "permissions": {"allow": ["Bash(npm run test:*)", "Read(~/.zshrc)"], "deny": ["Read(./.env)"]},
@@ -27,11 +28,6 @@ GROWN = {
 def _unmanaged(doc: dict) -> dict:
     env = {k: v for k, v in doc.get("env", {}).items() if not k.startswith(("ANTHROPIC_", "CLAUDE_CODE_"))}
     return {**{k: v for k, v in doc.items() if k != "env"}, "env": env}
-
-
-def _fingerprint(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return st.st_ino, st.st_mtime_ns
 
 
 def test_guide_workflow(tmp_path, run, snapshot):
@@ -75,11 +71,11 @@ def test_guide_workflow(tmp_path, run, snapshot):
     assert status.code == 0
     assert normalise(status.out, tmp_path) == snapshot(name="status-after-openrouter")
 
-    # Idempotent: nothing to do, and a second apply leaves the file untouched.
-    before = _fingerprint(settings_a)
+    # Idempotent: nothing to do, and a second apply leaves every file untouched.
+    before = snapshot_tree(tmp_path)
     assert llmconf("plan", "--detailed-exitcode").code == 0
-    assert llmconf("apply", "--yes").out.strip() == "No changes."
-    assert _fingerprint(settings_a) == before
+    assert llmconf("apply", "--yes").out == "No changes.\n"
+    assert_unchanged(before, tmp_path)
 
     # A -> deepseek -> devstral: only the slot models change.
     for profile, model in (("deepseek", "deepseek/deepseek-v3.2"), ("devstral", "mistralai/devstral-2512")):

@@ -146,7 +146,12 @@ def test_doctor_error_about_a_wrong_type_matches_what_claude_code_does(setup, ap
     settings.write_text(json.dumps({**doc, "model": 42}))  # a hand edit gone wrong
     result = run("-C", str(root / "cfg"), "doctor", "a")
     assert result.code == 1
-    assert "'model' is a int, not a str: Claude Code drops the whole local settings file" in result.out
+    lines = result.out.splitlines()
+    assert (
+        "  error: a/.claude/settings.local.json: 'model' is a int, not a str: Claude Code drops the whole local "
+        "settings file, silently (its env too) (fix that value)"
+    ) in lines
+    assert lines[-1] == "1 error, 0 warnings."
     seen = len(api.requests)
     assert claude(root / "a").returncode != 0  # the whole file, env and all, is dropped
     assert len(api.requests) == seen

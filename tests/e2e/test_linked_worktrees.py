@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write_tree
+from tests.conftest import write_tree
 from tests.e2e.conftest import claude_env
 from tests.e2e.fakeapi import FakeApi
+from tests.helpers import git, make_repo
 
 ROOT_LOCAL_SINCE = (2, 1, 211)
 #: What each pinned version sends for each slot with a gateway and no slot variables, and with
@@ -30,21 +31,12 @@ BUILTIN = {
     "2.1.197": {"default": "claude-opus-4-8", "haiku": "claude-haiku-4-5-20251001", "sonnet": "claude-sonnet-5", "opus": "claude-opus-4-8"},
 }
 SLOTS = ("haiku", "sonnet", "opus")
+#: The main checkout's one commit: settings.local.json is git-ignored, as teams do.
+IGNORED = {".gitignore": ".claude/settings.local.json\n"}
 
 
 def root_local(version: str) -> bool:
     return tuple(int(p) for p in version.split(".")) >= ROOT_LOCAL_SINCE
-
-
-def make_repo(root: Path, linked: tuple[str, ...]) -> Path:
-    git(root, "init", "-q", "-b", "main", "Forgerank")
-    main = root / "Forgerank"
-    (main / ".gitignore").write_text(".claude/settings.local.json\n")
-    git(main, "add", ".gitignore")
-    git(main, "commit", "-q", "-m", "init")
-    for name in linked:
-        git(main, "worktree", "add", "-q", "-b", name, f"../{name}")
-    return main
 
 
 def settings(folder: Path, env: dict[str, str], **top: str) -> None:
@@ -72,7 +64,7 @@ def sent(apis: dict[str, FakeApi]) -> list[tuple[str, str | None, str | None]]:
 
 
 def test_the_main_checkouts_file_wins_key_by_key_from_2_1_211(tmp_path, apis, claude, claude_version):
-    main = make_repo(tmp_path, ("wt",))
+    main = make_repo(tmp_path, "Forgerank", linked=("wt",), files=IGNORED)
     # The main checkout sets only the sonnet model; the worktree's own file sets everything.
     settings(main, {"ANTHROPIC_DEFAULT_SONNET_MODEL": "main/sonnet"})
     settings(tmp_path / "wt", gateway_env(apis["b"], "key-b", {"sonnet": "wt/sonnet", "opus": "wt/opus"}))
@@ -90,7 +82,7 @@ def test_the_main_checkouts_file_wins_key_by_key_from_2_1_211(tmp_path, apis, cl
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give .claude away")
 def test_a_main_checkout_claude_folder_that_is_not_yours_is_not_read(tmp_path, apis, claude, claude_version):
     """The exception llmconf's delivery choice follows: a root .claude owned by another user."""
-    main = make_repo(tmp_path, ("wt",))
+    main = make_repo(tmp_path, "Forgerank", linked=("wt",), files=IGNORED)
     settings(main, gateway_env(apis["a"], "key-a", {"opus": "main/opus"}))
     settings(tmp_path / "wt", gateway_env(apis["b"], "key-b", {"opus": "wt/opus"}))
     os.chown(main / ".claude", 65534, 65534)
@@ -99,7 +91,7 @@ def test_a_main_checkout_claude_folder_that_is_not_yours_is_not_read(tmp_path, a
 
 
 def test_the_settings_layer_beats_every_local_file_key_by_key(tmp_path, apis, claude_bin, claude_version):
-    main = make_repo(tmp_path, ("wt",))
+    main = make_repo(tmp_path, "Forgerank", linked=("wt",), files=IGNORED)
     settings(main, gateway_env(apis["a"], "key-a", {"sonnet": "main/sonnet", "opus": "main/opus"}))
     settings(tmp_path / "wt", gateway_env(apis["b"], "key-b", {"sonnet": "wt/sonnet"}))
     layer = tmp_path / "layer.json"
@@ -142,7 +134,7 @@ DECLARED = {"Forgerank": "ga", "forgerank-glm": "gb", "forgerank-kimi": "gc", "f
 def fleet(tmp_path, run, apis, claude_bin, monkeypatch):
     """A main checkout and three linked worktrees on four profiles: three gateways and direct."""
     monkeypatch.setenv("LLMCONF_CLAUDE", claude_bin)  # llmconf follows the client that will run
-    make_repo(tmp_path, tuple(w for w in DECLARED if w != "Forgerank"))
+    make_repo(tmp_path, "Forgerank", linked=tuple(w for w in DECLARED if w != "Forgerank"), files=IGNORED)
     files = {}
     for name, models in PROFILES.items():
         gw = name[1]
@@ -278,7 +270,7 @@ def test_no_key_in_a_tracked_file_and_delivery_files_are_private(fleet, claude_v
     from llmconf.targets.claude_code.layers import delivery_path
 
     for worktree in DECLARED:
-        out = subprocess.run(["git", "-C", str(fleet / worktree), "ls-files"], capture_output=True, text=True, check=True).stdout
+        out = git(fleet / worktree, "ls-files").stdout
         assert out.split() == [".gitignore"]
         path = delivery_path(fleet / worktree)
         if root_local(claude_version) and worktree != "Forgerank":
