@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from llmconf import cli
@@ -46,3 +48,21 @@ def test_a_lock_timeout_that_would_wait_forever_is_refused(tmp_path, run, monkey
         f"llmconf: LLMCONF_LOCK_TIMEOUT must be a number of seconds, 0 or more (got '{value}') "
         "(unset it for the default of 10 s)\n",
     )
+
+
+@pytest.mark.parametrize("folder", ["0x1F", "0o17", "1e3", "2024-01-01", "yes", "007"])
+def test_use_declares_a_folder_whose_name_yaml_would_read_as_another_type(tmp_path, run, folder):
+    """Found in review: `use` wrote `0x1F: p` unquoted, which YAML reads back as the number 31."""
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "profiles/p.yaml": "models: {haiku: a/b}\n", f"{folder}/.keep": ""})
+    result = run("use", "p", folder)
+    assert (result.code, result.out) == (0, f"{folder}: now uses profile 'p'.\nRun 'llmconf apply' to write the settings files.\n")
+    status = run("status", "--json")
+    assert [(w["worktree"], w["profile"]) for w in json.loads(status.out)["worktrees"]] == [(folder, "p")]
+
+
+@pytest.mark.parametrize("name", ["0x1F", "1e3", "true"])
+def test_use_switches_to_a_profile_whose_name_yaml_would_read_as_another_type(tmp_path, run, name):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "{}\n", f"profiles/{name}.yaml": "models: {haiku: a/b}\n", "a/.keep": ""})
+    assert run("use", name, "a").code == 0
+    assert (tmp_path / "worktrees.yaml").read_text() == f'worktrees:\n  a: "{name}"\n'
+    assert run("plan").out.splitlines()[0] == f"# a: a/.claude/settings.local.json (profile {name}) will be created"

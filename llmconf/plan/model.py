@@ -172,7 +172,7 @@ def diff(
         raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
     if current is not None and _in_sync(desired, current, owned):
         return (), FileAction.NONE
-    keys = dict.fromkeys([*desired, *target.BACKEND_KEYS, *(_parse(k) for k in owned)])
+    keys = dict.fromkeys([*desired, *target.BACKEND_KEYS, *(target.parse_key(k) for k in owned)])
     changes = []
     for key in keys:
         before = get_key(current, key)
@@ -220,7 +220,7 @@ def _in_sync(desired: Mapping[KeyPath, str], current: Mapping[str, Any], owned: 
         if key not in desired and key[1] in env:  # every backend key is ("env", NAME)
             return False
     for name in owned:
-        key = _parse(name)
+        key = target.parse_key(name)
         if key not in desired and get(key) is not ABSENT:
             return False
     return True
@@ -251,8 +251,3 @@ def _change(key: KeyPath, before: Any, after: Any, sensitive: bool, drift: bool 
     return KeyChange(
         key, action, None if before is ABSENT else before, None if after is ABSENT else after, sensitive, drift
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse(name: str) -> KeyPath:
-    return tuple(name.split(".", 1)) if name.startswith(target.ENV + ".") else (name,)

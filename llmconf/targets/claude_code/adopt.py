@@ -353,7 +353,7 @@ def _pending_fields(new: NewProfile, profiles: Profiles, wt: Worktree) -> dict[F
 
 def _owned_present(doc: Mapping[str, Any], record: FileRecord) -> dict[target.KeyPath, Any]:
     """The keys plan would own in this file (backend keys, and what llmconf wrote before) that it holds."""
-    written = (tuple(k.split(".", 1)) if k.startswith(target.ENV + ".") else (k,) for k in record.keys)
+    written = (target.parse_key(k) for k in record.keys)
     keys = dict.fromkeys([*target.BACKEND_KEYS, *written])
     return {k: v for k in keys if (v := get_key(doc, k)) is not ABSENT}
 

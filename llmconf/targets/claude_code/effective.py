@@ -152,7 +152,7 @@ def _type_problem(doc: dict[str, Any]) -> str | None:
             return f"'{key}' is a {type(doc[key]).__name__}, not a {kind.__name__}"
     for name, value in (doc.get(ENV) or {}).items():
         if not isinstance(value, str):
-            return f"env.{name} is a {type(value).__name__}, not a string"
+            return f"{target.key_name((ENV, name))} is a {type(value).__name__}, not a string"
     return None
 
 
@@ -188,17 +188,17 @@ def examine(
     for layer in usable:
         assert layer.doc is not None
         for name, value in (layer.doc.get(ENV) or {}).items():
-            env[name], source[f"env.{name}"] = value, layer.name
+            env[name], source[target.key_name((ENV, name))] = value, layer.name
         for name, value in layer.doc.items():
             if name != ENV:
                 top[name], source[name] = value, layer.name
     for var in target.BACKEND_VARS:
         if var not in env and var in shell:
-            env[var], source[f"env.{var}"] = shell[var], "shell"
+            env[var], source[target.key_name((ENV, var))] = shell[var], "shell"
     paths = {layer.name: layer.path for layer in layers}
 
     for var in target.BACKEND_VARS:
-        src = source.get(f"env.{var}")
+        src = source.get(target.key_name((ENV, var)))
         want = desired.get((ENV, var))
         # A blank value is an unset one to Claude Code: blanking what the profile leaves unset is no override.
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -124,8 +125,14 @@ def settings_path(worktree: Path) -> Path:
 
 
 def key_name(key: KeyPath) -> str:
-    """`env.ANTHROPIC_BASE_URL`, `model`: how a key is shown to people."""
+    """`env.ANTHROPIC_BASE_URL`, `model`: how a key is shown to people (and named in the state)."""
     return ".".join(key)
+
+
+@functools.lru_cache(maxsize=1024)  # a fleet has a few dozen distinct key names
+def parse_key(name: str) -> KeyPath:
+    """The key a key_name names."""
+    return (ENV, name[len(ENV) + 1 :]) if name.startswith(ENV + ".") else (name,)
 
 
 def looks_secret(key: KeyPath) -> bool:
