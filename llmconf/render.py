@@ -79,7 +79,7 @@ def render_value(
     `memo` keeps the output of templates that do not use `worktree`: within one run they
     come out the same for every worktree of a profile, so they render once."""
     reads = {} if reads is None else reads
-    text = sourced.value
+    text: str = sourced.value
     if not is_template(text):
         return text
     key = (text, profile)

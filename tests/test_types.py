@@ -1,4 +1,4 @@
-"""The package type-checks: mypy over llmconf/, as configured in pyproject.toml."""
+"""The package type-checks: mypy --strict over llmconf/, as configured in pyproject.toml."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from llmconf.apply import backup
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         return pipeline.confirm_and_apply(session, plan, args.yes, ui, records=records, carry=carry, verb="Rollback")
 
 
-def _list(state_dir, ui: Ui) -> int:
+def _list(state_dir: Path, ui: Ui) -> int:
     """Backups by file: apply id, time and size; never their content."""
     rows = backup.listing(state_dir)
     if not rows:

@@ -238,7 +238,7 @@ def _reads_back(value: str) -> bool:
         from ruamel.yaml import YAML
 
         try:
-            return YAML(typ="safe", pure=True).load(f"k: {value}\n") == {"k": value}
+            return bool(YAML(typ="safe", pure=True).load(f"k: {value}\n") == {"k": value})
         except Exception:
             return False
     return True

@@ -120,7 +120,8 @@ def shared_layer(shared: dict[Any, Any], name: str, path: Path) -> Layer:
     """A layer several worktrees read (user, managed, a main checkout's file): read once."""
     if (name, path) not in shared:
         shared[(name, path)] = read_layer(name, path)
-    return shared[(name, path)]
+    layer: Layer = shared[(name, path)]
+    return layer
 
 
 def effective_of(
