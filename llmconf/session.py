@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from llmconf.apply.state import State, load_state
 from llmconf.config import cache
-from llmconf.config.load import CONFIG_FILE, Config, Profiles, WorktreeDecl, load_config, user_path
+from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
+from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.secrets import SecretStore
 

@@ -16,7 +16,7 @@ from llmconf.targets.claude_code import settings as target
 
 if TYPE_CHECKING:
     from llmconf.catalog.catalog import Catalog, Model
-    from llmconf.config.load import Profiles
+    from llmconf.config.profiles import Profiles
     from llmconf.plan.model import Plan
 
 #: The baseline the guide compares against.

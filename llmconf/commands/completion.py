@@ -168,7 +168,8 @@ def names(what: str, config_dir: str | None, cwd: Path) -> list[str]:
     # which a Tab needs.
     from llmconf.config import cache
     from llmconf.config.discover import resolve
-    from llmconf.config.load import Profiles, load_config, shipped_profiles_dir
+    from llmconf.config.load import load_config, shipped_profiles_dir
+    from llmconf.config.profiles import Profiles
 
     try:
         folder = resolve(config_dir, cwd)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from llmconf.catalog import catalog, cost
 from llmconf.config.discover import resolve
-from llmconf.config.load import Profiles, shipped_profiles_dir
+from llmconf.config.load import shipped_profiles_dir
+from llmconf.config.profiles import Profiles
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
 from llmconf.views.cost import cost_json, cost_text

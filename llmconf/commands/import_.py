@@ -21,7 +21,7 @@ from llmconf import fs
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
-from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Worktree, declare, declare_absent, secrets_read
+from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Folder, declare, declare_absent, secrets_read
 from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.apply.lock import locked
 from llmconf.secrets import SecretStore, check_name, env_lines, env_var
@@ -109,13 +109,13 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
 
 def _folders(
     session: Session, paths: list[str], cwd: Path, errors: list[LlmconfError]
-) -> tuple[list[tuple[Worktree, dict[str, Any] | None]], list[str]]:
+) -> tuple[list[tuple[Folder, dict[str, Any] | None]], list[str]]:
     """Each folder to import with its settings document (None: no file), and a line for each
     folder worktrees.yaml declares already (by path, or as the same folder through a link)."""
     declared = {w.path: w for w in session.config.worktrees}
     identities = {folder_identity(w.path): w for w in session.config.worktrees}
     identities.pop(None, None)
-    todo: list[tuple[Worktree, dict[str, Any] | None]] = []
+    todo: list[tuple[Folder, dict[str, Any] | None]] = []
     skipped: list[str] = []
     for folder in dict.fromkeys(user_path(cwd, arg) for arg in paths):
         if not folder.is_dir():
@@ -132,17 +132,17 @@ def _folders(
             errors.append(e)
             continue
         # No file: Claude Code on its own login, what switch-claude.sh leaves; declared `anthropic`.
-        todo.append((Worktree(os.path.relpath(folder, session.config.dir), folder, session.config.file), doc))
+        todo.append((Folder(os.path.relpath(folder, session.config.dir), folder, session.config.file), doc))
     return todo, skipped
 
 
 def _declarations(
-    session: Session, todo: list[tuple[Worktree, dict[str, Any] | None]], errors: list[LlmconfError]
-) -> list[tuple[Worktree, Declaration]]:
+    session: Session, todo: list[tuple[Folder, dict[str, Any] | None]], errors: list[LlmconfError]
+) -> list[tuple[Folder, Declaration]]:
     """What each worktree is: a profile, maybe with an override, or a new profile (which a
     later worktree on the same backend reuses)."""
     pending: dict[str, NewProfile] = {}
-    decls: list[tuple[Worktree, Declaration]] = []
+    decls: list[tuple[Folder, Declaration]] = []
     for wt, doc in todo:
         try:
             decl = declare_absent(session, wt) if doc is None else declare(session, wt, doc, pending)
@@ -157,7 +157,7 @@ def _declarations(
 
 
 def _tokens(
-    session: Session, decls: list[tuple[Worktree, Declaration]], cwd: Path, errors: list[LlmconfError]
+    session: Session, decls: list[tuple[Folder, Declaration]], cwd: Path, errors: list[LlmconfError]
 ) -> dict[str, _Found]:
     """The worktrees' own keys the store must take. Each must be what plan renders, so a
     different value already there (or in another imported file) is an error."""
@@ -194,7 +194,7 @@ def _tokens(
 
 
 def _from_key_files(
-    session: Session, decls: list[tuple[Worktree, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
+    session: Session, decls: list[tuple[Folder, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
 ) -> list[str]:
     """Adds to store_now the key files' keys the store lacks; the notes for --key-file keys
     left out. A key is stored only for a secret some profile in worktrees.yaml reads once this
@@ -226,7 +226,7 @@ def _from_key_files(
 
 
 def _write(
-    session: Session, decls: list[tuple[Worktree, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
+    session: Session, decls: list[tuple[Folder, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
 ) -> None:
     """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
     undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from llmconf import pipeline
-from llmconf.config.load import origins
+from llmconf.config.profiles import origins
 from llmconf.console import Ui
 from llmconf.session import open_for
 from llmconf.targets.claude_code.effective import every_effective

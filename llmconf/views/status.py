@@ -17,7 +17,7 @@ from llmconf.views.table import table
 
 if TYPE_CHECKING:
     from llmconf.catalog.catalog import Catalog
-    from llmconf.config.load import ProfileOrigin
+    from llmconf.config.profiles import ProfileOrigin
 
 
 _STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state", "effective")

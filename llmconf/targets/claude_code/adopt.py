@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
-from llmconf.config.load import PROFILES_DIR, FieldPath, Profiles, Sourced, WorktreeDecl, merge
+from llmconf.config.load import PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, merge
+from llmconf.config.profiles import Profiles
 from llmconf.config.yamledit import yaml_scalar
 from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
 from llmconf.render import as_literal, render
@@ -58,8 +59,8 @@ class _Markers(SecretStore):
 
 
 @dataclass(frozen=True)
-class Worktree:
-    """The worktree being imported, as worktrees.yaml will declare it."""
+class Folder:
+    """A folder being imported, as worktrees.yaml will declare it (a worktree-to-be)."""
 
     key: str
     path: Path
@@ -119,7 +120,7 @@ class _Candidate:
     pending: NewProfile | None = None
 
 
-def declare(session: Session, wt: Worktree, doc: Mapping[str, Any], pending: Mapping[str, NewProfile]) -> Declaration:
+def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mapping[str, NewProfile]) -> Declaration:
     """The declaration that makes plan leave this settings document exactly as it is.
 
     In order: a profile that renders exactly what the file holds (the user's own first,
@@ -181,7 +182,7 @@ def declare(session: Session, wt: Worktree, doc: Mapping[str, Any], pending: Map
     return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest, decl.reads, decl.adds_api_key)
 
 
-def declare_absent(session: Session, wt: Worktree) -> Declaration:
+def declare_absent(session: Session, wt: Folder) -> Declaration:
     """A folder without a settings file is on Anthropic direct: `anthropic`, checked as plan would."""
     check = _Checker(session, wt, {})
     try:
@@ -211,7 +212,7 @@ def secrets_read(session: Session, decl: WorktreeDecl) -> set[str]:
 class _Checker:
     """Renders a declaration for one worktree and diffs it against the file, as plan would."""
 
-    def __init__(self, session: Session, wt: Worktree, doc: Mapping[str, Any]) -> None:
+    def __init__(self, session: Session, wt: Folder, doc: Mapping[str, Any]) -> None:
         self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(session.secrets), session.config.vars
         self.record, self.fingerprint = session.state.record(wt.settings), session.state.fingerprint
 
@@ -314,7 +315,7 @@ def _secret_names(reads: Mapping[str, str | None]) -> set[str]:
     return {k.split(":", 1)[1] for k in reads if k.startswith("secret:")}
 
 
-def _candidates(profiles: Profiles, pending: Mapping[str, NewProfile], wt: Worktree) -> list[_Candidate]:
+def _candidates(profiles: Profiles, pending: Mapping[str, NewProfile], wt: Folder) -> list[_Candidate]:
     out = []
     for name in profiles.names():
         path = profiles.path(name)
@@ -343,7 +344,7 @@ def _depth(profiles: Profiles, name: str) -> int:
     return depth
 
 
-def _pending_fields(new: NewProfile, profiles: Profiles, wt: Worktree) -> dict[FieldPath, Sourced]:
+def _pending_fields(new: NewProfile, profiles: Profiles, wt: Folder) -> dict[FieldPath, Sourced]:
     """A profile not yet written, resolved as Profiles would resolve it."""
     where = wt.config_file.parent / PROFILES_DIR / f"{new.name}.yaml"
     layer = {fp: Sourced(v, where, fp) for fp, v in new.fields.items() if fp != ("extends",)}
@@ -393,7 +394,7 @@ def _same_gateway(changes: tuple[KeyChange, ...]) -> bool:
 def _new_profile(
     doc: Mapping[str, Any],
     record: FileRecord,
-    wt: Worktree,
+    wt: Folder,
     groups: Any,
     profiles: Profiles,
     pending: Mapping[str, NewProfile],

@@ -1,0 +1,141 @@
+"""Profiles: found by name on the search path (the config's profiles/, profile_paths, the
+shipped ones), validated, and resolved through `extends`; and where each came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
+from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean
+
+
+@dataclass(frozen=True)
+class ProfileOrigin:
+    """Where a profile came from: its file, which search folder ("local": the config's
+    profiles/, "shared": a profile_paths folder, "shipped": llmconf's own), and its parent."""
+
+    file: Path
+    source: str
+    extends: str | None = None
+
+
+def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[str, ProfileOrigin]:
+    """Where each named profile, and each profile it extends, came from (one that does not
+    load is left out: the plan reports it, at the line that names it)."""
+    local, shipped = (config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    out: dict[str, ProfileOrigin] = {}
+    todo = list(dict.fromkeys(names))
+    while todo:
+        name = todo.pop(0)
+        if name in out:
+            continue
+        try:
+            profile, path = profiles.load(name, Sourced(name, config.file, ()))
+        except LlmconfError:
+            continue
+        folder = path.parent.resolve()
+        source = "local" if folder == local else "shipped" if folder == shipped else "shared"
+        out[name] = ProfileOrigin(path, source, profile.extends)
+        if profile.extends:
+            todo.append(profile.extends)
+    return dict(sorted(out.items()))
+
+
+class Profiles:
+    """Finds, validates and resolves profiles by name; each file is read once."""
+
+    def __init__(self, dirs: tuple[Path, ...]) -> None:
+        self.dirs = tuple(dict.fromkeys(d.resolve() for d in dirs))
+        self._loaded: dict[str, tuple[Any, Path]] = {}
+        self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
+
+    def prime(self, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
+        """Start from resolutions worked out before (the config cache)."""
+        self._resolved.update(resolved)
+
+    def resolved(self) -> dict[str, dict[FieldPath, Sourced]]:
+        """Every profile resolved so far, by name."""
+        return dict(self._resolved)
+
+    def names(self) -> list[str]:
+        """Every profile name on the search path, first folder winning."""
+        found: dict[str, None] = {}
+        for d in self.dirs:
+            if d.is_dir():
+                # A hidden file is no profile: path() refuses names starting with '.'.
+                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".")))
+        return sorted(found)
+
+    def path(self, name: str) -> Path | None:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            return None  # a name, never a path out of the profile folders
+        for d in self.dirs:
+            candidate = d / f"{name}.yaml"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def load(self, name: str, ref: Sourced) -> tuple[Any, Path]:
+        """One profile file, validated. `ref` says where the name was written, for errors."""
+        if name in self._loaded:
+            return self._loaded[name]
+        from llmconf.config import models as m
+
+        path = self.path(name)
+        if path is None:
+            hint = (
+                "a profile's name does not start with '.' (a hidden file is never a profile)"
+                if name.startswith(".") and "/" not in name and "\\" not in name
+                else did_you_mean(name, self.names()) or f"profiles: {', '.join(self.names()) or 'none'}"
+            )
+            raise ref.error(f"unknown profile '{name}'", hint)
+        data = read_yaml(path)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise LlmconfError("a profile must be a mapping of fields", path, 1)
+        profile = validate(m.Profile, data, path)
+        self._loaded[name] = (profile, path)
+        return profile, path
+
+    def resolve(self, name: str, ref: Sourced) -> dict[FieldPath, Sourced]:
+        """A profile's fields after following `extends`, parents first (worked out once per name)."""
+        if name in self._resolved:
+            return self._resolved[name]
+        first = name
+        chain: list[tuple[Any, Path]] = []
+        seen: list[str] = []
+        while True:
+            if name in seen:
+                cycle = " -> ".join([*seen, name])
+                raise ref.error(f"'extends' cycle: {cycle}", "break the cycle")
+            seen.append(name)
+            profile, path = self.load(name, ref)
+            chain.append((profile, path))
+            if profile.extends is None:
+                break
+            name = profile.extends
+            ref = Sourced(name, path, ("extends",))
+        resolved: dict[FieldPath, Sourced] = {}
+        for profile, path in reversed(chain):
+            layer = {
+                fp: Sourced(v, path, fp)
+                for fp, v in flatten(profile).items()
+                if fp not in (("extends",), ("description",))
+            }
+            resolved = merge(resolved, layer)
+        self._resolved[first] = resolved
+        return resolved
+
+    def all_errors(self) -> Iterator[LlmconfError]:
+        """Every problem in every profile file on the search path (for validate)."""
+        for name in self.names():
+            try:
+                self.resolve(name, Sourced(name, self.path(name) or Path(name), ()))
+            except LlmconfErrors as e:
+                yield from e.errors
+            except LlmconfError as e:
+                yield e
