@@ -16,50 +16,19 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmconf import hook
 from llmconf.errors import LlmconfError, display_path
+from llmconf.hook import CHAINED, HOOK, MARK
 from llmconf.console import Ui
 
 if TYPE_CHECKING:
     from llmconf import git as gitwt
     from llmconf.session import Session
 
-HOOK = "post-checkout"
-CHAINED = f"{HOOK}.llmconf-chained"
-MARK = "# llmconf git-hook: post-checkout"
 _REPO_HINT = "name a folder of the git repository (any of its worktrees)"
-
-_SCRIPT = """\
-#!/bin/sh
-{mark}
-# Installed by 'llmconf git-hook install'; 'llmconf git-hook uninstall' removes it{restores}.
-# On 'git worktree add' it applies the profile that {config} declares for the new worktree.
-# It never fails the git command: an llmconf problem is a one-line warning.
-status=0
-chained={chained}
-config_dir={config_dir}
-python={python}
-if [ -x "$chained" ]; then
-  "$chained" "$@" || status=$?
-fi
-if [ -x "$python" ]; then
-  "$python" -m llmconf -C "$config_dir" git-hook run "$@" || :
-elif command -v llmconf >/dev/null 2>&1; then
-  llmconf -C "$config_dir" git-hook run "$@" || :
-elif [ "$3" = 1 ]; then
-  # Only on a new worktree (PREV all zeros), the one checkout llmconf would have acted on.
-  case $1 in
-    *[!0]*) ;;
-    *) printf '%s\\n' {not_found} >&2 ;;
-  esac
-fi
-exit $status
-"""
-
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     if args.hook_command == "run":
@@ -93,33 +62,6 @@ def _hooks_dir(repo: Path, arg: str) -> tuple[Path, Path]:
         raise LlmconfError(f"'{arg}': git cannot read it: {e.message}", hint=_REPO_HINT) from None
 
 
-def _head(path: Path) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(4096)
-    except OSError:
-        return ""
-
-
-def _is_ours(path: Path) -> bool:
-    return MARK in _head(path)
-
-
-def _config_dir_of(head: str) -> Path | None:
-    """The config folder an installed llmconf hook (the start of its text) applies (None: not said)."""
-    for line in head.splitlines():
-        if line.startswith("config_dir="):
-            try:
-                return Path(shlex.split(line.removeprefix("config_dir="))[0])
-            except (ValueError, IndexError):
-                return None
-    return None
-
-
-def _exists(path: Path) -> bool:
-    return path.exists() or path.is_symlink()
-
-
 def _inside(path: Path, folder: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
@@ -147,11 +89,11 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
             hint=f"add the line '{_run_line(session.config.dir)}' to its {HOOK} hook yourself",
         )
     warning = _check_covered(session, worktrees, args.repo)
-    hook, chained = hooks / HOOK, hooks / CHAINED
-    head = _head(hook)
+    file, chained = hooks / HOOK, hooks / CHAINED
+    head = hook.head(file)
     ours = MARK in head
     if ours:
-        other = _config_dir_of(head)
+        other = hook.config_dir_of(head)
         if other is not None and not _same_folder(other, session.config.dir):
             raise LlmconfError(
                 f"the {HOOK} hook there applies {display_path(other / session.config.file.name, ui.cwd)}; nothing changed",
@@ -159,27 +101,16 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
                 hint=f"to switch it to {display_path(session.config.file, ui.cwd)}, run "
                 f"'llmconf -C {shlex.quote(str(other))} git-hook uninstall {shlex.quote(args.repo)}' first",
             )
-    move_aside = not ours and _exists(hook)
-    kept = _exists(chained)
+    move_aside = not ours and hook.exists(file)
+    kept = hook.exists(chained)
     if move_aside and kept:
         raise LlmconfError(
             f"both {HOOK} and {CHAINED} exist, and {HOOK} is not llmconf's; nothing changed",
             hooks,
             hint=f"merge them into {HOOK} (or remove {CHAINED}), then install again",
         )
-    text = _SCRIPT.format(
-        mark=MARK,
-        restores=f" and puts back {CHAINED}" if move_aside or kept else "",
-        config=str(session.config.file).replace("\n", " "),
-        chained=shlex.quote(str(chained)),
-        config_dir=shlex.quote(str(session.config.dir)),
-        python=shlex.quote(sys.executable),
-        not_found=shlex.quote(
-            "llmconf: warning: llmconf not found (reinstall the hook with "
-            f"'llmconf git-hook install {shlex.quote(str(repo))}')"
-        ),
-    )
-    _put_hook(hooks, text, move_aside)
+    text = hook.script(session.config.file, session.config.dir, hooks, repo, move_aside or kept)
+    hook.put(hooks, text, move_aside)
     if move_aside:
         ui.out(f"Kept the existing {HOOK} hook as {display_path(chained, ui.cwd)}; it still runs first.")
     verb = "Updated" if ours else "Installed"
@@ -194,67 +125,6 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
 
 def _same_folder(a: Path, b: Path) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _put_hook(hooks: Path, text: str, move_aside: bool) -> None:
-    """Write our hook: the new file complete first, then the user's hook aside, then ours in.
-
-    A failure at any step puts back what was there: the user's hook is never left switched
-    off at CHAINED, where git does not run it. Not fs.write_atomic: the user's hook has to
-    move aside between the temp file and the rename, and a symlinked hook must move with its
-    link, not be written through.
-    """
-    hook, chained = hooks / HOOK, hooks / CHAINED
-    tmp: Path | None = None
-    try:
-        hooks.mkdir(parents=True, exist_ok=True)
-        tmp = _write_temp(hooks, text)
-        if move_aside:
-            os.replace(hook, chained)  # same folder: a rename, mode and content kept
-        try:
-            os.replace(tmp, hook)
-        except OSError:
-            if move_aside:
-                _roll_back(chained, hook)
-            raise
-        tmp = None
-    except OSError as e:
-        raise LlmconfError(f"cannot install the hook: {e.strerror or e}; nothing changed", hook) from None
-    finally:
-        if tmp is not None:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-    from llmconf.fs import fsync_dir
-
-    fsync_dir(hooks)
-
-
-def _roll_back(chained: Path, hook: Path) -> None:
-    try:
-        os.replace(chained, hook)
-    except OSError as e:
-        raise LlmconfError(
-            f"cannot install the hook, nor put yours back: {e.strerror or e}; your hook is at {CHAINED}",
-            hook,
-            hint=f"rename {CHAINED} back to {HOOK}",
-        ) from None
-
-
-def _write_temp(folder: Path, text: str) -> Path:
-    """The hook's text in a new executable file in `folder` (same file system as the hook)."""
-    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{HOOK}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o755)
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        os.unlink(name)
-        raise
-    return Path(name)
 
 
 def _worktrees(repo: Path, arg: str) -> list[gitwt.Worktree]:
@@ -296,26 +166,17 @@ def _check_covered(session: Session, worktrees: list[gitwt.Worktree], arg: str) 
 
 
 def _uninstall(hooks: Path, ui: Ui) -> int:
-    hook, chained = hooks / HOOK, hooks / CHAINED
-    try:
-        if not _is_ours(hook):
-            if not _exists(hook) and _exists(chained):
-                # Left by an install that failed half way (before this version): git does not
-                # run it there.
-                os.replace(chained, hook)
-                ui.out(f"Put back the {HOOK} hook llmconf had kept as {display_path(chained, ui.cwd)}.")
-                return 0
-            other = f" (its {HOOK} is not llmconf's: left as it is)" if _exists(hook) else ""
-            ui.out(f"No llmconf hook in {display_path(hooks, ui.cwd)}{other}; nothing to do.")
-            return 0
-        if _exists(chained):
-            os.replace(chained, hook)
-            ui.out(f"Removed llmconf's {HOOK} hook and put back the one it had kept.")
-        else:
-            hook.unlink()
-            ui.out(f"Removed llmconf's {HOOK} hook from {display_path(hooks, ui.cwd)}.")
-    except OSError as e:
-        raise LlmconfError(f"cannot remove the hook: {e.strerror or e}", hook) from None
+    chained = hooks / CHAINED
+    done = hook.remove(hooks)
+    if done == "restored":
+        ui.out(f"Put back the {HOOK} hook llmconf had kept as {display_path(chained, ui.cwd)}.")
+    elif done in ("none", "not ours"):
+        other = f" (its {HOOK} is not llmconf's: left as it is)" if done == "not ours" else ""
+        ui.out(f"No llmconf hook in {display_path(hooks, ui.cwd)}{other}; nothing to do.")
+    elif done == "removed and restored":
+        ui.out(f"Removed llmconf's {HOOK} hook and put back the one it had kept.")
+    else:
+        ui.out(f"Removed llmconf's {HOOK} hook from {display_path(hooks, ui.cwd)}.")
     return 0
 
 
