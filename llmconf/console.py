@@ -22,7 +22,9 @@ class Ui:
     def out(self, text: str) -> None:
         _write(self.stdout, text if text.endswith("\n") else text + "\n")
 
-    def warn(self, text: str) -> None:
+    def warn(self, warning: str | LlmconfError) -> None:
+        """Print one warning: a diagnostic (with its place and hint), or a plain sentence."""
+        text = warning.format(self.cwd) if isinstance(warning, LlmconfError) else warning
         _write(self.stderr, f"llmconf: warning: {text}\n")
 
     def error(self, error: LlmconfError) -> None:

@@ -84,7 +84,7 @@ class SecretStore:
         self.config_dir = config_dir  # where those sources were declared
         self._values: dict[str, str] | None = None
         self._fetched: dict[str, str] = {}  # each source is asked once a run
-        self.warnings: list[str] = []
+        self.warnings: list[LlmconfError] = []
 
     def _load(self) -> dict[str, str]:
         if self._values is None:
@@ -98,7 +98,10 @@ class SecretStore:
                 raise LlmconfError(f"cannot read secrets: {e.strerror or e.__class__.__name__}", self.path) from None
             if mode & 0o077:
                 self.warnings.append(
-                    f"{self.path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {self.path}"
+                    LlmconfError(
+                        f"{self.path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {self.path}",
+                        severity="warning",
+                    )
                 )
             for lineno, line in enumerate(text.splitlines(), 1):
                 if not line.strip() or line.lstrip().startswith("#"):

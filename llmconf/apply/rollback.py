@@ -12,14 +12,14 @@ from llmconf import fs
 from llmconf.apply import backup
 from llmconf.apply.state import FileRecord, State, record_from_json
 from llmconf.config.load import WorktreeDecl
-from llmconf.errors import LlmconfError, display_path
+from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
 from llmconf.targets.claude_code import settings as target
 
 
 def rollback_plan(
     state: State, worktrees: Sequence[WorktreeDecl], only: set[Path] | None = None
-) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[str]]:
+) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[LlmconfError]]:
     """The plan that puts back the files of the last apply: the plan, the records to
     restore, the journal entries it leaves for later, and warnings."""
     from llmconf.apply import backup
@@ -35,7 +35,7 @@ def rollback_plan(
     plans, records, warnings = [], {}, []
     for settings in sorted(only or ()):
         if str(settings) not in journal:
-            warnings.append(f"{display_path(settings)}: the last apply did not change it; nothing to roll back")
+            warnings.append(LlmconfError("the last apply did not change it; nothing to roll back", settings, severity="warning"))
     if only is not None:  # a worktree's --settings file goes back with it
         only = only | {path for path, w in sent.items() if w.path / target.SETTINGS_FILE in only}
     carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
@@ -55,7 +55,7 @@ def rollback_plan(
         )
         wanted = backup.load(state.dir, settings, apply_id) if entry["existed"] else None
         if entry["existed"] and wanted is None:
-            warnings.append(f"{display_path(settings)}: no backup from apply {apply_id}; left as it is")
+            warnings.append(LlmconfError(f"no backup from apply {apply_id}; left as it is", settings, severity="warning"))
             continue
         restored = record_from_json(entry["record"])
         secret = state.record(settings).secret | (restored.secret if restored else frozenset())

@@ -241,4 +241,4 @@ def show(warnings: list[LlmconfError], ui: Any, strict: bool) -> None:
         if strict:
             ui.error(w)
         else:
-            ui.warn(w.format(ui.cwd))
+            ui.warn(w)
