@@ -178,8 +178,13 @@ def ignored(worktree: Path, file: Path) -> bool | None:
     """Whether git ignores `file` (relative to `worktree`); None outside a repository or with no git."""
     try:
         proc = _start(worktree, ("check-ignore", "-q", "--", str(file)))
+    except GitError:
+        return None
+    try:
         proc.communicate(timeout=_TIMEOUT)
-    except (GitError, subprocess.TimeoutExpired):
+    except subprocess.TimeoutExpired:
+        proc.kill()  # not left running behind us
+        proc.communicate()
         return None
     return {0: True, 1: False}.get(proc.returncode)  # 128: not a repository
 

@@ -66,8 +66,8 @@ class Session:
         if self.cache.hit and len(resolved) <= self.cache.primed:
             return
         errors_at = {wp.error.path for wp in plan.worktrees if wp.error is not None}
-        inputs = {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}
-        if errors_at & inputs:
+        # Listed only when there is an error: a clean plan (the common case) lists no folder.
+        if errors_at and errors_at & {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}:
             return  # an error in the config itself: the next run must read it again
         cache.save(self.config, resolved, self.cache.key)
 

@@ -9,7 +9,6 @@ from llmconf import pipeline
 from llmconf.config.profiles import origins
 from llmconf.console import Ui
 from llmconf.session import open_for
-from llmconf.targets.claude_code.effective import every_effective
 from llmconf.views.status import status_json, status_text
 
 
@@ -17,9 +16,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf.catalog import catalog
 
     session = open_for(getattr(args, "config_dir", None), ui.cwd)
-    plan, _ = pipeline.plan(session, session.select(args.worktrees, ui.cwd))
+    plan, planner = pipeline.plan(session, session.select(args.worktrees, ui.cwd))
     known = catalog.load(session.config.dir)
-    effective = every_effective(plan, os.environ)
+    effective = planner.target.effective(plan, os.environ)
     found = origins(session.config, session.profiles, [wp.profile for wp in plan.local])
     view = status_json if args.json else status_text
     ui.out(view(plan, known, effective, found))
