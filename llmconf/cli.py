@@ -28,10 +28,27 @@ if TYPE_CHECKING:
 # changes the table once built.
 
 
+def _keep(record: object, given: dict[str, object]) -> None:
+    """Set each slot of a record from its __init__'s argument of the same name (what a
+    dataclass would write out, without importing dataclasses)."""
+    for name in type(record).__slots__:  # type: ignore[attr-defined]
+        setattr(record, name, given[name])
+
+
 class Arg:
     """One argument of a command, in add_argument's terms: Arg("--yes", "-y", help=..., action="store_true")."""
 
     __slots__ = ("names", "help", "metavar", "nargs", "action", "choices", "type", "default", "dest", "hidden")
+    names: tuple[str, ...]
+    help: str | None
+    metavar: str | None
+    nargs: str | None
+    action: str | None
+    choices: tuple[str, ...] | None
+    type: Callable[[str], int] | None
+    default: str | int | None
+    dest: str | None
+    hidden: bool
 
     def __init__(
         self,
@@ -46,16 +63,7 @@ class Arg:
         dest: str | None = None,
         hidden: bool = False,  # parsed, but in neither --help nor completion
     ) -> None:
-        self.names = names
-        self.help = help
-        self.metavar = metavar
-        self.nargs = nargs
-        self.action = action
-        self.choices = choices
-        self.type = type
-        self.default = default
-        self.dest = dest
-        self.hidden = hidden
+        _keep(self, locals())
 
     @property
     def takes_value(self) -> bool:
@@ -66,6 +74,14 @@ class Command:
     """A command, or an action of one (secret set): its parser, and its line in the parent's --help."""
 
     __slots__ = ("name", "help", "epilog", "arguments", "description", "subcommands", "dest", "module")
+    name: str
+    help: str | None
+    epilog: str
+    arguments: tuple[Arg, ...]
+    description: str | None
+    subcommands: tuple[Command, ...]
+    dest: str
+    module: str | None
 
     def __init__(
         self,
@@ -79,14 +95,7 @@ class Command:
         dest: str = "",  # with subcommands: the attribute of args that names the one given
         module: str | None = None,  # llmconf.commands.MODULE has its run(args, ui); None: the name, - as _
     ) -> None:
-        self.name = name
-        self.help = help
-        self.epilog = epilog
-        self.arguments = arguments
-        self.description = description
-        self.subcommands = subcommands
-        self.dest = dest
-        self.module = module
+        _keep(self, locals())
 
     @property
     def all_arguments(self) -> tuple[Arg, ...]:
@@ -396,7 +405,7 @@ def _meant(word: str, choices: str) -> str | None:
 class _Parser(argparse.ArgumentParser):
     # Usage errors exit 1, not argparse's 2: 2 means "changes pending" to --detailed-exitcode.
     def error(self, message: str) -> None:  # type: ignore[override]
-        from llmconf.secrets import looks_like_key, scrub
+        from llmconf.secrets.mask import looks_like_key, scrub
 
         self.print_usage(sys.stderr)
         if (m := _INVALID_CHOICE.search(message)) and (hint := _meant(m[1], m[2])):

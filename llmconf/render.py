@@ -14,7 +14,7 @@ from typing import Any
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
-from llmconf.secrets import SecretStore, default_secrets_file, env_var
+from llmconf.secrets.store import SecretStore, default_secrets_file, env_var
 
 
 class Sensitive(str):

@@ -13,7 +13,7 @@ from llmconf.config import cache
 from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
 from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.secrets import SecretStore
+from llmconf.secrets.store import SecretStore
 
 if TYPE_CHECKING:
     from llmconf.plan.model import Plan

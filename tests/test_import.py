@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from llmconf.secrets import SecretStore
+from llmconf.secrets.store import SecretStore
 from tests.conftest import SECRET, write_tree
 from tests.helpers import Tree, assert_unchanged, changed_paths, snapshot_tree
 
@@ -403,12 +403,12 @@ def test_a_later_write_that_fails_undoes_the_earlier_ones(tmp_path, run, isolate
     monkeypatch.setattr(fs, "write_atomic", failing)
     result = _refused(run, "guide")
     assert result.err == "llmconf: team/worktrees.yaml: cannot write it (Permission denied); nothing changed\n"
-    # The new profile is deleted again and the secret removed: the store is back to empty.
+    # The new profile, and the profiles/ folder made for it, are deleted again and the secret
+    # removed: the store is back to empty.
     assert not (config / "profiles/qwen3-coder-480b-a35b.yaml").exists()
     assert SecretStore().names() == []
     after = _everything(tmp_path, isolated_home)
     after.pop("home/secrets.env", None)
-    after.pop("tmp/team/profiles", None)  # the folder made for the new profile stays, empty: not undone (yet)
     assert changed_paths(before, after) == set()
 
 

@@ -39,14 +39,14 @@ def test_default_location_is_private(run, isolated_home, monkeypatch):
 
 @pytest.mark.parametrize("value", [SECRET, "line1\nline2", "  spaced  ", "tab\there", "ünïcode-ключ", "trailing\\"])
 def test_value_round_trips_verbatim(run, tmp_path, value):
-    from llmconf.secrets import SecretStore
+    from llmconf.secrets.store import SecretStore
 
     assert run("secret", "set", "x", stdin=value + "\n").code == 0
     assert SecretStore().get("x") == value
 
 
 def test_only_one_trailing_newline_stripped(run):
-    from llmconf.secrets import SecretStore
+    from llmconf.secrets.store import SecretStore
 
     run("secret", "set", "x", stdin="abc\n\n")
     assert SecretStore().get("x") == "abc\n"
@@ -57,7 +57,7 @@ def test_only_one_trailing_newline_stripped(run):
 def test_hidden_prompt_on_a_terminal(run, monkeypatch):
     import getpass
 
-    from llmconf.secrets import SecretStore
+    from llmconf.secrets.store import SecretStore
 
     monkeypatch.setattr(getpass, "getpass", lambda prompt, stream=None: "typed-" + prompt[:5])
     assert run("secret", "set", "x", tty=True).code == 0
@@ -96,7 +96,7 @@ def test_malformed_store_line_is_located_but_not_echoed(run, isolated_home):
 
 
 def test_environment_override_name(monkeypatch):
-    from llmconf.secrets import SecretStore, env_var
+    from llmconf.secrets.store import SecretStore, env_var
 
     assert env_var("open-router.v2") == "LLMCONF_SECRET_OPEN_ROUTER_V2"
     monkeypatch.setenv("LLMCONF_SECRET_OPEN_ROUTER_V2", "from-env")

@@ -30,7 +30,7 @@ class _Member:
 
 def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
     """The new text of a settings file after `changes` (`text` None: a new file)."""
-    from llmconf.views.json import dumps
+    from llmconf.jsontext import dumps
 
     before = json.loads(text) if text is not None else None
     expected = apply_changes(before, changes)

@@ -12,40 +12,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf import fs
-
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
 from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Folder, declare, declare_absent, secrets_read
 from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.apply.lock import locked
-from llmconf.secrets import SecretStore, check_name, env_lines, env_var
+from llmconf.secrets.keyfiles import FoundKey, held, key_files
 from llmconf.apply.state import state_file
 from llmconf.console import Ui
+from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
 from llmconf.session import Session, open_for
-
-#: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.
-KEY_FILE_GLOB = ("~/.config/forgerank", ".env.*")
-#: Only NAME_API_KEY lines: the guide's folder may hold GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY...
-_KEY_NAME = re.compile(r"^(.+?)_API_KEY$")
-
-
-@dataclass(frozen=True)
-class _Found:
-    """A key read from somewhere: which secret it belongs to and where it came from."""
-
-    name: str
-    value: str
-    origin: str  # a file, as shown to the user (never the value)
-    var: str = ""  # the key file's variable (OPENROUTER_API_KEY)
-    explicit: bool = False  # from --key-file
-
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     # Under the lock: worktrees.yaml and the secret store are read, checked and written.
@@ -57,13 +38,13 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     session = open_for(getattr(args, "config_dir", None), ui.cwd)
     errors: list[LlmconfError] = []
     todo, skipped = _folders(session, args.paths or ["."], ui.cwd, errors)
-    keys = _key_files(args.key_file, ui.cwd, errors)
+    keys = key_files(args.key_file, ui.cwd, errors)
     _raise(errors)
     decls = _declarations(session, todo, errors)
     _raise(errors)
     store_now = _tokens(session, decls, ui.cwd, errors)
     _raise(errors)
-    notes = _from_key_files(session, decls, keys, store_now, ui)
+    notes = _fromkey_files(session, decls, keys, store_now, ui)
 
     # worktrees.yaml, edited in memory and checked before anything is written.
     text = session.config.file.read_text(encoding="utf-8")
@@ -158,14 +139,14 @@ def _declarations(
 
 def _tokens(
     session: Session, decls: list[tuple[Folder, Declaration]], cwd: Path, errors: list[LlmconfError]
-) -> dict[str, _Found]:
+) -> dict[str, FoundKey]:
     """The worktrees' own keys the store must take. Each must be what plan renders, so a
     different value already there (or in another imported file) is an error."""
-    store_now: dict[str, _Found] = {}
+    store_now: dict[str, FoundKey] = {}
     for wt, decl in decls:
         if decl.secret is None or decl.token is None:
             continue
-        found = _Found(decl.secret, decl.token, display_path(wt.settings, cwd))
+        found = FoundKey(decl.secret, decl.token, display_path(wt.settings, cwd))
         earlier = store_now.get(found.name)
         if earlier is not None:
             if earlier.value != found.value:
@@ -178,10 +159,10 @@ def _tokens(
                     )
                 )
             continue
-        held, where = _held(session.secrets, found.name)
-        if held is None:
+        value, where = held(session.secrets, found.name)
+        if value is None:
             store_now[found.name] = found
-        elif held != found.value:
+        elif value != found.value:
             errors.append(
                 LlmconfError(
                     f"its {target.AUTH_TOKEN} differs from secret '{found.name}' {where}; nothing changed "
@@ -193,8 +174,8 @@ def _tokens(
     return store_now
 
 
-def _from_key_files(
-    session: Session, decls: list[tuple[Folder, Declaration]], keys: list[_Found], store_now: dict[str, _Found], ui: Ui
+def _fromkey_files(
+    session: Session, decls: list[tuple[Folder, Declaration]], keys: list[FoundKey], store_now: dict[str, FoundKey], ui: Ui
 ) -> list[str]:
     """Adds to store_now the key files' keys the store lacks; the notes for --key-file keys
     left out. A key is stored only for a secret some profile in worktrees.yaml reads once this
@@ -214,10 +195,10 @@ def _from_key_files(
             if earlier.value != found.value:
                 ui.warn(f"{found.origin}: its key for secret '{found.name}' differs from the one in {earlier.origin}; kept that one")
             continue
-        held, where = _held(session.secrets, found.name)
-        if held is None:
+        value, where = held(session.secrets, found.name)
+        if value is None:
             store_now[found.name] = found
-        elif held != found.value:
+        elif value != found.value:
             ui.warn(
                 f"{found.origin}: its key for secret '{found.name}' differs from the one {where}; kept that one "
                 f"(to replace it: llmconf secret set {found.name})"
@@ -226,66 +207,21 @@ def _from_key_files(
 
 
 def _write(
-    session: Session, decls: list[tuple[Folder, Declaration]], store_now: dict[str, _Found], new_text: str | None, cwd: Path
+    session: Session, decls: list[tuple[Folder, Declaration]], store_now: dict[str, FoundKey], new_text: str | None, cwd: Path
 ) -> None:
-    """New profiles (unused until declared), then secrets, then worktrees.yaml. A failure
-    undoes what this run wrote (new files deleted, new secrets removed) and says what is left."""
+    """New profiles, each with a comment naming the settings file it came from, then the
+    secrets, then worktrees.yaml: one transaction (config/transaction.py)."""
     from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, modeline
 
-    # Each new profile, and the settings file it came from (for its comment).
-    new = [
-        (session.config.dir / PROFILES_DIR / f"{decl.profile}.yaml", decl.new_profile, wt.settings)
-        for wt, decl in decls
-        if decl.new_profile is not None
-    ]
-    for path, _, _ in new:
-        if path.exists():  # appeared since the profiles were listed
-            raise LlmconfError("exists already; nothing changed", path, hint="run the import again")
     schemas = session.config.dir / SCHEMA_DIR
-    created: list[Path] = []
-    stored: list[str] = []
-    try:
-        for path, profile, source in new:
+    new_files = []
+    for wt, decl in decls:
+        if decl.new_profile is not None:
+            path = session.config.dir / PROFILES_DIR / f"{decl.profile}.yaml"
             line = modeline(path, schemas / PROFILE_SCHEMA) if schemas.is_dir() else ""
-            _write_file(path, profile.text(display_path(source, cwd), line))
-            created.append(path)
-        for found in store_now.values():
-            session.secrets.set(found.name, found.value)
-            stored.append(found.name)
-        if new_text is not None:
-            _write_file(session.config.file, new_text)
-    except LlmconfError as e:
-        left = _undo(created, stored, session.secrets, cwd)
-        raise LlmconfError(f"{e.message}; {left}", e.path, e.line, e.hint) from None
-
-
-def _write_file(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fs.write_atomic(path, text)
-    except OSError as e:
-        reason = e.strerror or e.__class__.__name__
-        if e.filename and Path(e.filename) != path:
-            reason += f": {e.filename}"
-        raise LlmconfError(f"cannot write it ({reason})", path) from None
-
-
-def _undo(created: list[Path], stored: list[str], store: SecretStore, cwd: Path) -> str:
-    """Delete what this run wrote; what could not be undone, as the end of the error message."""
-    left = []
-    for path in created:
-        try:
-            path.unlink()
-        except OSError:
-            left.append(display_path(path, cwd))
-    for name in stored:
-        try:
-            store.remove(name)
-        except (LlmconfError, OSError):
-            left.append(f"secret '{name}'")
-    if not left:
-        return "nothing changed"
-    return f"written before it and left in place: {', '.join(left)}; worktrees.yaml unchanged"
+            new_files.append((path, decl.new_profile.text(display_path(wt.settings, cwd), line)))
+    secrets = {found.name: found.value for found in store_now.values()}
+    add_to_config(new_files, secrets, session.secrets, session.config.file, new_text, cwd)
 
 
 def _raise(errors: list[LlmconfError]) -> None:
@@ -293,55 +229,6 @@ def _raise(errors: list[LlmconfError]) -> None:
         raise errors[0]
     if errors:
         raise LlmconfErrors(errors)
-
-
-def _held(store: SecretStore, name: str) -> tuple[str | None, str]:
-    """What a render of secret('NAME') reads now, and where that comes from (for messages)."""
-    if os.environ.get(env_var(name)) is not None:
-        where = f"set in ${env_var(name)}"
-    elif name in store.sources:
-        where = "read through worktrees.yaml's secrets: source"
-    else:
-        where = f"already in {store.path}"
-    return store.get(name), where
-
-
-def _key_files(explicit: list[str], cwd: Path, errors: list[LlmconfError]) -> list[_Found]:
-    """Keys from the guide's key files (~/.config/forgerank/.env.*) and each --key-file."""
-    folder, pattern = KEY_FILE_GLOB
-    default = sorted(Path(os.path.expanduser(folder)).glob(pattern))
-    found: list[_Found] = []
-    for path, required in [*((p, False) for p in default), *((user_path(cwd, f), True) for f in explicit)]:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            if required:
-                what = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read it ({e.__class__.__name__})"
-                errors.append(LlmconfError(f"{what}; nothing changed", path, hint="name a key file holding NAME_API_KEY=..."))
-            continue
-        keys = _api_keys(text)
-        if required and not keys:
-            errors.append(LlmconfError("holds no NAME_API_KEY=... line; nothing changed", path, hint="name a key file"))
-        found += (_Found(name, value, display_path(path, cwd), var, required) for name, value, var in keys if _valid(name))
-    return found
-
-
-def _api_keys(text: str) -> list[tuple[str, str, str]]:
-    """A key file's NAME_API_KEY=value lines as (secret name, value, variable): OPENROUTER_API_KEY -> openrouter."""
-    keys = []
-    for var, value in env_lines(text):
-        named = _KEY_NAME.match(var)
-        if named and value:
-            keys.append((named.group(1).lower().replace("_", "-"), value, var))
-    return keys
-
-
-def _valid(name: str) -> bool:
-    try:
-        check_name(name)
-    except LlmconfError:
-        return False
-    return True
 
 
 def _describe(decl: Declaration, would: bool) -> str:

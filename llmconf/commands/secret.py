@@ -8,7 +8,7 @@ from pathlib import Path
 from llmconf.config.discover import resolve
 from llmconf.errors import LlmconfError
 from llmconf.apply.lock import locked
-from llmconf.secrets import SecretStore, check_name
+from llmconf.secrets.store import SecretStore, check_name
 from llmconf.apply.state import state_file
 from llmconf.console import Ui
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from llmconf.plan.planner import Planner, missing_folder
 from llmconf.errors import LlmconfError, LlmconfErrors
-from llmconf.secrets import SecretStore, env_var
+from llmconf.secrets.store import SecretStore, env_var
 from llmconf.console import Ui
 from llmconf.session import open_for
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
-from llmconf.views.json import FORMAT_VERSION, dumps
+from llmconf.jsontext import dumps
+from llmconf.secrets.mask import shown
+from llmconf.views.json import FORMAT_VERSION
 
 if TYPE_CHECKING:
     from llmconf.catalog.cost import SlotChange
@@ -22,21 +24,12 @@ if TYPE_CHECKING:
 #: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).
 Costs = Mapping[Path, Sequence["SlotChange"]]
 
-SENSITIVE = "(sensitive)"
 _COLOURS = {Action.ADD: "32", Action.CHANGE: "33", Action.REMOVE: "31"}
 _VERB = {
     FileAction.CREATE: "will be created",
     FileAction.UPDATE: "will be updated",
     FileAction.DELETE: "will be deleted",
 }
-
-
-def shown(value: Any, sensitive: bool) -> str:
-    if value == "":
-        return '""'  # an empty value reveals nothing, and showing it explains API_KEY=""
-    if sensitive:
-        return SENSITIVE
-    return dumps(value)
 
 
 def _change_line(change: KeyChange, width: int) -> str:

@@ -12,7 +12,7 @@ from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
-from llmconf.views.plan import SENSITIVE
+from llmconf.secrets.mask import SENSITIVE
 from llmconf.views.table import table
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from llmconf.config.profiles import Profiles
 from llmconf.config.yamledit import yaml_scalar
 from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
 from llmconf.render import as_literal, render
-from llmconf.secrets import SecretStore
+from llmconf.secrets.store import SecretStore
 from llmconf.apply.state import FileRecord
 
 if TYPE_CHECKING:

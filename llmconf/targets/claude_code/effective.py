@@ -29,7 +29,7 @@ from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
-from llmconf.views.plan import shown
+from llmconf.secrets.mask import shown
 
 if TYPE_CHECKING:
     from llmconf.plan.model import Plan, WorktreePlan

@@ -14,6 +14,7 @@ from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.fs import write_atomic
+from llmconf.secrets.mask import looks_like_key
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADER = "# llmconf secrets: NAME=\"value\" (JSON-quoted). Edit with 'llmconf secret'; keep this file 0600.\n"
@@ -35,25 +36,6 @@ def default_secrets_file() -> Path:
 def env_var(name: str) -> str:
     """The environment variable that overrides one secret: LLMCONF_SECRET_<NAME>."""
     return "LLMCONF_SECRET_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
-
-
-#: API key formats: OpenRouter, Anthropic, OpenAI and other sk- keys, Google, GitHub, xAI, z.ai
-#: (hex id, a dot, a secret), and any long run of letters and digits mixed. Such a word is
-#: never a secret's name, and never echoed back in an error.
-_KEY_LIKE = re.compile(
-    r"(?:sk-[A-Za-z0-9_-]{16,}|AIza[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|xai-[A-Za-z0-9]{20,}|[0-9a-f]{32}\.[A-Za-z0-9]{10,}|(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,})"
-)
-
-
-def looks_like_key(text: str) -> bool:
-    """Whether some word of `text` has the shape of an API key."""
-    return _KEY_LIKE.search(text) is not None
-
-
-def scrub(text: str) -> str:
-    """`text` with every word shaped like an API key replaced by (sensitive)."""
-    return _KEY_LIKE.sub("(sensitive)", text)
 
 
 def check_name(name: str) -> str:
