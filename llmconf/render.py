@@ -11,10 +11,10 @@ import os
 import re
 from typing import Any
 
-from llmconf.targets.claude_code import settings as target
-from llmconf.errors import LlmconfError
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.errors import LlmconfError
 from llmconf.secrets.store import SecretStore, default_secrets_file, env_var
+from llmconf.targets.claude_code import settings as target
 
 
 class Sensitive(str):

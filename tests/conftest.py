@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from llmconf import cli
-
 from llmconf import console as ui
 
 pytest.register_assert_rewrite("tests.helpers")  # before a test module imports it

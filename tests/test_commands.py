@@ -171,7 +171,6 @@ def test_every_yaml_example_in_the_readme_loads_and_validates(tmp_path):
     import re
 
     from llmconf.config import load
-
     from llmconf.config import models as model
 
     readme = (REPO / "README.md").read_text()

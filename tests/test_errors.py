@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from llmconf.plan.planner import Planner
 from llmconf.config.load import shipped_profiles_dir
+from llmconf.plan.planner import Planner
 from tests.conftest import write_tree
 from tests.helpers import assert_unchanged, snapshot_tree
 

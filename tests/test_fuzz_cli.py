@@ -33,7 +33,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from llmconf import cli
-
 from llmconf.targets.claude_code import settings as target
 from tests.conftest import SECRET
 from tests.helpers import Tree, changed_paths, snapshot_tree

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmconf.plan import model as plan
-
-from llmconf.targets.claude_code import settings as target
 from llmconf.apply.jsonedit import edit
+from llmconf.plan import model as plan
 from llmconf.plan.model import Action, KeyChange
+from llmconf.targets.claude_code import settings as target
 
 
 def _changes(desired: dict[tuple[str, ...], str], doc: dict[str, Any] | None) -> tuple[KeyChange, ...]:

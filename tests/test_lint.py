@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llmconf.catalog import catalog
-
-from llmconf.catalog import lint
+from llmconf.catalog import catalog, lint
 from llmconf.config.load import Sourced
 from tests.conftest import write_tree
 
@@ -265,6 +263,7 @@ def test_plan_json_carries_the_warnings(warned, run):
     assert result.err == f"llmconf: warning: profiles/p.yaml:6: {LEGACY}\n"
     assert json.loads(result.out)["warnings"] == [
         {
+            "severity": "warning",
             "file": str(warned / "profiles/p.yaml"),
             "line": 6,
             "message": LEGACY.split(" (use")[0],

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML
 
 from llmconf.config import models as m
-from llmconf.targets.claude_code import settings as target
 from llmconf.config import schema
+from llmconf.targets.claude_code import settings as target
 from tests.conftest import write_tree
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,14 +9,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmconf.plan import model as plan
-
-from llmconf.targets.claude_code import settings as target
-
-from llmconf.views import plan as view
 from llmconf.errors import LlmconfError
+from llmconf.plan import model as plan
 from llmconf.plan.model import Action, FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
+from llmconf.targets.claude_code import settings as target
+from llmconf.views import plan as view
 
 SECRET = 'sk-secret-"quoted"-\\-ünï-{{x}}'
 TOKEN = ("env", target.AUTH_TOKEN)

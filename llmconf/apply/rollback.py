@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import fs
-from llmconf.apply import backup
 from llmconf.apply.state import FileRecord, State, record_from_json
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError

@@ -273,8 +273,8 @@ def _within(owner: str, validate: Any, *args: Any) -> Any:
 def validated(shipped: Path, user: Path | None, user_data: Any = None) -> dict[str, Any]:
     """The merged catalog in JSON shape, or a located LlmconfError. `user_data`: the user
     catalog's content about to be written, checked before it is."""
-    from llmconf.targets.claude_code import settings as target
     from llmconf.config.load import line_of
+    from llmconf.targets.claude_code import settings as target
 
     base, models = _read(shipped)
     defaults = dict(base.claude_defaults or {})

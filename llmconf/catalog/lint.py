@@ -13,9 +13,9 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from llmconf.targets.claude_code import settings as target
-from llmconf.errors import LlmconfError
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+from llmconf.errors import LlmconfError
+from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def worktree(
         yield from _keys(fields, desired)
     src = fields.get(("env", DEPRECATED))
     if src is not None:
-        yield src.error(
+        yield src.warning(
             f"env.{DEPRECATED} is deprecated", "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL"
         )
 
@@ -113,7 +113,7 @@ def _base_url(value: str, src: Sourced | None, shown: bool) -> Iterator[LlmconfE
         return
     path = value.split("?", 1)[0].rstrip("/")
     if path.endswith("/v1"):
-        yield src.error(
+        yield src.warning(
             f"{_name(src)} ends in /v1: Claude Code appends /v1/messages, so requests go to "
             f"{path}/v1/messages and the gateway's 404 reads like \"model not found\"",
             f"use {path[: -len('/v1')]}",
@@ -133,11 +133,11 @@ def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed:
     model = catalog.find(value)
     if model is None:
         if listed:
-            yield src.error(f"{field}: unknown model ID '{value}'", _unknown_hint(value, catalog))
+            yield src.warning(f"{field}: unknown model ID '{value}'", _unknown_hint(value, catalog))
         return
     base, suffix = split_suffix(value)
     if suffix == EXACTO and not model.exacto and listed:
-        yield src.error(
+        yield src.warning(
             f"{field}: the catalog lists no :exacto variant of '{base}'",
             f"use {base}, or set exacto: true for it in catalog.yaml if OpenRouter serves one",
         )
@@ -151,12 +151,12 @@ def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed:
     if slot == _TOOL_SLOT and tool_use is not None and tool_use <= _FAIR:
         reasons.append(f"tool use {model.ratings['tool_use']}")
     if reasons:
-        yield src.error(
+        yield src.warning(
             f"{field}: {model.name} is a poor fit for the {slot} slot: the guide rates it {' and '.join(reasons)} in Claude Code",
             "map a model rated Good or better there; see 'llmconf models'",
         )
     if listed and slot in _AGENTIC_SLOTS and model.exacto and not suffix and value == model.id:
-        yield src.error(
+        yield src.warning(
             f"{field}: '{value}' has an :exacto variant, routed to the providers with the best tool-calling accuracy",
             f"use {value}{EXACTO}",
         )
@@ -173,7 +173,7 @@ def _legacy(value: str, model: Model, src: Sourced, field: str, catalog: Catalog
         return
     # Suggest the successor in the same namespace: a direct-Anthropic ID for a direct profile.
     instead = successor.anthropic_id if value == model.anthropic_id and successor.anthropic_id else successor.id
-    yield src.error(
+    yield src.warning(
         f"{field}: '{value}' is legacy {model.name} at {cost.prices(model)} per 1M; "
         f"{successor.name} costs {cost.prices(successor)}",
         f"use {instead}: session est. {cost.money(old)} -> {cost.money(new)}",
@@ -199,7 +199,7 @@ def _unset_slots(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, 
     some = next((src for fp, src in fields.items() if fp[0] == "models"), None)
     where = Sourced(None, some.path, some.loc[:-1]) if some is not None else fields[("base_url",)]
     names = " and ".join(f"models.{s}" for s in unset) if len(unset) <= 2 else "models.haiku, sonnet and opus"
-    yield where.error(
+    yield where.warning(
         f"{names} {'is' if len(unset) == 1 else 'are'} not set for a gateway: Claude Code would ask it for "
         f"its own Claude model name{'s' if len(unset) > 1 else ''}, which the gateway may not serve",
         "set every slot of a gateway profile",
@@ -214,7 +214,7 @@ def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -
     if desired.get((ENV, target.API_KEY)):
         where = token or fields[("base_url",)]
         both = " as well as a token" if (ENV, target.AUTH_TOKEN) in desired else ""
-        yield where.error(
+        yield where.warning(
             f"ANTHROPIC_API_KEY is not empty for a gateway{both}: Claude Code prefers it and sends it as x-api-key",
             'give the gateway\'s key as auth_token only; llmconf then writes ANTHROPIC_API_KEY as ""',
         )
@@ -224,7 +224,7 @@ def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -
     names = {line.split(":", 1)[0].strip().lower() for line in str(headers).splitlines() if ":" in line}
     sent = sorted(names & set(_KEY_HEADERS))
     if sent:
-        yield src.error(
+        yield src.warning(
             f"env.{CUSTOM_HEADERS} sends {' and '.join(sent)} as well as auth_token: the gateway gets two credentials",
             "keep the gateway's key in auth_token only",
         )

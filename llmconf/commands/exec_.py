@@ -13,9 +13,9 @@ import os
 import shutil
 from pathlib import Path
 
+from llmconf.console import Ui
 from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.layers import deliveries_dir, find_delivery
-from llmconf.console import Ui
 
 _SHIM = """#!/bin/sh
 # Written by llmconf exec: claude with the --settings file of the worktree exec ran in.

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf import hook
+from llmconf.console import Ui
 from llmconf.errors import LlmconfError, display_path
 from llmconf.hook import CHAINED, HOOK, MARK
-from llmconf.console import Ui
+from llmconf.views import done
 
 if TYPE_CHECKING:
     from llmconf import git as gitwt
@@ -111,13 +112,7 @@ def _install(args: argparse.Namespace, repo: Path, hooks: Path, git_dir: Path, u
         )
     text = hook.script(session.config.file, session.config.dir, hooks, repo, move_aside or kept)
     hook.put(hooks, text, move_aside)
-    if move_aside:
-        ui.out(f"Kept the existing {HOOK} hook as {display_path(chained, ui.cwd)}; it still runs first.")
-    verb = "Updated" if ours else "Installed"
-    ui.out(
-        f"{verb} the {HOOK} hook in {display_path(hooks, ui.cwd)}: 'git worktree add' now applies "
-        f"the profile {display_path(session.config.file, ui.cwd)} declares."
-    )
+    ui.out(done.hook_installed(HOOK, hooks, session.config.file, chained if move_aside else None, ours, ui.cwd))
     if warning:
         ui.warn(warning)
     return 0
@@ -166,17 +161,7 @@ def _check_covered(session: Session, worktrees: list[gitwt.Worktree], arg: str) 
 
 
 def _uninstall(hooks: Path, ui: Ui) -> int:
-    chained = hooks / CHAINED
-    done = hook.remove(hooks)
-    if done == "restored":
-        ui.out(f"Put back the {HOOK} hook llmconf had kept as {display_path(chained, ui.cwd)}.")
-    elif done in ("none", "not ours"):
-        other = f" (its {HOOK} is not llmconf's: left as it is)" if done == "not ours" else ""
-        ui.out(f"No llmconf hook in {display_path(hooks, ui.cwd)}{other}; nothing to do.")
-    elif done == "removed and restored":
-        ui.out(f"Removed llmconf's {HOOK} hook and put back the one it had kept.")
-    else:
-        ui.out(f"Removed llmconf's {HOOK} hook from {display_path(hooks, ui.cwd)}.")
+    ui.out(done.hook_removed(HOOK, hooks, hooks / CHAINED, hook.remove(hooks), ui.cwd))
     return 0
 
 
@@ -207,10 +192,10 @@ def _run_hook(args: argparse.Namespace, ui: Ui) -> int:
 def _apply_new_worktree(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf import git as gitwt
     from llmconf import pipeline
-    from llmconf.session import open_for
-    from llmconf.config.load import folder_identity
     from llmconf.apply.lock import locked
     from llmconf.apply.state import state_file
+    from llmconf.config.load import folder_identity
+    from llmconf.session import open_for
 
     here = folder_identity(ui.cwd)
     with locked(state_file().parent):

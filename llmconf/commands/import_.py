@@ -16,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import fs
-from llmconf.targets.claude_code import settings as target
-from llmconf.errors import LlmconfError, LlmconfErrors, display_path
-from llmconf.targets.claude_code.adopt import Declaration, NewProfile, Folder, declare, declare_absent, secrets_read
-from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.apply.lock import locked
-from llmconf.secrets.keyfiles import FoundKey, held, key_files
 from llmconf.apply.state import state_file
-from llmconf.console import Ui
+from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
+from llmconf.console import Ui
+from llmconf.errors import LlmconfError, LlmconfErrors, display_path
+from llmconf.secrets.keyfiles import FoundKey, held, key_files
 from llmconf.session import Session, open_for
+from llmconf.targets.claude_code import settings as target
+from llmconf.targets.claude_code.adopt import Declaration, Folder, NewProfile, declare, declare_absent, secrets_read
+from llmconf.views import done
+
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     # Under the lock: worktrees.yaml and the secret store are read, checked and written.
@@ -44,7 +46,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     _raise(errors)
     store_now = _tokens(session, decls, ui.cwd, errors)
     _raise(errors)
-    notes = _fromkey_files(session, decls, keys, store_now, ui)
+    notes = _from_key_files(session, decls, keys, store_now, ui)
 
     # worktrees.yaml, edited in memory and checked before anything is written.
     text = session.config.file.read_text(encoding="utf-8")
@@ -52,52 +54,22 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     for wt, decl in decls:
         new_text = add_entry(new_text, wt.key, _entry(decl))
 
-    lines = [*skipped]
-    for wt, decl in decls:
-        lines.append(f"{wt.key}: {_describe(decl, args.dry_run)}")
-        if decl.how == "new" and decl.closest:
-            near = ", ".join(decl.closest)
-            lines.append(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, ui.cwd)}")
-        if decl.adds_api_key:
-            lines.append(
-                f"  its file has no {target.API_KEY}: plan will add {target.API_KEY}: \"\" (the one change there; "
-                "the token is still what Claude Code sends)."
-            )
-    for found in store_now.values():
-        verb = "would be stored" if args.dry_run else "stored"
-        lines.append(f"Secret '{found.name}': {verb} from {found.origin} in {session.secrets.path} (0600).")
-    lines += notes
-    if args.dry_run:
-        for line in lines:
-            ui.out(line)
-        ui.out("Dry run: nothing changed.")
-        return 0
-
-    _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
-    for line in lines:
-        ui.out(line)
-    if decls:
-        extra = [wt.key for wt, decl in decls if decl.adds_api_key]
-        if extra:
-            ui.out(
-                f"Next: 'llmconf plan' shows no changes for them, except {target.API_KEY} for {', '.join(extra)} "
-                "('llmconf apply' adds it); switch a worktree with 'llmconf use PROFILE WORKTREE'."
-            )
-        else:
-            ui.out("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
+    if not args.dry_run:
+        _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
+    ui.out(done.imported(skipped, decls, list(store_now.values()), notes, session.secrets.path, args.dry_run, ui.cwd))
     return 0
 
 
 def _folders(
     session: Session, paths: list[str], cwd: Path, errors: list[LlmconfError]
-) -> tuple[list[tuple[Folder, dict[str, Any] | None]], list[str]]:
+) -> tuple[list[tuple[Folder, dict[str, Any] | None]], list[tuple[str, str, str]]]:
     """Each folder to import with its settings document (None: no file), and a line for each
     folder worktrees.yaml declares already (by path, or as the same folder through a link)."""
     declared = {w.path: w for w in session.config.worktrees}
     identities = {folder_identity(w.path): w for w in session.config.worktrees}
     identities.pop(None, None)
     todo: list[tuple[Folder, dict[str, Any] | None]] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str, str]] = []  # (key, config file name, profile)
     for folder in dict.fromkeys(user_path(cwd, arg) for arg in paths):
         if not folder.is_dir():
             what = "not a folder" if folder.exists() else "no such folder"
@@ -105,7 +77,7 @@ def _folders(
             continue
         known = declared.get(folder) or identities.get(folder_identity(folder))
         if known is not None:
-            skipped.append(f"{known.key}: already declared in {session.config.file.name} (profile '{known.profile.value}'); left as it is.")
+            skipped.append((known.key, session.config.file.name, str(known.profile.value)))
             continue
         try:
             _, doc = fs.read_settings(target.settings_path(folder))
@@ -174,21 +146,21 @@ def _tokens(
     return store_now
 
 
-def _fromkey_files(
+def _from_key_files(
     session: Session, decls: list[tuple[Folder, Declaration]], keys: list[FoundKey], store_now: dict[str, FoundKey], ui: Ui
-) -> list[str]:
-    """Adds to store_now the key files' keys the store lacks; the notes for --key-file keys
-    left out. A key is stored only for a secret some profile in worktrees.yaml reads once this
+) -> list[tuple[FoundKey, str]]:
+    """Adds to store_now the key files' keys the store lacks; returns each --key-file key left
+    out, with why. A key is stored only for a secret some profile in worktrees.yaml reads once this
     import is done (the guide's folder holds other tools' keys too), and never replaces one."""
     needed: set[str] = set()
     if decls:
         needed = needed.union(*(decl.reads for _, decl in decls), *(secrets_read(session, w) for w in session.config.worktrees))
-    notes: list[str] = []
+    notes: list[tuple[FoundKey, str]] = []  # (key, why it is not stored)
     for found in keys:
         if found.name not in needed:
             if found.explicit:
                 reason = "no worktree is imported" if not decls else f"no declared worktree reads secret('{found.name}')"
-                notes.append(f"{found.origin}: {found.var} not stored: {reason}.")
+                notes.append((found, reason))
             continue
         earlier = store_now.get(found.name)
         if earlier is not None:
@@ -229,20 +201,6 @@ def _raise(errors: list[LlmconfError]) -> None:
         raise errors[0]
     if errors:
         raise LlmconfErrors(errors)
-
-
-def _describe(decl: Declaration, would: bool) -> str:
-    verb = "would be declared" if would else "declared"
-    if decl.how == "absent":
-        return f"{verb} with profile '{decl.profile}' (no {target.SETTINGS_FILE} there: Anthropic direct, nothing to adopt)."
-    if decl.how == "match":
-        return f"{verb} with profile '{decl.profile}' (its settings are exactly that profile)."
-    if decl.how == "reuse":
-        return f"{verb} with new profile '{decl.profile}' (the same backend as above)."
-    if decl.how == "new":
-        return f"{verb} with new profile '{decl.profile}' ({PROFILES_DIR}/{decl.profile}.yaml)."
-    fields = ", ".join(".".join(fp) for fp in decl.overrides)
-    return f"{verb} with profile '{decl.profile}' and its own {fields} (as the file holds it)."
 
 
 def _entry(decl: Declaration) -> str | dict[str, Any]:

@@ -6,12 +6,13 @@ import argparse
 import os
 
 from llmconf import fs
-from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
-from llmconf.errors import LlmconfError
 from llmconf.config.discover import resolve
 from llmconf.config.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
-from llmconf.console import Ui
+from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
 from llmconf.config.yamledit import yaml_key  # the quoting `llmconf use` writes new entries with
+from llmconf.console import Ui
+from llmconf.errors import LlmconfError
+from llmconf.views import done
 
 _MODELINE_PREFIX = "# yaml-language-server:"
 _STARTER = """\
@@ -58,7 +59,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             fs.write_atomic(dest, text)
             copied.append(source.stem)
     fs.write_atomic(config, modeline(config, schemas / WORKTREES_SCHEMA) + _STARTER + (entries or _EXAMPLE))
-    ui.out(f"Wrote {config} and {len(copied)} profiles in {profiles}: {', '.join(copied)}.")
-    ui.out(f"Editor schemas are in {schemas} (refresh them with 'llmconf schema').")
-    ui.out("Next: declare your worktrees in worktrees.yaml, then run 'llmconf plan'.")
+    ui.out(done.initialised(config, profiles, copied, schemas))
     return 0

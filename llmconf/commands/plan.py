@@ -6,8 +6,8 @@ import argparse
 
 from llmconf import pipeline
 from llmconf.console import Ui
-from llmconf.errors import display_path
 from llmconf.session import open_for
+from llmconf.views import done
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -25,5 +25,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
         out = ui.cwd / args.out
         saved.save(out, planner, plan, args.worktrees)
-        ui.out(f"Saved this plan to {display_path(out, ui.cwd)}. Apply exactly it with: llmconf apply {args.out}")
+        ui.out(done.plan_saved(out, args.out, ui.cwd))
     return 2 if args.detailed_exitcode and plan.changed else 0

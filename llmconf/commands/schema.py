@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from llmconf.console import Ui
-from llmconf.errors import LlmconfError, display_path
+from llmconf.errors import LlmconfError
+from llmconf.views import done
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -23,6 +24,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         except LlmconfError as e:
             raise LlmconfError(e.message, e.path, e.line, hint=hint) from None
         folder = config_dir / SCHEMA_DIR
-    for path in write_schemas(folder, hint="pick another --out DIR"):
-        ui.out(f"Wrote {display_path(path, ui.cwd)}")
+    ui.out(done.wrote(write_schemas(folder, hint="pick another --out DIR"), ui.cwd))
     return 0

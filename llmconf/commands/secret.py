@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from llmconf.config.discover import resolve
-from llmconf.errors import LlmconfError
 from llmconf.apply.lock import locked
-from llmconf.secrets.store import SecretStore, check_name
 from llmconf.apply.state import state_file
+from llmconf.config.discover import resolve
 from llmconf.console import Ui
+from llmconf.errors import LlmconfError
+from llmconf.secrets.store import SecretStore, check_name
+from llmconf.views import done
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -52,11 +53,11 @@ def _change(store: SecretStore, name: str, args: argparse.Namespace, ui: Ui) -> 
     if args.secret_command == "rm":
         if not store.remove(name):
             raise LlmconfError(f"no secret named '{name}'", store.path, hint="see 'llmconf secret list'")
-        ui.out(f"Removed secret '{name}'.")
+        ui.out(done.secret_removed(name))
         return 0
     value = ui.read_secret(f"Value for secret '{name}' (input hidden): ")
     if not value:
         raise LlmconfError(f"empty value for secret '{name}'; nothing stored", hint="pipe the value on stdin")
     store.set(name, value)
-    ui.out(f"Stored secret '{name}' in {store.path} (0600).")
+    ui.out(done.secret_stored(name, store.path))
     return 0

@@ -6,15 +6,15 @@ import argparse
 import os
 from pathlib import Path
 
-from llmconf import fs
-from llmconf import pipeline
-from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.config.load import Sourced, user_path
+from llmconf import fs, pipeline
 from llmconf.apply.lock import locked
 from llmconf.apply.state import state_file
-from llmconf.console import Ui
+from llmconf.config.load import Sourced, user_path
 from llmconf.config.yamledit import set_profile
+from llmconf.console import Ui
+from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.session import Session, open_for
+from llmconf.views import done
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -41,28 +41,27 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
         fs.write_atomic(session.config.file, new)
     overridden = {w.key: w.overrides for w in session.config.worktrees if w.repo is None}  # a repo's are its own
     for key in keys:
-        ui.out(f"{key}: now uses profile '{args.profile}'.")
+        ui.out(done.switched(key, args.profile))
         if overridden.get(key):
             # Overrides were written for the old profile; they stay, and may not suit the new one.
-            fields = ", ".join(sorted({".".join(fp) for fp in overridden[key]}))
-            ui.warn(f"{key} keeps its own overrides in {session.config.file.name}: {fields}")
+            ui.warn(done.kept_overrides(key, session.config.file.name, {".".join(fp) for fp in overridden[key]}))
     if not args.apply:
-        ui.out("Run 'llmconf apply' to write the settings files.")
+        ui.out(done.APPLY_NEXT)
         return 0
     # The switch and its apply succeed or fail together: declined or failed, worktrees.yaml is
     # put back, so a later plain `apply` cannot carry out a switch the user turned down.
-    done = 1
+    code = 1
     try:
         # A new session, read from the file as now written: the old one's cache key is the
         # old file's, and a plan saved under it would make the next run see the old config.
         session = open_for(str(session.config.dir), ui.cwd)
         names = [str(session.config.dir / os.path.expanduser(k)) for k in keys]
-        done = pipeline.apply_worktrees(session, names, args.yes, ui)
+        code = pipeline.apply_worktrees(session, names, args.yes, ui)
     finally:
-        if done != 0 and new != text:
+        if code != 0 and new != text:
             fs.write_atomic(session.config.file, text)
             ui.warn(f"{session.config.file.name} put back as it was: the switch is undone with the apply")
-    return done
+    return code
 
 
 def _key_for(session: Session, arg: str, cwd: Path) -> str:

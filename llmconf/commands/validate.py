@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-
 from dataclasses import replace
 
-from llmconf.plan.planner import Planner, missing_folder
-from llmconf.errors import LlmconfError, LlmconfErrors
-from llmconf.secrets.store import SecretStore, env_var
 from llmconf.console import Ui
+from llmconf.errors import LlmconfError, LlmconfErrors
+from llmconf.plan.planner import Planner, missing_folder
+from llmconf.secrets.store import SecretStore, env_var
 from llmconf.session import open_for
+from llmconf.views import done
 
 
 class _AnySecret(SecretStore):
@@ -56,8 +56,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     for name in sorted(lenient.missing):
         ui.warn(f"secret '{name}' is not set on this machine (run 'llmconf secret set {name}', or export {env_var(name)})")
     try:
-        from llmconf.catalog import catalog
-        from llmconf.catalog import lint
+        from llmconf.catalog import catalog, lint
 
         warnings = lint.check(rendered, session.profiles, catalog.load(session.config.dir))
     except LlmconfErrors as e:  # a bad catalog.yaml: reported with the rest, nothing to lint against
@@ -75,5 +74,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         unique = len({e.format(ui.cwd) for e in errors})
         ui.stderr.write(f"llmconf: {unique} problem{'s' if unique != 1 else ''} found\n")
         return 1
-    ui.out(f"Valid: {len(session.profiles.names())} profiles, {len(session.config.worktrees)} worktrees.")
+    ui.out(done.valid(len(session.profiles.names()), len(session.config.worktrees)))
     return 0

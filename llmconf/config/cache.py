@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import __version__, caches
-
-from llmconf.targets.claude_code import settings as target
 from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf.targets.claude_code import settings as target
 
 
 def _file(config_dir: Path) -> Path:

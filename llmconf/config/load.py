@@ -37,6 +37,9 @@ class Sourced:
     def error(self, message: str, hint: str | None = None) -> LlmconfError:
         return LlmconfError(message, self.path, line_of(self.path, self.loc), hint)
 
+    def warning(self, message: str, hint: str | None = None) -> LlmconfError:
+        return LlmconfError(message, self.path, line_of(self.path, self.loc), hint, severity="warning")
+
 
 @dataclass(frozen=True)
 class WorktreeDecl:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
+from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import KeyPath
 
 ABSENT: Any = object()

@@ -19,9 +19,8 @@ from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
 from llmconf.render import render, resolve_fields, uses_worktree
-from llmconf.targets.claude_code import settings as target
-
 from llmconf.targets.base import Deliveries
+from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
 if TYPE_CHECKING:

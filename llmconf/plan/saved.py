@@ -10,15 +10,15 @@ current inputs and refuses, naming what changed, unless everything is as it was.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf.apply.state import record_json
+from llmconf.config.load import CONFIG_FILE
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import write_atomic
-from llmconf.config.load import CONFIG_FILE
 from llmconf.plan.model import Plan
-from llmconf.apply.state import record_json
 from llmconf.views.plan import plan_json
 
 if TYPE_CHECKING:

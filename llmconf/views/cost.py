@@ -8,8 +8,8 @@ from typing import Any
 
 from llmconf.catalog import cost
 from llmconf.catalog.cost import Estimate
-from llmconf.views.table import table
 from llmconf.views.json import document
+from llmconf.views.table import table
 
 
 def cost_text(rows: Sequence[Estimate], base: Estimate, usage: cost.Usage, base_name: str) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, display_path
 from llmconf.targets.claude_code import settings as target
-from llmconf.views.json import document
+from llmconf.views.json import diagnostic, document
 
 if TYPE_CHECKING:
     from llmconf.plan.model import WorktreePlan
@@ -74,9 +74,7 @@ def _worktree_json(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
             "sources": effective.sources or {},
         },
         "delivery": None if wp.delivery is None else {"kind": wp.delivery.kind, "why": wp.delivery.why},
-        # format_version 1 names these `level` and `path` (a plan's warnings say `file`).
-        "findings": [
-            {"level": f.severity, "message": f.message, "path": str(f.path) if f.path else None, "hint": f.hint}
-            for f in findings
-        ],
+        # `level` and `path` are what format_version 1 first called `severity` and `file`: kept
+        # for tools that read them, until a format_version 2.
+        "findings": [{**diagnostic(f), "level": f.severity, "path": str(f.path) if f.path else None} for f in findings],
     }

@@ -6,8 +6,21 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from llmconf.errors import LlmconfError
+
 #: The version of every JSON document llmconf prints (plan, status, doctor, models, cost).
 FORMAT_VERSION = "1"
+
+
+def diagnostic(found: LlmconfError) -> dict[str, Any]:
+    """An error or warning in JSON: the one shape, in plan's warnings and doctor's findings."""
+    return {
+        "severity": found.severity,
+        "file": str(found.path) if found.path else None,
+        "line": found.line,
+        "message": found.message,
+        "hint": found.hint,
+    }
 
 
 def document(body: Mapping[str, Any]) -> str:

@@ -6,17 +6,16 @@ null in JSON. Colour is a separate, last step.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.jsontext import dumps
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.secrets.mask import shown
-from llmconf.views.json import FORMAT_VERSION
+from llmconf.targets.claude_code import settings as target
+from llmconf.views.json import FORMAT_VERSION, diagnostic
 
 if TYPE_CHECKING:
     from llmconf.catalog.cost import SlotChange
@@ -115,15 +114,6 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
     return doc
 
 
-def warning_json(warning: LlmconfError) -> dict[str, Any]:
-    return {
-        "file": str(warning.path) if warning.path else None,
-        "line": warning.line,
-        "message": warning.message,
-        "hint": warning.hint,
-    }
-
-
 def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | None = None) -> str:
     """The plan as a stable JSON document (format documented in README.md); lint warnings and
     the cost of model switches are optional fields."""
@@ -139,5 +129,5 @@ def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | 
         "worktrees": [_worktree_json(wp, costs) for wp in plan.worktrees],
     }
     if warnings:
-        doc["warnings"] = [warning_json(w) for w in warnings]
+        doc["warnings"] = [diagnostic(w) for w in warnings]
     return dumps(doc, indent=2) + "\n"

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
+from llmconf.secrets.mask import SENSITIVE
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
-from llmconf.secrets.mask import SENSITIVE
 from llmconf.views.table import table
 
 if TYPE_CHECKING:

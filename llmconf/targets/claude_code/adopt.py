@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from llmconf.targets.claude_code import settings as target
-from llmconf.errors import LlmconfError
+from llmconf.apply.state import FileRecord
 from llmconf.config.load import PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, merge
 from llmconf.config.profiles import Profiles
 from llmconf.config.yamledit import yaml_scalar
+from llmconf.errors import LlmconfError
 from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
 from llmconf.render import as_literal, render
 from llmconf.secrets.store import SecretStore
-from llmconf.apply.state import FileRecord
+from llmconf.targets.claude_code import settings as target
 
 if TYPE_CHECKING:
     from llmconf.session import Session

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, Severity
-from llmconf.targets.claude_code import settings as target
-from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
 from llmconf.secrets.mask import shown
+from llmconf.targets.claude_code import settings as target
+from llmconf.targets.claude_code.settings import ENV, KeyPath
 
 if TYPE_CHECKING:
     from llmconf.plan.model import Plan, WorktreePlan

@@ -15,15 +15,14 @@ llmconf keeps outside the repository, found by `llmconf exec` and by the shell f
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llmconf.targets.claude_code import settings as target
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Delivery
+from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.client import Rules
 
 LOCAL = Path(".claude") / "settings.local.json"
