@@ -195,7 +195,8 @@ def _render(text: str, name: str) -> str:
 
 
 def _desired(fields: dict[tuple[str, ...], Any], name: str) -> dict[str, str]:
-    """What llmconf renders, in its order (llmconf/target.py to_keys)."""
+    """What llmconf renders, in its order (targets/claude_code/settings.py to_keys), for the
+    newest Claude Code: a default goes to ANTHROPIC_DEFAULT_MODEL."""
     f = {k: _render(v, name) for k, v in fields.items()}
     keys: dict[str, str] = {}
     if ("base_url",) in f:
@@ -208,11 +209,11 @@ def _desired(fields: dict[tuple[str, ...], Any], name: str) -> dict[str, str]:
             keys[f"env.ANTHROPIC_DEFAULT_{slot.upper()}_MODEL"] = f[("models", slot)]
     if ("subagent",) in f:
         keys["env.CLAUDE_CODE_SUBAGENT_MODEL"] = f[("subagent",)]
+    if ("default",) in f:
+        keys["env.ANTHROPIC_DEFAULT_MODEL"] = f[("default",)]
     for k, v in f.items():
         if k[0] == "env":
             keys[f"env.{k[1]}"] = v
-    if ("default",) in f:
-        keys["model"] = f[("default",)]
     return keys
 
 

@@ -252,8 +252,11 @@ def render(
     secrets: SecretStore,
     reads: dict[str, str | None] | None = None,
     memo: dict[tuple[str, str], str] | None = None,
+    lacks: frozenset[target.KeyPath] = frozenset(),
+    unwritten: set[target.KeyPath] | None = None,
 ) -> dict[target.KeyPath, str]:
-    """The settings keys (and values) a worktree should hold under its profile."""
+    """The settings keys (and values) a worktree should hold under its profile, for a client
+    that ignores the keys in `lacks` (see target.to_keys; `unwritten` collects those left out)."""
     profile = decl.profile.value
     context: dict[str, Any] = {}
 
@@ -278,7 +281,7 @@ def render(
         )
     if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
         scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
-    return target.to_keys(scalars, models, env)
+    return target.to_keys(scalars, models, env, lacks, unwritten)
 
 
 _SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")

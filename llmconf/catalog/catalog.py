@@ -309,6 +309,8 @@ def validated(shipped: Path, user: Path | None, user_data: Any = None) -> dict[s
             )
     for slot in target.SLOTS:
         chosen = defaults.get(slot)
+        if chosen is None and slot not in target.IMPLICIT_SLOTS:
+            continue  # fable: priced only where the catalog knows Claude Code's model for it
         if chosen is None or chosen not in models:
             where = user if user is not None and slot in user_defaults else shipped
             raise LlmconfError(

@@ -89,9 +89,10 @@ def worktree(
         if shown(value) and src is not None:
             yield from _model(str(value), src, slot, catalog, listed)
     value, src = desired.get((ENV, target.SUBAGENT)), fields.get(("subagent",))
-    if shown(value) and src is not None:
+    if shown(value) and src is not None and value != target.SUBAGENT_INHERIT:
         yield from _model(str(value), src, None, catalog, listed)
-    value, src = desired.get(target.DEFAULT_MODEL_KEY), fields.get(("default",))
+    value = desired.get(target.DEFAULT_MODEL_KEY, desired.get((ENV, target.DEFAULT_MODEL_VAR)))
+    src = fields.get(("default",))
     if shown(value) and src is not None and value not in target.SLOTS and "/" in str(value):
         yield from _model(str(value), src, None, catalog, listed)  # a full ID, not a slot alias
     if listed:
@@ -193,7 +194,7 @@ def _unknown_hint(value: str, catalog: Catalog) -> str:
 
 
 def _unset_slots(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -> Iterator[LlmconfError]:
-    unset = [s for s in target.SLOTS if (ENV, target.slot_var(s)) not in desired]
+    unset = [s for s in target.IMPLICIT_SLOTS if (ENV, target.slot_var(s)) not in desired]
     if not unset:
         return
     some = next((src for fp, src in fields.items() if fp[0] == "models"), None)

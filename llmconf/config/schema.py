@@ -31,9 +31,9 @@ _HELP: dict[str, dict[str, str]] = {
         "base_url": "Gateway URL (env.ANTHROPIC_BASE_URL). Absent: Anthropic direct. null unsets an inherited one.",
         "auth_token": "Gateway token (env.ANTHROPIC_AUTH_TOKEN; ANTHROPIC_API_KEY is set to \"\"). "
         "Use a template: \"{{ secret('openrouter') }}\", never a literal key.",
-        "models": "A model ID per Claude Code slot: haiku, sonnet, opus. null unsets an inherited one.",
-        "subagent": "Model ID for subagents (env.CLAUDE_CODE_SUBAGENT_MODEL).",
-        "default": "Claude Code's top-level \"model\": the model a session starts on (a slot name or a model ID).",
+        "models": "A model ID per Claude Code slot: haiku, sonnet, opus, fable (--model fable, Claude Code 2.1.170+). null unsets an inherited one.",
+        "subagent": "Model ID every subagent runs on, over its own frontmatter (env.CLAUDE_CODE_SUBAGENT_MODEL); inherit: each on its own or the session's model.",
+        "default": "The model a session starts on (a slot name or a model ID): env.ANTHROPIC_DEFAULT_MODEL from Claude Code 2.1.236 on, else the top-level \"model\".",
         "env": "Extra environment variables for Claude Code, templated. Backend variables have their own fields.",
         "key_via": "settings: the token goes into the settings file. helper: only an apiKeyHelper "
         "command, so the key stays in the secret store.",

@@ -97,6 +97,10 @@ _looks_secret = functools.lru_cache(maxsize=1024)(target.looks_secret)
 @dataclass(frozen=True)
 class Plan:
     worktrees: tuple[WorktreePlan, ...]
+    #: The version of the client the plan was made for (None: a plan made without one).
+    client: str | None = None
+    #: Lines that are neither changes nor warnings: what a newer client would take, say.
+    notes: tuple[str, ...] = ()
 
     @property
     def changed(self) -> tuple[WorktreePlan, ...]:

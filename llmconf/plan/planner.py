@@ -42,6 +42,8 @@ class Planner:
         #: worktree, as a field reads `worktree`). See desired().
         self._by_profile: dict[str, dict[target.KeyPath, str] | None] = {}
         self.target = ClaudeCode(session.config.claude_code)
+        #: Keys some profile sets that the client ignores, so they were left out (plan notes them).
+        self.unwritten: set[target.KeyPath] = set()
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
@@ -56,7 +58,8 @@ class Planner:
             return dict(same)
         s = self.session
         fields = resolve_fields(decl, s.profiles)
-        keys = render(decl, fields, s.config.vars, s.secrets, self.reads, self._rendered)
+        rules = self.target.client().rules
+        keys = render(decl, fields, s.config.vars, s.secrets, self.reads, self._rendered, rules.lacks, self.unwritten)
         if not decl.overrides and decl.profile.value not in self._by_profile:
             self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
         return keys
@@ -95,7 +98,18 @@ class Planner:
                 f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
             )
             plans[holding[i]] = replace(wp, error=error)
-        return Plan(tuple(self._deliver(decls, plans, delivering)))
+        return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
+
+    def _notes(self) -> tuple[str, ...]:
+        """One line per key a newer Claude Code would take: which field sets it, and from when."""
+        from llmconf.targets.claude_code.client import since
+
+        version = self.target.client().version
+        return tuple(
+            f"{target.FIELD_VARS[key[1]]} is not written: Claude Code {version} ignores {target.key_name(key)} "
+            f"(read from {since(key)} on)"
+            for key in sorted(self.unwritten)
+        )
 
     def claude(self) -> Client:
         """The Claude Code a plain `claude` runs here (found once per plan)."""

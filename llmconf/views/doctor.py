@@ -50,7 +50,8 @@ def _worktree_text(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
     backend = effective.base_url or "anthropic direct"
     lines = [f"# {wp.name} (profile {wp.profile}): {backend}"]
     for slot in target.SLOTS:
-        lines.append(f"  {slot:<7} {effective.models[slot] or '-'}")
+        if slot in target.IMPLICIT_SLOTS or effective.models[slot]:  # fable: where it is mapped
+            lines.append(f"  {slot:<7} {effective.models[slot] or '-'}")
     default = f"{effective.default_model or '-'} ({effective.default_slot})" if effective.default_slot else str(effective.default_model)
     lines.append(f"  default {default}")
     if wp.delivery is not None and wp.delivery.kind == "settings":

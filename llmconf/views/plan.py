@@ -75,7 +75,8 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
     if plan.errors:  # "No changes." alone would read as "all in sync"
         n = len(plan.errors)
         summary = f"{summary[:-1]}; {n} worktree{'s' if n != 1 else ''} could not be planned (errors below)."
-    return "\n\n".join([*blocks, summary]) + "\n"
+    notes = "".join(f"\nNote: {note}." for note in plan.notes)
+    return "\n\n".join([*blocks, summary]) + notes + "\n"
 
 
 def _delivery_note(how: Delivery) -> str:
@@ -128,6 +129,8 @@ def plan_json(plan: Plan, warnings: Sequence[LlmconfError] = (), costs: Costs | 
         },
         "worktrees": [_worktree_json(wp, costs) for wp in plan.worktrees],
     }
+    if plan.notes:
+        doc["notes"] = list(plan.notes)
     if warnings:
         doc["warnings"] = [diagnostic(w) for w in warnings]
     return dumps(doc, indent=2) + "\n"

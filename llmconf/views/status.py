@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state", "effective")
 _HEADERS = {"cost": "EST. COST"}
+_ASKED_FOR_SLOTS = frozenset(target.SLOTS) - frozenset(target.IMPLICIT_SLOTS)
 
 
 def status_rows(
@@ -116,7 +117,11 @@ def status_text(
 ) -> str:
     rows = status_rows(plan, catalog, effective)
     columns = [
-        c for c in _STATUS_COLUMNS if (c != "cost" or catalog is not None) and (c != "effective" or effective is not None)
+        c
+        for c in _STATUS_COLUMNS
+        if (c != "cost" or catalog is not None)
+        and (c != "effective" or effective is not None)
+        and (c not in _ASKED_FOR_SLOTS or any(row[c] not in ("-", "?") for row in rows))  # fable: where some profile maps it
     ]
     lines = table(rows, columns, _HEADERS)
     if origins:

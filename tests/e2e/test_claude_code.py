@@ -14,11 +14,12 @@ import pytest
 from tests.conftest import write_tree
 
 KEY = "sk-e2e-secret-value"
-MODELS = {"haiku": "test/haiku-model", "sonnet": "test/sonnet-model", "opus": "test/opus-model"}
+MODELS = {"haiku": "test/haiku-model", "sonnet": "test/sonnet-model", "opus": "test/opus-model", "fable": "test/fable-model"}
 
 
 @pytest.fixture
-def setup(tmp_path, run, api):
+def setup(tmp_path, run, api, claude_bin, monkeypatch):
+    monkeypatch.setenv("LLMCONF_CLAUDE", claude_bin)  # llmconf plans for the Claude Code under test
     assert run("secret", "set", "gw", stdin=KEY + "\n").code == 0
     profile = (
         f"base_url: {api.url}\n"
@@ -49,7 +50,7 @@ def last_model(api):
     return api.messages[-1].model
 
 
-@pytest.mark.parametrize("slot", ["haiku", "sonnet", "opus"])
+@pytest.mark.parametrize("slot", ["haiku", "sonnet", "opus", "fable"])
 def test_each_slot_sends_the_profiles_model(setup, api, claude, slot):
     root, _ = setup
     result = claude(root / "a", "--model", slot)
@@ -58,20 +59,28 @@ def test_each_slot_sends_the_profiles_model(setup, api, claude, slot):
     assert last_model(api) == MODELS[slot]
 
 
-def test_without_model_the_request_carries_the_default_status_shows(setup, api, claude):
+def test_without_model_the_request_carries_the_default_status_shows(setup, api, claude, claude_version):
     root, llmconf = setup
     row = json.loads(llmconf("status", "a", "--json").out)["worktrees"][0]
     assert row["default_slot"] == "opus"  # Claude Code's own choice when nothing picks one
     assert claude(root / "a").returncode == 0
     assert row["default"] == f"{last_model(api)} (opus)"
-    # The profile's `default` changes it, and status follows.
+    # The profile's `default` changes it, and status follows. It is written where this version
+    # reads it: from 2.1.236 on ANTHROPIC_DEFAULT_MODEL (a /model pick, saved as `model`, still
+    # wins over it), which passes over the alias haiku; before, and for haiku, the `model` setting.
+    env_default = tuple(map(int, claude_version.split("."))) >= (2, 1, 236)
     profile = root / "cfg/profiles/gw.yaml"
-    profile.write_text(profile.read_text() + "default: haiku\n")
-    llmconf("apply", "--yes")
-    row = json.loads(llmconf("status", "a", "--json").out)["worktrees"][0]
-    assert (row["default_slot"], row["default"]) == ("haiku", f"{MODELS['haiku']} (haiku)")
-    assert claude(root / "a").returncode == 0
-    assert last_model(api) == MODELS["haiku"]
+    written = profile.read_text()
+    for slot, in_env in (("sonnet", env_default), ("haiku", False)):
+        profile.write_text(written + f"default: {slot}\n")
+        llmconf("apply", "--yes")
+        doc = json.loads((root / "a/.claude/settings.local.json").read_text())
+        where = (doc["env"].get("ANTHROPIC_DEFAULT_MODEL"), doc.get("model"))
+        assert where == ((slot, None) if in_env else (None, slot))
+        row = json.loads(llmconf("status", "a", "--json").out)["worktrees"][0]
+        assert (row["default_slot"], row["default"], row["effective"]) == (slot, f"{MODELS[slot]} ({slot})", "as declared")
+        assert claude(root / "a").returncode == 0
+        assert last_model(api) == MODELS[slot]
 
 
 def test_the_key_arrives_as_a_bearer_token_only(setup, api, claude):
@@ -125,18 +134,20 @@ def test_doctor_warning_about_available_models_matches_what_claude_code_does(set
         doc = json.loads(run("-C", str(root / "cfg"), "doctor", wt, "--json").out)["worktrees"][0]
         return {re.search(r"model '([^']+)'", f["message"])[1] for f in doc["findings"] if "availableModels" in f["message"]}
 
-    assert flagged("a") == {MODELS["haiku"]}  # 'haiku' is not listed
-    assert flagged("b") == {MODELS["haiku"], "test/override-model"}
+    assert flagged("a") == {MODELS["haiku"], MODELS["fable"]}  # 'haiku' and 'fable' are not listed
+    assert flagged("b") == {MODELS["haiku"], MODELS["fable"], "test/override-model"}
     # Claude Code agrees, slot by slot: admitted models go out, the others do not. What goes
     # instead changed: 2.1.197 sent the default slot's model; 2.1.332 does so for a slot the
     # list does not name, but sends its own ID for a listed slot whose model is not admitted.
     instead = {
-        "2.1.197": {"sonnet": MODELS["opus"], "haiku": MODELS["opus"]},
-        "2.1.332": {"sonnet": "claude-sonnet-5-5", "haiku": MODELS["opus"]},
+        "2.1.197": {"sonnet": MODELS["opus"], "haiku": MODELS["opus"], "fable": MODELS["opus"]},
+        "2.1.332": {"sonnet": "claude-sonnet-5-5", "haiku": MODELS["opus"], "fable": MODELS["opus"]},
     }[claude_version]
-    for wt, slot, sent in [("a", "sonnet", MODELS["sonnet"]), ("b", "sonnet", instead["sonnet"]), ("a", "haiku", instead["haiku"])]:
+    sent = []
+    for wt, slot in [("a", "sonnet"), ("b", "sonnet"), ("a", "haiku"), ("a", "fable")]:
         assert claude(root / wt, "--model", slot).returncode == 0
-        assert last_model(api) == sent, (wt, slot)
+        sent.append(last_model(api))
+    assert sent == [MODELS["sonnet"], instead["sonnet"], instead["haiku"], instead["fable"]]
 
 
 def test_doctor_error_about_a_wrong_type_matches_what_claude_code_does(setup, api, claude, run):

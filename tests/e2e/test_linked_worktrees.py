@@ -27,10 +27,16 @@ ROOT_LOCAL_SINCE = (2, 1, 211)
 #: What each pinned version sends for each slot with a gateway and no slot variables, and with
 #: neither --model nor a `model` setting (the default).
 BUILTIN = {
-    "2.1.332": {"default": "claude-opus-5-5", "haiku": "claude-haiku-5-5", "sonnet": "claude-sonnet-5-5", "opus": "claude-opus-5-5"},
-    "2.1.197": {"default": "claude-opus-4-8", "haiku": "claude-haiku-4-5-20251001", "sonnet": "claude-sonnet-5", "opus": "claude-opus-4-8"},
+    "2.1.332": {
+        "default": "claude-opus-5-5", "haiku": "claude-haiku-5-5", "sonnet": "claude-sonnet-5-5", "opus": "claude-opus-5-5",
+        "fable": "claude-fable-5-2",
+    },
+    "2.1.197": {
+        "default": "claude-opus-4-8", "haiku": "claude-haiku-4-5-20251001", "sonnet": "claude-sonnet-5", "opus": "claude-opus-4-8",
+        "fable": "claude-fable-5",
+    },
 }
-SLOTS = ("haiku", "sonnet", "opus")
+SLOTS = ("haiku", "sonnet", "opus", "fable")
 #: The main checkout's one commit: settings.local.json is git-ignored, as teams do.
 IGNORED = {".gitignore": ".claude/settings.local.json\n"}
 
@@ -123,9 +129,9 @@ def test_the_default_model_and_each_slots_builtin_id(tmp_path, apis, claude, cla
 # --- llmconf: every worktree reaches its own backend ----------------------------------------
 
 PROFILES = {
-    "ga": {"haiku": "a/haiku", "sonnet": "a/sonnet", "opus": "a/opus"},
-    "gb": {"haiku": "b/haiku", "sonnet": "b/sonnet", "opus": "b/opus"},
-    "gc": {"sonnet": "c/sonnet"},  # haiku and opus left to Claude Code's own
+    "ga": {"haiku": "a/haiku", "sonnet": "a/sonnet", "opus": "a/opus", "fable": "a/fable"},
+    "gb": {"haiku": "b/haiku", "sonnet": "b/sonnet", "opus": "b/opus", "fable": "b/fable"},
+    "gc": {"sonnet": "c/sonnet"},  # haiku, opus and fable left to Claude Code's own
 }
 DECLARED = {"Forgerank": "ga", "forgerank-glm": "gb", "forgerank-kimi": "gc", "forgerank-direct": "anthropic"}
 
@@ -306,7 +312,8 @@ def test_doctor_names_what_a_plain_claude_takes_from_the_main_checkout(fleet, ru
         (
             "error",
             "a plain claude (not started through llmconf) takes ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN, "
-            "ANTHROPIC_DEFAULT_HAIKU_MODEL, ANTHROPIC_DEFAULT_SONNET_MODEL, ANTHROPIC_DEFAULT_OPUS_MODEL from this "
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL, ANTHROPIC_DEFAULT_SONNET_MODEL, ANTHROPIC_DEFAULT_OPUS_MODEL, "
+            "ANTHROPIC_DEFAULT_FABLE_MODEL from this "
             "file, which Claude Code 2.1.211+ reads first",
         )
     ]

@@ -16,12 +16,20 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmconf.targets.claude_code.settings import DEFAULT_MODEL_VAR, ENV, KeyPath, slot_var
+
 #: The newest release llmconf was checked against: assumed when no Claude Code is installed.
 NEWEST_KNOWN = "2.1.332"
 #: Since this release a linked worktree (or a subfolder of a repository) reads the local file
 #: at the repository root first: the main checkout's .claude/settings.local.json. The file
 #: in the folder Claude Code started in is "legacy" and loses to it, key by key.
 ROOT_LOCAL_SINCE = (2, 1, 211)
+#: Keys a release began to read, and which: an older client ignores them, so llmconf does not
+#: write them there (each measured against the real binaries, one release on each side).
+KEY_SINCE: dict[KeyPath, tuple[int, int, int]] = {
+    (ENV, slot_var("fable")): (2, 1, 170),  # --model fable; 2.1.169 sends "fable" as the model ID
+    (ENV, DEFAULT_MODEL_VAR): (2, 1, 236),  # 2.1.235 ignores it
+}
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
@@ -33,6 +41,8 @@ class Rules:
     version: str
     #: Whether the repository root's local settings file wins over the worktree's own.
     root_local: bool
+    #: The keys of KEY_SINCE this version ignores.
+    lacks: frozenset[KeyPath] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,13 @@ def rules(version: str) -> Rules:
     """The rules of a version (an unreadable one is taken as the newest known)."""
     parsed = parse(version) or parse(NEWEST_KNOWN)
     assert parsed is not None
-    return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE)
+    lacks = frozenset(key for key, since in KEY_SINCE.items() if parsed < since)
+    return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE, lacks=lacks)
+
+
+def since(key: KeyPath) -> str:
+    """The first release that reads a key of KEY_SINCE, as a version string."""
+    return ".".join(map(str, KEY_SINCE[key]))
 
 
 def find(configured: Path | None = None) -> Client:

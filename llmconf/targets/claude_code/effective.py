@@ -134,13 +134,14 @@ def effective_of(
     how = wp.delivery
     root = how.root_local if how is not None else None
     layers = read_layers(wp.worktree, shared, local, root=root)
-    plain, plain_found = examine(wp.desired, layers, shell, hint=_PLAIN_HINT if root else None)
+    env_default = _reads_env_default(plan)
+    plain, plain_found = examine(wp.desired, layers, shell, hint=_PLAIN_HINT if root else None, env_default=env_default)
     if how is None or how.kind != "settings":
         return plain, None, plain_found, []
     sent = plan.delivery_of(wp)
     if sent is not None:  # the --settings layer goes just below managed settings, the last layer
         layers = [*layers[:-1], read_layer("cli", sent.settings), layers[-1]]
-    delivered, found = examine(wp.desired, layers, shell, own="cli")
+    delivered, found = examine(wp.desired, layers, shell, own="cli", env_default=env_default)
     return plain, delivered, plain_found, found
 
 
@@ -157,8 +158,20 @@ def _type_problem(doc: dict[str, Any]) -> str | None:
     return None
 
 
+def _reads_env_default(plan: Plan) -> bool:
+    """Whether the client the plan was made for reads ANTHROPIC_DEFAULT_MODEL."""
+    from llmconf.targets.claude_code.client import NEWEST_KNOWN, rules
+
+    return (ENV, target.DEFAULT_MODEL_VAR) not in rules(plan.client or NEWEST_KNOWN).lacks
+
+
 def examine(
-    desired: Mapping[KeyPath, str], layers: list[Layer], shell: Mapping[str, str], own: str = "local", hint: str | None = None
+    desired: Mapping[KeyPath, str],
+    layers: list[Layer],
+    shell: Mapping[str, str],
+    own: str = "local",
+    hint: str | None = None,
+    env_default: bool = True,
 ) -> tuple[Effective, list[LlmconfError]]:
     """The effective backend of one worktree, and every way the layers change or break it.
     `own`: the layer llmconf writes the worktree's keys to ("local", or "cli" for a --settings
@@ -234,7 +247,7 @@ def examine(
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
         keys[target.DEFAULT_MODEL_KEY] = top["model"]
-    default_slot, default_model = target.default_model(keys)
+    default_slot, default_model = target.default_model(keys, env_default)
     allowed = top.get("availableModels")
     if isinstance(allowed, list):
         where = paths[source["availableModels"]]
@@ -375,7 +388,7 @@ def diagnose(
             _finding("warning", "not applied yet: its --settings file differs from the profile", sent.settings, "run 'llmconf apply'")
         )
     if wp.folder_missing:
-        effective, found = examine(wp.desired, [], shell)
+        effective, found = examine(wp.desired, [], shell, env_default=_reads_env_default(plan))
     else:
         plain, delivered, plain_found, found = effective_of(plan, wp, shared, shell)
         effective = delivered or plain

@@ -9,14 +9,22 @@ from pathlib import Path
 #: Where a worktree's local, git-ignored settings live, relative to the worktree.
 SETTINGS_FILE = Path(".claude") / "settings.local.json"
 
-#: Claude Code's model slots. Recent builds read more families (for example
-#: ANTHROPIC_DEFAULT_FABLE_MODEL): adding one here is all it takes.
-SLOTS: tuple[str, ...] = ("haiku", "sonnet", "opus")
+#: Claude Code's model slots, each mapped by ANTHROPIC_DEFAULT_<SLOT>_MODEL and picked by
+#: `--model SLOT`. fable is read from 2.1.170 on (see client.KEY_SINCE).
+SLOTS: tuple[str, ...] = ("haiku", "sonnet", "opus", "fable")
+#: The slots Claude Code picks by itself: opus is the default, haiku runs background calls,
+#: sonnet is the usual /model pick. A gateway profile must map these; fable only when it is asked for.
+IMPLICIT_SLOTS: tuple[str, ...] = ("haiku", "sonnet", "opus")
 
 BASE_URL = "ANTHROPIC_BASE_URL"
 AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"
 API_KEY = "ANTHROPIC_API_KEY"
 SUBAGENT = "CLAUDE_CODE_SUBAGENT_MODEL"
+#: `subagent: inherit`: each subagent on its own frontmatter model, or the session's (no override).
+SUBAGENT_INHERIT = "inherit"
+#: The default model when no settings file sets `model` (2.1.236 on): what a profile's
+#: `default` writes where the client reads it, so a /model pick (saved as `model`) still wins.
+DEFAULT_MODEL_VAR = "ANTHROPIC_DEFAULT_MODEL"
 
 #: A key in the settings file, as a path: ("env", NAME) or a top-level key such as ("model",).
 KeyPath = tuple[str, ...]
@@ -42,6 +50,7 @@ BACKEND_VARS: tuple[str, ...] = (
     API_KEY,
     *(slot_var(s) for s in SLOTS),
     SUBAGENT,
+    DEFAULT_MODEL_VAR,
     "ANTHROPIC_MODEL",
     "ANTHROPIC_SMALL_FAST_MODEL",
 )
@@ -53,6 +62,7 @@ FIELD_VARS: dict[str, str] = {
     AUTH_TOKEN: "auth_token",
     API_KEY: "auth_token",
     SUBAGENT: "subagent",
+    DEFAULT_MODEL_VAR: "default",
     **{slot_var(s): f"models.{s}" for s in SLOTS},
 }
 
@@ -65,11 +75,19 @@ _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNOR
 DEFAULT_SLOT = "opus"
 
 
-def default_model(keys: dict[KeyPath, str]) -> tuple[str | None, str | None]:
+#: Values of ANTHROPIC_DEFAULT_MODEL that Claude Code passes over, as if unset: the alias haiku
+#: among them (2.1.332 measured: a full ID, even a haiku one, is taken; the alias is not).
+_INERT_DEFAULTS = ("", "default", "inherit", "haiku")
+
+
+def default_model(keys: dict[KeyPath, str], env_default: bool = True) -> tuple[str | None, str | None]:
     """(slot, model ID) a session starts on without --model: the `model` setting when it is
-    set (a slot alias resolves through the slot vars), else DEFAULT_SLOT. The model is None
-    where Claude Code picks it itself (no slot var: Anthropic's own model for that slot)."""
+    set, else ANTHROPIC_DEFAULT_MODEL where the client reads it (`env_default`), else
+    DEFAULT_SLOT. A slot alias resolves through the slot vars. The model is None where Claude
+    Code picks it itself (no slot var: Anthropic's own model for that slot)."""
     chosen = keys.get(DEFAULT_MODEL_KEY)
+    if chosen is None and env_default and keys.get((ENV, DEFAULT_MODEL_VAR)) not in (None, *_INERT_DEFAULTS):
+        chosen = keys[(ENV, DEFAULT_MODEL_VAR)]
     if chosen is not None and chosen not in SLOTS:
         return None, chosen  # a full model ID, or an alias llmconf does not resolve
     slot = chosen or DEFAULT_SLOT
@@ -140,10 +158,20 @@ def looks_secret(key: KeyPath) -> bool:
     return bool(_SECRET_NAME.search(key[-1]))
 
 
-def to_keys(fields: dict[str, str], models: dict[str, str], env: dict[str, str]) -> dict[KeyPath, str]:
+def to_keys(
+    fields: dict[str, str],
+    models: dict[str, str],
+    env: dict[str, str],
+    lacks: frozenset[KeyPath] = frozenset(),
+    unwritten: set[KeyPath] | None = None,
+) -> dict[KeyPath, str]:
     """Map a rendered profile onto settings keys, in the order a new file shows them.
 
-    `fields` holds base_url, auth_token, key_helper, subagent and default when set.
+    `fields` holds base_url, auth_token, key_helper, subagent and default when set. `lacks`:
+    the keys the client ignores (client.Rules.lacks); a key it ignores is not written, and
+    `default` goes to `model` where ANTHROPIC_DEFAULT_MODEL is one of them, or would not take
+    the value. `unwritten`
+    collects each key left out for that reason.
     """
     keys: dict[KeyPath, str] = {}
     if "base_url" in fields:
@@ -159,11 +187,19 @@ def to_keys(fields: dict[str, str], models: dict[str, str], env: dict[str, str])
             keys[(ENV, API_KEY)] = ""
     for slot in SLOTS:
         if slot in models:
-            keys[(ENV, slot_var(slot))] = models[slot]
+            if (ENV, slot_var(slot)) not in lacks:
+                keys[(ENV, slot_var(slot))] = models[slot]
+            elif unwritten is not None:
+                unwritten.add((ENV, slot_var(slot)))
     if "subagent" in fields:
         keys[(ENV, SUBAGENT)] = fields["subagent"]
+    # The default goes where a /model pick (saved as `model`) still wins over it, where the
+    # client reads that and takes the value; else to `model`.
+    env_default = "default" in fields and (ENV, DEFAULT_MODEL_VAR) not in lacks and fields["default"] not in _INERT_DEFAULTS
+    if env_default:
+        keys[(ENV, DEFAULT_MODEL_VAR)] = fields["default"]
     for name, value in env.items():
         keys[(ENV, name)] = value
-    if "default" in fields:
+    if "default" in fields and not env_default:
         keys[DEFAULT_MODEL_KEY] = fields["default"]
     return keys

@@ -1,0 +1,111 @@
+"""The model keys a profile compiles to follow the Claude Code that will run: a key that
+version ignores is not written, and plan says which field a newer one would take (the
+versions each key arrived in are pinned against the real binaries in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import write_tree
+from tests.test_claude_client import fake_claude
+
+PROFILE = (
+    "base_url: http://gw\n"
+    "models: {haiku: m/haiku, sonnet: m/sonnet, opus: m/opus, fable: m/fable}\n"
+    "default: sonnet\n"
+)
+
+
+@pytest.fixture
+def config(tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": PROFILE, "worktrees.yaml": "worktrees:\n  wt: gw\n", "wt/.keep": ""})
+    return tmp_path
+
+
+def env_lines(version: str) -> list[str]:
+    """The plan's lines for the worktree's settings file, as the fixture's profile renders for `version`."""
+    slots = ["haiku", "sonnet", "opus"] + (["fable"] if version >= "2.1.170" else [])
+    keys = [("env.ANTHROPIC_BASE_URL", "http://gw")]
+    keys += [(f"env.ANTHROPIC_DEFAULT_{slot.upper()}_MODEL", f"m/{slot}") for slot in slots]
+    keys.append(("env.ANTHROPIC_DEFAULT_MODEL" if version >= "2.1.236" else "model", "sonnet"))
+    width = max(len(key) for key, _ in keys)
+    return [f'  + {key:<{width}} = "{value}"' for key, value in keys]
+
+
+@pytest.mark.parametrize("version", ["2.1.169", "2.1.170", "2.1.235", "2.1.236", "2.1.332"])
+def test_each_version_gets_the_model_keys_it_reads(config, run, monkeypatch, version):
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "bin", version)))
+    result = run("plan")
+    assert (result.code, result.err) == (0, "")
+    n = len(env_lines(version))
+    expected = "\n".join(
+        [
+            "# wt: wt/.claude/settings.local.json (profile gw) will be created",
+            *env_lines(version),
+            "",
+            f"Plan: {n} to add, 0 to change, 0 to remove (in 1 file).",
+        ]
+    )
+    if version == "2.1.169":
+        expected += (
+            "\nNote: models.fable is not written: Claude Code 2.1.169 ignores env.ANTHROPIC_DEFAULT_FABLE_MODEL "
+            "(read from 2.1.170 on)."
+        )
+    assert result.out == expected + "\n"
+    doc = json.loads(run("plan", "--json").out)
+    assert doc.get("notes", []) == ([expected.split("\nNote: ")[1][:-1]] if version == "2.1.169" else [])
+
+
+def test_a_newer_claude_moves_the_default_to_the_env_and_removes_model(config, run, monkeypatch):
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "old", "2.1.197")))
+    assert run("apply", "--yes").code == 0
+    settings = config / "wt/.claude/settings.local.json"
+    assert json.loads(settings.read_text())["model"] == "sonnet"
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "new", "2.1.332")))
+    assert run("plan").out == (
+        "# wt: wt/.claude/settings.local.json (profile gw) will be updated\n"
+        '  + env.ANTHROPIC_DEFAULT_MODEL = "sonnet"\n'
+        '  - model                       = "sonnet"\n'
+        "\n"
+        "Plan: 1 to add, 0 to change, 1 to remove (in 1 file).\n"
+    )
+    assert run("apply", "--yes").code == 0
+    doc = json.loads(settings.read_text())
+    assert ("model" in doc, doc["env"]["ANTHROPIC_DEFAULT_MODEL"]) == (False, "sonnet")
+
+
+def test_status_shows_the_fable_column_only_where_a_profile_maps_it(config, run, monkeypatch):
+    write_tree(config, {"profiles/three.yaml": "base_url: http://gw\nmodels: {haiku: a, sonnet: b, opus: c}\n"})
+    (config / "worktrees.yaml").write_text("worktrees:\n  wt: three\n")
+    assert run("status").out.splitlines()[0].split() == [
+        "WORKTREE", "PROFILE", "BACKEND", "HAIKU", "SONNET", "OPUS", "DEFAULT", "EST.", "COST", "STATE", "EFFECTIVE"
+    ]
+    (config / "worktrees.yaml").write_text("worktrees:\n  wt: gw\n")
+    rows = run("status").out.splitlines()
+    assert rows[0].split() == [
+        "WORKTREE", "PROFILE", "BACKEND", "HAIKU", "SONNET", "OPUS", "FABLE", "DEFAULT", "EST.", "COST", "STATE", "EFFECTIVE"
+    ]
+    assert rows[1].split()[3:8] == ["m/haiku", "m/sonnet", "m/opus", "m/fable", "m/sonnet"]
+
+
+def test_a_gateway_profile_without_fable_gets_no_warning_for_it(config, run):
+    write_tree(config, {"profiles/gw.yaml": "base_url: http://gw\nmodels: {haiku: a, sonnet: b, opus: c}\n"})
+    assert run("validate").err == ""
+
+
+def test_subagent_inherit_is_written_and_not_linted_as_a_model(tmp_path, run):
+    write_tree(
+        tmp_path,
+        {
+            "profiles/or.yaml": "base_url: https://openrouter.ai/api\nmodels: {haiku: qwen/qwen3-coder, sonnet: qwen/qwen3-coder:exacto, "
+            "opus: qwen/qwen3-coder:exacto}\nsubagent: inherit\n",
+            "worktrees.yaml": "worktrees:\n  wt: or\n",
+            "wt/.keep": "",
+        },
+    )
+    result = run("apply", "--yes")
+    assert (result.code, result.err) == (0, "")
+    doc = json.loads((tmp_path / "wt/.claude/settings.local.json").read_text())
+    assert doc["env"]["CLAUDE_CODE_SUBAGENT_MODEL"] == "inherit"
