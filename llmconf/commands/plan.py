@@ -7,7 +7,6 @@ import argparse
 from llmconf import pipeline
 from llmconf.console import Ui
 from llmconf.session import open_for
-from llmconf.views import done
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -22,6 +21,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         return 1
     if args.out:
         from llmconf.plan import saved
+        from llmconf.views import done
 
         out = ui.cwd / args.out
         saved.save(out, planner, plan, args.worktrees)

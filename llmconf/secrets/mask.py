@@ -28,7 +28,6 @@ def scrub(text: str) -> str:
     return _KEY_LIKE.sub(SENSITIVE, text)
 
 
-
 def shown(value: Any, sensitive: bool) -> str:
     """A value as plan and doctor print it: JSON, or (sensitive)."""
     if value == "":

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +125,8 @@ def version_of(path: Path) -> str | None:
     known = caches.load(memo, memo_key)
     if isinstance(known, str) and parse(known):
         return known
+    import subprocess  # here: most runs know the version from the layout or the cache
+
     try:
         out = subprocess.run(
             [str(real), "--version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20
