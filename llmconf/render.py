@@ -274,6 +274,11 @@ def render(
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
+    info: dict[str, dict[str, str]] = {}
+    for fp, s in fields.items():
+        if fp[0] in target.SLOT_INFO and len(fp) == 2:
+            value = ",".join(s.value) if isinstance(s.value, list) else out(s)  # capabilities: a list
+            info.setdefault(fp[0], {})[fp[1]] = value
     env = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "env"}
     if "auth_token" in scalars and "base_url" not in scalars:
         raise fields[("auth_token",)].error(
@@ -281,7 +286,7 @@ def render(
         )
     if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
         scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
-    return target.to_keys(scalars, models, env, lacks, unwritten)
+    return target.to_keys(scalars, models, env, lacks, unwritten, info)
 
 
 _SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")

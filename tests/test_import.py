@@ -575,3 +575,19 @@ def test_a_worktree_key_that_differs_from_the_environment_is_refused(tmp_path, r
     )
     _assert_nothing_written(before, tmp_path, isolated_home)
     assert "the-env-key" not in result.err and SECRET not in result.err
+
+
+def test_a_default_model_and_slot_label_in_the_env_are_declared_as_their_fields(tmp_path, run):
+    env = {"ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-5", "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Sonnet here",
+           "ANTHROPIC_DEFAULT_MODEL": "sonnet"}
+    _setup(tmp_path, {"direct": json.dumps({"env": env}, indent=2)})
+    result = run("-C", "team", "import", "direct")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (
+        "../direct: declared with profile 'anthropic' and its own models.sonnet, labels.sonnet, default (as the file holds it)."
+    )
+    assert (tmp_path / "team/worktrees.yaml").read_text().endswith(
+        "  ../direct:\n    profile: anthropic\n    models: {sonnet: claude-sonnet-4-5}\n"
+        '    labels: {sonnet: "Sonnet here"}\n    default: sonnet\n'
+    )
+    _assert_in_sync(run, tmp_path)

@@ -109,3 +109,68 @@ def test_subagent_inherit_is_written_and_not_linted_as_a_model(tmp_path, run):
     assert (result.code, result.err) == (0, "")
     doc = json.loads((tmp_path / "wt/.claude/settings.local.json").read_text())
     assert doc["env"]["CLAUDE_CODE_SUBAGENT_MODEL"] == "inherit"
+
+
+LABELLED = (
+    "base_url: http://gw\n"
+    "models: {haiku: m/haiku, sonnet: m/sonnet, opus: m/opus, fable: m/fable}\n"
+    "labels: {sonnet: GW Sonnet, fable: \"Fable on {{ profile.name }}\"}\n"
+    "descriptions: {sonnet: sonnet via the gateway}\n"
+    "capabilities: {sonnet: [effort, thinking], opus: \"adaptive_thinking, effort\", haiku: [effort]}\n"
+)
+
+
+def test_slot_labels_descriptions_and_capabilities_are_written_beside_each_slot(config, run):
+    (config / "profiles/gw.yaml").write_text(LABELLED)
+    doc = json.loads(run("plan", "--json").out)
+    changes = {c["key"]: c["after"] for c in doc["worktrees"][0]["changes"]}
+    assert list(changes.items()) == [
+        ("env.ANTHROPIC_BASE_URL", "http://gw"),
+        ("env.ANTHROPIC_DEFAULT_HAIKU_MODEL", "m/haiku"),
+        ("env.ANTHROPIC_DEFAULT_HAIKU_MODEL_SUPPORTED_CAPABILITIES", "effort"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL", "m/sonnet"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME", "GW Sonnet"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION", "sonnet via the gateway"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL_SUPPORTED_CAPABILITIES", "effort,thinking"),
+        ("env.ANTHROPIC_DEFAULT_OPUS_MODEL", "m/opus"),
+        ("env.ANTHROPIC_DEFAULT_OPUS_MODEL_SUPPORTED_CAPABILITIES", "adaptive_thinking,effort"),
+        ("env.ANTHROPIC_DEFAULT_FABLE_MODEL", "m/fable"),
+        ("env.ANTHROPIC_DEFAULT_FABLE_MODEL_NAME", "Fable on gw"),
+    ]
+    # Owned like the slots: a profile without them takes them out again.
+    assert run("apply", "--yes").code == 0
+    (config / "profiles/gw.yaml").write_text(PROFILE)
+    assert run("plan").out.count("  - env.ANTHROPIC_DEFAULT_") == 6
+
+
+def test_an_unknown_capability_is_an_error_at_its_line(config, run):
+    (config / "profiles/gw.yaml").write_text("base_url: http://gw\nmodels: {sonnet: m/s}\ncapabilities: {sonnet: [effort, thinkng]}\n")
+    result = run("validate")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: profiles/gw.yaml:3: capabilities.sonnet.1: input should be 'effort', 'max_effort', 'xhigh_effort', "
+        "'thinking', 'adaptive_thinking', 'interleaved_thinking', 'temperature' or 'mid_conversation_system'"
+    )
+
+
+def test_a_release_before_slot_labels_gets_none_and_plan_says_from_when(config, run, monkeypatch):
+    (config / "profiles/gw.yaml").write_text(LABELLED)
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "bin", "2.1.83")))
+    result = run("plan")
+    keys = [line.split()[1] for line in result.out.splitlines() if line.startswith("  + ")]
+    assert keys == [
+        "env.ANTHROPIC_BASE_URL", "env.ANTHROPIC_DEFAULT_HAIKU_MODEL", "env.ANTHROPIC_DEFAULT_SONNET_MODEL",
+        "env.ANTHROPIC_DEFAULT_OPUS_MODEL",
+    ]
+    notes = [line for line in result.out.splitlines() if line.startswith("Note: ")]
+    assert notes == [
+        f"Note: {field} is not written: Claude Code 2.1.83 ignores env.{var} (read from {since} on)."
+        for field, var, since in [
+            ("models.fable", "ANTHROPIC_DEFAULT_FABLE_MODEL", "2.1.170"),
+            ("capabilities.haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
+            ("capabilities.opus", "ANTHROPIC_DEFAULT_OPUS_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
+            ("descriptions.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION", "2.1.84"),
+            ("labels.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME", "2.1.84"),
+            ("capabilities.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
+        ]
+    ]

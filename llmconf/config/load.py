@@ -23,7 +23,7 @@ PROFILES_DIR = "profiles"
 
 #: A field of a profile, flattened: ("base_url",), ("models", "sonnet"), ("env", "X").
 FieldPath = tuple[str, ...]
-_DICT_FIELDS = ("models", "env")
+_DICT_FIELDS = ("models", "labels", "descriptions", "capabilities", "env")
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
         owner = _owner(model, loc[:-1])
         message = f"unknown field '{loc[-1]}'" + (f" in {'.'.join(map(str, loc[:-1]))}" if len(loc) > 1 else "")
         hint = did_you_mean(str(loc[-1]), m.field_names(owner)) or f"valid fields: {', '.join(m.field_names(owner))}"
-    elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "models":
+    elif kind == "literal_error" and len(loc) >= 2 and loc[-2] in ("models", *target.SLOT_INFO):
         message = f"unknown model slot '{loc[-1]}'"
         hint = did_you_mean(str(loc[-1]), target.SLOTS) or f"slots: {', '.join(target.SLOTS)}"
     elif kind == "missing":

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, mod
 from llmconf.targets.claude_code import settings as target
 
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
+Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -38,9 +39,21 @@ class ProfileFields(_Strict):
     base_url: str | None = None
     auth_token: str | None = None
     models: dict[Slot, str | None] | None = None
+    #: Per slot, what /model shows for it and what Claude Code may ask of its model.
+    labels: dict[Slot, str | None] | None = None
+    descriptions: dict[Slot, str | None] | None = None
+    capabilities: dict[Slot, list[Capability] | None] | None = None
     subagent: str | None = None
     default: str | None = None
     env: dict[EnvName, str | None] | None = None
+    @field_validator("capabilities", mode="before", json_schema_input_type=dict[Slot, list[Capability] | str | None] | None)
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # "effort,thinking", as Claude Code's variable holds it (and import writes it), is a list too.
+        if isinstance(value, dict):
+            return {k: [c.strip() for c in v.split(",") if c.strip()] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
     #: settings: the token goes into the settings file; helper: only an apiKeyHelper command
     #: that prints it at run time, so the key stays in the 0600 secret store.
     key_via: Literal["settings", "helper"] | None = None

@@ -32,6 +32,10 @@ _HELP: dict[str, dict[str, str]] = {
         "auth_token": "Gateway token (env.ANTHROPIC_AUTH_TOKEN; ANTHROPIC_API_KEY is set to \"\"). "
         "Use a template: \"{{ secret('openrouter') }}\", never a literal key.",
         "models": "A model ID per Claude Code slot: haiku, sonnet, opus, fable (--model fable, Claude Code 2.1.170+). null unsets an inherited one.",
+        "labels": "Per slot, its name in Claude Code's /model picker (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_NAME).",
+        "descriptions": "Per slot, its description in /model (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_DESCRIPTION).",
+        "capabilities": "Per slot, what Claude Code may ask of its model: effort, thinking, adaptive_thinking... "
+        "(env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_SUPPORTED_CAPABILITIES).",
         "subagent": "Model ID every subagent runs on, over its own frontmatter (env.CLAUDE_CODE_SUBAGENT_MODEL); inherit: each on its own or the session's model.",
         "default": "The model a session starts on (a slot name or a model ID): env.ANTHROPIC_DEFAULT_MODEL from Claude Code 2.1.236 on, else the top-level \"model\".",
         "env": "Extra environment variables for Claude Code, templated. Backend variables have their own fields.",

@@ -38,7 +38,10 @@ _BASE_URL: target.KeyPath = (target.ENV, target.BASE_URL)
 #: Keys that say which gateway and which key: a profile that differs in one is another backend.
 _IDENTITY = (_BASE_URL, _TOKEN, _API_KEY)
 _MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
-_FIELD_ORDER = ("description", "extends", "base_url", "auth_token", "models", "subagent", "default", "env")
+_FIELD_ORDER = (
+    "description", "extends", "base_url", "auth_token", "models", "labels", "descriptions", "capabilities", "subagent",
+    "default", "env",
+)
 _SECRET_CALL = re.compile(r"""secret\(\s*(['"])([^'"]+)\1\s*\)""")
 
 
@@ -369,9 +372,14 @@ def _field_of(key: target.KeyPath) -> FieldPath | None:
         return None
     if key[1] == target.SUBAGENT:
         return ("subagent",)
+    if key[1] == target.DEFAULT_MODEL_VAR:
+        return ("default",)
     for slot in target.SLOTS:
         if key[1] == target.slot_var(slot):
             return ("models", slot)
+        for field in target.SLOT_INFO:
+            if key[1] == target.slot_info_var(slot, field):
+                return (field, slot)
     return ("env", key[1])
 
 

@@ -15,7 +15,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmconf.targets.claude_code.settings import DEFAULT_MODEL_VAR, ENV, KeyPath, slot_var
+from llmconf.targets.claude_code.settings import (
+    DEFAULT_MODEL_VAR,
+    ENV,
+    SLOT_INFO,
+    KeyPath,
+    slot_info_var,
+    slot_var,
+)
 
 #: The newest release llmconf was checked against: assumed when no Claude Code is installed.
 NEWEST_KNOWN = "2.1.332"
@@ -26,6 +33,10 @@ ROOT_LOCAL_SINCE = (2, 1, 211)
 #: Keys a release began to read, and which: an older client ignores them, so llmconf does not
 #: write them there (each measured against the real binaries, one release on each side).
 KEY_SINCE: dict[KeyPath, tuple[int, int, int]] = {
+    # A slot's name, description and capabilities: 2.1.84 for the first three slots (2.1.83's
+    # cli.js has none of them); fable's arrive with fable.
+    **{(ENV, slot_info_var(s, f)): (2, 1, 84) for s in ("haiku", "sonnet", "opus") for f in SLOT_INFO},
+    **{(ENV, slot_info_var("fable", f)): (2, 1, 170) for f in SLOT_INFO},
     (ENV, slot_var("fable")): (2, 1, 170),  # --model fable; 2.1.169 sends "fable" as the model ID
     (ENV, DEFAULT_MODEL_VAR): (2, 1, 236),  # 2.1.235 ignores it
 }

@@ -39,6 +39,22 @@ def slot_var(slot: str) -> str:
     return f"ANTHROPIC_DEFAULT_{slot.upper()}_MODEL"
 
 
+#: What Claude Code shows and believes of a slot's model, by profile field: its row in /model
+#: (name, description) and what it may ask of it (capabilities, comma-separated). Each
+#: applies only while the slot's model var is set to that model.
+SLOT_INFO: dict[str, str] = {"labels": "NAME", "descriptions": "DESCRIPTION", "capabilities": "SUPPORTED_CAPABILITIES"}
+#: The capabilities Claude Code recognises in _SUPPORTED_CAPABILITIES (2.1.197 and 2.1.332 alike).
+CAPABILITIES: tuple[str, ...] = (
+    "effort", "max_effort", "xhigh_effort", "thinking", "adaptive_thinking", "interleaved_thinking", "temperature",
+    "mid_conversation_system",
+)
+
+
+def slot_info_var(slot: str, field: str) -> str:
+    """ANTHROPIC_DEFAULT_SONNET_MODEL_NAME for ("sonnet", "labels")."""
+    return f"{slot_var(slot)}_{SLOT_INFO[field]}"
+
+
 #: Env vars that choose the backend. A worktree llmconf manages owns all of them: a
 #: profile that does not set one declares it absent, so switching back to Anthropic
 #: direct leaves none behind, even ones an old switch script wrote. ANTHROPIC_MODEL and
@@ -49,6 +65,7 @@ BACKEND_VARS: tuple[str, ...] = (
     AUTH_TOKEN,
     API_KEY,
     *(slot_var(s) for s in SLOTS),
+    *(slot_info_var(s, f) for s in SLOTS for f in SLOT_INFO),
     SUBAGENT,
     DEFAULT_MODEL_VAR,
     "ANTHROPIC_MODEL",
@@ -64,6 +81,7 @@ FIELD_VARS: dict[str, str] = {
     SUBAGENT: "subagent",
     DEFAULT_MODEL_VAR: "default",
     **{slot_var(s): f"models.{s}" for s in SLOTS},
+    **{slot_info_var(s, f): f"{f}.{s}" for s in SLOTS for f in SLOT_INFO},
 }
 
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
@@ -164,6 +182,7 @@ def to_keys(
     env: dict[str, str],
     lacks: frozenset[KeyPath] = frozenset(),
     unwritten: set[KeyPath] | None = None,
+    info: dict[str, dict[str, str]] | None = None,
 ) -> dict[KeyPath, str]:
     """Map a rendered profile onto settings keys, in the order a new file shows them.
 
@@ -171,7 +190,8 @@ def to_keys(
     the keys the client ignores (client.Rules.lacks); a key it ignores is not written, and
     `default` goes to `model` where ANTHROPIC_DEFAULT_MODEL is one of them, or would not take
     the value. `unwritten`
-    collects each key left out for that reason.
+    collects each key left out for that reason. `info`: per SLOT_INFO field, its value per
+    slot (written beside the slot's model; a slot without a model has none to describe).
     """
     keys: dict[KeyPath, str] = {}
     if "base_url" in fields:
@@ -185,12 +205,18 @@ def to_keys(
             # Claude Code sends ANTHROPIC_API_KEY as x-api-key and prefers it; blank it so
             # only the gateway token goes out (the guide's templates do the same).
             keys[(ENV, API_KEY)] = ""
+    info = info or {}
     for slot in SLOTS:
-        if slot in models:
-            if (ENV, slot_var(slot)) not in lacks:
-                keys[(ENV, slot_var(slot))] = models[slot]
+        if slot not in models:
+            continue
+        wanted = {(ENV, slot_var(slot)): models[slot]}
+        if wanted.keys().isdisjoint(lacks):  # a slot the client lacks has nothing to describe either
+            wanted.update({(ENV, slot_info_var(slot, f)): info[f][slot] for f in SLOT_INFO if slot in info.get(f, {})})
+        for key, value in wanted.items():
+            if key not in lacks:
+                keys[key] = value
             elif unwritten is not None:
-                unwritten.add((ENV, slot_var(slot)))
+                unwritten.add(key)
     if "subagent" in fields:
         keys[(ENV, SUBAGENT)] = fields["subagent"]
     # The default goes where a /model pick (saved as `model`) still wins over it, where the
