@@ -377,9 +377,9 @@ def _field_of(key: target.KeyPath) -> FieldPath | None:
     for slot in target.SLOTS:
         if key[1] == target.slot_var(slot):
             return ("models", slot)
-        for field in target.SLOT_INFO:
-            if key[1] == target.slot_info_var(slot, field):
-                return (field, slot)
+        for info in target.SLOT_INFO:
+            if key[1] == target.slot_info_var(slot, info):
+                return (info, slot)
     return ("env", key[1])
 
 
