@@ -174,3 +174,13 @@ def test_a_release_before_slot_labels_gets_none_and_plan_says_from_when(config, 
             ("capabilities.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
         ]
     ]
+
+
+def test_a_label_for_a_slot_the_profile_does_not_map_is_a_warning_at_its_line(config, run):
+    (config / "profiles/gw.yaml").write_text("base_url: http://gw\nmodels: {sonnet: m/s}\nlabels:\n  sonnet: S\n  fable: F\n")
+    result = run("validate")
+    assert (result.code, result.err) == (
+        0,
+        "llmconf: warning: profiles/gw.yaml:5: labels.fable is not written: the profile maps no fable model for it "
+        "to describe (set models.fable, or drop labels.fable)\n",
+    )

@@ -100,6 +100,13 @@ def worktree(
     if gateway:
         yield from _base_url(str(base_url), fields.get(("base_url",)), shown(base_url))
         yield from _keys(fields, desired)
+    for fp, src in fields.items():
+        # labels.fable with no models.fable: nothing for Claude Code to describe, so not written.
+        if fp[0] in target.SLOT_INFO and len(fp) == 2 and (ENV, target.slot_var(fp[1])) not in desired:
+            yield src.warning(
+                f"{fp[0]}.{fp[1]} is not written: the profile maps no {fp[1]} model for it to describe",
+                f"set models.{fp[1]}, or drop {fp[0]}.{fp[1]}",
+            )
     src = fields.get(("env", DEPRECATED))
     if src is not None:
         yield src.warning(
