@@ -30,8 +30,10 @@ NEWEST_KNOWN = "2.1.332"
 #: at the repository root first: the main checkout's .claude/settings.local.json. The file
 #: in the folder Claude Code started in is "legacy" and loses to it, key by key.
 ROOT_LOCAL_SINCE = (2, 1, 211)
-#: Keys a release began to read, and which: an older client ignores them, so llmconf does not
-#: write them there (each measured against the real binaries, one release on each side).
+#: Keys Claude Code began to read, and the release that did: an older client ignores them, so
+#: llmconf does not write them there. Each boundary was found in the published releases, one on
+#: each side: by the key's name in the binary (or cli.js), and for fable and the default model
+#: also by what each side sent to a fake gateway.
 KEY_SINCE: dict[KeyPath, tuple[int, int, int]] = {
     # A slot's name, description and capabilities: 2.1.84 for the first three slots (2.1.83's
     # cli.js has none of them); fable's arrive with fable.
