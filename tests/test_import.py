@@ -337,18 +337,23 @@ def test_a_key_llmconf_cannot_declare_as_it_is_is_refused(tmp_path, run, isolate
     _assert_nothing_written(before, tmp_path, isolated_home)
 
 
-def test_no_gateway_is_anthropic_with_overrides(tmp_path, run):
-    doc = {**USER_KEYS, "env": {**USER_KEYS["env"], "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-4-5", "ANTHROPIC_MODEL": "opus"}}
+def _direct_with_overrides(tmp_path, run, doc) -> tuple[str, str]:
+    """Import a folder "direct" whose file holds `doc`, which plan then finds in sync: the line
+    import says of it, and what worktrees.yaml ends with."""
     _setup(tmp_path, {"direct": json.dumps(doc, indent=2)})
     result = run("-C", "team", "import", "direct")
     assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == (
-        "../direct: declared with profile 'anthropic' and its own models.opus, env.ANTHROPIC_MODEL (as the file holds it)."
-    )
-    assert (tmp_path / "team/worktrees.yaml").read_text().endswith(
-        "  ../direct:\n    profile: anthropic\n    models: {opus: claude-opus-4-5}\n    env: {ANTHROPIC_MODEL: opus}\n"
-    )
     _assert_in_sync(run, tmp_path)
+    entry = (tmp_path / "team/worktrees.yaml").read_text().split("  ../direct:\n", 1)[1]
+    return result.out.splitlines()[0], entry
+
+
+def test_no_gateway_is_anthropic_with_overrides(tmp_path, run):
+    doc = {**USER_KEYS, "env": {**USER_KEYS["env"], "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-4-5", "ANTHROPIC_MODEL": "opus"}}
+    assert _direct_with_overrides(tmp_path, run, doc) == (
+        "../direct: declared with profile 'anthropic' and its own models.opus, env.ANTHROPIC_MODEL (as the file holds it).",
+        "    profile: anthropic\n    models: {opus: claude-opus-4-5}\n    env: {ANTHROPIC_MODEL: opus}\n",
+    )
 
 
 def test_keys_llmconf_wrote_before_are_declared_too(tmp_path, run, store_secret):
@@ -580,14 +585,7 @@ def test_a_worktree_key_that_differs_from_the_environment_is_refused(tmp_path, r
 def test_a_default_model_and_slot_label_in_the_env_are_declared_as_their_fields(tmp_path, run):
     env = {"ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-5", "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Sonnet here",
            "ANTHROPIC_DEFAULT_MODEL": "sonnet"}
-    _setup(tmp_path, {"direct": json.dumps({"env": env}, indent=2)})
-    result = run("-C", "team", "import", "direct")
-    assert result.code == 0, result.err
-    assert result.out.splitlines()[0] == (
-        "../direct: declared with profile 'anthropic' and its own models.sonnet, labels.sonnet, default (as the file holds it)."
+    assert _direct_with_overrides(tmp_path, run, {"env": env}) == (
+        "../direct: declared with profile 'anthropic' and its own models.sonnet, labels.sonnet, default (as the file holds it).",
+        '    profile: anthropic\n    models: {sonnet: claude-sonnet-4-5}\n    labels: {sonnet: "Sonnet here"}\n    default: sonnet\n',
     )
-    assert (tmp_path / "team/worktrees.yaml").read_text().endswith(
-        "  ../direct:\n    profile: anthropic\n    models: {sonnet: claude-sonnet-4-5}\n"
-        '    labels: {sonnet: "Sonnet here"}\n    default: sonnet\n'
-    )
-    _assert_in_sync(run, tmp_path)
