@@ -9,7 +9,7 @@ from llmconf import pipeline
 from llmconf.config.profiles import origins
 from llmconf.console import Ui
 from llmconf.session import open_for
-from llmconf.views.status import status_json, status_text
+from llmconf.views.status import status_json, status_rows, status_text
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -20,8 +20,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     known = catalog.load(session.config.dir)
     effective = planner.target.effective(plan, os.environ)
     found = origins(session.config, session.profiles, [wp.profile for wp in plan.local])
-    view = status_json if args.json else status_text
-    ui.out(view(plan, known, effective, found))
+    rows = status_rows(plan, known, effective)
+    ui.out(status_json(rows, found) if args.json else status_text(rows, found))
     for warning in session.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors:

@@ -109,19 +109,10 @@ def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
     return "drifted"
 
 
-def status_text(
-    plan: Plan,
-    catalog: Catalog | None = None,
-    effective: Mapping[Path, Any] | None = None,
-    origins: Mapping[str, ProfileOrigin] | None = None,
-) -> str:
-    rows = status_rows(plan, catalog, effective)
-    columns = [
-        c
-        for c in _STATUS_COLUMNS
-        if (c != "cost" or catalog is not None)
-        and (c != "effective" or effective is not None)
-        and (c not in _ASKED_FOR_SLOTS or any(row[c] not in ("-", "?") for row in rows))  # fable: where some profile maps it
+def status_text(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None) -> str:
+    """status_rows as a table, then where each profile comes from."""
+    columns = [  # fable: only where some profile maps it
+        c for c in _STATUS_COLUMNS if c not in _ASKED_FOR_SLOTS or any(row[c] not in ("-", "?") for row in rows)
     ]
     lines = table(rows, columns, _HEADERS)
     if origins:
@@ -135,13 +126,8 @@ def status_text(
     return "\n".join(lines) + "\n"
 
 
-def status_json(
-    plan: Plan,
-    catalog: Catalog | None = None,
-    effective: Mapping[Path, Any] | None = None,
-    origins: Mapping[str, ProfileOrigin] | None = None,
-) -> str:
-    doc: dict[str, Any] = {"worktrees": status_rows(plan, catalog, effective)}
+def status_json(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None) -> str:
+    doc: dict[str, Any] = {"worktrees": rows}
     if origins is not None:
         doc["profiles"] = {
             name: {"source": o.source, "file": str(o.file), "extends": o.extends} for name, o in origins.items()
