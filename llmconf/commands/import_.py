@@ -27,7 +27,7 @@ from llmconf.secrets.keyfiles import FoundKey, held, key_files
 from llmconf.session import Session, open_for
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.adopt import Declaration, Folder, NewProfile, declare, declare_absent, secrets_read
-from llmconf.views import done
+from llmconf.views.import_ import imported
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
@@ -56,7 +56,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
 
     if not args.dry_run:
         _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
-    ui.out(done.imported(skipped, decls, list(store_now.values()), notes, session.secrets.path, args.dry_run, ui.cwd))
+    ui.out(imported(skipped, decls, list(store_now.values()), notes, session.secrets.path, args.dry_run, ui.cwd))
     return 0
 
 
