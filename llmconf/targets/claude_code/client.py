@@ -8,6 +8,7 @@ misleading `plan` or `status`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -76,6 +77,7 @@ def parse(version: str) -> tuple[int, int, int] | None:
     return (int(m[1]), int(m[2]), int(m[3])) if m else None
 
 
+@functools.lru_cache(maxsize=8)  # asked per worktree (status, doctor); a version's rules never change
 def rules(version: str) -> Rules:
     """The rules of a version (an unreadable one is taken as the newest known)."""
     parsed = parse(version) or parse(NEWEST_KNOWN)
