@@ -243,6 +243,11 @@ def test_a_literal_key_is_not_written_into_a_tracked_file(tmp_path, run):
     assert (tmp_path / "repo/.claude/settings.local.json").read_text() == "{}\n"
 
 
+def test_no_backups_says_so(team, run):
+    listing = run("rollback", "--list")
+    assert (listing.code, listing.out) == (0, "No backups.\n")
+
+
 def test_stray_files_in_the_backup_folder_are_ignored(team, run, isolated_home):
     run("apply", "--yes")
     (state_dir(isolated_home) / "backups/manual.json").write_text("{}")
