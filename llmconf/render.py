@@ -254,7 +254,7 @@ def render(
     memo: dict[tuple[str, str], str] | None = None,
     lacks: frozenset[target.KeyPath] = frozenset(),
     unwritten: set[target.KeyPath] | None = None,
-) -> dict[target.KeyPath, str]:
+) -> dict[target.KeyPath, Any]:
     """The settings keys (and values) a worktree should hold under its profile, for a client
     that ignores the keys in `lacks` (see target.to_keys; `unwritten` collects those left out)."""
     profile = decl.profile.value
@@ -272,7 +272,7 @@ def render(
             )
         return render_value(sourced, context, secrets, profile, reads, memo)
 
-    scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1}
+    scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1 and fp[0] != "picker"}
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
     info: dict[str, dict[str, str]] = {}
     for fp, s in fields.items():
@@ -286,7 +286,9 @@ def render(
         )
     if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
         scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
-    return target.to_keys(scalars, models, env, lacks, unwritten, info)
+    spec = fields.get(("picker",))
+    picker = None if spec is None else target.picker_value(spec.value, models, info, {})
+    return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)
 
 
 _SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")

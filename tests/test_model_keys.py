@@ -5,6 +5,7 @@ versions each key arrived in are pinned against the real binaries in tests/e2e).
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -183,4 +184,107 @@ def test_a_label_for_a_slot_the_profile_does_not_map_is_a_warning_at_its_line(co
         0,
         "llmconf: warning: profiles/gw.yaml:5: labels.fable is not written: the profile maps no fable model for it "
         "to describe (set models.fable, or drop labels.fable)\n",
+    )
+
+
+PICKER = PROFILE.replace("default: sonnet\n", "labels: {sonnet: GW Sonnet}\npicker: true\n")
+
+
+def test_picker_rows_go_only_to_the_settings_delivery_with_the_fable_key_and_labels(config, run, monkeypatch):
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "bin", "2.1.332")))
+    (config / "profiles/gw.yaml").write_text(PICKER)
+    result = run("plan", "--json")
+    assert (result.code, result.err) == (0, "")
+    own, delivery = json.loads(result.out)["worktrees"]
+    slots = [
+        ("env.ANTHROPIC_BASE_URL", "http://gw"),
+        ("env.ANTHROPIC_DEFAULT_HAIKU_MODEL", "m/haiku"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL", "m/sonnet"),
+        ("env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME", "GW Sonnet"),
+        ("env.ANTHROPIC_DEFAULT_OPUS_MODEL", "m/opus"),
+        ("env.ANTHROPIC_DEFAULT_FABLE_MODEL", "m/fable"),
+    ]
+    # The worktree's own file: what a plain `claude` there reads (it would ignore modelPicker).
+    assert [(c["key"], c["after"]) for c in own["changes"]] == slots
+    assert own["delivery"] == {
+        "kind": "settings",
+        "why": "Claude Code reads modelPicker only from --settings, user and managed settings, never from a "
+        "checkout's file: a plain claude here runs on its own file, without it",
+    }
+    rows = [
+        {"model": "opus", "description": "m/opus"},
+        {"model": "sonnet", "label": "GW Sonnet", "description": "m/sonnet"},
+        {"model": "haiku", "description": "m/haiku"},
+        {"model": "fable", "description": "m/fable"},
+    ]
+    written = {c["key"]: c["after"] for c in delivery["changes"]}
+    deliver = os.path.join(os.environ["XDG_STATE_HOME"], "llmconf", "deliver")
+    assert (delivery["role"], delivery["settings_file"]) == ("delivery", deliver + str(config / "wt/claude-settings.json"))
+    assert list(written.items())[: len(slots) + 1] == [*slots, ("modelPicker", {"options": rows, "replaceBuiltInOptions": True})]
+    assert {v for k, v in list(written.items())[len(slots) + 1 :]} == {""}  # blanks: no layer below lends a value
+
+    assert run("apply", "--yes").code == 0
+    assert "modelPicker" not in json.loads((config / "wt/.claude/settings.local.json").read_text())
+    assert run("plan").out == "No changes.\n"
+    # Without picker rows the worktree's own file suffices again: its --settings file goes.
+    (config / "profiles/gw.yaml").write_text(PICKER.replace("picker: true\n", ""))
+    out = run("plan").out
+    assert "claude-settings.json (profile gw) will be deleted" in out and "will be updated" not in out
+
+
+def test_a_release_without_the_picker_or_behaves_as_gets_none_and_plan_says_from_when(config, run, monkeypatch):
+    (config / "profiles/gw.yaml").write_text(
+        "base_url: http://gw\nmodels: {sonnet: m/s}\npicker:\n  rows: [sonnet, {model: x/y, behaves_as: sonnet}]\n  replace: false\n"
+    )
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "old", "2.1.256")))
+    doc = json.loads(run("plan", "--json").out)
+    assert doc["notes"] == [
+        "picker rows' behaves_as is not written: Claude Code 2.1.256 ignores modelPicker.behavesAs (read from 2.1.257 on)"
+    ]
+    picker = {c["key"]: c["after"] for c in doc["worktrees"][1]["changes"]}["modelPicker"]
+    assert picker == {"options": [{"model": "sonnet", "description": "m/s"}, {"model": "x/y"}], "replaceBuiltInOptions": False}
+    monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "older", "2.1.241")))
+    result = run("plan")
+    assert result.out == (
+        "# wt: wt/.claude/settings.local.json (profile gw) will be created\n"
+        '  + env.ANTHROPIC_BASE_URL             = "http://gw"\n'
+        '  + env.ANTHROPIC_DEFAULT_SONNET_MODEL = "m/s"\n'
+        "\n"
+        "Plan: 2 to add, 0 to change, 0 to remove (in 1 file).\n"
+        "Note: picker is not written: Claude Code 2.1.241 ignores modelPicker (read from 2.1.242 on).\n"
+    )
+
+
+def test_a_bad_picker_row_is_an_error_at_its_line(config, run):
+    (config / "profiles/gw.yaml").write_text(
+        "base_url: http://gw\nmodels: {sonnet: m/s}\npicker:\n  rows:\n    - sonnet\n    - {model: x/y, behaves_as: sonet}\n"
+    )
+    result = run("validate")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: profiles/gw.yaml:6: picker.rows.1.behaves_as: input should be 'haiku', 'sonnet', 'opus' or 'fable'\n"
+        "llmconf: 1 problem found\n",
+    )
+
+
+def test_each_picker_row_is_linted_at_its_own_line(tmp_path, run):
+    write_tree(
+        tmp_path,
+        {
+            "profiles/or.yaml": "base_url: https://openrouter.ai/api\nmodels: {haiku: qwen/qwen3-coder, sonnet: qwen/qwen3-coder:exacto, "
+            "opus: qwen/qwen3-coder:exacto}\npicker:\n  rows:\n    - sonnet\n    - fable\n    - qwen/qwen3-codr\n",
+            "worktrees.yaml": "worktrees:\n  wt: or\n",
+            "wt/.keep": "",
+        },
+    )
+    result = run("validate")
+    assert (result.code, result.err.splitlines()) == (
+        0,
+        [
+            "llmconf: warning: profiles/or.yaml:6: picker.rows.1.model: the profile maps no fable model, so this row picks "
+            "Claude Code's own fable model ID, which the gateway may not serve (set models.fable, or drop the row)",
+            "llmconf: warning: profiles/or.yaml:7: picker.rows.2.model: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, "
+            "qwen/qwen3-coder-plus or qwen/qwen3-coder:exacto? If the ID is right, run 'llmconf models --refresh' or add it "
+            "to catalog.yaml)",
+        ],
     )

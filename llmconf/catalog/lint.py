@@ -95,6 +95,8 @@ def worktree(
     src = fields.get(("default",))
     if shown(value) and src is not None and value not in target.SLOTS and "/" in str(value):
         yield from _model(str(value), src, None, catalog, listed)  # a full ID, not a slot alias
+    if gateway:
+        yield from _picker(fields.get(("picker",)), desired, catalog, listed)
     if listed:
         yield from _unset_slots(fields, desired)
     if gateway:
@@ -112,6 +114,25 @@ def worktree(
         yield src.warning(
             f"env.{DEPRECATED} is deprecated", "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL"
         )
+
+
+def _picker(src: Sourced | None, desired: Mapping[KeyPath, Any], catalog: Catalog, listed: bool) -> Iterator[LlmconfError]:
+    """Each picker row's model, at its own line: a slot the profile leaves to Claude Code's own
+    ID (which the gateway may not serve), or an ID the catalog does not know."""
+    picker = desired.get(target.PICKER_KEY)
+    if src is None or not isinstance(picker, dict):
+        return
+    for i, row in enumerate(picker["options"]):
+        model = row["model"]
+        at = Sourced(model, src.path, (*src.loc, "rows", i, "model"))
+        if model not in target.SLOTS:
+            yield from _model(model, at, None, catalog, listed)
+        elif (ENV, target.slot_var(model)) not in desired:
+            yield at.warning(
+                f"{_name(at)}: the profile maps no {model} model, so this row picks Claude Code's own {model} "
+                "model ID, which the gateway may not serve",
+                f"set models.{model}, or drop the row",
+            )
 
 
 def _base_url(value: str, src: Sourced | None, shown: bool) -> Iterator[LlmconfError]:

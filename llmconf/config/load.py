@@ -152,9 +152,16 @@ def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
     line = None
     for key in loc:
         lc = getattr(node, "lc", None)
-        if lc is None or not hasattr(node, "keys") or key not in node:
+        if lc is None:
             break
-        line = lc.key(key)[0] + 1
+        if isinstance(node, list):  # a sequence: its item's own line (a block list has one each)
+            if not isinstance(key, int) or not 0 <= key < len(node):
+                break
+            line = lc.item(key)[0] + 1
+        elif hasattr(node, "keys") and key in node:
+            line = lc.key(key)[0] + 1
+        else:
+            break
         node = node[key]
     return line
 

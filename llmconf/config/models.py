@@ -33,6 +33,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
+class PickerRow(_Strict):
+    """One row of the /model picker: a slot (its model resolved through the slot's variable)
+    or a model ID the gateway serves, with what the row says."""
+
+    model: str
+    label: str | None = None
+    description: str | None = None
+    #: The slot whose behaviour Claude Code gives this model (effort, thinking...): 2.1.257 on.
+    behaves_as: Slot | None = None
+
+
+class Picker(_Strict):
+    """The /model picker's rows (Claude Code's modelPicker, 2.1.242 on). Claude Code reads it
+    only from --settings, user and managed settings, so a worktree whose profile sets it gets
+    its settings through its --settings delivery (`llmconf exec`, or the activate hook)."""
+
+    #: In order; a string is a slot or a model ID. Default: a row per slot the profile maps.
+    rows: list[PickerRow] | None = None
+    #: true: only Default and these rows; false: these after Claude Code's own lineup.
+    replace: bool = True
+
+    @field_validator("rows", mode="before", json_schema_input_type=list[PickerRow | str] | None)
+    @classmethod
+    def _bare_rows(cls, rows: Any) -> Any:
+        # `- sonnet` is short for `- {model: sonnet}`.
+        return [{"model": r} if isinstance(r, str) else r for r in rows] if isinstance(rows, list) else rows
+
+
 class ProfileFields(_Strict):
     """The fields a profile sets and a worktree entry may override. `null` unsets one."""
 
@@ -45,7 +73,13 @@ class ProfileFields(_Strict):
     capabilities: dict[Slot, list[Capability] | None] | None = None
     subagent: str | None = None
     default: str | None = None
+    picker: Picker | None = None
     env: dict[EnvName, str | None] | None = None
+
+    @field_validator("picker", mode="before", json_schema_input_type=Picker | Literal[True] | None)
+    @classmethod
+    def _picker_on(cls, value: Any) -> Any:
+        return {} if value is True else value  # `picker: true`: the default rows
     @field_validator("capabilities", mode="before", json_schema_input_type=dict[Slot, list[Capability] | str | None] | None)
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

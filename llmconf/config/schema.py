@@ -38,6 +38,9 @@ _HELP: dict[str, dict[str, str]] = {
         "(env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_SUPPORTED_CAPABILITIES).",
         "subagent": "Model ID every subagent runs on, over its own frontmatter (env.CLAUDE_CODE_SUBAGENT_MODEL); inherit: each on its own or the session's model.",
         "default": "The model a session starts on (a slot name or a model ID): env.ANTHROPIC_DEFAULT_MODEL from Claude Code 2.1.236 on, else the top-level \"model\".",
+        "picker": "Claude Code's /model picker rows (modelPicker, 2.1.242+): true for a row per mapped slot, or "
+        "{rows: [slot, model ID, or {model, label, description, behaves_as}], replace: true}. Read only from "
+        "--settings, so the worktree runs it through llmconf exec or the activate hook.",
         "env": "Extra environment variables for Claude Code, templated. Backend variables have their own fields.",
         "key_via": "settings: the token goes into the settings file. helper: only an apiKeyHelper "
         "command, so the key stays in the secret store.",
@@ -45,6 +48,17 @@ _HELP: dict[str, dict[str, str]] = {
     "Profile": {
         "description": "One line about this backend, shown by llmconf.",
         "extends": "Parent profile name: its fields are deep-merged under this one's.",
+    },
+    "Picker": {
+        "rows": "The rows, in order: a slot (haiku, sonnet, opus, fable), a model ID the gateway serves, or "
+        "{model, label, description, behaves_as}. Default: a row per slot the profile maps.",
+        "replace": "true (default): /model shows only Default and these rows. false: these after Claude Code's own.",
+    },
+    "PickerRow": {
+        "model": "A slot name (its model comes from models.SLOT) or a model ID the gateway serves.",
+        "label": "The row's name in /model (default: the slot's label, or the catalog's name for the model).",
+        "description": "The row's second column in /model (default: the slot's description, or the catalog's).",
+        "behaves_as": "The slot whose behaviour Claude Code gives this model: effort, thinking... (2.1.257+).",
     },
     "WorktreeEntry": {
         "profile": "The profile this worktree uses: a file in profiles/ (or a profile_paths folder) or a shipped one.",

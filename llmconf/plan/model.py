@@ -151,8 +151,8 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
             node.pop(leaf, None)
             if parents and not node:
                 emptied.add(parents[0])
-        else:
-            node[leaf] = str(change.after)
+        else:  # a str subclass (Sensitive) is written as plain text; modelPicker is an object
+            node[leaf] = str(change.after) if isinstance(change.after, str) else copy.deepcopy(change.after)
     for name in emptied:
         if out.get(name) == {}:
             del out[name]
@@ -183,7 +183,7 @@ def diff(
         after = desired.get(key, ABSENT)
         if before is ABSENT and after is ABSENT:
             continue
-        if before == after and isinstance(before, str):
+        if _same(before, after):
             continue
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is ABSENT or fingerprint(before) != written)
@@ -197,6 +197,18 @@ def diff(
     if created and not apply_changes(current, frozen):
         return frozen, FileAction.DELETE
     return frozen, FileAction.UPDATE
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Whether a file's value is the desired one: equal strings, or the same JSON (where
+    Python's == takes 1 for true)."""
+    if isinstance(after, str) or isinstance(before, str):
+        return bool(before == after)
+    if before is ABSENT or after is ABSENT:
+        return before is after
+    import json
+
+    return json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
 
 
 def _in_sync(desired: Mapping[KeyPath, str], current: Mapping[str, Any], owned: Mapping[str, str]) -> bool:
@@ -218,7 +230,7 @@ def _in_sync(desired: Mapping[KeyPath, str], current: Mapping[str, Any], owned: 
         return get_key(current, key)
 
     for key, value in desired.items():
-        if get(key) != value:  # desired values are str: equal means unchanged
+        if get(key) != value or not isinstance(value, str) and not _same(get(key), value):
             return False
     for key in target.BACKEND_KEYS:
         if key not in desired and key[1] in env:  # every backend key is ("env", NAME)

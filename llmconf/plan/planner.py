@@ -106,7 +106,7 @@ class Planner:
 
         version = self.target.client().version
         return tuple(
-            f"{target.FIELD_VARS[key[1]]} is not written: Claude Code {version} ignores {target.key_name(key)} "
+            f"{target.field_of(key)} is not written: Claude Code {version} ignores {target.key_name(key)} "
             f"(read from {since(key)} on)"
             for key in sorted(self.unwritten)
         )
@@ -182,7 +182,7 @@ class Planner:
                     )
             assert st is not None  # .claude's, or else the worktree folder's (which returned above)
             identity[id(decl)] = (st.st_dev, st.st_ino)
-            text, changes, action = self._file_changes(settings, desired)
+            text, changes, action = self._file_changes(settings, self.target.own_file(desired))
             how = delivering.of(decl, desired)
         except LlmconfError as e:
             if e.path is None:

@@ -14,8 +14,10 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -54,29 +56,70 @@ def wait_for(session: str, pattern: str, seconds: float = 30) -> str:
     raise AssertionError(f"no {pattern!r} on the screen after {seconds} s:\n{pane(session)}")
 
 
+def apply_profile(tmp_path, run, profile: dict) -> Path:
+    """Apply a one-worktree config whose worktree uses `profile`; the worktree's folder."""
+    write_tree(tmp_path, {"cfg/profiles/gw.yaml": json.dumps(profile), "cfg/worktrees.yaml": "worktrees:\n  ../wt: gw\n"})
+    (tmp_path / "wt").mkdir()
+    applied = run("-C", str(tmp_path / "cfg"), "apply", "--yes")
+    assert applied.code == 0, applied.err
+    return tmp_path / "wt"
+
+
+def model_picker_rows(tmp_path, session: str, worktree: Path, argv: list[str], until: str) -> list[tuple[str, str]]:
+    """Start `argv` (claude, or llmconf exec -- claude) in the worktree inside tmux, open
+    /model, and read its rows (label, description) once `until` is on the screen."""
+    home = tmp_path / "home"
+    write_tree(home, {".claude.json": json.dumps(
+        {"hasCompletedOnboarding": True, "theme": "dark", "projects": {str(worktree): {"hasTrustDialogAccepted": True}}}
+    )})
+    # llmconf exec finds the worktree's --settings file under the test's own state folder.
+    llmconf = {k: os.environ[k] for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME") if k in os.environ}
+    env = {**claude_env(home), **llmconf, "TERM": "xterm-256color"}
+    command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])  # tmux runs it with sh -c
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-c", str(worktree), command], check=True)
+    wait_for(session, r"\? for shortcuts|⏵⏵")
+    subprocess.run(["tmux", "send-keys", "-t", session, "/model"], check=True)
+    wait_for(session, r"Switch model|Set the AI model")
+    subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+    screen = wait_for(session, rf"(?s)Select model.*{until}")
+    return [m.groups() for line in screen.splitlines() if (m := ROW.match(line))]
+
+
 def test_model_shows_each_slots_label_and_description(tmp_path, run, api, claude_bin, tmux, monkeypatch):
     monkeypatch.setenv("LLMCONF_CLAUDE", claude_bin)
     profile = {
         "base_url": api.url, "auth_token": "not-a-real-key", "models": MODELS, "labels": LABELS, "descriptions": DESCRIPTIONS,
     }
-    write_tree(tmp_path, {"cfg/profiles/gw.yaml": json.dumps(profile), "cfg/worktrees.yaml": "worktrees:\n  ../wt: gw\n"})
-    (tmp_path / "wt").mkdir()
-    applied = run("-C", str(tmp_path / "cfg"), "apply", "--yes")
-    assert applied.code == 0, applied.err
-    home = tmp_path / "home"
-    write_tree(home, {".claude.json": json.dumps(
-        {"hasCompletedOnboarding": True, "theme": "dark", "projects": {str(tmp_path / "wt"): {"hasTrustDialogAccepted": True}}}
-    )})
-    env = {**claude_env(home), "TERM": "xterm-256color"}
-    command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), claude_bin])  # tmux runs it with sh -c
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", tmux, "-x", "160", "-y", "50", "-c", str(tmp_path / "wt"), command], check=True
-    )
-    wait_for(tmux, r"\? for shortcuts|⏵⏵")
-    subprocess.run(["tmux", "send-keys", "-t", tmux, "/model"], check=True)
-    wait_for(tmux, r"Switch model|Set the AI model")
-    subprocess.run(["tmux", "send-keys", "-t", tmux, "Enter"], check=True)
-    screen = wait_for(tmux, r"(?s)Select model.*GW Haiku")
-    rows = [m.groups() for line in screen.splitlines() if (m := ROW.match(line))]
+    worktree = apply_profile(tmp_path, run, profile)
+    rows = model_picker_rows(tmp_path, tmux, worktree, [claude_bin], "GW Haiku")
     assert sorted(r for r in rows if r[0].startswith("GW ")) == sorted((LABELS[s], DESCRIPTIONS[s]) for s in MODELS)
     assert not api.messages  # the picker asks the gateway nothing
+
+
+def test_picker_rows_reach_model_through_llmconf_exec(tmp_path, run, api, claude_bin, claude_version, tmux, monkeypatch):
+    """The profile's own /model rows, in its order, with the built-in lineup hidden: read only
+    from --settings, so they come with `llmconf exec`. A release that lacks modelPicker gets
+    none written, and plan says which release would take them."""
+    monkeypatch.setenv("LLMCONF_CLAUDE", claude_bin)
+    profile = {
+        "base_url": api.url, "auth_token": "not-a-real-key", "models": MODELS, "labels": LABELS,
+        "picker": {"rows": [
+            "opus",
+            {"model": "sonnet", "label": "Row Sonnet", "description": "the sonnet slot, relabelled"},
+            {"model": "vendor/extra-model", "label": "Row Extra", "description": "a model no slot maps"},
+        ]},
+    }
+    worktree = apply_profile(tmp_path, run, profile)
+    planned = json.loads(run("-C", str(tmp_path / "cfg"), "plan", "--json").out)
+    if claude_version < "2.1.242":
+        assert planned["notes"] == [
+            f"picker is not written: Claude Code {claude_version} ignores modelPicker (read from 2.1.242 on)"
+        ]
+        assert [w["delivery"]["kind"] for w in planned["worktrees"]] == ["file"]
+        return
+    assert "notes" not in planned and [w["delivery"]["kind"] for w in planned["worktrees"]] == ["settings", "settings"]
+    argv = [sys.executable, "-m", "llmconf", "exec", "--", claude_bin]
+    rows = model_picker_rows(tmp_path, tmux, worktree, argv, "Row Extra")
+    assert [label for label, _ in rows] == ["Default (recommended) ✔", "GW Opus", "Row Sonnet", "Row Extra"]
+    assert rows[1:] == [("GW Opus", "test/opus-model"), ("Row Sonnet", "the sonnet slot, relabelled"), ("Row Extra", "a model no slot maps")]
+    assert not api.messages

@@ -45,6 +45,13 @@ class ClaudeCode:
     def keys(self, fields: dict[str, str], models: dict[str, str], env: dict[str, str]) -> dict[KeyPath, str]:
         return target.to_keys(fields, models, env)
 
+    def own_file(self, desired: Mapping[KeyPath, Any]) -> Mapping[KeyPath, Any]:
+        """The keys a worktree's own file holds: all but those Claude Code reads only from
+        --settings, user and managed settings (its --settings delivery carries those)."""
+        if target.FLAG_ONLY_KEYS.isdisjoint(desired):
+            return desired
+        return {k: v for k, v in desired.items() if k not in target.FLAG_ONLY_KEYS}
+
     def deliveries(self, plan: Renders, declared: tuple[WorktreeDecl, ...], owned: Mapping[str, Any]) -> Deliveries:
         return _Deliveries(self, plan, declared, owned)
 
@@ -75,14 +82,17 @@ class _Deliveries:
         except LlmconfError:
             self.managed = None  # doctor says why Claude Code ignores it
 
-    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, str]) -> Delivery:
-        """Its own file, or --settings where the repository root's file would win with another value."""
+    def of(self, decl: WorktreeDecl, desired: Mapping[target.KeyPath, Any]) -> Delivery:
+        """Its own file, or --settings where the repository root's file would win with another
+        value, or where a key is one Claude Code reads from no checkout's file."""
         how = layers.delivery(decl.path, self.rules, self.home, self.walked)
-        if how.root_local is None:
-            return how
-        if how.root_local not in self.roots:
-            self.roots[how.root_local] = self._root_keys(how.root_local)
-        return layers.settle(how, self.roots[how.root_local], desired)
+        if how.root_local is not None:
+            if how.root_local not in self.roots:
+                self.roots[how.root_local] = self._root_keys(how.root_local)
+            how = layers.settle(how, self.roots[how.root_local], desired)
+        if how.kind == "file" and not target.FLAG_ONLY_KEYS.isdisjoint(desired):
+            return layers.flag_only(how, desired)
+        return how
 
     def _root_keys(self, root_local: Path) -> dict[target.KeyPath, Any]:
         """The keys a repository root's local file will hold after this run's apply: a
@@ -121,5 +131,4 @@ class _Deliveries:
         name = layers.delivery_name(decl.path, self.folder)
         if how.kind != "settings":
             return (Path(name), {}) if name in self.owned else None
-        assert how.root_local is not None
-        return Path(name), layers.delivered(wp.desired, self.roots[how.root_local])
+        return Path(name), layers.delivered(wp.desired, self.roots.get(how.root_local, {}) if how.root_local else {})

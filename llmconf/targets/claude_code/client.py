@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmconf.targets.claude_code.settings import (
+    BEHAVES_AS_KEY,
     DEFAULT_MODEL_VAR,
     ENV,
+    PICKER_KEY,
     SLOT_INFO,
     KeyPath,
     slot_info_var,
@@ -42,6 +44,9 @@ KEY_SINCE: dict[KeyPath, tuple[int, int, int]] = {
     **{(ENV, slot_info_var("fable", f)): (2, 1, 170) for f in SLOT_INFO},
     (ENV, slot_var("fable")): (2, 1, 170),  # --model fable; 2.1.169 sends "fable" as the model ID
     (ENV, DEFAULT_MODEL_VAR): (2, 1, 236),  # 2.1.235 ignores it
+    # /model's own rows, from --settings, user or managed settings; a row's behavesAs later.
+    PICKER_KEY: (2, 1, 242),
+    BEHAVES_AS_KEY: (2, 1, 257),
 }
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")

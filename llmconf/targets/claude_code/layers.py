@@ -126,6 +126,19 @@ def settle(how: Delivery, root_keys: Mapping[target.KeyPath, Any], desired: Mapp
     return Delivery("settings", f"{how.why}: it sets {target.key_name(clash[0])}", how.root_local)
 
 
+def flag_only(how: Delivery, desired: Mapping[target.KeyPath, Any]) -> Delivery:
+    """The --settings delivery of a worktree whose own file would do but for a key Claude
+    Code reads only from --settings, user and managed settings: without `llmconf exec` (or
+    the activate hook) it still runs on its own file's backend, without that key."""
+    name = next(target.key_name(k) for k in target.FLAG_ONLY_KEYS if k in desired)
+    return Delivery(
+        "settings",
+        f"Claude Code reads {name} only from --settings, user and managed settings, never from "
+        "a checkout's file: a plain claude here runs on its own file, without it",
+        how.root_local,
+    )
+
+
 def delivered(desired: Mapping[target.KeyPath, str], root_keys: Mapping[target.KeyPath, Any]) -> dict[target.KeyPath, str]:
     """A --settings file's keys: the worktree's own, and a blank for every backend variable it
     leaves unset (and for a root's apiKeyHelper or model it does not set): Claude Code reads a

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 #: Where a worktree's local, git-ignored settings live, relative to the worktree.
 SETTINGS_FILE = Path(".claude") / "settings.local.json"
@@ -32,6 +33,14 @@ KeyPath = tuple[str, ...]
 ENV = "env"
 DEFAULT_MODEL_KEY: KeyPath = ("model",)
 KEY_HELPER_KEY: KeyPath = ("apiKeyHelper",)
+#: The /model picker's own rows (2.1.242 on): {options: [{model, label, description,
+#: behavesAs}], replaceBuiltInOptions}. behavesAs is read from 2.1.257 on (BEHAVES_AS_KEY
+#: stands for it in client.KEY_SINCE).
+PICKER_KEY: KeyPath = ("modelPicker",)
+BEHAVES_AS_KEY: KeyPath = ("modelPicker", "behavesAs")
+#: Keys Claude Code reads only from managed, --settings and user settings, never from a
+#: checkout's own files: they reach a worktree only through its --settings delivery.
+FLAG_ONLY_KEYS: frozenset[KeyPath] = frozenset({PICKER_KEY})
 
 
 def slot_var(slot: str) -> str:
@@ -83,6 +92,15 @@ FIELD_VARS: dict[str, str] = {
     **{slot_var(s): f"models.{s}" for s in SLOTS},
     **{slot_info_var(s, f): f"{f}.{s}" for s in SLOTS for f in SLOT_INFO},
 }
+
+def field_of(key: KeyPath) -> str:
+    """The profile field that writes a key: `models.fable` for its env var, `picker` for modelPicker."""
+    if key[:1] == PICKER_KEY:
+        return "picker rows' behaves_as" if key == BEHAVES_AS_KEY else "picker"
+    if key == DEFAULT_MODEL_KEY:
+        return "default"
+    return FIELD_VARS.get(key[-1], key_name(key))
+
 
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
 
@@ -176,6 +194,41 @@ def looks_secret(key: KeyPath) -> bool:
     return bool(_SECRET_NAME.search(key[-1]))
 
 
+#: The picker's default rows, in Claude Code's own lineup order (fable after it).
+PICKER_ORDER: tuple[str, ...] = ("opus", "sonnet", "haiku", "fable")
+
+
+def picker_value(
+    spec: dict[str, Any], models: dict[str, str], info: dict[str, dict[str, str]], named: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """The modelPicker a profile's `picker` becomes: its rows (default: one per mapped slot),
+    each with a label and description: the row's own, else the slot's `labels` and
+    `descriptions`, else `named` (a model ID's catalog name and description), else for a
+    slot its model ID, else none (then Claude Code shows the ID)."""
+    rows = spec.get("rows")
+    if rows is None:
+        rows = [slot for slot in PICKER_ORDER if slot in models]
+    options = []
+    for row in rows:
+        row = {"model": row} if isinstance(row, str) else row
+        model = row["model"]
+        slot = model if model in SLOTS else None
+        label = row.get("label") or (info.get("labels", {}).get(slot) if slot else None)
+        description = row.get("description") or (info.get("descriptions", {}).get(slot) if slot else None)
+        fallback = named.get(models.get(slot, "") if slot else model)
+        option: dict[str, Any] = {"model": model}
+        if label or fallback:
+            option["label"] = label or fallback[0]  # type: ignore[index]
+        # Claude Code's own words for a row with none: "Custom model (opus)"; the slot's model reads better.
+        description = description or (fallback[1] if fallback else None) or (models.get(slot) if slot else None)
+        if description:
+            option["description"] = description
+        if row.get("behaves_as"):
+            option["behavesAs"] = row["behaves_as"]
+        options.append(option)
+    return {"options": options, "replaceBuiltInOptions": spec.get("replace", True)}
+
+
 def to_keys(
     fields: dict[str, str],
     models: dict[str, str],
@@ -183,7 +236,8 @@ def to_keys(
     lacks: frozenset[KeyPath] = frozenset(),
     unwritten: set[KeyPath] | None = None,
     info: dict[str, dict[str, str]] | None = None,
-) -> dict[KeyPath, str]:
+    picker: dict[str, Any] | None = None,
+) -> dict[KeyPath, Any]:
     """Map a rendered profile onto settings keys, in the order a new file shows them.
 
     `fields` holds base_url, auth_token, key_helper, subagent and default when set. `lacks`:
@@ -193,7 +247,7 @@ def to_keys(
     collects each key left out for that reason. `info`: per SLOT_INFO field, its value per
     slot (written beside the slot's model; a slot without a model has none to describe).
     """
-    keys: dict[KeyPath, str] = {}
+    keys: dict[KeyPath, Any] = {}
     if "base_url" in fields:
         keys[(ENV, BASE_URL)] = fields["base_url"]
         if "key_helper" in fields:
@@ -228,4 +282,14 @@ def to_keys(
         keys[(ENV, name)] = value
     if "default" in fields and not env_default:
         keys[DEFAULT_MODEL_KEY] = fields["default"]
+    if picker is not None:
+        if PICKER_KEY in lacks:
+            if unwritten is not None:
+                unwritten.add(PICKER_KEY)
+        else:
+            if BEHAVES_AS_KEY in lacks and any("behavesAs" in row for row in picker["options"]):
+                picker = {**picker, "options": [{k: v for k, v in row.items() if k != "behavesAs"} for row in picker["options"]]}
+                if unwritten is not None:
+                    unwritten.add(BEHAVES_AS_KEY)
+            keys[PICKER_KEY] = picker
     return keys
