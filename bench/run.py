@@ -63,6 +63,8 @@ _PROFILES: dict[str, dict[str, Any]] = {
             "description: the bench gateway; its key comes from the secret store\n"
             "base_url: https://openrouter.ai/api\n"
             "auth_token: \"{{ secret('bench') }}\"\n"
+            # The floor cannot read the catalog (YAML), so it writes no /model labels from it.
+            "catalog_info: false\n"
             "env:\n"
             "  API_TIMEOUT_MS: 600000\n"
             '  OTEL_RESOURCE_ATTRIBUTES: "team={{ vars.team }},worktree={{ worktree.name }}"\n'

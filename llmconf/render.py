@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -254,9 +255,12 @@ def render(
     memo: dict[tuple[str, str], str] | None = None,
     lacks: frozenset[target.KeyPath] = frozenset(),
     unwritten: set[target.KeyPath] | None = None,
+    describe: Describe | None = None,
 ) -> dict[target.KeyPath, Any]:
     """The settings keys (and values) a worktree should hold under its profile, for a client
-    that ignores the keys in `lacks` (see target.to_keys; `unwritten` collects those left out)."""
+    that ignores the keys in `lacks` (see target.to_keys; `unwritten` collects those left out).
+    `describe`: what the model catalog says of a model at a gateway, the default of each
+    slot's label, description and capabilities (and of a picker row's)."""
     profile = decl.profile.value
     context: dict[str, Any] = {}
 
@@ -272,7 +276,7 @@ def render(
             )
         return render_value(sourced, context, secrets, profile, reads, memo)
 
-    scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1 and fp[0] != "picker"}
+    scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1 and fp[0] not in _NOT_TEXT}
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
     info: dict[str, dict[str, str]] = {}
     for fp, s in fields.items():
@@ -286,10 +290,30 @@ def render(
         )
     if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
         scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
+    base_url = scalars.get("base_url")
+    if ("catalog_info",) in fields and fields[("catalog_info",)].value is False:
+        describe = None
+
+    def named(model: str) -> tuple[str, str | None] | None:
+        told = describe(base_url, model) if describe is not None and base_url is not None else None
+        return None if told is None else told[:2]
+
+    if describe is not None and base_url is not None:
+        for slot, model in models.items():
+            for field, said in zip(target.SLOT_INFO, describe(base_url, model) or ()):
+                if said:  # the profile's own word wins
+                    info.setdefault(field, {}).setdefault(slot, said)
     spec = fields.get(("picker",))
-    picker = None if spec is None else target.picker_value(spec.value, models, info, {})
+    picker = None if spec is None else target.picker_value(spec.value, models, info, named)
     return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)
 
+
+#: Fields that are not templated text (a mapping, a switch).
+_NOT_TEXT = ("picker", "catalog_info")
+
+#: (base URL, model ID) -> (label, description, capabilities) the catalog gives that model
+#: there, any of them None; None for a model (or gateway) it does not know.
+Describe = Callable[[str, str], "tuple[str, str | None, str | None] | None"]
 
 _SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")
 

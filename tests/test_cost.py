@@ -239,10 +239,12 @@ def test_plan_shows_the_cost_of_a_model_switch(switched, run):
     assert (result.code, result.err) == (0, "")
     assert result.out == (
         "# a: a/.claude/settings.local.json (profile gw) will be updated\n"
-        '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL = "qwen/qwen3-coder:exacto" -> "z-ai/glm-4.7"\n'
+        '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL             = "qwen/qwen3-coder:exacto" -> "z-ai/glm-4.7"\n'
+        '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME        = "Qwen3-Coder 480B" -> "GLM-4.7"\n'
+        '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION = "$0.22/$0.95 per 1M · 262K context" -> "$0.40/$1.50 per 1M · 202K context"\n'
         "  # sonnet: qwen/qwen3-coder:exacto -> z-ai/glm-4.7  ($0.22/$0.95 -> $0.40/$1.50 per 1M; session est. $0.25 -> $0.43)\n"
         "\n"
-        "Plan: 0 to add, 1 to change, 0 to remove (in 1 file).\n"
+        "Plan: 0 to add, 3 to change, 0 to remove (in 1 file).\n"
     )
     doc = json.loads(run("plan", "--json").out)
     assert doc["worktrees"][0]["cost"] == [

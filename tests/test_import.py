@@ -127,9 +127,10 @@ def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, i
     result = _imported(run, "dev", "direct", "glm", "guide", "guide2", "ds")
     store = isolated_home / "secrets.env"
     assert result.out == (
-        "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
+        "../dev: declared with profile 'devstral' and catalog_info: false (the file has no /model labels).\n"
         "../direct: declared with profile 'anthropic' (its settings are exactly that profile).\n"
-        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it).\n"
+        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it), "
+        "and catalog_info: false (the file has no /model labels).\n"
         "../guide: declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).\n"
         "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
         "../guide2: declared with new profile 'qwen3-coder-480b-a35b' (the same backend as above).\n"
@@ -141,9 +142,9 @@ def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, i
     assert (tmp_path / "team/worktrees.yaml").read_text() == (
         "# team config\nvars: {team: forgerank}   # for templates\nworktrees:\n"
         "  ../main: anthropic   # main checkout\n"
-        "  ../dev: devstral\n"
+        "  ../dev:\n    profile: devstral\n    catalog_info: false\n"
         "  ../direct: anthropic\n"
-        "  ../glm:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n"
+        "  ../glm:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n    catalog_info: false\n"
         "  ../guide: qwen3-coder-480b-a35b\n"
         "  ../guide2: qwen3-coder-480b-a35b\n"
         "  ../ds: deepseek-r1-0528\n"
@@ -157,6 +158,7 @@ def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, i
         "  haiku: mistralai/devstral-2512\n"
         "  sonnet: qwen/qwen3-coder-480b-a35b\n"
         "  opus: anthropic/claude-opus-4\n"
+        "catalog_info: false\n"
     )
     assert (tmp_path / "team/profiles/deepseek-r1-0528.yaml").read_text().endswith(
         "extends: openrouter-base\nmodels:\n"
@@ -184,7 +186,7 @@ def test_the_current_folder_is_the_default(tmp_path, run):
     _setup(tmp_path, {"dev": switched("devstral")})
     result = run("-C", str(tmp_path / "team"), "import", cwd=tmp_path / "dev")
     assert result.code == 0, result.err
-    assert "  ../dev: devstral\n" in (tmp_path / "team/worktrees.yaml").read_text()
+    assert "  ../dev:\n    profile: devstral\n    catalog_info: false\n" in (tmp_path / "team/worktrees.yaml").read_text()
 
 
 def test_key_files_give_only_the_api_keys_a_declared_profile_reads(tmp_path, run, isolated_home):
@@ -263,9 +265,11 @@ def test_a_worktree_already_declared_is_skipped(tmp_path, run):
     assert result.code == 0, result.err
     assert result.out.splitlines()[:2] == [
         "../A: already declared in worktrees.yaml (profile 'deepseek'); left as it is.",
-        "../B: declared with profile 'devstral' (its settings are exactly that profile).",
+        "../B: declared with profile 'devstral' and catalog_info: false (the file has no /model labels).",
     ]
-    assert (tmp_path / "team/worktrees.yaml").read_text() == "worktrees:\n  ../A: deepseek   # keep me\n  ../B: devstral\n"
+    assert (tmp_path / "team/worktrees.yaml").read_text() == (
+        "worktrees:\n  ../A: deepseek   # keep me\n  ../B:\n    profile: devstral\n    catalog_info: false\n"
+    )
 
 
 def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
@@ -276,7 +280,8 @@ def test_dry_run_changes_nothing(tmp_path, run, isolated_home):
     assert result.out == (
         "../guide: would be declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).\n"
         "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE guide\n"
-        "../glm: would be declared with profile 'devstral' and its own models.opus (as the file holds it).\n"
+        "../glm: would be declared with profile 'devstral' and its own models.opus (as the file holds it), "
+        "and catalog_info: false (the file has no /model labels).\n"
         f"Secret 'openrouter': would be stored from guide/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
         "Dry run: nothing changed.\n"  # .env.zai: no profile here reads secret('zai')
     )
@@ -423,10 +428,12 @@ def test_a_folder_without_settings_is_anthropic_direct(tmp_path, run):
     result = _imported(run, "main", "glm")
     assert result.out.splitlines()[:2] == [
         "../main: declared with profile 'anthropic' (no .claude/settings.local.json there: Anthropic direct, nothing to adopt).",
-        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it).",
+        "../glm: declared with profile 'devstral' and its own models.sonnet (as the file holds it), "
+        "and catalog_info: false (the file has no /model labels).",
     ]
     assert (tmp_path / "team/worktrees.yaml").read_text() == (
         "worktrees:\n  ../main: anthropic\n  ../glm:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n"
+        "    catalog_info: false\n"
     )
     _assert_in_sync(run, tmp_path)
     assert not (tmp_path / "main/.claude").exists()
@@ -502,10 +509,13 @@ def test_entries_are_appended_in_the_files_own_layout(tmp_path, run):
         "    '../main': \"anthropic\"   # main checkout\n"
         "    ../old:\n"
         "        profile: 'devstral'\n"
-        "    ../dev: devstral\n"
+        "    ../dev:\n"
+        "        profile: devstral\n"
+        "        catalog_info: false\n"
         "    ../glm:\n"
         "        profile: devstral\n"
         "        models: {sonnet: z-ai/glm-4.7}\n"
+        "        catalog_info: false\n"
         "\n"
         "# shared values\n"
         "vars:\n"
@@ -519,7 +529,7 @@ def test_an_override_with_a_colon_is_written_so_every_yaml_parser_reads_it(tmp_p
     result = run("-C", "team", "import", "glm")
     assert result.code == 0, result.err
     text = (tmp_path / "team/worktrees.yaml").read_text()
-    assert text == CONFIG + '  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n'
+    assert text == CONFIG + '  ../glm:\n    profile: devstral\n    models: {sonnet: "z-ai/glm-4.7:exacto"}\n    catalog_info: false\n'
     from ruamel.yaml import YAML
 
     assert YAML(typ="safe").load(text)["worktrees"]["../glm"]["models"] == {"sonnet": "z-ai/glm-4.7:exacto"}
@@ -559,7 +569,7 @@ def test_a_worktree_key_wins_over_a_key_file(tmp_path, run, isolated_home):
         "differs from the one in dev/.claude/settings.local.json; kept that one\n"
     )
     assert result.out == (
-        "../dev: declared with profile 'devstral' (its settings are exactly that profile).\n"
+        "../dev: declared with profile 'devstral' and catalog_info: false (the file has no /model labels).\n"
         f"Secret 'openrouter': stored from dev/.claude/settings.local.json in {isolated_home}/secrets.env (0600).\n"
         + NEXT
     )

@@ -277,7 +277,7 @@ def test_strict_plan_makes_warnings_errors(warned, run):
     assert (result.code, result.err) == (1, f"llmconf: profiles/p.yaml:6: {LEGACY}\n")
     plain = run("plan")
     assert (plain.code, result.out) == (0, plain.out)  # the plan is still shown, as without --strict
-    assert result.out.splitlines()[-1] == "Plan: 6 to add, 0 to change, 0 to remove (in 1 file)."
+    assert result.out.splitlines()[-1] == "Plan: 12 to add, 0 to change, 0 to remove (in 1 file)."  # 3 slots, each labelled
 
 
 def test_strict_validate(warned, run):

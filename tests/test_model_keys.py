@@ -288,3 +288,72 @@ def test_each_picker_row_is_linted_at_its_own_line(tmp_path, run):
             "to catalog.yaml)",
         ],
     )
+
+
+def test_a_gateway_the_catalog_lists_labels_each_slot_from_it_unless_the_profile_says_otherwise(tmp_path, run):
+    write_tree(
+        tmp_path,
+        {
+            "profiles/or.yaml": "base_url: https://openrouter.ai/api\n"
+            "models: {haiku: mistralai/devstral-2512, sonnet: qwen/qwen3-coder:exacto, opus: vendor/not-in-catalog}\n"
+            "labels: {sonnet: Qwen (ours)}\n"
+            "picker:\n  rows: [sonnet, z-ai/glm-4.7]\n",
+            # A user's catalog.yaml adds what it knows: capabilities for Devstral.
+            "catalog.yaml": "models:\n  mistralai/devstral-2512:\n    capabilities: [effort, thinking]\n",
+            "worktrees.yaml": "worktrees:\n  wt: or\n  plain: {profile: or, catalog_info: false}\n  local: {profile: or, base_url: http://127.0.0.1:4000}\n",
+            "wt/.keep": "", "plain/.keep": "", "local/.keep": "",
+        },
+    )
+    doc = json.loads(run("plan", "--json").out)
+    said = {w["name"]: {c["key"]: c["after"] for c in w["changes"]} for w in doc["worktrees"] if w.get("role") != "delivery"}
+    labels = {k: v for k, v in said["wt"].items() if k.endswith(("_NAME", "_DESCRIPTION", "_CAPABILITIES"))}
+    assert labels == {
+        "env.ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME": "Devstral 2",
+        "env.ANTHROPIC_DEFAULT_HAIKU_MODEL_DESCRIPTION": "$0.15/$0.60 per 1M · 256K context",
+        "env.ANTHROPIC_DEFAULT_HAIKU_MODEL_SUPPORTED_CAPABILITIES": "effort,thinking",
+        "env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Qwen (ours)",  # the profile's own word wins
+        "env.ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION": "$0.22/$0.95 per 1M · 262K context",
+    }  # opus: a model the catalog does not know gets nothing
+    # catalog_info: false, or a gateway the catalog does not list: only what the profile says.
+    for name in ("plain", "local"):
+        assert [k for k in said[name] if k.endswith(("_NAME", "_DESCRIPTION", "_CAPABILITIES"))] == [
+            "env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME"
+        ], name
+    picker = {c["key"]: c["after"] for c in doc["worktrees"][1]["changes"]}["modelPicker"]
+    assert picker["options"] == [
+        {"model": "sonnet", "label": "Qwen (ours)", "description": "$0.22/$0.95 per 1M · 262K context"},
+        {"model": "z-ai/glm-4.7", "label": "GLM-4.7", "description": "$0.40/$1.50 per 1M · 202K context"},
+    ]
+
+
+def test_status_and_doctor_show_labels_default_and_subagent_as_claude_code_sees_them(config, run):
+    (config / "profiles/gw.yaml").write_text(
+        "base_url: http://gw\nmodels: {haiku: m/haiku, sonnet: m/sonnet, opus: m/opus}\n"
+        "labels: {sonnet: GW Sonnet}\ndefault: sonnet\nsubagent: m/haiku\n"
+    )
+    assert run("apply", "--yes").code == 0
+    rows = run("status").out.splitlines()
+    assert rows[0].split() == [
+        "WORKTREE", "PROFILE", "BACKEND", "HAIKU", "SONNET", "OPUS", "DEFAULT", "SUBAGENT", "EST.", "COST", "STATE", "EFFECTIVE"
+    ]
+    assert rows[1].split()[3:9] == ["m/haiku", "m/sonnet", "m/opus", "m/sonnet", "(sonnet)", "m/haiku"]
+    assert rows[1].endswith("in-sync  as declared")
+    row = json.loads(run("status", "--json").out)["worktrees"][0]
+    assert (row["labels"], row["default"], row["subagent"]) == ({"sonnet": "GW Sonnet"}, "m/sonnet (sonnet)", "m/haiku")
+    assert run("doctor").out.splitlines()[:6] == [
+        "# wt (profile gw): http://gw",
+        "  haiku   m/haiku",
+        "  sonnet  m/sonnet  (GW Sonnet in /model)",
+        "  opus    m/opus",
+        "  default m/sonnet (sonnet)",
+        "  subagent m/haiku",
+    ]
+    effective = json.loads(run("doctor", "--json").out)["worktrees"][0]["effective"]
+    assert (effective["labels"], effective["subagent"], effective["default_model"]) == ({"sonnet": "GW Sonnet"}, "m/haiku", "m/sonnet")
+    # Another subagent model in the file is what Claude Code uses: status says it differs.
+    settings = config / "wt/.claude/settings.local.json"
+    doc = json.loads(settings.read_text())
+    doc["env"]["CLAUDE_CODE_SUBAGENT_MODEL"] = "other/model"
+    settings.write_text(json.dumps(doc))
+    row = json.loads(run("status", "--json").out)["worktrees"][0]
+    assert (row["effective"], row["effective_values"]["subagent"]) == ("differs: llmconf doctor", "other/model")

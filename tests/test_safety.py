@@ -44,17 +44,22 @@ def unstamped(text: str) -> str:
 
 
 def rollback_of_b(sign: str, action: str) -> str:
-    """What rolling b back prints: its six devstral keys removed (sign '-') or put back ('+')."""
-    added, removed = (0, 6) if sign == "-" else (6, 0)
+    """What rolling b back prints: its twelve devstral keys (a slot's model, its /model label and
+    description from the catalog) removed (sign '-') or put back ('+')."""
+    added, removed = (0, 12) if sign == "-" else (12, 0)
+    slots = "".join(
+        f'  {sign} env.ANTHROPIC_DEFAULT_{slot}_MODEL{" " * (6 - len(slot))}             = "mistralai/devstral-2512"\n'
+        f'  {sign} env.ANTHROPIC_DEFAULT_{slot}_MODEL_NAME{" " * (6 - len(slot))}        = "Devstral 2"\n'
+        f'  {sign} env.ANTHROPIC_DEFAULT_{slot}_MODEL_DESCRIPTION{" " * (6 - len(slot))} = "$0.15/$0.60 per 1M · 256K context"\n'
+        for slot in ("HAIKU", "SONNET", "OPUS")
+    )
     return (
         f"# b: b/.claude/settings.local.json (back to before apply <id>) will be {action}\n"
-        f'  {sign} env.ANTHROPIC_BASE_URL             = "https://openrouter.ai/api"\n'
-        f"  {sign} env.ANTHROPIC_AUTH_TOKEN           = (sensitive)\n"
-        f'  {sign} env.ANTHROPIC_API_KEY              = ""\n'
-        f'  {sign} env.ANTHROPIC_DEFAULT_HAIKU_MODEL  = "mistralai/devstral-2512"\n'
-        f'  {sign} env.ANTHROPIC_DEFAULT_SONNET_MODEL = "mistralai/devstral-2512"\n'
-        f'  {sign} env.ANTHROPIC_DEFAULT_OPUS_MODEL   = "mistralai/devstral-2512"\n'
-        "\n"
+        f'  {sign} env.ANTHROPIC_BASE_URL                         = "https://openrouter.ai/api"\n'
+        f"  {sign} env.ANTHROPIC_AUTH_TOKEN                       = (sensitive)\n"
+        f'  {sign} env.ANTHROPIC_API_KEY                          = ""\n'
+        + slots
+        + "\n"
         f"Plan: {added} to add, 0 to change, {removed} to remove (in 1 file).\n"
         f"Rollback complete: {added} added, 0 changed, {removed} removed (in 1 file).\n"
     )
@@ -80,15 +85,21 @@ def test_rollback_restores_exact_bytes_and_can_be_redone(team, run):
     assert result.code == 0, result.err
     assert unstamped(result.out) == (
         "# a: a/.claude/settings.local.json (back to before apply <id>) will be updated\n"
-        '  - env.ANTHROPIC_BASE_URL             = "https://openrouter.ai/api"\n'
-        "  - env.ANTHROPIC_AUTH_TOKEN           = (sensitive)\n"
-        '  - env.ANTHROPIC_API_KEY              = ""\n'
-        '  - env.ANTHROPIC_DEFAULT_HAIKU_MODEL  = "mistralai/devstral-2512"\n'
-        '  - env.ANTHROPIC_DEFAULT_SONNET_MODEL = "qwen/qwen3-coder:exacto"\n'
-        '  - env.ANTHROPIC_DEFAULT_OPUS_MODEL   = "anthropic/claude-opus-4.5"\n'
+        '  - env.ANTHROPIC_BASE_URL                         = "https://openrouter.ai/api"\n'
+        "  - env.ANTHROPIC_AUTH_TOKEN                       = (sensitive)\n"
+        '  - env.ANTHROPIC_API_KEY                          = ""\n'
+        '  - env.ANTHROPIC_DEFAULT_HAIKU_MODEL              = "mistralai/devstral-2512"\n'
+        '  - env.ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME         = "Devstral 2"\n'
+        '  - env.ANTHROPIC_DEFAULT_HAIKU_MODEL_DESCRIPTION  = "$0.15/$0.60 per 1M · 256K context"\n'
+        '  - env.ANTHROPIC_DEFAULT_SONNET_MODEL             = "qwen/qwen3-coder:exacto"\n'
+        '  - env.ANTHROPIC_DEFAULT_SONNET_MODEL_NAME        = "Qwen3-Coder 480B"\n'
+        '  - env.ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION = "$0.22/$0.95 per 1M · 262K context"\n'
+        '  - env.ANTHROPIC_DEFAULT_OPUS_MODEL               = "anthropic/claude-opus-4.5"\n'
+        '  - env.ANTHROPIC_DEFAULT_OPUS_MODEL_NAME          = "Claude Opus 4.5"\n'
+        '  - env.ANTHROPIC_DEFAULT_OPUS_MODEL_DESCRIPTION   = "$5.00/$25.00 per 1M · 200K context"\n'
         "\n"
-        "Plan: 0 to add, 0 to change, 6 to remove (in 1 file).\n"
-        "Rollback complete: 0 added, 0 changed, 6 removed (in 1 file).\n"
+        "Plan: 0 to add, 0 to change, 12 to remove (in 1 file).\n"
+        "Rollback complete: 0 added, 0 changed, 12 removed (in 1 file).\n"
     )
     assert settings.read_text() == GROWN
     assert SECRET not in result.out + result.err
@@ -123,7 +134,7 @@ def test_backup_listing_shows_no_content(team, run):
     assert listing.code == 0
     assert unstamped(listing.out).splitlines() == [  # the file, when, and how big: never what it held
         "a/.claude/settings.local.json  <id>  <time>  69 bytes",
-        "a/.claude/settings.local.json  <id>  <time>  402 bytes",
+        "a/.claude/settings.local.json  <id>  <time>  819 bytes",
     ]
     assert SECRET not in listing.out and "KEEP" not in listing.out
 

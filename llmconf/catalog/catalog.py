@@ -47,6 +47,8 @@ class Model(NamedTuple):
     successor: str | None = None
     guide_id: str | None = None
     note: str | None = None
+    #: What Claude Code may ask of it (_SUPPORTED_CAPABILITIES), when known: effort, thinking...
+    capabilities: tuple[str, ...] = ()
 
     @property
     def priced(self) -> bool:
@@ -84,6 +86,18 @@ class Catalog:
                 found = self.models.get(base)
         return found
 
+    def describe(self, model_id: str) -> tuple[str, str | None, str | None] | None:
+        """What Claude Code's /model may say of a model: (label, description, capabilities)
+        from its entry, e.g. ("Qwen3-Coder 480B", "$0.22/$0.95 per 1M · 262K context", None)."""
+        model = self.find(model_id)
+        if model is None:
+            return None
+        parts = [f"${model.input:.2f}/${model.output:.2f} per 1M"] if model.priced else []
+        if model.context:
+            k = model.context / 1000
+            parts.append(f"{k / 1000:g}M context" if k >= 1000 else f"{k:.0f}K context")
+        return model.name, " · ".join(parts) or None, ",".join(model.capabilities) or None
+
     def claude_default(self, slot: str) -> Model | None:
         """The model Claude Code asks for when `slot` is not set."""
         return self.models.get(self.claude_defaults.get(slot, ""))
@@ -101,6 +115,26 @@ class Catalog:
         ids = list(self.models)
         ids += [m.id + EXACTO for m in self.models.values() if m.exacto]
         return ids
+
+
+class Describer:
+    """What the catalog says of a model at a gateway whose IDs it lists (see render.Describe):
+    the catalog of a config folder, loaded on first need."""
+
+    def __init__(self, config_dir: Path | None) -> None:
+        self.config_dir = config_dir
+        self._catalog: Catalog | None = None
+        self._broken = False  # plan's lint reports a catalog.yaml that does not load; no defaults meanwhile
+
+    def __call__(self, base_url: str, model: str) -> tuple[str, str | None, str | None] | None:
+        if self._catalog is None and not self._broken:
+            try:
+                self._catalog = load(self.config_dir)
+            except LlmconfError:
+                self._broken = True
+        if self._catalog is None or not self._catalog.lists(base_url):
+            return None
+        return self._catalog.describe(model)
 
 
 def split_suffix(model_id: str) -> tuple[str, str]:
@@ -136,11 +170,19 @@ def load(config_dir: Path | None) -> Catalog:
         except OSError as e:
             raise LlmconfError(f"cannot read: {e.strerror or e.__class__.__name__}", user) from None
     digest = hashlib.sha256(b"\0".join([__version__.encode(), shipped_bytes, user_bytes or b"-"])).hexdigest()
+    memo = f"{digest}\0{user}"
+    if memo in _built:  # plan asks twice: for the slots' labels, then for its lint
+        return _built[memo]
     data = caches.load(caches.entry("catalog", config_dir), digest)
     if data is None:
         data = validated(shipped, user)
         caches.save(caches.entry("catalog", config_dir), digest, data)
-    return build(data, user)
+    _built[memo] = found = build(data, user)
+    return found
+
+
+#: Catalogs built in this process, by the digest of their files (so never stale) and the user file's path.
+_built: dict[str, Catalog] = {}
 
 
 def build(data: Mapping[str, Any], user: Path | None = None) -> Catalog:
@@ -159,6 +201,7 @@ def build(data: Mapping[str, Any], user: Path | None = None) -> Catalog:
             successor=entry.get("successor"),
             guide_id=entry.get("guide_id"),
             note=entry.get("note"),
+            capabilities=tuple(entry.get("capabilities") or ()),
         )
         for model_id, entry in data["models"].items()
     }
@@ -175,6 +218,8 @@ def _schema() -> tuple[type, type, type]:
     from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
     from llmconf.targets.claude_code import settings as target
+
+    Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
     def rating(value: str) -> str:
         if value not in RATINGS:
@@ -214,6 +259,7 @@ def _schema() -> tuple[type, type, type]:
         successor: str | None = None
         guide_id: str | None = None
         note: str | None = None
+        capabilities: list[Capability] | None = None
 
     class File(_Strict):
         claude_defaults: dict[SlotName, str] | None = None

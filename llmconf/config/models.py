@@ -74,6 +74,8 @@ class ProfileFields(_Strict):
     subagent: str | None = None
     default: str | None = None
     picker: Picker | None = None
+    #: false: no slot takes its label, description or capabilities from the model catalog.
+    catalog_info: bool | None = None
     env: dict[EnvName, str | None] | None = None
 
     @field_validator("picker", mode="before", json_schema_input_type=Picker | Literal[True] | None)

@@ -41,6 +41,8 @@ _HELP: dict[str, dict[str, str]] = {
         "picker": "Claude Code's /model picker rows (modelPicker, 2.1.242+): true for a row per mapped slot, or "
         "{rows: [slot, model ID, or {model, label, description, behaves_as}], replace: true}. Read only from "
         "--settings, so the worktree runs it through llmconf exec or the activate hook.",
+        "catalog_info": "Default true: on a gateway the catalog lists, each slot without its own labels, descriptions "
+        "or capabilities takes the catalog's (name; price and context). false: none from the catalog.",
         "env": "Extra environment variables for Claude Code, templated. Backend variables have their own fields.",
         "key_via": "settings: the token goes into the settings file. helper: only an apiKeyHelper "
         "command, so the key stays in the secret store.",

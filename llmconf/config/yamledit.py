@@ -208,7 +208,7 @@ def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str |
     return out
 
 
-def yaml_scalar(value: str | None, *, key: bool = False, flow: bool = False) -> str:
+def yaml_scalar(value: str | bool | None, *, key: bool = False, flow: bool = False) -> str:
     """A string as YAML that reads back as exactly that string: plain where that is safe,
     else JSON-quoted. Not plain: a YAML 1.1 keyword (yes, null...), and anything a YAML
     loader reads as another type (0x1F, 1e3, 2024-01-01, .inf). `key`: a mapping key (may
@@ -217,6 +217,8 @@ def yaml_scalar(value: str | None, *, key: bool = False, flow: bool = False) -> 
 
     if value is None:
         return "null"
+    if isinstance(value, bool):  # a switch (catalog_info: false)
+        return "true" if value else "false"
     plain = _PLAIN_KEY if key else _PLAIN_FLOW if flow else _PLAIN_BLOCK
     if plain.match(value) and value.lower() not in _KEYWORDS and _reads_back(value):
         return value

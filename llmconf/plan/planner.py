@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf import fs
+from llmconf.catalog.catalog import Describer
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
@@ -44,6 +45,8 @@ class Planner:
         self.target = ClaudeCode(session.config.claude_code)
         #: Keys some profile sets that the client ignores, so they were left out (plan notes them).
         self.unwritten: set[target.KeyPath] = set()
+        #: The catalog's label, description and capabilities of a model: each slot's default.
+        self._describe = Describer(session.config.dir)
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
@@ -59,7 +62,9 @@ class Planner:
         s = self.session
         fields = resolve_fields(decl, s.profiles)
         rules = self.target.client().rules
-        keys = render(decl, fields, s.config.vars, s.secrets, self.reads, self._rendered, rules.lacks, self.unwritten)
+        keys = render(
+            decl, fields, s.config.vars, s.secrets, self.reads, self._rendered, rules.lacks, self.unwritten, self._describe
+        )
         if not decl.overrides and decl.profile.value not in self._by_profile:
             self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
         return keys

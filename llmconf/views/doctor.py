@@ -51,9 +51,12 @@ def _worktree_text(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
     lines = [f"# {wp.name} (profile {wp.profile}): {backend}"]
     for slot in target.SLOTS:
         if slot in target.IMPLICIT_SLOTS or effective.models[slot]:  # fable: where it is mapped
-            lines.append(f"  {slot:<7} {effective.models[slot] or '-'}")
+            label = (effective.labels or {}).get(slot)
+            lines.append(f"  {slot:<7} {effective.models[slot] or '-'}" + (f"  ({label} in /model)" if label else ""))
     default = f"{effective.default_model or '-'} ({effective.default_slot})" if effective.default_slot else str(effective.default_model)
     lines.append(f"  default {default}")
+    if effective.subagent:
+        lines.append(f"  subagent {effective.subagent}")
     if wp.delivery is not None and wp.delivery.kind == "settings":
         lines.append(f"  via     llmconf exec / activate: claude --settings (because {wp.delivery.why})")
     for f in findings:
@@ -72,6 +75,8 @@ def _worktree_json(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
             "models": effective.models,
             "default_slot": effective.default_slot,
             "default_model": effective.default_model,
+            "labels": effective.labels or {},
+            "subagent": effective.subagent,
             "sources": effective.sources or {},
         },
         "delivery": None if wp.delivery is None else {"kind": wp.delivery.kind, "why": wp.delivery.why},

@@ -62,5 +62,8 @@ def _declared(decl: Declaration, would: bool) -> str:
         return f"{verb} with new profile '{decl.profile}' (the same backend as above)."
     if decl.how == "new":
         return f"{verb} with new profile '{decl.profile}' ({PROFILES_DIR}/{decl.profile}.yaml)."
-    fields = ", ".join(".".join(fp) for fp in decl.overrides)
-    return f"{verb} with profile '{decl.profile}' and its own {fields} (as the file holds it)."
+    fields = ", ".join(".".join(fp) for fp in decl.overrides if fp != ("catalog_info",))
+    said = f"{verb} with profile '{decl.profile}'" + (f" and its own {fields} (as the file holds it)" if fields else "")
+    if ("catalog_info",) in decl.overrides:  # the file has no /model labels, and plan adds none
+        said += f"{',' if fields else ''} and catalog_info: false (the file has no /model labels)"
+    return said + "."

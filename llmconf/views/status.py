@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from llmconf.config.profiles import ProfileOrigin
 
 
-_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "cost", "state", "effective")
+_STATUS_COLUMNS = ("worktree", "profile", "backend", *target.SLOTS, "default", "subagent", "cost", "state", "effective")
 _HEADERS = {"cost": "EST. COST"}
-_ASKED_FOR_SLOTS = frozenset(target.SLOTS) - frozenset(target.IMPLICIT_SLOTS)
+#: Columns shown only where some worktree has a value: fable, and a forced subagent model.
+_WHEN_SET = frozenset(target.SLOTS) - frozenset(target.IMPLICIT_SLOTS) | {"subagent"}
 
 
 def status_rows(
@@ -44,6 +45,13 @@ def status_rows(
             # What a session starts on without --model: the model, and the slot it came from.
             "default": f"{model or '-'} ({slot})" if slot else str(model),
             "default_slot": slot or "-",
+            "subagent": d.get((target.ENV, target.SUBAGENT)) or "-",
+            # What /model calls each mapped slot (JSON only: the table has no room for it).
+            "labels": {
+                s: label
+                for s in target.SLOTS
+                if d.get((target.ENV, target.slot_var(s))) and (label := d.get((target.ENV, target.slot_info_var(s, "labels"))))
+            },
         }
         if catalog is not None:
             from llmconf.catalog import cost
@@ -58,7 +66,7 @@ def status_rows(
         if wp.error is not None:
             row["error"] = wp.error.format()
             if not d:  # nothing rendered: what it would use is unknown, not "anthropic direct"
-                row.update({"backend": "?", **{slot: "?" for slot in target.SLOTS}, "default": "?"})
+                row.update({"backend": "?", **{slot: "?" for slot in target.SLOTS}, "default": "?", "subagent": "?"})
         if effective is not None:
             if wp.error is not None and not d:
                 row["effective"] = "-"
@@ -93,6 +101,7 @@ def _got(row: Mapping[str, Any], eff: Any) -> tuple[bool, dict[str, Any]]:
         "backend": eff.base_url or "anthropic direct",
         **{slot: eff.models[slot] or "-" for slot in target.SLOTS},
         "default": f"{eff.default_model or '-'} ({eff.default_slot})" if eff.default_slot else str(eff.default_model),
+        "subagent": eff.subagent or "-",
     }
     same = all(row[k] in (v, SENSITIVE) for k, v in got.items())
     return same, {**got, "sources": eff.sources or {}}
@@ -111,8 +120,8 @@ def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
 
 def status_text(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None) -> str:
     """status_rows as a table, then where each profile comes from."""
-    columns = [  # fable: only where some profile maps it
-        c for c in _STATUS_COLUMNS if c not in _ASKED_FOR_SLOTS or any(row[c] not in ("-", "?") for row in rows)
+    columns = [  # fable and subagent: only where some worktree has one
+        c for c in _STATUS_COLUMNS if c not in _WHEN_SET or any(row[c] not in ("-", "?") for row in rows)
     ]
     lines = table(rows, columns, _HEADERS)
     if origins:

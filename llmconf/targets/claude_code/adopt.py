@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from llmconf.apply.state import FileRecord
+from llmconf.catalog.catalog import Describer
 from llmconf.config.load import PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, merge
 from llmconf.config.profiles import Profiles
 from llmconf.config.yamledit import yaml_scalar
 from llmconf.errors import LlmconfError
-from llmconf.plan.model import ABSENT, KeyChange, diff, get_key
+from llmconf.plan.model import ABSENT, Action, KeyChange, diff, get_key
 from llmconf.render import as_literal, render
 from llmconf.secrets.store import SecretStore
 from llmconf.targets.claude_code import settings as target
@@ -40,8 +41,12 @@ _IDENTITY = (_BASE_URL, _TOKEN, _API_KEY)
 _MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
 _FIELD_ORDER = (
     "description", "extends", "base_url", "auth_token", "models", "labels", "descriptions", "capabilities", "subagent",
-    "default", "env",
+    "default", "catalog_info", "env",
 )
+#: The override (or profile field) that keeps the catalog's slot labels out of a file without them.
+_NO_CATALOG_INFO: FieldPath = ("catalog_info",)
+#: An override's value: a field's text, a switch (catalog_info: false), or null (unset).
+Override = str | bool | None
 _SECRET_CALL = re.compile(r"""secret\(\s*(['"])([^'"]+)\1\s*\)""")
 
 
@@ -79,7 +84,7 @@ class NewProfile:
     """A profile the import writes to profiles/NAME.yaml."""
 
     name: str
-    fields: dict[FieldPath, str]  # flat: ("extends",), ("models", "sonnet"), ...
+    fields: dict[FieldPath, str | bool]  # flat: ("extends",), ("models", "sonnet"), ...
 
     def text(self, source: str, modeline: str = "") -> str:
         """The profile file, commented with where it came from (after the editor's schema line, if any)."""
@@ -102,7 +107,7 @@ class Declaration:
 
     profile: str
     how: str  # "match" | "override" | "new" | "reuse" (a profile this import writes, again) | "absent" (no file)
-    overrides: dict[FieldPath, str | None] = field(default_factory=dict)
+    overrides: dict[FieldPath, Override] = field(default_factory=dict)
     new_profile: NewProfile | None = None
     secret: str | None = None  # the secret the token goes under
     token: str | None = field(default=None, repr=False)  # never shown
@@ -155,6 +160,14 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
         c = min(exact, key=lambda x: (x[0], x[1]))[2]
         return check.result(c.name, c.fields, {}, "reuse" if c.pending else "match")
 
+    # A file a profile renders exactly but for the catalog's /model labels: that profile, without them.
+    unlabelled = [
+        (size, c.rank, c) for c, changes, size in groups.values() if changes and all(_from_catalog(ch) for ch in changes)
+    ]
+    if unlabelled:
+        c = min(unlabelled, key=lambda x: (x[0], x[1]))[2]
+        return check.result(c.name, c.fields, {_NO_CATALOG_INFO: False}, "override")
+
     if _BASE_URL not in _owned_present(doc, check.record):
         anthropic = next((c for c in candidates if c.name == "anthropic"), None)
         if anthropic is None:
@@ -168,7 +181,7 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
     near = []
     for c, changes, _ in groups.values():
         overrides = _overrides(changes, doc)
-        if overrides is not None and len(overrides) == 1 and c.pending is None:
+        if overrides is not None and len(overrides.keys() - {_NO_CATALOG_INFO}) == 1 and c.pending is None:
             near.append((c, overrides))
     if len(near) == 1:  # one profile, one setting away: clearly that profile, with that setting
         c, overrides = near[0]
@@ -176,8 +189,14 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
 
     new = _new_profile(doc, check.record, wt, groups.values(), profiles, pending)
     fields = _pending_fields(new, profiles, wt)
-    near_misses = [
-        (len(ch), c.rank, c.name) for c, ch, _ in groups.values() if c.pending is None and _same_gateway(ch) and ch
+    changes, _ = check.changes(new.name, fields, {})
+    if changes and all(_from_catalog(c) for c in changes):  # the file has no labels: the profile adds none
+        new = NewProfile(new.name, {**new.fields, _NO_CATALOG_INFO: False})
+        fields = _pending_fields(new, profiles, wt)
+    near_misses = [  # how many settings away, the catalog's /model labels aside
+        (n, c.rank, c.name)
+        for c, ch, _ in groups.values()
+        if c.pending is None and _same_gateway(ch) and (n := sum(not _from_catalog(x) for x in ch))
     ]
     fewest = min((n for n, *_ in near_misses), default=0)
     closest = tuple(name for n, _, name in sorted(near_misses, key=lambda m: m[1]) if n == fewest and n <= 2)
@@ -218,8 +237,9 @@ class _Checker:
     def __init__(self, session: Session, wt: Folder, doc: Mapping[str, Any]) -> None:
         self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(session.secrets), session.config.vars
         self.record, self.fingerprint = session.state.record(wt.settings), session.state.fingerprint
+        self.describe = Describer(session.config.dir)  # as plan renders: slots labelled from the catalog
 
-    def _decl(self, profile: str, overrides: Mapping[FieldPath, str | None]) -> WorktreeDecl:
+    def _decl(self, profile: str, overrides: Mapping[FieldPath, Override]) -> WorktreeDecl:
         loc = ("worktrees", self.wt.key)
         return WorktreeDecl(
             self.wt.key,
@@ -233,7 +253,7 @@ class _Checker:
         self,
         profile: str,
         fields: dict[FieldPath, Sourced],
-        overrides: Mapping[FieldPath, str | None],
+        overrides: Mapping[FieldPath, Override],
         reads: dict[str, str | None] | None = None,
     ) -> tuple[tuple[KeyChange, ...], dict[target.KeyPath, str]]:
         """What plan would change, and the keys it renders (with secret markers).
@@ -242,7 +262,7 @@ class _Checker:
         DeepSeek's own instructions leave it out); `adds_api_key` says so, and the output too.
         """
         decl = self._decl(profile, overrides)
-        desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers, reads)
+        desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers, reads, describe=self.describe)
         current = dict(self.doc)
         token = desired.get(_TOKEN)
         env = current.get(target.ENV)
@@ -264,7 +284,7 @@ class _Checker:
         )
 
     def result(
-        self, profile: str, fields: dict[FieldPath, Sourced], overrides: dict[FieldPath, str | None], how: str
+        self, profile: str, fields: dict[FieldPath, Sourced], overrides: dict[FieldPath, Override], how: str
     ) -> Declaration:
         """The declaration, checked once more as a whole: plan must find nothing to change."""
         reads: dict[str, str | None] = {}
@@ -293,7 +313,10 @@ class _Checker:
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
         env = self.doc.get(target.ENV)
         env = env if isinstance(env, dict) else {}
-        keys = ", ".join(target.key_name(c.key) for c in changes)
+        # The catalog's /model labels aside: catalog_info: false keeps those out.
+        keys = ", ".join(target.key_name(c.key) for c in changes if not _from_catalog(c)) or ", ".join(
+            target.key_name(c.key) for c in changes
+        )
         if env.get(target.API_KEY):
             hint = (
                 "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank; "
@@ -352,7 +375,7 @@ def _pending_fields(new: NewProfile, profiles: Profiles, wt: Folder) -> dict[Fie
     where = wt.config_file.parent / PROFILES_DIR / f"{new.name}.yaml"
     layer = {fp: Sourced(v, where, fp) for fp, v in new.fields.items() if fp != ("extends",)}
     base = new.fields.get(("extends",))
-    return merge(profiles.resolve(base, Sourced(base, where, ("extends",))) if base else {}, layer)
+    return merge(profiles.resolve(str(base), Sourced(base, where, ("extends",))) if base else {}, layer)
 
 
 def _owned_present(doc: Mapping[str, Any], record: FileRecord) -> dict[target.KeyPath, Any]:
@@ -383,16 +406,27 @@ def _field_of(key: target.KeyPath) -> FieldPath | None:
     return ("env", key[1])
 
 
-def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[FieldPath, str | None] | None:
+def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[FieldPath, Override] | None:
     """Overrides that undo these changes (each key back to what the file holds), or None."""
-    out: dict[FieldPath, str | None] = {}
+    out: dict[FieldPath, Override] = {}
+    unlabelled = False
     for change in changes:
+        if _from_catalog(change):
+            unlabelled = True
+            continue
         fp = _field_of(change.key)
         value = get_key(doc, change.key)
         if fp is None or change.sensitive or not (value is ABSENT or isinstance(value, str)):
             return None
         out[fp] = None if value is ABSENT else as_literal(value)
+    if unlabelled:
+        out[_NO_CATALOG_INFO] = False  # last: the one switch beside the file's own values
     return out
+
+
+def _from_catalog(change: KeyChange) -> bool:
+    """A slot's label, description or capabilities the file lacks and the catalog would add."""
+    return change.action is Action.ADD and (fp := _field_of(change.key)) is not None and fp[0] in target.SLOT_INFO
 
 
 def _same_gateway(changes: tuple[KeyChange, ...]) -> bool:
@@ -419,7 +453,7 @@ def _new_profile(
                 bases.append((-len(c.fields), c.rank, c))
     if bases:
         base = min(bases, key=lambda x: (x[0], x[1]))[2]
-    fields: dict[FieldPath, str] = {}
+    fields: dict[FieldPath, str | bool] = {}
     if base is not None:
         fields[("extends",)] = base.name
     base_keys = set(_IDENTITY) if base is not None else set()  # the base renders the gateway and key

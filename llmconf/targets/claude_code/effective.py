@@ -70,6 +70,10 @@ class Effective:
     default_model: str | None
     #: Where each backend value came from: key name (env.X, model) -> the file (or "shell").
     sources: dict[str, str] | None = None
+    #: What /model calls each mapped slot's model (its _NAME variable), where something sets it.
+    labels: dict[str, str] | None = None
+    #: The model every subagent runs on (CLAUDE_CODE_SUBAGENT_MODEL; "inherit": none forced).
+    subagent: str | None = None
 
 
 def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
@@ -287,7 +291,13 @@ def examine(
                 )
 
     sources = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
-    effective = Effective(env.get(target.BASE_URL), models, default_slot, default_model, sources)
+    labels = {
+        slot: label for slot in target.SLOTS if models[slot] and isinstance(label := env.get(target.slot_info_var(slot, "labels")), str)
+    }
+    subagent = env.get(target.SUBAGENT)
+    effective = Effective(
+        env.get(target.BASE_URL), models, default_slot, default_model, sources, labels, subagent if isinstance(subagent, str) else None
+    )
     return effective, findings
 
 

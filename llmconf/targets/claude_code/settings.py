@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,12 +200,15 @@ PICKER_ORDER: tuple[str, ...] = ("opus", "sonnet", "haiku", "fable")
 
 
 def picker_value(
-    spec: dict[str, Any], models: dict[str, str], info: dict[str, dict[str, str]], named: dict[str, tuple[str, str]]
+    spec: dict[str, Any],
+    models: dict[str, str],
+    info: dict[str, dict[str, str]],
+    named: Callable[[str], tuple[str, str | None] | None],
 ) -> dict[str, Any]:
     """The modelPicker a profile's `picker` becomes: its rows (default: one per mapped slot),
-    each with a label and description: the row's own, else the slot's `labels` and
-    `descriptions`, else `named` (a model ID's catalog name and description), else for a
-    slot its model ID, else none (then Claude Code shows the ID)."""
+    each with a label and description: the row's own, else for a slot its `labels` and
+    `descriptions` (and its model ID), else for a model ID `named` (its catalog name and
+    description), else none (then Claude Code shows the ID)."""
     rows = spec.get("rows")
     if rows is None:
         rows = [slot for slot in PICKER_ORDER if slot in models]
@@ -212,17 +216,15 @@ def picker_value(
     for row in rows:
         row = {"model": row} if isinstance(row, str) else row
         model = row["model"]
-        slot = model if model in SLOTS else None
-        label = row.get("label") or (info.get("labels", {}).get(slot) if slot else None)
-        description = row.get("description") or (info.get("descriptions", {}).get(slot) if slot else None)
-        fallback = named.get(models.get(slot, "") if slot else model)
+        if model in SLOTS:
+            # Claude Code's own words for a slot row with none: "Custom model (opus)"; its model reads better.
+            told = (info.get("labels", {}).get(model), info.get("descriptions", {}).get(model) or models.get(model))
+        else:
+            told = named(model) or (None, None)
         option: dict[str, Any] = {"model": model}
-        if label or fallback:
-            option["label"] = label or fallback[0]  # type: ignore[index]
-        # Claude Code's own words for a row with none: "Custom model (opus)"; the slot's model reads better.
-        description = description or (fallback[1] if fallback else None) or (models.get(slot) if slot else None)
-        if description:
-            option["description"] = description
+        for name, value in (("label", row.get("label") or told[0]), ("description", row.get("description") or told[1])):
+            if value:
+                option[name] = value
         if row.get("behaves_as"):
             option["behavesAs"] = row["behaves_as"]
         options.append(option)
