@@ -357,3 +357,24 @@ def test_status_and_doctor_show_labels_default_and_subagent_as_claude_code_sees_
     settings.write_text(json.dumps(doc))
     row = json.loads(run("status", "--json").out)["worktrees"][0]
     assert (row["effective"], row["effective_values"]["subagent"]) == ("differs: llmconf doctor", "other/model")
+
+
+def test_gateway_discovery_with_models_it_would_hide_is_a_warning_at_its_line(tmp_path, run):
+    write_tree(
+        tmp_path,
+        {
+            "profiles/or.yaml": "base_url: https://openrouter.ai/api\nmodels: {haiku: anthropic/claude-haiku-4.5, "
+            "sonnet: qwen/qwen3-coder:exacto, opus: z-ai/glm-4.7}\nenv:\n  CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: 1\n",
+            "profiles/claude.yaml": "extends: or\nmodels: {sonnet: anthropic/claude-sonnet-4.5, opus: anthropic/claude-opus-4.5}\n",
+            "profiles/off.yaml": "extends: or\nenv: {CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: 0}\n",
+            "worktrees.yaml": "worktrees:\n  a: or\n  b: claude\n  c: off\n",
+            "a/.keep": "", "b/.keep": "", "c/.keep": "",
+        },
+    )
+    result = run("validate")
+    assert (result.code, result.err) == (
+        0,
+        "llmconf: warning: profiles/or.yaml:4: env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY lists only gateway models "
+        "whose ID contains 'claude' or 'anthropic': /model will not offer qwen/qwen3-coder:exacto, z-ai/glm-4.7 "
+        "(drop it, and list the models you want in /model as picker rows)\n",
+    )

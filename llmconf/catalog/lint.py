@@ -10,6 +10,7 @@ keys, locations from the resolved profile fields; a value from a secret is never
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,7 @@ def worktree(
     if gateway:
         yield from _base_url(str(base_url), fields.get(("base_url",)), shown(base_url))
         yield from _keys(fields, desired)
+        yield from _discovery(fields, desired)
     for fp, src in fields.items():
         # labels.fable with no models.fable: nothing for Claude Code to describe, so not written.
         if fp[0] in target.SLOT_INFO and len(fp) == 2 and (ENV, target.slot_var(fp[1])) not in desired:
@@ -133,6 +135,29 @@ def _picker(src: Sourced | None, desired: Mapping[KeyPath, Any], catalog: Catalo
                 "model ID, which the gateway may not serve",
                 f"set models.{model}, or drop the row",
             )
+
+
+#: Turns on Claude Code's /v1/models discovery at the gateway (2.1.332: gatewayDiscovery).
+DISCOVERY = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
+#: The IDs discovery keeps: Claude Code 2.1.332 filters the gateway's list with
+#: /(claude|anthropic)/i (2.1.197: /^(claude|anthropic)/i, stricter still). The e2e tests
+#: check each pinned binary still holds its filter.
+_DISCOVERED = re.compile(r"claude|anthropic", re.IGNORECASE)
+
+
+def _discovery(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, Any]) -> Iterator[LlmconfError]:
+    """Gateway discovery on, for a profile whose models it would hide from /model."""
+    value, src = desired.get((ENV, DISCOVERY)), fields.get(("env", DISCOVERY))
+    if src is None or not isinstance(value, str) or value.strip().lower() in ("", "0", "false", "no", "off"):
+        return
+    models = dict.fromkeys(v for s in target.SLOTS if isinstance(v := desired.get((ENV, target.slot_var(s))), str) and v)
+    hidden = [m for m in models if not _DISCOVERED.search(m)]
+    if hidden:
+        yield src.warning(
+            f"env.{DISCOVERY} lists only gateway models whose ID contains 'claude' or 'anthropic': "
+            f"/model will not offer {', '.join(hidden)}",
+            "drop it, and list the models you want in /model as picker rows",
+        )
 
 
 def _base_url(value: str, src: Sourced | None, shown: bool) -> Iterator[LlmconfError]:

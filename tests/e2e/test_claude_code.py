@@ -187,3 +187,21 @@ def test_enforce_available_models_sends_a_builtin_id_to_the_gateway(setup, api, 
     assert claude(root / "a").returncode == 0
     sent = last_model(api)
     assert sent not in MODELS.values() and sent.startswith("claude-"), sent
+
+
+#: The filter Claude Code puts on a gateway's /v1/models list when discovery is on, as each
+#: pinned release's binary writes it (the lint in catalog/lint.py follows the newest).
+DISCOVERY_FILTER = {"2.1.197": "/^(claude|anthropic)/i.test(", "2.1.332": "/(claude|anthropic)/i.test("}
+
+
+def test_gateway_discovery_keeps_only_claude_ids_as_the_lint_says(claude_bin, claude_version):
+    """The lint for CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY rests on this filter: a release
+    that changes it fails here (the fake gateway has no /v1/models to try it on the wire)."""
+    with open(claude_bin, "rb") as f:
+        binary = f.read()
+    # The message after the filter, in the bundled source (the binary also holds it in a string table).
+    found = [
+        re.findall(r"/\^?\(claude\|anthropic\)/i\.test\(", binary[max(0, m.start() - 400) : m.start()].decode("latin-1"))
+        for m in re.finditer(rb"\[gatewayDiscovery\] 0 usable models after filter", binary)
+    ]
+    assert [f for f in found if f] == [[DISCOVERY_FILTER[claude_version]]], "revisit catalog/lint.py's _discovery"
