@@ -57,6 +57,11 @@ class Target(Protocol):
         """The settings keys a rendered profile becomes."""
         ...
 
+    def own_file(self, desired: Mapping[KeyPath, Any]) -> Mapping[KeyPath, Any]:
+        """The keys the worktree's own file holds: those the agent reads from it (a key it reads
+        only from another layer goes with the delivery)."""
+        ...
+
     def deliveries(self, plan: Renders, declared: tuple[WorktreeDecl, ...], owned: Mapping[str, Any]) -> Deliveries:
         """The delivery decisions of one plan (`owned`: the files llmconf's state records)."""
         ...
