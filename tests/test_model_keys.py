@@ -50,10 +50,7 @@ def test_each_version_gets_the_model_keys_it_reads(config, run, monkeypatch, ver
         ]
     )
     if version == "2.1.169":
-        expected += (
-            "\nNote: models.fable is not written: Claude Code 2.1.169 ignores env.ANTHROPIC_DEFAULT_FABLE_MODEL "
-            "(read from 2.1.170 on)."
-        )
+        expected += "\nNote: Claude Code 2.1.169 would ignore, so plan leaves out: models.fable (read from 2.1.170 on)."
     assert result.out == expected + "\n"
     doc = json.loads(run("plan", "--json").out)
     assert doc.get("notes", []) == ([expected.split("\nNote: ")[1][:-1]] if version == "2.1.169" else [])
@@ -164,16 +161,9 @@ def test_a_release_before_slot_labels_gets_none_and_plan_says_from_when(config, 
         "env.ANTHROPIC_DEFAULT_OPUS_MODEL",
     ]
     notes = [line for line in result.out.splitlines() if line.startswith("Note: ")]
-    assert notes == [
-        f"Note: {field} is not written: Claude Code 2.1.83 ignores env.{var} (read from {since} on)."
-        for field, var, since in [
-            ("models.fable", "ANTHROPIC_DEFAULT_FABLE_MODEL", "2.1.170"),
-            ("capabilities.haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
-            ("capabilities.opus", "ANTHROPIC_DEFAULT_OPUS_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
-            ("descriptions.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_DESCRIPTION", "2.1.84"),
-            ("labels.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME", "2.1.84"),
-            ("capabilities.sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL_SUPPORTED_CAPABILITIES", "2.1.84"),
-        ]
+    assert notes == [  # one line, by release
+        "Note: Claude Code 2.1.83 would ignore, so plan leaves out: capabilities.haiku, capabilities.opus, "
+        "capabilities.sonnet, descriptions.sonnet, labels.sonnet (read from 2.1.84 on); models.fable (read from 2.1.170 on)."
     ]
 
 
@@ -238,9 +228,7 @@ def test_a_release_without_the_picker_or_behaves_as_gets_none_and_plan_says_from
     )
     monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "old", "2.1.256")))
     doc = json.loads(run("plan", "--json").out)
-    assert doc["notes"] == [
-        "picker rows' behaves_as is not written: Claude Code 2.1.256 ignores modelPicker.behavesAs (read from 2.1.257 on)"
-    ]
+    assert doc["notes"] == ["Claude Code 2.1.256 would ignore, so plan leaves out: picker rows' behaves_as (read from 2.1.257 on)"]
     picker = {c["key"]: c["after"] for c in doc["worktrees"][1]["changes"]}["modelPicker"]
     assert picker == {"options": [{"model": "sonnet", "description": "m/s"}, {"model": "x/y"}], "replaceBuiltInOptions": False}
     monkeypatch.setenv("LLMCONF_CLAUDE", str(fake_claude(config / "older", "2.1.241")))
@@ -251,7 +239,7 @@ def test_a_release_without_the_picker_or_behaves_as_gets_none_and_plan_says_from
         '  + env.ANTHROPIC_DEFAULT_SONNET_MODEL = "m/s"\n'
         "\n"
         "Plan: 2 to add, 0 to change, 0 to remove (in 1 file).\n"
-        "Note: picker is not written: Claude Code 2.1.241 ignores modelPicker (read from 2.1.242 on).\n"
+        "Note: Claude Code 2.1.241 would ignore, so plan leaves out: picker (read from 2.1.242 on).\n"
     )
 
 

@@ -106,15 +106,20 @@ class Planner:
         return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
 
     def _notes(self) -> tuple[str, ...]:
-        """One line per key a newer Claude Code would take: which field sets it, and from when."""
-        from llmconf.targets.claude_code.client import since
+        """One line for the keys a newer Claude Code would take: the fields that set them, and
+        the release each is read from."""
+        if not self.unwritten:
+            return ()
+        from llmconf.targets.claude_code.client import KEY_SINCE
 
-        version = self.target.client().version
-        return tuple(
-            f"{target.field_of(key)} is not written: Claude Code {version} ignores {target.key_name(key)} "
-            f"(read from {since(key)} on)"
-            for key in sorted(self.unwritten)
+        by_release: dict[tuple[int, int, int], set[str]] = {}
+        for key in self.unwritten:
+            by_release.setdefault(KEY_SINCE[key], set()).add(target.field_of(key))
+        fields = "; ".join(
+            f"{', '.join(sorted(names))} (read from {'.'.join(map(str, release))} on)"
+            for release, names in sorted(by_release.items())
         )
+        return (f"Claude Code {self.target.client().version} would ignore, so plan leaves out: {fields}",)
 
     def claude(self) -> Client:
         """The Claude Code a plain `claude` runs here (found once per plan)."""

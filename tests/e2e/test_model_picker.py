@@ -112,9 +112,7 @@ def test_picker_rows_reach_model_through_llmconf_exec(tmp_path, run, api, claude
     worktree = apply_profile(tmp_path, run, profile)
     planned = json.loads(run("-C", str(tmp_path / "cfg"), "plan", "--json").out)
     if claude_version < "2.1.242":
-        assert planned["notes"] == [
-            f"picker is not written: Claude Code {claude_version} ignores modelPicker (read from 2.1.242 on)"
-        ]
+        assert planned["notes"] == [f"Claude Code {claude_version} would ignore, so plan leaves out: picker (read from 2.1.242 on)"]
         assert [w["delivery"]["kind"] for w in planned["worktrees"]] == ["file"]
         return
     assert "notes" not in planned and [w["delivery"]["kind"] for w in planned["worktrees"]] == ["settings", "settings"]

@@ -91,11 +91,6 @@ def rules(version: str) -> Rules:
     return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE, lacks=lacks)
 
 
-def since(key: KeyPath) -> str:
-    """The first release that reads a key of KEY_SINCE, as a version string."""
-    return ".".join(map(str, KEY_SINCE[key]))
-
-
 def find(configured: Path | None = None) -> Client:
     """The Claude Code a plain `claude` would run: $LLMCONF_CLAUDE when set, else the config's
     `claude_code:`, else `claude` on PATH."""
