@@ -350,6 +350,7 @@ def make_fixture(root: Path, size: int) -> Fixture:
         w.settings.parent.mkdir(parents=True)
         if w.text is not None:
             w.settings.write_text(w.text)
+            w.settings.chmod(_mode(w))
         key = f"../wt/{name}"
         if override_lines:
             lines += [f"  {key}:", f"    profile: {profile}", *override_lines]
@@ -373,6 +374,12 @@ def make_fixture(root: Path, size: int) -> Fixture:
     return Fixture(root, config, manifest, worktrees, env, Path(env["XDG_STATE_HOME"]) / "llmconf")
 
 
+def _mode(w: Worktree) -> int:
+    """A file's mode as an apply leaves it: 0600 when it holds a token (else llmconf plans the
+    mode change), 0644 otherwise."""
+    return 0o600 if w.desired.get("env.ANTHROPIC_AUTH_TOKEN") else 0o644
+
+
 def reset(fx: Fixture) -> None:
     """Put back the files an apply may have written, forget all llmconf's state, and flush to disk."""
     for w in fx.dirty:
@@ -380,7 +387,7 @@ def reset(fx: Fixture) -> None:
             w.settings.unlink(missing_ok=True)
         else:
             w.settings.write_text(w.text)
-            w.settings.chmod(0o644)
+            w.settings.chmod(_mode(w))
     # All of it: backups and the journal too, so every apply starts from the same nothing.
     shutil.rmtree(fx.state_dir, ignore_errors=True)
     # So the timed job's fsyncs pay for its own writes, not for the reset's dirty pages.

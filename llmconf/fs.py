@@ -63,6 +63,16 @@ def _read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def loose_mode(path: Path) -> int | None:
+    """A file's mode when others than its owner may read or write it (an imported 0644 file
+    with a key in it), else None."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
 def write_atomic(path: Path, data: str, mode: int | None = None, private: bool = False) -> None:
     """Replace `path` with `data` so a reader sees the old file or the new one, never half.
 

@@ -9,6 +9,7 @@ store and in no YAML file and no output.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from llmconf.secrets.store import SecretStore
@@ -87,9 +88,13 @@ def _refused(run, *args: str):
     return result
 
 
-def _setup(tmp_path: Path, worktrees: dict[str, str], config: str = CONFIG) -> Path:
+def _setup(tmp_path: Path, worktrees: dict[str, str], config: str = CONFIG, mode: int = 0o600) -> Path:
+    """The config and the worktrees' settings files: private, as a careful script leaves them
+    (a 0644 file holding a key gets its own test)."""
     write_tree(tmp_path, {"team/worktrees.yaml": config, "main/README.md": "main\n"})
     write_tree(tmp_path, {f"{name}/{SETTINGS}": text for name, text in worktrees.items()})
+    for name in worktrees:
+        os.chmod(tmp_path / name / SETTINGS, mode)
     return tmp_path / "team"
 
 
@@ -180,6 +185,30 @@ def test_switch_script_worktrees_are_declared_and_plan_is_clean(tmp_path, run, i
     env = json.loads((tmp_path / "guide" / SETTINGS).read_text())["env"]
     assert (env["ANTHROPIC_DEFAULT_SONNET_MODEL"], env["ANTHROPIC_AUTH_TOKEN"]) == ("qwen/qwen3-coder:exacto", SECRET)
     assert env["BASH_DEFAULT_TIMEOUT_MS"] == "120000"
+
+
+def test_an_imported_file_that_others_can_read_is_made_0600_by_the_next_apply(tmp_path, run):
+    """Trap 4 of issue 13: import says so, plan shows the mode change, apply makes it."""
+    import stat
+
+    _setup(tmp_path, {"dev": switched("devstral")}, mode=0o644)
+    result = _imported(run, "dev")
+    assert result.out.splitlines()[1:2] == ["  its file holds the key and others can read it (0644): plan will make it 0600."]
+    assert result.out.splitlines()[-1] == (
+        "Next: 'llmconf plan' shows no changes for them, except the file mode of ../dev ('llmconf apply' makes it 0600); "
+        "switch a worktree with 'llmconf use PROFILE WORKTREE'."
+    )
+    settings = tmp_path / "dev" / SETTINGS
+    before = settings.read_text()
+    assert run("-C", "team", "plan").out == (
+        "# dev: dev/.claude/settings.local.json (profile devstral) will be updated\n"
+        "  ~ file mode 0644 -> 0600 (it holds a key)\n"
+        "\n"
+        "Plan: 0 to add, 0 to change, 0 to remove, 1 file mode to 0600 (in 1 file).\n"
+    )
+    assert run("-C", "team", "apply", "--yes").code == 0
+    assert (stat.S_IMODE(settings.stat().st_mode), settings.read_text()) == (0o600, before)
+    _assert_in_sync(run, tmp_path)
 
 
 def test_the_current_folder_is_the_default(tmp_path, run):

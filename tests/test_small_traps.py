@@ -66,3 +66,42 @@ def test_use_switches_to_a_profile_whose_name_yaml_would_read_as_another_type(tm
     assert run("use", name, "a").code == 0
     assert (tmp_path / "worktrees.yaml").read_text() == f'worktrees:\n  a: "{name}"\n'
     assert run("plan").out.splitlines()[0] == f"# a: a/.claude/settings.local.json (profile {name}) will be created"
+
+
+def test_a_file_holding_a_key_that_others_can_read_is_made_0600_and_plan_says_so(tmp_path, run, store_secret):
+    """Trap 4 of issue 13: an imported (or hand-made) 0644 file with the key in it."""
+    import os
+    import stat
+
+    store_secret("gw", "sk-test-value")
+    write_tree(
+        tmp_path,
+        {
+            "profiles/gw.yaml": "base_url: http://gw\nauth_token: \"{{ secret('gw') }}\"\nmodels: {haiku: m/h, sonnet: m/s, opus: m/o}\n",
+            "worktrees.yaml": "worktrees:\n  wt: gw\n",
+            "wt/.keep": "",
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    settings = tmp_path / "wt/.claude/settings.local.json"
+    before = settings.read_text()
+    os.chmod(settings, 0o644)
+    result = run("plan", "--detailed-exitcode")
+    assert (result.code, result.out) == (
+        2,
+        "# wt: wt/.claude/settings.local.json (profile gw) will be updated\n"
+        "  ~ file mode 0644 -> 0600 (it holds a key)\n"
+        "\n"
+        "Plan: 0 to add, 0 to change, 0 to remove, 1 file mode to 0600 (in 1 file).\n",
+    )
+    assert json.loads(run("plan", "--json").out)["worktrees"][0]["mode"] == {"before": "0644", "after": "0600"}
+    assert json.loads(run("status", "--json").out)["worktrees"][0]["state"] == "drifted"
+    assert "  warning: wt/.claude/settings.local.json: holds a key, and others can read it (mode 0644) (run 'llmconf apply', which makes it 0600)" in run("doctor").out.splitlines()
+    assert run("apply", "--yes").code == 0
+    assert (stat.S_IMODE(settings.stat().st_mode), settings.read_text()) == (0o600, before)
+    assert run("plan").out == "No changes.\n"
+    # A file with no key in it keeps the mode its owner gave it.
+    (tmp_path / "profiles/gw.yaml").write_text("base_url: http://gw\nmodels: {haiku: m/h, sonnet: m/s, opus: m/o}\n")
+    assert run("apply", "--yes").code == 0
+    os.chmod(settings, 0o644)
+    assert (run("plan").out, stat.S_IMODE(settings.stat().st_mode)) == ("No changes.\n", 0o644)

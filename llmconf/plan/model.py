@@ -78,6 +78,8 @@ class WorktreePlan:
     delivery: Delivery | None = None
     #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file.
     role: str = "local"
+    #: The file will hold a key but others may read it: its mode now (apply makes it 0600).
+    loose_mode: int | None = None
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
@@ -104,7 +106,7 @@ class Plan:
 
     @property
     def changed(self) -> tuple[WorktreePlan, ...]:
-        return tuple(w for w in self.worktrees if w.changes and w.error is None)
+        return tuple(w for w in self.worktrees if (w.changes or w.loose_mode is not None) and w.error is None)
 
     @property
     def local(self) -> tuple[WorktreePlan, ...]:

@@ -201,6 +201,10 @@ class Planner:
             return WorktreePlan(
                 decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired
             )
+        private = holds_secret(desired)
+        loose = fs.loose_mode(settings) if private and text is not None else None
+        if loose is not None and action is FileAction.NONE:
+            action = FileAction.UPDATE  # the key stays; who can read it changes
         return WorktreePlan(
             decl.name,
             decl.path,
@@ -210,8 +214,9 @@ class Planner:
             action,
             desired=desired,
             before_text=text,
-            private=holds_secret(desired),
+            private=private,
             delivery=how,
+            loose_mode=loose,
         )
 
 def _tracked(paths: list[Path]) -> list[int]:

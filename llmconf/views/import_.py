@@ -32,6 +32,10 @@ def imported(
         if decl.how == "new" and decl.closest:
             near = ", ".join(decl.closest)
             lines.append(f"  close to existing profiles: {near}; to switch to one: llmconf use PROFILE {os.path.relpath(wt.path, cwd)}")
+        if decl.loose_mode:
+            lines.append(
+                f"  its file holds the key and others can read it ({decl.loose_mode:04o}): plan will make it 0600."
+            )
         if decl.adds_api_key:
             lines.append(
                 f"  its file has no {API_KEY}: plan will add {API_KEY}: \"\" (the one change there; "
@@ -42,10 +46,16 @@ def imported(
     lines += (f"{found.origin}: {found.var} not stored: {why}." for found, why in left_out)
     if dry_run:
         lines.append("Dry run: nothing changed.")
-    elif extra := [wt.key for wt, decl in decls if decl.adds_api_key]:
+        return "\n".join(lines)
+    extra = []
+    if blank := [wt.key for wt, d in decls if d.adds_api_key]:
+        extra.append(f"{API_KEY} for {', '.join(blank)} ('llmconf apply' adds it)")
+    if loose := [wt.key for wt, d in decls if d.loose_mode]:
+        extra.append(f"the file mode of {', '.join(loose)} ('llmconf apply' makes it 0600)")
+    if extra:
         lines.append(
-            f"Next: 'llmconf plan' shows no changes for them, except {API_KEY} for {', '.join(extra)} "
-            "('llmconf apply' adds it); switch a worktree with 'llmconf use PROFILE WORKTREE'."
+            f"Next: 'llmconf plan' shows no changes for them, except {' and '.join(extra)}; "
+            "switch a worktree with 'llmconf use PROFILE WORKTREE'."
         )
     elif decls:
         lines.append("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")

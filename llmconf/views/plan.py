@@ -57,19 +57,23 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
         if wp.file_action is FileAction.DELETE:
             verb += ": it did not exist before" if wp.label else ": llmconf created it and it would now be empty"
         head = f"# {wp.name}: {display_path(wp.settings, base)} ({wp.label or 'profile ' + wp.profile}) {verb}"
-        width = max(len(target.key_name(c.key)) for c in wp.changes)
+        width = max((len(target.key_name(c.key)) for c in wp.changes), default=0)
         lines = [_paint(_change_line(c, width), c.action, color) for c in wp.changes]
+        if wp.loose_mode is not None:
+            lines.append(_paint(f"  ~ file mode {wp.loose_mode:04o} -> 0600 (it holds a key)", Action.CHANGE, color))
         lines += [f"  # {change.text()}" for change in (costs or {}).get(wp.settings, ())]
         if wp.role == "delivery" and wp.delivery is not None:
             lines.append(_delivery_note(wp.delivery))
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
-    if not any(counts):
+    if not plan.changed:
         summary = "No changes."
     else:
         files = len(plan.changed)
+        loose = sum(1 for w in plan.changed if w.loose_mode is not None)
+        modes = f", {loose} file mode{'s' if loose != 1 else ''} to 0600" if loose else ""
         summary = (
-            f"Plan: {counts[0]} to add, {counts[1]} to change, {counts[2]} to remove "
+            f"Plan: {counts[0]} to add, {counts[1]} to change, {counts[2]} to remove{modes} "
             f"(in {files} file{'s' if files != 1 else ''})."
         )
     if plan.errors:  # "No changes." alone would read as "all in sync"
@@ -110,6 +114,8 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
         doc["delivery"] = {"kind": wp.delivery.kind, "why": wp.delivery.why}
     if wp.role != "local":
         doc["role"] = wp.role  # "delivery": the worktree's --settings file
+    if wp.loose_mode is not None:
+        doc["mode"] = {"before": f"{wp.loose_mode:04o}", "after": "0600"}
     if costs and wp.settings in costs:
         doc["cost"] = [change.as_json() for change in costs[wp.settings]]
     return doc

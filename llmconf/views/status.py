@@ -111,7 +111,7 @@ def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
     """The worktree's files against the plan: its own settings file, and its --settings file."""
     if wp.error is not None or (sent is not None and sent.error is not None):
         return "no such folder" if wp.folder_missing else "error"
-    if not wp.changes and (sent is None or not sent.changes):
+    if not wp.changes and wp.loose_mode is None and (sent is None or not sent.changes):
         return "in-sync"
     if wp.file_action is FileAction.CREATE or (sent is not None and sent.file_action is FileAction.CREATE):
         return "missing"

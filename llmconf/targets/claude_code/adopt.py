@@ -14,11 +14,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from llmconf import fs
 from llmconf.apply.state import FileRecord
 from llmconf.catalog.catalog import Describer
 from llmconf.config.load import PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, merge
@@ -118,6 +119,8 @@ class Declaration:
     #: The file has a token but no ANTHROPIC_API_KEY (how z.ai and DeepSeek document it):
     #: plan adds `ANTHROPIC_API_KEY: ""`, the one change it makes there.
     adds_api_key: bool = False
+    #: The file holds the key and others may read it: its mode (plan makes it 0600).
+    loose_mode: int | None = None
 
 
 @dataclass
@@ -201,7 +204,7 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
     fewest = min((n for n, *_ in near_misses), default=0)
     closest = tuple(name for n, _, name in sorted(near_misses, key=lambda m: m[1]) if n == fewest and n <= 2)
     decl = check.result(new.name, fields, {}, "new")
-    return Declaration(decl.profile, "new", {}, new, decl.secret, decl.token, closest, decl.reads, decl.adds_api_key)
+    return replace(decl, how="new", overrides={}, new_profile=new, closest=closest)
 
 
 def declare_absent(session: Session, wt: Folder) -> Declaration:
@@ -308,6 +311,7 @@ class _Checker:
             token=token,
             reads=frozenset(_secret_names(reads)),
             adds_api_key=self.adds_api_key(desired),
+            loose_mode=fs.loose_mode(self.wt.settings) if token is not None else None,
         )
 
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:

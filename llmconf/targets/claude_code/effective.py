@@ -390,6 +390,15 @@ def diagnose(
         findings.append(_finding("error", wp.error.message, wp.error.path, wp.error.hint))
     if wp.changes and wp.error is None:
         findings.append(_finding("warning", "not applied yet: the file differs from the profile", wp.settings, "run 'llmconf apply'"))
+    if wp.loose_mode is not None and wp.error is None:
+        findings.append(
+            _finding(
+                "warning",
+                f"holds a key, and others can read it (mode {wp.loose_mode:04o})",
+                wp.settings,
+                "run 'llmconf apply', which makes it 0600",
+            )
+        )
     sent = plan.delivery_of(wp)
     if sent is not None and sent.error is not None:
         findings.append(_finding("error", sent.error.message, sent.error.path, sent.error.hint))
