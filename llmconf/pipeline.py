@@ -93,9 +93,11 @@ def confirm_and_apply(
     written = write.write(plan, session.state, records, carry)
     _remember(session, plan)
     files = len(written)
+    loose = sum(1 for wp in written if wp.loose_mode is not None)
+    modes = f", {loose} file mode{'s' if loose != 1 else ''} made 0600" if loose else ""
     ui.out(
         f"{verb} complete: {plan.count(Action.ADD)} added, {plan.count(Action.CHANGE)} changed, "
-        f"{plan.count(Action.REMOVE)} removed (in {files} file{'s' if files != 1 else ''})."
+        f"{plan.count(Action.REMOVE)} removed{modes} (in {files} file{'s' if files != 1 else ''})."
     )
     # Claude Code reads its settings at start: a session already running keeps the old ones.
     from llmconf.targets.claude_code.effective import running_sessions

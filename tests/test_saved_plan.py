@@ -47,7 +47,7 @@ def test_saved_plan_applies_exactly_and_holds_no_secret(team, run):
     assert oct(os.stat(team / "my.plan").st_mode & 0o777) == "0o600"
     result = run("apply", "my.plan")
     assert result.code == 0, result.err
-    assert result.out.splitlines()[-1] == "Apply complete: 12 added, 0 changed, 0 removed (in 1 file)."
+    assert result.out.splitlines()[-1] == "Apply complete: 12 added, 0 changed, 0 removed, 1 file mode made 0600 (in 1 file)."
     assert json.loads((team / "a/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET
     # Applied once: the same plan is now stale (its target file changed).
     again = run("apply", "my.plan")

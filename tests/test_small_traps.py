@@ -97,7 +97,8 @@ def test_a_file_holding_a_key_that_others_can_read_is_made_0600_and_plan_says_so
     assert json.loads(run("plan", "--json").out)["worktrees"][0]["mode"] == {"before": "0644", "after": "0600"}
     assert json.loads(run("status", "--json").out)["worktrees"][0]["state"] == "drifted"
     assert "  warning: wt/.claude/settings.local.json: holds a key, and others can read it (mode 0644) (run 'llmconf apply', which makes it 0600)" in run("doctor").out.splitlines()
-    assert run("apply", "--yes").code == 0
+    applied = run("apply", "--yes")
+    assert (applied.code, applied.out.splitlines()[-1]) == (0, "Apply complete: 0 added, 0 changed, 0 removed, 1 file mode made 0600 (in 1 file).")
     assert (stat.S_IMODE(settings.stat().st_mode), settings.read_text()) == (0o600, before)
     assert run("plan").out == "No changes.\n"
     # A file with no key in it keeps the mode its owner gave it.
