@@ -142,7 +142,7 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run) -> Fleet:
     old = {p: Version.of(p) for p in files}
     applied = run("-C", str(cfg), "apply", "--yes")  # the one clean apply that says what "new" is
     assert applied.code == 0, applied.err
-    assert applied.out.splitlines()[-1] == f"Apply complete: 294 added, 60 changed, 44 removed (in {GROWN + FRESH} files).", applied.out  # 4 labels per gw worktree
+    assert applied.out.splitlines()[-1] == f"Apply complete: 294 added, 60 changed, 44 removed, 30 file modes made 0600 (in {GROWN + FRESH} files).", applied.out  # 4 labels per gw worktree; the grown 0644 files with a key
     new = {p: Version.of(p) for p in files}
     assert all(old[p] != new[p] and new[p].data is not None for p in files)
     token = json.dumps(SECRET)[1:-1].encode()
