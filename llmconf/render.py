@@ -291,18 +291,18 @@ def render(
     if scalars.pop("key_via", "settings") == "helper" and "auth_token" in scalars:
         scalars["key_helper"] = key_helper_command(fields[("auth_token",)], secrets)
     base_url = scalars.get("base_url")
-    if ("catalog_info",) in fields and fields[("catalog_info",)].value is False:
-        describe = None
-
-    def named(model: str) -> tuple[str, str | None] | None:
-        told = describe(base_url, model) if describe is not None and base_url is not None else None
-        return None if told is None else told[:2]
-
-    if describe is not None and base_url is not None:
+    off = ("catalog_info",) in fields and fields[("catalog_info",)].value is False
+    catalog = None if base_url is None or off or describe is None else functools.partial(describe, base_url)
+    if catalog is not None:
         for slot, model in models.items():
-            for field, said in zip(target.SLOT_INFO, describe(base_url, model) or ()):
+            for field, said in zip(target.SLOT_INFO, catalog(model) or ()):
                 if said:  # the profile's own word wins
                     info.setdefault(field, {}).setdefault(slot, said)
+
+    def named(model: str) -> tuple[str, str | None] | None:
+        told = catalog(model) if catalog is not None else None
+        return None if told is None else told[:2]
+
     spec = fields.get(("picker",))
     picker = None if spec is None else target.picker_value(spec.value, models, info, named)
     return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)

@@ -232,7 +232,8 @@ def _in_sync(desired: Mapping[KeyPath, str], current: Mapping[str, Any], owned: 
         return get_key(current, key)
 
     for key, value in desired.items():
-        if get(key) != value or not isinstance(value, str) and not _same(get(key), value):
+        held = get(key)
+        if held != value or not isinstance(value, str) and not _same(held, value):
             return False
     for key in target.BACKEND_KEYS:
         if key not in desired and key[1] in env:  # every backend key is ("env", NAME)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf import fs
-from llmconf.catalog.catalog import Describer
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
@@ -25,6 +24,7 @@ from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
 if TYPE_CHECKING:
+    from llmconf.catalog.catalog import Describer
     from llmconf.session import Session
     from llmconf.targets.claude_code.client import Client
 
@@ -45,8 +45,7 @@ class Planner:
         self.target = ClaudeCode(session.config.claude_code)
         #: Keys some profile sets that the client ignores, so they were left out (plan notes them).
         self.unwritten: set[target.KeyPath] = set()
-        #: The catalog's label, description and capabilities of a model: each slot's default.
-        self._describe = Describer(session.config.dir)
+        self._describer: Describer | None = None  # see _describe
 
     def desired(self, decl: WorktreeDecl) -> dict[target.KeyPath, str]:
         """The settings keys a worktree should hold (may raise a located LlmconfError)."""
@@ -68,6 +67,15 @@ class Planner:
         if not decl.overrides and decl.profile.value not in self._by_profile:
             self._by_profile[decl.profile.value] = None if uses_worktree(fields) else dict(keys)
         return keys
+
+    def _describe(self, base_url: str, model: str) -> tuple[str, str | None, str | None] | None:
+        """The catalog's label, description and capabilities of a model: each gateway slot's
+        default (the catalog is imported and loaded only once a gateway profile renders)."""
+        if self._describer is None:
+            from llmconf.catalog.catalog import Describer
+
+            self._describer = Describer(self.session.config.dir)
+        return self._describer(base_url, model)
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""

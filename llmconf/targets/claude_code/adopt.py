@@ -318,9 +318,8 @@ class _Checker:
         env = self.doc.get(target.ENV)
         env = env if isinstance(env, dict) else {}
         # The catalog's /model labels aside: catalog_info: false keeps those out.
-        keys = ", ".join(target.key_name(c.key) for c in changes if not _from_catalog(c)) or ", ".join(
-            target.key_name(c.key) for c in changes
-        )
+        named = [c for c in changes if not _from_catalog(c)] or changes
+        keys = ", ".join(target.key_name(c.key) for c in named)
         if env.get(target.API_KEY):
             hint = (
                 "llmconf sends a gateway key as ANTHROPIC_AUTH_TOKEN with ANTHROPIC_API_KEY blank; "
