@@ -193,7 +193,14 @@ COMMANDS = (
     ),
     Command(
         "status", "one row per worktree: profile, backend, model per slot, default model, sync state",
-        arguments=(_WORKTREES, Arg("--json", help="print the table as JSON", action="store_true")),
+        "On a terminal the table fits its width ($COLUMNS when set): a gateway shows as its host and\n"
+        "model IDs without their vendor, then the slot columns go (fable, haiku, opus, sonnet), then\n"
+        "the cost and the backend; a last line says what was left out. A pipe gets every column.",
+        arguments=(
+            _WORKTREES,
+            Arg("--wide", help="every column in full, however wide the terminal", action="store_true"),
+            Arg("--json", help="print the table as JSON", action="store_true"),
+        ),
     ),
     Command(
         "validate", "load and render every profile and worktree; report every problem with file:line",

@@ -37,6 +37,18 @@ class Ui:
                 _write(self.stderr, f"llmconf: {line}\n")
         self.stderr.flush()
 
+    def width(self) -> int | None:
+        """How wide a table may be: $COLUMNS when set, else the terminal's width when stdout is
+        one; None (no limit) for a pipe, so a script or `grep` gets every column."""
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        if not getattr(self.stdout, "isatty", lambda: False)():
+            return None
+        import shutil
+
+        return shutil.get_terminal_size().columns
+
     def interactive(self) -> bool:
         return bool(getattr(self.stdin, "isatty", lambda: False)())
 

@@ -28,7 +28,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     # The same Claude Code rules on every machine: none installed, so the newest known.
     monkeypatch.setenv("LLMCONF_CLAUDE", str(home / "no-claude-installed"))
     for name in list(os.environ):
-        if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN"):
+        if name.startswith("LLMCONF_SECRET_") or name in ("NO_COLOR", "DEMO_TOKEN", "COLUMNS"):
             monkeypatch.delenv(name)
     return home
 

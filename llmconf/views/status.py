@@ -118,12 +118,17 @@ def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
     return "drifted"
 
 
-def status_text(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None) -> str:
-    """status_rows as a table, then where each profile comes from."""
+def status_text(
+    rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None, width: int | None = None
+) -> str:
+    """status_rows as a table fitted to `width` columns (None: every column in full), then
+    where each profile comes from."""
     columns = [  # fable and subagent: only where some worktree has one
         c for c in _STATUS_COLUMNS if c not in _WHEN_SET or any(row[c] not in ("-", "?") for row in rows)
     ]
     lines = table(rows, columns, _HEADERS)
+    if width is not None and max(map(len, lines)) > width:
+        lines = _fitted(rows, columns, width)
     if origins:
         found = [
             # A shipped profile's folder is wherever llmconf is installed: its name says enough.
@@ -133,6 +138,64 @@ def status_text(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin]
         ]
         lines += ["", *table(found, ("profile", "source", "file", "extends"))]
     return "\n".join(lines) + "\n"
+
+
+#: The columns given up first when the table is wider than the terminal: the detail of each
+#: slot before the default model a session starts on, the state and the effective check.
+_DROP_ORDER = ("subagent", "fable", "haiku", "opus", "sonnet", "cost")
+#: Columns whose cells are cut short (with "…") when dropping was not enough, in this order.
+_CUT = ("default", "profile", "worktree")
+_SHORT_EFFECTIVE = {"differs: llmconf doctor": "differs"}
+
+
+def _fitted(rows: list[dict[str, Any]], columns: list[str], width: int) -> list[str]:
+    """The table in `width` columns: shorter cells (a gateway's host, model IDs without their
+    vendor, one-word effective states), then fewer columns, then cut cells, and the backend
+    only last; with a line naming what was left out and how to see it all."""
+    full = short = [_shortened(row) for row in rows]
+    headers = {**_HEADERS, "cost": "COST"}
+
+    def over() -> int:
+        return max(map(len, table(short, columns, headers))) - width
+
+    hidden: list[str] = []
+    for column in (*_DROP_ORDER, "cut to 12", "backend", "cut to 8"):
+        if over() <= 0:
+            break
+        if column.startswith("cut to "):
+            floor, short = int(column.removeprefix("cut to ")), full  # cut afresh, with the columns left
+            for cut in (c for c in _CUT if c in columns):
+                widest = max(len(row[cut]) for row in short)
+                keep = max(widest - over(), len(headers.get(cut, cut)), floor)
+                short = [{**row, cut: _cut(row[cut], keep)} for row in short]
+        elif column in columns:
+            columns, short = [c for c in columns if c != column], full  # the room it frees may undo a cut
+            hidden.append(column)
+    left_out = f": {', '.join(hidden)} hidden" if hidden else ""
+    return [*table(short, columns, headers), f"(fitted to {width} columns{left_out}; --wide shows all)"]
+
+
+def _shortened(row: Mapping[str, Any]) -> dict[str, Any]:
+    from urllib.parse import urlsplit
+
+    out = dict(row)
+    backend = row["backend"]
+    out["backend"] = "direct" if backend == "anthropic direct" else (urlsplit(backend).hostname or backend)
+    for column in (*target.SLOTS, "default", "subagent"):
+        out[column] = _model(row[column])
+    effective = row.get("effective", "-")
+    out["effective"] = _SHORT_EFFECTIVE.get(effective, "exec only" if effective.startswith("with llmconf") else effective)
+    return out
+
+
+def _model(cell: str) -> str:
+    """A model ID without its vendor ('qwen/qwen3-coder' -> 'qwen3-coder'); the slot in
+    brackets after a default model is kept."""
+    return cell.split("/", 1)[1] if "/" in cell.split(" ", 1)[0] else cell
+
+
+def _cut(cell: str, keep: int) -> str:
+    return cell if len(cell) <= keep else cell[: keep - 1].rstrip() + "…"
 
 
 def status_json(rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None) -> str:
