@@ -206,7 +206,8 @@ COMMANDS = (
         "validate", "load and render every profile and worktree; report every problem with file:line",
         "Also lints each worktree against the model catalog (unknown IDs, poor slot fits, unused\n"
         ":exacto, legacy models, unset gateway slots, API keys, deprecated variables): warnings,\n"
-        "or errors with --strict.",
+        "or errors with --strict (or strict: true in worktrees.yaml). Each shows its rule code;\n"
+        "'# noqa: CODE reason' at the warning's line accepts it there.",
         arguments=(Arg("--strict", help="treat lint warnings as errors (exit 1)", action="store_true"),),
     ),
     Command(

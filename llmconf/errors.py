@@ -27,6 +27,7 @@ class LlmconfError(Exception):
         hint: str | None = None,
         severity: Severity = "error",
         key: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -35,6 +36,9 @@ class LlmconfError(Exception):
         self.hint = hint
         self.severity: Severity = severity
         self.key = key
+        #: A lint rule's stable code (LC101 ...), shown before the message; a YAML comment
+        #: "noqa: CODE reason" at the warning's line accepts it.
+        self.code = code
 
     def __str__(self) -> str:
         return self.format()
@@ -48,7 +52,8 @@ class LlmconfError(Exception):
                 where += f":{self.line}"
             where += ": "
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.message}{hint}"
+        code = f"{self.code} " if self.code else ""
+        return f"{where}{code}{self.message}{hint}"
 
 
 class LlmconfErrors(LlmconfError):

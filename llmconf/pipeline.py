@@ -30,7 +30,8 @@ def plan(session: Session, decls: Sequence[WorktreeDecl]) -> tuple[Plan, Planner
 def show(
     session: Session, decls: Sequence[WorktreeDecl], plan: Plan, ui: Ui, strict: bool, as_json: bool = False
 ) -> list[LlmconfError]:
-    """Print a plan with what each switch costs, then its lint; return the lint warnings."""
+    """Print a plan with what each switch costs, then its lint (as errors when `strict`, or
+    `strict: true` in worktrees.yaml); return the lint warnings."""
     from llmconf.catalog import catalog, lint
 
     known = catalog.load(session.config.dir)
@@ -43,7 +44,7 @@ def show(
     ui.out(plan_json(plan, warnings, costs) if as_json else plan_text(plan, ui.cwd, ui.color, costs))
     for warning in session.secrets.warnings:
         ui.warn(warning)
-    lint.show(warnings, ui, strict)
+    lint.show(warnings, ui, strict or session.config.strict)
     return warnings
 
 
@@ -51,15 +52,18 @@ def apply_worktrees(session: Session, names: Sequence[str], yes: bool, ui: Ui, s
     """Plan the named worktrees, show the plan, then write it (apply, use --apply)."""
     decls = session.select(names, ui.cwd)
     result, _ = plan(session, decls)
-    refuse_if_strict(show(session, decls, result, ui, strict), strict)
+    refuse_if_strict(session, show(session, decls, result, ui, strict), strict)
     return confirm_and_apply(session, result, yes, ui)
 
 
-def refuse_if_strict(warnings: list[LlmconfError], strict: bool) -> None:
-    if strict and warnings:
+def refuse_if_strict(session: Session, warnings: list[LlmconfError], strict: bool) -> None:
+    """Raise when lint warned and --strict (or the config's `strict: true`) makes that an error."""
+    if warnings and (strict or session.config.strict):
         n = len(warnings)
+        why = "--strict" if strict else f"strict: true in {session.config.file.name}"
         raise LlmconfError(
-            f"--strict: {n} lint warning{'s' if n != 1 else ''}; nothing written", hint="fix them, or apply without --strict"
+            f"{why}: {n} lint warning{'s' if n != 1 else ''}; nothing written",
+            hint="fix them, or accept each at its line with '# noqa: CODE reason'",
         )
 
 

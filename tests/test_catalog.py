@@ -241,7 +241,7 @@ def test_a_repeat_plan_reads_the_catalog_from_the_cache(tmp_path):
     # An edit is seen at once: acme/c is gone, so the gateway's IDs are unknown.
     (tmp_path / "catalog.yaml").write_text("models:\n  acme/d: {name: D}\n")
     assert probe() == [
-        f"llmconf: warning: {tmp_path}/profiles/p.yaml:2: models.{slot}: unknown model ID 'acme/c' (did you mean acme/d? "
+        f"llmconf: warning: {tmp_path}/profiles/p.yaml:2: LC101 models.{slot}: unknown model ID 'acme/c' (did you mean acme/d? "
         "If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)"
         for slot in ("haiku", "sonnet", "opus")
     ] + ["['pydantic', 'ruamel.yaml'] 0"]

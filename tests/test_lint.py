@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def at(line: int, message: str) -> list[str]:
 
 # The legacy-model warning: a rule below, and what --json and --strict carry further down.
 LEGACY = (
-    "models.opus: 'anthropic/claude-opus-4' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 costs "
+    "LC103 models.opus: 'anthropic/claude-opus-4' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 costs "
     "$5.00/$25.00 (use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25)"
 )
 
@@ -58,7 +59,7 @@ CASES = {
         GATEWAY + slots(sonnet="qwen/qwen3-codr"),
         at(
             5,
-            "models.sonnet: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, qwen/qwen3-coder-plus "
+            "LC101 models.sonnet: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, qwen/qwen3-coder-plus "
             "or qwen/qwen3-coder:exacto? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
         ),
     ),
@@ -66,7 +67,7 @@ CASES = {
         GATEWAY + slots(haiku="deepseek/deepseek-r1-0528"),
         at(
             4,
-            "models.haiku: unknown model ID 'deepseek/deepseek-r1-0528' (the guide's ID for DeepSeek V3.2, "
+            "LC101 models.haiku: unknown model ID 'deepseek/deepseek-r1-0528' (the guide's ID for DeepSeek V3.2, "
             "deepseek/deepseek-r1-0528, is DeepSeek R1 0528, a different reasoning model; use deepseek/deepseek-v3.2)",
         ),
     ),
@@ -74,7 +75,7 @@ CASES = {
         GATEWAY + slots(sonnet="qwen/qwen3-coder-480b-a35b"),
         at(
             5,
-            "models.sonnet: unknown model ID 'qwen/qwen3-coder-480b-a35b' (the guide's template and \"Qwen3-Coder Focus\" "
+            "LC101 models.sonnet: unknown model ID 'qwen/qwen3-coder-480b-a35b' (the guide's template and \"Qwen3-Coder Focus\" "
             'write qwen/qwen3-coder-480b-a35b, which is not an OpenRouter ID ("model not found"); use qwen/qwen3-coder:exacto)',
         ),
     ),
@@ -83,7 +84,7 @@ CASES = {
         GATEWAY + slots() + "subagent: openai/gpt5\n",
         at(
             7,
-            "subagent: unknown model ID 'openai/gpt5' (did you mean openai/gpt-5, openai/gpt-5.2-codex or "
+            "LC101 subagent: unknown model ID 'openai/gpt5' (did you mean openai/gpt-5, openai/gpt-5.2-codex or "
             "openai/gpt-oss-120b? If the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml)",
         ),
     ),
@@ -92,7 +93,7 @@ CASES = {
         GATEWAY + slots(haiku="minimax/minimax-m2.1:exacto"),
         at(
             4,
-            "models.haiku: the catalog lists no :exacto variant of 'minimax/minimax-m2.1' (use minimax/minimax-m2.1, "
+            "LC102 models.haiku: the catalog lists no :exacto variant of 'minimax/minimax-m2.1' (use minimax/minimax-m2.1, "
             "or set exacto: true for it in catalog.yaml if OpenRouter serves one)",
         ),
     ),
@@ -100,7 +101,7 @@ CASES = {
         GATEWAY + slots(sonnet="google/gemini-2.5-pro"),
         at(
             5,
-            "models.sonnet: Gemini 2.5 Pro is a poor fit for the sonnet slot: the guide rates it agentic Poor and "
+            "LC104 models.sonnet: Gemini 2.5 Pro is a poor fit for the sonnet slot: the guide rates it agentic Poor and "
             "tool use Fair in Claude Code (map a model rated Good or better there; see 'llmconf models')",
         ),
     ),
@@ -108,7 +109,7 @@ CASES = {
         GATEWAY + slots(opus="google/gemini-2.5-pro"),
         at(
             6,
-            "models.opus: Gemini 2.5 Pro is a poor fit for the opus slot: the guide rates it agentic Poor in Claude Code "
+            "LC104 models.opus: Gemini 2.5 Pro is a poor fit for the opus slot: the guide rates it agentic Poor in Claude Code "
             "(map a model rated Good or better there; see 'llmconf models')",
         ),
     ),
@@ -116,7 +117,7 @@ CASES = {
         GATEWAY + slots(sonnet="deepseek/deepseek-v3.2"),
         at(
             5,
-            "models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: the guide rates it tool use Fair in "
+            "LC104 models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: the guide rates it tool use Fair in "
             "Claude Code (map a model rated Good or better there; see 'llmconf models')",
         ),
     ),
@@ -126,7 +127,7 @@ CASES = {
         GATEWAY + slots(sonnet="qwen/qwen3-coder"),
         at(
             5,
-            "models.sonnet: 'qwen/qwen3-coder' has an :exacto variant, routed to the providers with the best "
+            "LC105 models.sonnet: 'qwen/qwen3-coder' has an :exacto variant, routed to the providers with the best "
             "tool-calling accuracy (use qwen/qwen3-coder:exacto)",
         ),
     ),
@@ -139,7 +140,7 @@ CASES = {
         "models: {opus: claude-opus-4-20250514}\n",
         at(
             1,
-            "models.opus: 'claude-opus-4-20250514' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 "
+            "LC103 models.opus: 'claude-opus-4-20250514' is legacy Claude Opus 4 at $15.00/$75.00 per 1M; Claude Opus 4.5 "
             "costs $5.00/$25.00 (use claude-opus-4-5-20251101: session est. $18.75 -> $6.25)",
         ),
     ),
@@ -148,7 +149,7 @@ CASES = {
         GATEWAY + "models: {sonnet: 'qwen/qwen3-coder:exacto'}\n",
         at(
             3,
-            "models.haiku and models.opus are not set for a gateway: Claude Code would ask it for its own Claude "
+            "LC201 models.haiku and models.opus are not set for a gateway: Claude Code would ask it for its own Claude "
             "model names, which the gateway may not serve (set every slot of a gateway profile)",
         ),
     ),
@@ -156,7 +157,7 @@ CASES = {
         GATEWAY,
         at(
             1,
-            "models.haiku, sonnet and opus are not set for a gateway: Claude Code would ask it for its own Claude "
+            "LC201 models.haiku, sonnet and opus are not set for a gateway: Claude Code would ask it for its own Claude "
             "model names, which the gateway may not serve (set every slot of a gateway profile)",
         ),
     ),
@@ -165,7 +166,7 @@ CASES = {
         GATEWAY + slots() + "env:\n  ANTHROPIC_CUSTOM_HEADERS: \"X-Title: me\\nx-api-key: {{ env('K', 'k') }}\"\n",
         at(
             8,
-            "env.ANTHROPIC_CUSTOM_HEADERS sends x-api-key as well as auth_token: the gateway gets two credentials "
+            "LC204 env.ANTHROPIC_CUSTOM_HEADERS sends x-api-key as well as auth_token: the gateway gets two credentials "
             "(keep the gateway's key in auth_token only)",
         ),
     ),
@@ -174,7 +175,7 @@ CASES = {
         GATEWAY + slots() + "env:\n  ANTHROPIC_SMALL_FAST_MODEL: mistralai/devstral-2512\n",
         at(
             8,
-            "env.ANTHROPIC_SMALL_FAST_MODEL is deprecated (set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL)",
+            "LC302 env.ANTHROPIC_SMALL_FAST_MODEL is deprecated (set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL)",
         ),
     ),
     "a clean gateway profile": (GATEWAY + slots(), []),
@@ -217,8 +218,9 @@ def test_a_rendered_api_key_for_a_gateway_is_flagged():
     src = Sourced("https://openrouter.ai/api", Path("profiles/p.yaml"), ("base_url",))
     keys = {("env", "ANTHROPIC_BASE_URL"): "https://openrouter.ai/api", ("env", "ANTHROPIC_AUTH_TOKEN"): "t"}
     fields: dict[tuple[str, ...], Sourced] = {("base_url",): src}
-    found = [e.message for e in lint.worktree(fields, {**keys, ("env", "ANTHROPIC_API_KEY"): "sk-ant"}, known)]
+    found = [(e.code, e.message) for e in lint.worktree(fields, {**keys, ("env", "ANTHROPIC_API_KEY"): "sk-ant"}, known)]
     assert found[-1] == (
+        "LC203",
         "ANTHROPIC_API_KEY is not empty for a gateway as well as a token: Claude Code prefers it and sends it as x-api-key"
     )
     assert not [
@@ -264,9 +266,10 @@ def test_plan_json_carries_the_warnings(warned, run):
     assert json.loads(result.out)["warnings"] == [
         {
             "severity": "warning",
+            "code": "LC103",
             "file": str(warned / "profiles/p.yaml"),
             "line": 6,
-            "message": LEGACY.split(" (use")[0],
+            "message": LEGACY.split(" (use")[0].removeprefix("LC103 "),
             "hint": "use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25",
         }
     ]
@@ -297,7 +300,7 @@ def test_strict_apply_refuses_and_writes_nothing(warned, run):
     assert result.out == run("plan").out  # shown, with its warnings, then refused: no "Apply complete"
     assert result.err == (
         f"llmconf: profiles/p.yaml:6: {LEGACY}\n"
-        "llmconf: --strict: 1 lint warning; nothing written (fix them, or apply without --strict)\n"
+        "llmconf: --strict: 1 lint warning; nothing written (fix them, or accept each at its line with '# noqa: CODE reason')\n"
     )
     assert not settings.exists()
     assert run("plan", "--out", "p.plan").code == 0
@@ -322,21 +325,23 @@ def test_the_example_config_lints_clean(run):
     assert (plan.code, plan.err) == (0, "")
 
 
-def test_the_shipped_profiles_lint_clean_but_deepseek_in_sonnet(tmp_path, run):
+def test_the_shipped_profiles_pass_validate_strict(tmp_path, run):
+    """Issue 13, trap 9: a team can put the pre-commit gate on any shipped profile. The two
+    warnings they would give are accepted at their lines, each with its reason."""
     from llmconf.config.load import shipped_profiles_dir
 
-    names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml") if p.stem != "openrouter-base")
+    names = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))
+    assert "deepseek" in names and "openrouter-base" in names
     worktrees = "".join(f"  {n}: {n}\n" for n in names)
     write_tree(tmp_path, {"worktrees.yaml": f"worktrees:\n{worktrees}", **{f"{n}/.keep": "" for n in names}})
-    result = run("validate")
-    assert result.code == 0
-    # switch-deepseek.sh puts DeepSeek V3.2 in every slot, and the guide itself rates its tool use Fair
-    # ("best for the Haiku slot, not Sonnet/Opus"): the one shipped mapping the lint flags.
-    assert [line.replace(str(shipped_profiles_dir()), "<shipped>") for line in result.err.splitlines()] == [
+    result = run("validate", "--strict")
+    assert (result.code, result.out) == (0, f"Valid: {len(names)} profiles, {len(names)} worktrees.\n"), result.err
+    assert result.err.splitlines() == [
         "llmconf: warning: secret 'openrouter' is not set on this machine (run 'llmconf secret set openrouter', or export LLMCONF_SECRET_OPENROUTER)",
-        "llmconf: warning: <shipped>/deepseek.yaml:8: models.sonnet: DeepSeek V3.2 is a poor fit for the sonnet slot: "
-        "the guide rates it tool use Fair in Claude Code (map a model rated Good or better there; see 'llmconf models')",
     ]
+    # switch-deepseek.sh puts DeepSeek V3.2 in every slot, though the guide rates its tool use Fair.
+    deepseek = (shipped_profiles_dir() / "deepseek.yaml").read_text().splitlines()
+    assert deepseek[7] == "  sonnet: deepseek/deepseek-v3.2  # noqa: LC104 the guide's switch-deepseek.sh: DeepSeek in every slot, by choice"
 
 
 def test_a_base_url_ending_in_v1_is_reported_at_its_line(tmp_path, run):
@@ -352,8 +357,78 @@ def test_a_base_url_ending_in_v1_is_reported_at_its_line(tmp_path, run):
     result = run("validate")
     assert result.code == 0
     assert result.err.splitlines() == [
-        "llmconf: warning: profiles/gw.yaml:2: base_url ends in /v1: Claude Code appends /v1/messages, so requests "
+        "llmconf: warning: profiles/gw.yaml:2: LC202 base_url ends in /v1: Claude Code appends /v1/messages, so requests "
         'go to https://openrouter.ai/api/v1/v1/messages and the gateway\'s 404 reads like "model not found" '
         "(use https://openrouter.ai/api)"
     ]
     assert run("validate", "--strict").code == 1
+
+
+# --- codes, noqa and strict: true (issue 13, trap 9) ------------------------------------------
+
+
+def test_every_rule_has_a_stable_code_listed_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    for code, what in lint.RULES.items():
+        assert f"| `{code}` | {what} |" in readme, code
+    source = (REPO / "llmconf/catalog/lint.py").read_text()
+    assert sorted(set(re.findall(r'code="(LC\d{3})"', source))) == sorted(lint.RULES)  # each used, each listed
+
+
+@pytest.mark.parametrize(
+    ("comment", "accepted"),
+    [
+        ("  # noqa: LC103 the team pays for Opus 4 until March", True),
+        ("  # noqa: LC105, LC103 - pinned by the vendor contract", True),
+        ("  #noqa:LC103 kept", True),
+        ("  # noqa: LC103", False),  # no reason: accepts nothing, and says so
+        ("  # noqa: LC101 wrong code", False),
+        ("  # a plain comment", False),
+    ],
+)
+def test_a_warning_is_accepted_at_its_line_with_a_reason(tmp_path, run, comment, accepted):
+    profile = GATEWAY + slots(opus="anthropic/claude-opus-4").replace("claude-opus-4'", "claude-opus-4'" + comment)
+    lines = warnings_for(run, tmp_path, profile)
+    if accepted:
+        assert lines == []
+        assert run("validate", "--strict").code == 0
+        assert run("apply", "--yes", "--strict").code == 0
+        return
+    hint = "use anthropic/claude-opus-4.5: session est. $18.75 -> $6.25"
+    if comment.strip() == "# noqa: LC103":
+        hint += "; '# noqa: LC103' accepts it only with a reason after the code"
+    assert lines == at(6, LEGACY.split(" (use")[0] + f" ({hint})")
+
+
+def test_a_noqa_in_worktrees_yaml_accepts_the_warning_of_an_override_there(tmp_path, run):
+    entry = "a:\n    profile: p\n    models: {opus: anthropic/claude-opus-4}  # noqa: LC103 this worktree benchmarks Opus 4\n"
+    assert warnings_for(run, tmp_path, GATEWAY + slots(), entry=entry) == []
+    entry = entry.replace("  # noqa: LC103 this worktree benchmarks Opus 4", "")
+    assert warnings_for(run, tmp_path, GATEWAY + slots(), entry=entry) == [
+        w("worktrees.yaml:4", LEGACY.replace("models.opus", "models.opus", 1))
+    ]
+
+
+def test_strict_true_in_worktrees_yaml_makes_warnings_errors_for_every_command(warned, run, monkeypatch):
+    from tests.helpers import snapshot_tree
+
+    (warned / "worktrees.yaml").write_text("strict: true\nworktrees: {a: p}\n")
+    before = snapshot_tree(warned)
+    error = f"llmconf: profiles/p.yaml:6: {LEGACY}\n"
+    refused = (
+        "llmconf: strict: true in worktrees.yaml: 1 lint warning; nothing written "
+        "(fix them, or accept each at its line with '# noqa: CODE reason')\n"
+    )
+    plan = run("plan")
+    assert (plan.code, plan.err) == (1, error)
+    applied = run("apply", "--yes")
+    assert (applied.code, applied.err) == (1, error + refused)
+    used = run("use", "p", "a", "--apply", "--yes")
+    assert used.code == 1 and used.err.endswith(refused), used.err
+    validated = run("validate")
+    assert (validated.code, validated.err) == (1, error + "llmconf: 1 problem found\n")
+    assert snapshot_tree(warned) == before  # nothing written, not even by the cached second run
+    # Accepted at its line, the warning is no error either.
+    profile = warned / "profiles/p.yaml"
+    profile.write_text(profile.read_text().replace("claude-opus-4'", "claude-opus-4'  # noqa: LC103 until March"))
+    assert run("apply", "--yes").code == 0

@@ -172,7 +172,7 @@ def test_a_label_for_a_slot_the_profile_does_not_map_is_a_warning_at_its_line(co
     result = run("validate")
     assert (result.code, result.err) == (
         0,
-        "llmconf: warning: profiles/gw.yaml:5: labels.fable is not written: the profile maps no fable model for it "
+        "llmconf: warning: profiles/gw.yaml:5: LC301 labels.fable is not written: the profile maps no fable model for it "
         "to describe (set models.fable, or drop labels.fable)\n",
     )
 
@@ -269,9 +269,9 @@ def test_each_picker_row_is_linted_at_its_own_line(tmp_path, run):
     assert (result.code, result.err.splitlines()) == (
         0,
         [
-            "llmconf: warning: profiles/or.yaml:6: picker.rows.1.model: the profile maps no fable model, so this row picks "
+            "llmconf: warning: profiles/or.yaml:6: LC106 picker.rows.1.model: the profile maps no fable model, so this row picks "
             "Claude Code's own fable model ID, which the gateway may not serve (set models.fable, or drop the row)",
-            "llmconf: warning: profiles/or.yaml:7: picker.rows.2.model: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, "
+            "llmconf: warning: profiles/or.yaml:7: LC101 picker.rows.2.model: unknown model ID 'qwen/qwen3-codr' (did you mean qwen/qwen3-coder, "
             "qwen/qwen3-coder-plus or qwen/qwen3-coder:exacto? If the ID is right, run 'llmconf models --refresh' or add it "
             "to catalog.yaml)",
         ],
@@ -362,7 +362,7 @@ def test_gateway_discovery_with_models_it_would_hide_is_a_warning_at_its_line(tm
     result = run("validate")
     assert (result.code, result.err) == (
         0,
-        "llmconf: warning: profiles/or.yaml:4: env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY lists only gateway models "
+        "llmconf: warning: profiles/or.yaml:4: LC205 env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY lists only gateway models "
         "whose ID contains 'claude' or 'anthropic': /model will not offer qwen/qwen3-coder:exacto, z-ai/glm-4.7 "
         "(drop it, and list the models you want in /model as picker rows)\n",
     )

@@ -31,6 +31,26 @@ DEPRECATED = "ANTHROPIC_SMALL_FAST_MODEL"
 CUSTOM_HEADERS = "ANTHROPIC_CUSTOM_HEADERS"
 _KEY_HEADERS = ("x-api-key", "authorization")
 
+#: Every rule, by its stable code. A warning shows its code first; a YAML comment "noqa: CODE
+#: reason" on the warning's line accepts it there, the reason saying why (README: "Lint").
+RULES = {
+    "LC101": "unknown model ID at a gateway the catalog lists",
+    "LC102": ":exacto on a model the catalog lists no :exacto variant of",
+    "LC103": "a legacy model whose successor costs less",
+    "LC104": "a model the guide rates poorly for its slot's work",
+    "LC105": "an agentic slot without the :exacto variant the model has",
+    "LC106": "a picker row for a slot the profile does not map",
+    "LC201": "a gateway profile that leaves haiku, sonnet or opus unset",
+    "LC202": "base_url ending in /v1",
+    "LC203": "ANTHROPIC_API_KEY set beside a gateway token",
+    "LC204": "a key header in ANTHROPIC_CUSTOM_HEADERS beside auth_token",
+    "LC205": "gateway model discovery that hides the profile's models from /model",
+    "LC301": "a label, description or capabilities for a slot the profile does not map",
+    "LC302": "a deprecated variable",
+}
+#: `# noqa: LC104 the reason` (codes comma-separated); the reason is required.
+_NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>LC\d{3}(?:\s*,\s*LC\d{3})*)(?P<reason>.*)$")
+
 
 def check(
     items: Iterable[tuple[WorktreeDecl, Mapping[KeyPath, str]]], profiles: Any, catalog: Catalog
@@ -62,7 +82,32 @@ def check(
         quiet[shape] = not warnings
         for warning in warnings:
             found.setdefault(warning.format(), warning)
-    return list(found.values())
+    return _not_accepted(found.values())
+
+
+def _not_accepted(warnings: Iterable[LlmconfError]) -> list[LlmconfError]:
+    """The warnings no `# noqa: CODE reason` accepts at their line. A noqa without a reason
+    accepts nothing, and the warning's hint says what is missing."""
+    lines: dict[Any, list[str]] = {}  # file -> its lines, read only where a warning points
+    out = []
+    for w in warnings:
+        if w.path is None or w.line is None or w.code is None:
+            out.append(w)
+            continue
+        if w.path not in lines:
+            try:
+                lines[w.path] = w.path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines[w.path] = []
+        text = lines[w.path][w.line - 1] if w.line <= len(lines[w.path]) else ""
+        noqa = _NOQA.search(text)
+        if noqa is None or w.code not in re.split(r"\s*,\s*", noqa["codes"]):
+            out.append(w)
+        elif not noqa["reason"].strip(" -:"):
+            w.hint = f"{w.hint}; " if w.hint else ""
+            w.hint += f"'# noqa: {w.code}' accepts it only with a reason after the code"
+            out.append(w)
+    return out
 
 
 _RELEVANT: tuple[KeyPath, ...] = (
@@ -110,11 +155,14 @@ def worktree(
             yield src.warning(
                 f"{fp[0]}.{fp[1]} is not written: the profile maps no {fp[1]} model for it to describe",
                 f"set models.{fp[1]}, or drop {fp[0]}.{fp[1]}",
+                code="LC301",
             )
     src = fields.get(("env", DEPRECATED))
     if src is not None:
         yield src.warning(
-            f"env.{DEPRECATED} is deprecated", "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL"
+            f"env.{DEPRECATED} is deprecated",
+            "set models.haiku instead, which writes ANTHROPIC_DEFAULT_HAIKU_MODEL",
+            code="LC302",
         )
 
 
@@ -134,6 +182,7 @@ def _picker(src: Sourced | None, desired: Mapping[KeyPath, Any], catalog: Catalo
                 f"{_name(at)}: the profile maps no {model} model, so this row picks Claude Code's own {model} "
                 "model ID, which the gateway may not serve",
                 f"set models.{model}, or drop the row",
+                code="LC106",
             )
 
 
@@ -157,6 +206,7 @@ def _discovery(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, An
             f"env.{DISCOVERY} lists only gateway models whose ID contains 'claude' or 'anthropic': "
             f"/model will not offer {', '.join(hidden)}",
             "drop it, and list the models you want in /model as picker rows",
+            code="LC205",
         )
 
 
@@ -171,6 +221,7 @@ def _base_url(value: str, src: Sourced | None, shown: bool) -> Iterator[LlmconfE
             f"{_name(src)} ends in /v1: Claude Code appends /v1/messages, so requests go to "
             f"{path}/v1/messages and the gateway's 404 reads like \"model not found\"",
             f"use {path[: -len('/v1')]}",
+            code="LC202",
         )
 
 
@@ -187,13 +238,14 @@ def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed:
     model = catalog.find(value)
     if model is None:
         if listed:
-            yield src.warning(f"{field}: unknown model ID '{value}'", _unknown_hint(value, catalog))
+            yield src.warning(f"{field}: unknown model ID '{value}'", _unknown_hint(value, catalog), code="LC101")
         return
     base, suffix = split_suffix(value)
     if suffix == EXACTO and not model.exacto and listed:
         yield src.warning(
             f"{field}: the catalog lists no :exacto variant of '{base}'",
             f"use {base}, or set exacto: true for it in catalog.yaml if OpenRouter serves one",
+            code="LC102",
         )
     yield from _legacy(value, model, src, field, catalog)
     if slot is None:
@@ -208,11 +260,13 @@ def _model(value: str, src: Sourced, slot: str | None, catalog: Catalog, listed:
         yield src.warning(
             f"{field}: {model.name} is a poor fit for the {slot} slot: the guide rates it {' and '.join(reasons)} in Claude Code",
             "map a model rated Good or better there; see 'llmconf models'",
+            code="LC104",
         )
     if listed and slot in _AGENTIC_SLOTS and model.exacto and not suffix and value == model.id:
         yield src.warning(
             f"{field}: '{value}' has an :exacto variant, routed to the providers with the best tool-calling accuracy",
             f"use {value}{EXACTO}",
+            code="LC105",
         )
 
 
@@ -231,6 +285,7 @@ def _legacy(value: str, model: Model, src: Sourced, field: str, catalog: Catalog
         f"{field}: '{value}' is legacy {model.name} at {cost.prices(model)} per 1M; "
         f"{successor.name} costs {cost.prices(successor)}",
         f"use {instead}: session est. {cost.money(old)} -> {cost.money(new)}",
+        code="LC103",
     )
 
 
@@ -257,6 +312,7 @@ def _unset_slots(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, 
         f"{names} {'is' if len(unset) == 1 else 'are'} not set for a gateway: Claude Code would ask it for "
         f"its own Claude model name{'s' if len(unset) > 1 else ''}, which the gateway may not serve",
         "set every slot of a gateway profile",
+        code="LC201",
     )
 
 
@@ -271,6 +327,7 @@ def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -
         yield where.warning(
             f"ANTHROPIC_API_KEY is not empty for a gateway{both}: Claude Code prefers it and sends it as x-api-key",
             'give the gateway\'s key as auth_token only; llmconf then writes ANTHROPIC_API_KEY as ""',
+            code="LC203",
         )
     headers, src = desired.get((ENV, CUSTOM_HEADERS)), fields.get(("env", CUSTOM_HEADERS))
     if headers is None or src is None or token is None:
@@ -281,6 +338,7 @@ def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -
         yield src.warning(
             f"env.{CUSTOM_HEADERS} sends {' and '.join(sent)} as well as auth_token: the gateway gets two credentials",
             "keep the gateway's key in auth_token only",
+            code="LC204",
         )
 
 

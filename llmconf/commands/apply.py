@@ -30,5 +30,5 @@ def _apply_saved(path: Path, ui: Ui, strict: bool) -> int:
     decls = session.select(doc["worktrees"], ui.cwd)
     plan, planner = pipeline.plan(session, decls)
     saved.check(doc, planner, plan, path)
-    pipeline.refuse_if_strict(pipeline.show(session, decls, plan, ui, strict), strict)
+    pipeline.refuse_if_strict(session, pipeline.show(session, decls, plan, ui, strict), strict)
     return pipeline.confirm_and_apply(session, plan, yes=True, ui=ui)  # reviewed when it was saved

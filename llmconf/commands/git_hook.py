@@ -212,5 +212,5 @@ def _apply_new_worktree(args: argparse.Namespace, ui: Ui) -> int:
         plan, _ = pipeline.plan(session, decls)
         if plan.errors:  # one line, the first problem; 'llmconf plan' shows them all
             raise plan.errors[0]
-        pipeline.show(session, decls, plan, ui, strict=False)
+        pipeline.refuse_if_strict(session, pipeline.show(session, decls, plan, ui, strict=False), strict=False)
         return pipeline.confirm_and_apply(session, plan, True, ui)

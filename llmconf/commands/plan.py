@@ -13,7 +13,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     session = open_for(getattr(args, "config_dir", None), ui.cwd)
     decls = session.select(args.worktrees, ui.cwd)
     plan, planner = pipeline.plan(session, decls)
-    strict = getattr(args, "strict", False)
+    strict = getattr(args, "strict", False) or session.config.strict
     warnings = pipeline.show(session, decls, plan, ui, strict, as_json=args.json)
     for error in plan.errors:
         ui.error(error)

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     except LlmconfError as e:
         errors.append(e)
         warnings = []
-    if getattr(args, "strict", False):
+    if getattr(args, "strict", False) or session.config.strict:
         errors.extend(warnings)  # one list, one count: --strict makes them problems like any other
     else:
         lint.show(warnings, ui, strict=False)

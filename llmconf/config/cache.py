@@ -92,7 +92,7 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
         claude_code = entry.get("claude_code")
         config = Config(
             config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"], repos,
-            Path(claude_code) if claude_code else None,
+            Path(claude_code) if claude_code else None, bool(entry.get("strict")),
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError):
@@ -113,6 +113,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
         "vars": config.vars,
         "secret_sources": config.secret_sources,
         "claude_code": str(config.claude_code) if config.claude_code else None,
+        "strict": config.strict,
         "worktrees": [
             [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
             for d in config.worktrees

@@ -37,8 +37,8 @@ class Sourced:
     def error(self, message: str, hint: str | None = None) -> LlmconfError:
         return LlmconfError(message, self.path, line_of(self.path, self.loc), hint)
 
-    def warning(self, message: str, hint: str | None = None) -> LlmconfError:
-        return LlmconfError(message, self.path, line_of(self.path, self.loc), hint, severity="warning")
+    def warning(self, message: str, hint: str | None = None, code: str | None = None) -> LlmconfError:
+        return LlmconfError(message, self.path, line_of(self.path, self.loc), hint, severity="warning", code=code)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ class Config:
     repos: tuple[RepoDecl, ...] = ()
     #: `claude_code:`, made absolute: the Claude Code binary the worktrees run.
     claude_code: Path | None = None
+    #: `strict: true`: lint warnings are errors for every command.
+    strict: bool = False
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -302,6 +304,7 @@ def load_declared(config_dir: Path) -> Config:
         ),
         repos=tuple(repos),
         claude_code=user_path(config_dir, parsed.claude_code) if parsed.claude_code else None,
+        strict=bool(parsed.strict),
     )
 
 

@@ -140,6 +140,9 @@ class WorktreesFile(_Strict):
     vars: dict[str, Any] | None = None
     secrets: dict[str, SecretSource] | None = None
     profile_paths: list[str] | None = None
+    #: Lint warnings are errors for every command (plan, apply, use --apply, the git hook,
+    #: validate), as --strict makes them: a mistyped model ID never reaches a session.
+    strict: bool | None = None
     #: The Claude Code binary the worktrees run (default: `claude` on PATH), relative to this
     #: file's folder or ~; its version decides how llmconf delivers settings. $LLMCONF_CLAUDE wins.
     claude_code: str | None = None

@@ -79,6 +79,7 @@ _HELP: dict[str, dict[str, str]] = {
         "secrets": "Where secrets come from instead of llmconf's store: one source per secret name "
         "(exactly one of env, file, command, keyring).",
         "profile_paths": "More folders of profiles, relative to worktrees.yaml (the local profiles/ wins).",
+        "strict": "Lint warnings are errors for every command (plan, apply, the git hook, validate), as --strict makes them.",
         "claude_code": "The Claude Code binary the worktrees run (default: claude on PATH), relative to worktrees.yaml or ~; its version decides how llmconf delivers settings. LLMCONF_CLAUDE wins.",
         "worktrees": "Worktree folder (relative to worktrees.yaml; ~ works) -> a profile name, or a "
         "profile plus per-worktree overrides.",

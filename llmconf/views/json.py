@@ -16,6 +16,7 @@ def diagnostic(found: LlmconfError) -> dict[str, Any]:
     """An error or warning in JSON: the one shape, in plan's warnings and doctor's findings."""
     return {
         "severity": found.severity,
+        "code": found.code,
         "file": str(found.path) if found.path else None,
         "line": found.line,
         "message": found.message,
