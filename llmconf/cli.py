@@ -262,13 +262,28 @@ COMMANDS = (
         "use", "set the profile of worktrees in worktrees.yaml (comments and layout kept)",
         "examples:\n  llmconf use deepseek              the worktree holding the current folder\n"
         "  llmconf use anthropic ../wt-a --apply --yes\n"
-        "A path not yet declared is added to worktrees.yaml.",
+        "  llmconf use deepseek --reset      DeepSeek in every slot: the worktree's own overrides go\n"
+        "  llmconf use openrouter --model sonnet=z-ai/glm-4.7   one slot, the rest from the profile\n"
+        "A path not yet declared is added to worktrees.yaml. Without --reset a worktree keeps its\n"
+        "own overrides (models, env ...), and use says which.",
         arguments=(
             Arg("profile", help="profile name (a file in profiles/, or a shipped one)", metavar="PROFILE"),
             Arg("worktrees", help="default: the innermost declared worktree holding the current folder", metavar="WORKTREE", nargs="*"),
+            Arg("--reset", help="drop the worktrees' own overrides: the profile alone decides", action="store_true"),
+            Arg(
+                "--model", metavar="SLOT=ID", action="append",
+                help="set one slot's model for these worktrees (repeatable): --model sonnet=z-ai/glm-4.7",
+            ),
             Arg("--apply", help="apply those worktrees right after", action="store_true"),
             Arg("--yes", "-y", help="with --apply: do not ask", action="store_true"),
         ),
+    ),
+    Command(
+        "forget", "remove worktrees from worktrees.yaml (comments and layout kept), even when their folder is gone",
+        "The settings file of a worktree that still exists keeps what llmconf wrote there: run\n"
+        "'llmconf use anthropic WORKTREE --apply' first to clear it. A worktree found through\n"
+        "repos: goes with its repos: entry, not on its own.",
+        arguments=(Arg("worktrees", help="a worktree path or its name as 'status' shows it", metavar="WORKTREE", nargs="+"),),
     ),
     Command(
         "exec", "run a command with the current worktree's Claude Code delivery (for scripts, IDEs, CI)",

@@ -49,7 +49,7 @@ def test_use_warns_about_overrides_that_stay(tmp_path, run):
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a:\n    profile: devstral\n    models: {sonnet: z-ai/glm-4.7}\n", "a/x": ""})
     result = run("use", "anthropic", "a")
     assert result.code == 0
-    assert result.err == "llmconf: warning: a keeps its own overrides in worktrees.yaml: models.sonnet\n"
+    assert result.err == "llmconf: warning: a keeps its own overrides in worktrees.yaml: models.sonnet (--reset drops them)\n"
 
 
 def test_init_then_plan(tmp_path, run):

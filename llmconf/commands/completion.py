@@ -30,6 +30,7 @@ METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "DIR": ("dirs",),
     "REPO": ("dirs",),
     "MODEL": (),
+    "SLOT=ID": (),  # use --model sonnet=z-ai/glm-4.7: a slot and any model ID
     "NAME": (),
     "URL": (),
     "N": (),

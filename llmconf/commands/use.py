@@ -1,4 +1,5 @@
-"""llmconf use PROFILE [WORKTREE...]: switch worktrees' profile in worktrees.yaml."""
+"""llmconf use PROFILE [WORKTREE...] [--reset] [--model SLOT=ID]: switch worktrees' profile in
+worktrees.yaml, dropping their overrides or setting one slot's model on the way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from llmconf import fs, pipeline
 from llmconf.apply.lock import locked
 from llmconf.apply.state import state_file
 from llmconf.config.load import Sourced, user_path
-from llmconf.config.yamledit import set_profile
+from llmconf.config.yamledit import entry_of, replace_entry, set_profile
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.session import Session, open_for
@@ -32,19 +33,26 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
         )
     # A profile that does not load is refused before worktrees.yaml changes.
     session.profiles.resolve(args.profile, Sourced(args.profile, session.config.file, ()))
+    models = _models(args.model or [])
     keys = [_key_for(session, arg, ui.cwd) for arg in args.worktrees] or [_enclosing(session, ui.cwd)]
     text = session.config.file.read_text(encoding="utf-8")
     new = text
     for key in keys:
         new = set_profile(new, key, args.profile)
+        if args.reset or models:
+            entry = _entry(entry_of(new, key), args.profile, args.reset, models)
+            new = replace_entry(new, key, entry, keep_comments=not args.reset)  # --reset: old notes go too
     if new != text:
         fs.write_atomic(session.config.file, new)
     overridden = {w.key: w.overrides for w in session.config.worktrees if w.repo is None}  # a repo's are its own
     for key in keys:
         ui.out(done.switched(key, args.profile))
-        if overridden.get(key):
+        for slot, model in models.items():
+            ui.out(done.slot_set(key, slot, model))
+        kept = {".".join(fp) for fp in overridden.get(key, {}) if fp[:2] not in {("models", s) for s in models}}
+        if kept and not args.reset:
             # Overrides were written for the old profile; they stay, and may not suit the new one.
-            ui.warn(done.kept_overrides(key, session.config.file.name, {".".join(fp) for fp in overridden[key]}))
+            ui.warn(done.kept_overrides(key, session.config.file.name, kept))
     if not args.apply:
         ui.out(done.APPLY_NEXT)
         return 0
@@ -64,12 +72,43 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
     return code
 
 
+def _models(pairs: list[str]) -> dict[str, str]:
+    """--model SLOT=ID options as {slot: model ID}."""
+    from llmconf.targets.claude_code.settings import SLOTS
+
+    out = {}
+    for pair in pairs:
+        slot, sep, model = pair.partition("=")
+        if not sep or slot not in SLOTS or not model.strip():
+            raise LlmconfError(
+                f"--model takes SLOT=ID, not '{pair}'",
+                hint=f"SLOT is one of {', '.join(SLOTS)}: --model sonnet=z-ai/glm-4.7",
+            )
+        out[slot] = model.strip()
+    return out
+
+
+def _entry(old: object, profile: str, reset: bool, models: dict[str, str]) -> str | dict[str, object]:
+    """A worktree's new entry: `profile`, its old overrides unless `reset`, then `models` on top."""
+    entry: dict[str, object] = dict(old) if isinstance(old, dict) and not reset else {}
+    entry["profile"] = profile
+    if models:
+        before = entry.get("models")
+        entry["models"] = {**(before if isinstance(before, dict) else {}), **models}
+    return profile if list(entry) == ["profile"] else entry
+
+
 def _key_for(session: Session, arg: str, cwd: Path) -> str:
     """The worktrees.yaml key for a WORKTREE argument; an existing undeclared folder gets a new key."""
     try:
         decl = session.select([arg], cwd)[0]
     except LlmconfError:
         folder = user_path(cwd, arg)
+        if not folder.exists():
+            raise LlmconfError(
+                f"no folder {folder}: it is not a worktree declared in {session.config.file.name} either",
+                hint="create it first (git worktree add ...), or check the path; 'llmconf status' lists the declared ones",
+            ) from None
         if not folder.is_dir():
             raise
         return os.path.relpath(folder, session.config.dir)

@@ -73,9 +73,9 @@ def _splice(text: str, pos: tuple[int, int]) -> Any:
     return replace
 
 
-def _dump(doc: Any, key: str, entry: str | dict[str, Any]) -> str:
+def _dump(doc: Any, key: str, entry: str | dict[str, Any], replace: bool = False) -> str:
     """The document through ruamel's round trip, with `key` using profile `entry` (a name: an
-    existing mapping keeps its other fields) or declared as `entry` (a mapping)."""
+    existing mapping keeps its other fields, unless `replace`) or declared as `entry` (a mapping)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
@@ -86,7 +86,7 @@ def _dump(doc: Any, key: str, entry: str | dict[str, Any]) -> str:
     entries = doc["worktrees"]
     if isinstance(entry, dict):
         entries[key] = _flow_map(entry)
-    elif key in entries and hasattr(entries[key], "lc"):
+    elif key in entries and hasattr(entries[key], "lc") and not replace:
         entries[key]["profile"] = entry
     else:
         entries[key] = entry
@@ -116,6 +116,12 @@ def _check(text: str, key: str, profile: str) -> bool:
 
 
 _MISSING = object()
+
+
+def entry_of(text: str, key: str) -> Any:
+    """What worktrees.yaml text declares for `key` (a profile name or a mapping); None when absent."""
+    found = _entry(text, key)
+    return None if found is _MISSING else found
 
 
 def _entry(text: str, key: str) -> Any:
@@ -230,7 +236,7 @@ def yaml_key(text: str) -> str:
     return yaml_scalar(text, key=True)
 
 
-def _value(value: str | None) -> str:
+def _value(value: str | bool | None) -> str:
     return yaml_scalar(value, flow=True)
 
 
@@ -244,3 +250,109 @@ def _reads_back(value: str) -> bool:
         except Exception:
             return False
     return True
+
+
+def replace_entry(text: str, key: str, entry: str | dict[str, Any] | None, keep_comments: bool = True) -> str:
+    """worktrees.yaml text with worktree `key` declared as `entry` instead (None: removed).
+
+    The entry's own lines are replaced in the file's layout when it allows: comments above and
+    around other entries, and everything outside the entry, stay as written; so does the comment
+    at the end of each of its fields' lines, with `keep_comments`. Else the edit goes
+    through ruamel's round trip, which keeps comments but not indentation. Checked either way.
+    """
+    from ruamel.yaml import YAML
+
+    try:
+        doc = YAML(typ="rt").load(text)
+        old = YAML(typ="safe", pure=True).load(text)
+    except Exception as e:
+        raise LlmconfError(f"worktrees.yaml does not parse; nothing changed ({e.__class__.__name__})") from None
+    if not isinstance(old, dict) or not isinstance(old.get("worktrees"), dict) or key not in old["worktrees"]:
+        raise LlmconfError(f"'{key}' is not declared in worktrees.yaml; nothing changed")
+    want = dict(old)
+    want["worktrees"] = {k: (entry if k == key else v) for k, v in old["worktrees"].items() if k != key or entry is not None}
+    out = _replace_lines(text, doc, key, entry, keep_comments)
+    if out is None or _parsed(out) != want:
+        out = _dump_without(doc, key) if entry is None else _dump(doc, key, entry, replace=True)
+    if _parsed(out) != want:
+        raise LlmconfError(f"could not change the entry of '{key}' safely; worktrees.yaml left as it was")
+    return out
+
+
+def _parsed(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except Exception:
+        return _MISSING
+
+
+def _replace_lines(text: str, doc: Any, key: str, entry: str | dict[str, Any] | None, keep_comments: bool) -> str | None:
+    """The text with the block-style entry's lines replaced (see replace_entry); None when the
+    layout does not allow it: a flow-style `worktrees: {...}`, or an entry value that is not a
+    name or one level of plain mappings."""
+    entries = doc["worktrees"]
+    if not hasattr(entries, "lc") or entries.fa.flow_style():
+        return None
+    lines = text.splitlines(keepends=True)
+    keys = list(entries)
+    start = entries.lc.key(key)[0]
+    index = keys.index(key)
+    if index + 1 < len(keys):
+        end = entries.lc.key(keys[index + 1])[0]
+    else:  # the block's last entry: it ends before the next top-level key, or at the end
+        top = list(doc)
+        after = top[top.index("worktrees") + 1 :]
+        end = doc.lc.key(after[0])[0] if after else len(lines)
+    while end - 1 > start and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1  # comments and blank lines just above the next key introduce it: they stay
+    if entry is None:  # the comment lines just above the entry introduce it: they go with it
+        while start > 0 and lines[start - 1].lstrip().startswith("#") and lines[start - 1][:1].isspace():
+            start -= 1
+        return "".join(lines[:start] + lines[end:])
+    newline = "\r\n" if lines[start].endswith("\r\n") else "\n"
+    notes = _line_comments(entries[key], lines) if keep_comments else {}
+    indent = entries.lc.key(key)[1]
+    pad, sub = " " * indent, " " * (indent + 2)
+    if isinstance(entry, str):
+        added = [f"{pad}{yaml_key(key)}: {_value(entry)}"]
+    else:
+        added = [f"{pad}{yaml_key(key)}:"]
+        for name, value in entry.items():
+            if isinstance(value, dict):
+                if not all(isinstance(v, str) for v in value.values()):
+                    return None
+                inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
+                added.append(f"{sub}{yaml_key(name)}: {{{inner}}}{notes.get(name, '')}")
+            elif isinstance(value, (str, bool)) or value is None:
+                added.append(f"{sub}{yaml_key(name)}: {_value(value)}{notes.get(name, '')}")
+            else:
+                return None
+    return "".join(lines[:start]) + "".join(line + newline for line in added) + "".join(lines[end:])
+
+
+def _line_comments(entry: Any, lines: list[str]) -> dict[str, str]:
+    """The comment at the end of each field's line in a block mapping entry (`models: {...}  # why`),
+    with the blanks before it: kept when that field's line is rewritten."""
+    out: dict[str, str] = {}
+    for name, tokens in getattr(getattr(entry, "ca", None), "items", {}).items():
+        token = tokens[2] if len(tokens) > 2 else None
+        if token is None or not hasattr(entry, "lc") or token.start_mark.line != entry.lc.key(name)[0]:
+            continue
+        line, col = token.start_mark.line, token.start_mark.column
+        text = lines[line]
+        gap = len(text[:col]) - len(text[:col].rstrip())
+        out[name] = text[col - gap :].rstrip("\r\n")
+    return out
+
+
+def _dump_without(doc: Any, key: str) -> str:
+    from ruamel.yaml import YAML
+
+    del doc["worktrees"][key]
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    return buf.getvalue()

@@ -22,9 +22,21 @@ def switched(key: str, profile: str) -> str:
     return f"{key}: now uses profile '{profile}'."
 
 
+def slot_set(key: str, slot: str, model: str) -> str:
+    return f"{key}: {slot} slot set to {model}."
+
+
 def kept_overrides(key: str, config_name: str, fields: Iterable[str]) -> str:
     """The warning for a switched worktree whose overrides were written for its old profile."""
-    return f"{key} keeps its own overrides in {config_name}: {', '.join(sorted(fields))}"
+    return f"{key} keeps its own overrides in {config_name}: {', '.join(sorted(fields))} (--reset drops them)"
+
+
+def forgotten(key: str, config_name: str, folder_exists: bool) -> str:
+    """What `forget` did, and what it left alone."""
+    said = f"{key}: no longer declared in {config_name}."
+    if folder_exists:
+        said += " Its settings file keeps what llmconf wrote there ('llmconf use anthropic WORKTREE --apply' first clears it)."
+    return said
 
 
 def initialised(config: Path, profiles: Path, copied: Sequence[str], schemas: Path) -> str:
