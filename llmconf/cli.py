@@ -344,7 +344,7 @@ COMMANDS = (
             Command("install", "install the post-checkout hook in REPO", arguments=(_REPO,)),
             Command("uninstall", "remove llmconf's part of REPO's hook", arguments=(_REPO,)),
             Command(
-                "run", None,  # what the installed hook calls; not listed
+                "run", "what the installed hook calls; add it to a shared hooks folder yourself (see --help)",
                 description="What a post-checkout hook calls, with git's three arguments: on 'git worktree add',\n"
                 "apply the declared profile to the new worktree. Never fails git; silent outside the\n"
                 "repos the config covers. For a hooks folder install refuses (core.hooksPath in the work\n"
@@ -433,11 +433,31 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         if (m := _INVALID_CHOICE.search(message)) and (hint := _meant(m[1], m[2])):
             message = f"{message} ({hint})"
+        elif message.endswith("required: ACTION") and (sub := _subparsers(self)) is not None:
+            message += f" (one of: {', '.join(sub.choices)}; 'llmconf {self.prog.split(' ', 1)[-1]} --help' says more)"
         if looks_like_key(message):  # `secret set NAME KEY`: the old habit puts a key in argv
             message = scrub(message) + (
                 "; a key is never an argument: pipe it in, as in printf %s \"$KEY\" | llmconf secret set NAME"
             )
         self.exit(1, f"llmconf: {message}\n")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Any:
+    """A parser's subcommands (argparse's _SubParsersAction), or None."""
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """argv parsed; an argument no command knows is reported with the usage of the command it
+    was given to (`llmconf plan --bogus` shows plan's usage, not llmconf's)."""
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        chosen = parser
+        while (sub := _subparsers(chosen)) is not None and getattr(args, sub.dest, None) in sub.choices:
+            chosen = sub.choices[getattr(args, sub.dest)]
+        chosen.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _add(parser: argparse.ArgumentParser, command: Command) -> None:
@@ -483,7 +503,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run llmconf with `argv` (default: sys.argv[1:]); return the exit code."""
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     if args.command is None:
         _parser().print_help()
         return 0

@@ -268,7 +268,7 @@ def test_every_metavar_has_a_completion_kind():
     found = completion.nodes()
     assert [n.path for n in found][:2] == ["", "plan"]
     assert {"secret set", "git-hook install"} <= {n.path for n in found}
-    assert "git-hook run" not in {n.path for n in found}  # hidden subcommands stay hidden
+    assert "git-hook run" in {n.path for n in found}  # listed in git-hook --help, so completed too (issue 13)
 
 
 # --- zsh ------------------------------------------------------------------------------
