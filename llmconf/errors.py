@@ -78,3 +78,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     # The word itself is never a useful suggestion ("unknown 'x' (did you mean 'x'?)").
     close = difflib.get_close_matches(word, [c for c in choices if c != word], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def grouped(found: Iterable[tuple[str, LlmconfError]]) -> list[LlmconfError]:
+    """Errors by worktree as printed: the same error in several worktrees once, naming them."""
+    by_text: dict[str, tuple[LlmconfError, list[str]]] = {}
+    for name, error in found:
+        by_text.setdefault(error.format(), (error, []))[1].append(name)
+    out = []
+    for error, names in by_text.values():
+        if len(names) > 1:
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            error = LlmconfError(
+                f"{error.message} (in {len(names)} worktrees: {shown})", error.path, error.line, error.hint,
+                error.severity, error.key, error.code,
+            )
+        out.append(error)
+    return out

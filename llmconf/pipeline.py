@@ -81,7 +81,7 @@ def confirm_and_apply(
 
     write.clean_after_crash(session.state)
     if plan.errors:
-        for error in plan.errors:
+        for error in plan.errors_once():
             ui.error(error)
         ui.stderr.write("llmconf: nothing written: fix the errors above, or name the other worktrees\n")
         return 1

@@ -15,7 +15,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     plan, planner = pipeline.plan(session, decls)
     strict = getattr(args, "strict", False) or session.config.strict
     warnings = pipeline.show(session, decls, plan, ui, strict, as_json=args.json)
-    for error in plan.errors:
+    for error in plan.errors_once():
         ui.error(error)
     if plan.errors or (strict and warnings):
         return 1

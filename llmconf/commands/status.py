@@ -24,6 +24,6 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     ui.out(status_json(rows, found) if args.json else status_text(rows, found, None if args.wide else ui.width()))
     for warning in session.secrets.warnings:
         ui.warn(warning)
-    for error in plan.errors:
+    for error in plan.errors_once():
         ui.error(error)
     return 1 if plan.errors else 0

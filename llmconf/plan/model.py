@@ -125,6 +125,12 @@ class Plan:
     def errors(self) -> tuple[LlmconfError, ...]:
         return tuple(w.error for w in self.worktrees if w.error is not None)
 
+    def errors_once(self) -> list[LlmconfError]:
+        """The errors as printed: one shared by several worktrees once, naming them."""
+        from llmconf.errors import grouped
+
+        return grouped((w.name, w.error) for w in self.worktrees if w.error is not None)
+
     def count(self, action: Action) -> int:
         return sum(1 for w in self.changed for c in w.changes if c.action is action)
 
