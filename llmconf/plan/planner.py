@@ -177,6 +177,7 @@ class Planner:
         return WorktreePlan(
             decl.name, decl.path, path, decl.profile.value, changes, action,
             desired=desired, before_text=text, private=True, delivery=how, role="delivery",
+            secret=self.state.record(path).secret,
         )
 
     def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: Deliveries) -> WorktreePlan:
@@ -225,6 +226,7 @@ class Planner:
             private=private,
             delivery=how,
             loose_mode=loose,
+            secret=self.state.record(settings).secret,
         )
 
 def _tracked(paths: list[Path]) -> list[int]:
