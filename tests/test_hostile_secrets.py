@@ -54,11 +54,12 @@ def assert_clean(text: str, *secrets: str) -> None:
 
 
 def files_under(*roots: Path) -> str:
-    """Every file's text under these folders (what a leak could land in)."""
+    """Every file's text under these folders (what a leak could land in). Backups are left
+    out: they keep a file's earlier bytes for rollback, keys included, by design (0600)."""
     out = []
     for root in roots:
         for path in sorted(root.rglob("*")) if root.exists() else ():
-            if path.is_file():
+            if path.is_file() and "backups" not in path.parts:
                 out.append(path.read_bytes().decode("utf-8", "replace"))
     return "\n".join(out)
 
@@ -351,6 +352,120 @@ def test_secret_set_refuses_a_value_that_is_not_utf8(tmp_path, isolated_home, va
         assert (out.returncode, out.stdout, out.stderr) == (
             1,
             b"",
-            b"llmconf: the value for secret 'gw' is not valid UTF-8 (not shown); nothing stored (pipe the key in as text)\n",
+            b"llmconf: the value for secret 'gw' is not valid UTF-8 (not shown); nothing stored (store the key as UTF-8 text)\n",
         )
         assert not (isolated_home / "secrets.env").exists()
+
+
+# --- 3. import: a key inside a value goes to the store, never into YAML --------------------
+
+ANT = "sk-ant-api03-" + "Zq9" * 12
+
+IMPORTS = {
+    # The guide's gateway with the key in base_url's path too (the same key as the token).
+    "url-path-is-token": {"ANTHROPIC_BASE_URL": URL, "ANTHROPIC_AUTH_TOKEN": KEY, "ANTHROPIC_API_KEY": "", "ANTHROPIC_DEFAULT_SONNET_MODEL": "acme/m1"},
+    # Another key in the query, none as token.
+    "url-query": {"ANTHROPIC_BASE_URL": f"https://gw.example/api?key={ANT}&k2={KEY}"},
+    # Keys in model fields, one beside template syntax that must stay literal.
+    "models": {
+        "ANTHROPIC_BASE_URL": "https://gw.example/api",
+        "ANTHROPIC_AUTH_TOKEN": KEY,
+        "ANTHROPIC_API_KEY": "",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": f"acme/{ANT}",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "{{x}}-" + ANT,
+        "CLAUDE_CODE_SUBAGENT_MODEL": f"{KEY}",
+    },
+    # No gateway: anthropic with an override (worktrees.yaml) that holds a key.
+    "override": {"ANTHROPIC_DEFAULT_SONNET_MODEL": f"m/{ANT}"},
+}
+
+
+@pytest.mark.parametrize("env", IMPORTS.values(), ids=list(IMPORTS))
+def test_import_moves_every_key_inside_a_value_to_the_store(tmp_path, run, isolated_home, env):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "wt/.claude/settings.local.json": json.dumps({"env": env}, indent=2) + "\n"})
+    settings = tmp_path / "wt/.claude/settings.local.json"
+    original = settings.read_bytes()
+    dry = run("import", "wt", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert not (tmp_path / "profiles").exists() and not (isolated_home / "secrets.env").exists()
+    r = run("import", "wt")
+    assert r.code == 0, r.err
+    assert_clean(dry.out + dry.err + r.out + r.err, KEY, ANT)
+    yaml = files_under(tmp_path / "profiles") + (tmp_path / "worktrees.yaml").read_text()
+    assert_clean(yaml, KEY, ANT)
+    assert "secret('" in yaml
+    # The keys went to the store, each under a secret the YAML reads.
+    stored = (isolated_home / "secrets.env").read_text()
+    for key in {KEY, ANT}:
+        if key in json.dumps(env):
+            assert f'="{key}"' in stored
+    # import's promise: plan changes no key (only the file's mode, where it was readable).
+    plan = json.loads(run("plan", "--json").out)
+    assert [w["changes"] for w in plan["worktrees"]] == [[]]
+    assert run("apply", "--yes").code == 0
+    assert settings.read_bytes() == original
+    for argv in VIEWS:
+        out = run(*argv)
+        assert_clean(out.out + out.err, KEY, ANT)
+    assert_clean(files_under(*state_and_cache(isolated_home)), KEY, ANT)
+
+
+def test_import_refuses_a_key_that_differs_from_the_stored_secret_of_that_name(tmp_path, run, isolated_home):
+    write_tree(
+        tmp_path,
+        {"worktrees.yaml": "worktrees: {}\n", "wt/.claude/settings.local.json": json.dumps({"env": IMPORTS["url-query"]})},
+    )
+    assert run("secret", "set", "gwexample-key", stdin="another-value\n").code == 0
+    before = snapshot_tree(tmp_path)
+    r = run("import", "wt")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        "llmconf: wt/.claude/settings.local.json: its key inside a value differs from secret 'gwexample-key' already in "
+        f"{isolated_home}/secrets.env; nothing changed (plan would replace the file's key) "
+        "(if the file's key is the right one: 'llmconf secret rm gwexample-key' and import again)\n"
+    )
+    assert_unchanged(before, tmp_path)
+
+
+GATEWAY_FILE = {"env": {"ANTHROPIC_BASE_URL": "https://openrouter.ai/api", "ANTHROPIC_AUTH_TOKEN": "{{x}}"}}
+
+
+@pytest.mark.parametrize(
+    "data,line",
+    [
+        (b"OPENROUTER_API_KEY=sk-or-v1-\xff\xfe" + HEX.encode() + b"\n", 1),
+        (b"# keys\nexport OPENROUTER_API_KEY='" + KEY.encode() + b"'\nZAI_API_KEY=\xc3(" + HEX.encode() + b"\n", 3),
+    ],
+    ids=["first-line", "third-line"],
+)
+def test_import_key_file_that_is_not_utf8_is_a_located_error(tmp_path, run, isolated_home, data, line):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "wt/.claude/settings.local.json": json.dumps(GATEWAY_FILE)})
+    (tmp_path / "keys.env").write_bytes(data)
+    before = snapshot_tree(tmp_path)
+    r = run("import", "wt", "--key-file", "keys.env")
+    assert (r.code, r.out, r.err) == (
+        1, "", f"llmconf: keys.env:{line}: not valid UTF-8 (not shown); nothing changed (save the key file as UTF-8 text)\n"
+    )
+    assert_unchanged(before, tmp_path)
+    assert not (isolated_home / "secrets.env").exists()
+    # The guide's default key folder: a file there that is not UTF-8 is passed over, as before.
+    write_tree(isolated_home, {".config/forgerank/.env.openrouter": ""})
+    (isolated_home / ".config/forgerank/.env.openrouter").write_bytes(data)
+    r = run("import", "wt", "--dry-run")
+    assert r.code == 0, r.err
+    assert_clean(r.out + r.err, KEY, HEX)
+
+
+def test_import_token_spelling_bytes_that_are_not_utf8_is_refused(tmp_path, run, isolated_home):
+    """A JSON escape (\\udcff) can spell what no UTF-8 file holds: refused, nothing written."""
+    doc = '{"env": {"ANTHROPIC_BASE_URL": "https://openrouter.ai/api", "ANTHROPIC_AUTH_TOKEN": "sk-or-v1-\\udcff' + HEX + '"}}'
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "wt/.claude/settings.local.json": doc})
+    before = snapshot_tree(tmp_path)
+    r = run("import", "wt")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        "llmconf: the value for secret 'openrouter' is not valid UTF-8 (not shown); nothing stored; nothing changed "
+        "(store the key as UTF-8 text)\n"
+    )
+    assert_unchanged(before, tmp_path)
+    assert not (isolated_home / "secrets.env").exists()

@@ -128,7 +128,7 @@ class SecretStore:
     def set(self, name: str, value: str) -> None:
         if not _is_utf8(value):
             raise LlmconfError(
-                f"the value for secret '{name}' is not valid UTF-8 (not shown); nothing stored", hint="pipe the key in as text"
+                f"the value for secret '{name}' is not valid UTF-8 (not shown); nothing stored", hint="store the key as UTF-8 text"
             )
         values = dict(self._load())
         values[check_name(name)] = value

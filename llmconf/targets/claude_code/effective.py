@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, Severity
-
 from llmconf.render import Sensitive
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
