@@ -469,3 +469,24 @@ def test_import_token_spelling_bytes_that_are_not_utf8_is_refused(tmp_path, run,
     )
     assert_unchanged(before, tmp_path)
     assert not (isolated_home / "secrets.env").exists()
+
+
+def test_doctor_hides_recorded_secrets_while_the_profile_cannot_render(everywhere, run, isolated_home):
+    """The store lost the secrets: the worktree is an error, and doctor still shows the file's
+    values, those the state record says were secrets hidden."""
+    assert run("apply", "--yes").code == 0
+    (isolated_home / "secrets.env").unlink()
+    for argv in VIEWS[2:]:
+        r = run(*argv)
+        assert r.code == 1
+        assert_clean(r.out + r.err, KEY, PLAIN)
+    doctor = json.loads(run("doctor", "--json").out)["worktrees"][0]["effective"]
+    assert (doctor["base_url"], doctor["models"]["sonnet"], doctor["subagent"]) == ("(sensitive)",) * 3
+
+
+@pytest.mark.parametrize("argv", [("cost",), ("cost", "--json"), ("cost", "lit"), ("cost", "--baseline", "lit")])
+def test_cost_scrubs_a_key_in_a_profiles_literal_model(tmp_path, run, argv):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "profiles/lit.yaml": f"base_url: https://gw.example\nmodels: {{opus: acme/{KEY}}}\n"})
+    r = run(*argv)
+    assert_clean(r.out + r.err, KEY)
+    assert "acme/(sensitive)" in r.out + r.err

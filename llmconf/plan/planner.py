@@ -208,7 +208,8 @@ class Planner:
                 e.path = settings
             missing = decl.error is not None and not decl.path.is_dir()
             return WorktreePlan(
-                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired
+                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired,
+                secret=self.state.record(settings).secret,  # doctor still shows the file: hide what it recorded
             )
         private = holds_secret(desired)
         loose = fs.loose_mode(settings) if private and text is not None else None
