@@ -490,3 +490,44 @@ def test_cost_scrubs_a_key_in_a_profiles_literal_model(tmp_path, run, argv):
     r = run(*argv)
     assert_clean(r.out + r.err, KEY)
     assert "acme/(sensitive)" in r.out + r.err
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [f"base_url: {URL}\n", f"base_url: https://gw.example\nmodels: {{sonnet: acme/{KEY}}}\n", f"base_url: https://gw.example\nenv: {{X: 'a {KEY}'}}\n"],
+    ids=["url-path", "model", "env-value"],
+)
+def test_a_literal_key_is_written_0600_and_never_into_a_tracked_file(tmp_path, run, profile):
+    from tests.helpers import git
+
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: lit\n  repo: lit\n", "profiles/lit.yaml": profile, "wt/.keep": ""})
+    write_tree(tmp_path, {"repo/.claude/settings.local.json": "{}\n"})
+    git(tmp_path / "repo", "init", "-q")
+    git(tmp_path / "repo", "add", ".claude/settings.local.json")
+    r = run("apply", "--yes")
+    assert r.code == 1
+    assert r.err.splitlines()[0] == (
+        "llmconf: repo/.claude/settings.local.json: git tracks this file; llmconf will not write a secret into it "
+        "(git-ignore .claude/settings.local.json and 'git rm --cached' it, "
+        "or set allow_tracked_secret: true on 'repo' in worktrees.yaml)"
+    )
+    assert (tmp_path / "repo/.claude/settings.local.json").read_text() == "{}\n"
+    (tmp_path / "worktrees.yaml").write_text("worktrees:\n  wt: lit\n")
+    assert run("apply", "--yes").code == 0
+    assert os.stat(tmp_path / "wt/.claude/settings.local.json").st_mode & 0o777 == 0o600
+
+
+def test_rollback_plan_hides_a_key_shaped_value_it_puts_back(tmp_path, run, isolated_home):
+    """A hand-written file (no record of its keys): apply removes its URL, rollback's plan
+    puts it back, and neither shows the key in it."""
+    doc = {"env": {"ANTHROPIC_BASE_URL": URL, "ANTHROPIC_DEFAULT_SONNET_MODEL": f"acme/{KEY}", "KEEP": "1"}}
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: anthropic\n", "wt/.claude/settings.local.json": json.dumps(doc)})
+    applied = run("apply", "--yes")
+    assert applied.code == 0
+    r = run("rollback")
+    assert r.code == 1
+    assert "+ env.ANTHROPIC_BASE_URL = (sensitive)" in _lines(r.out)
+    assert "+ env.ANTHROPIC_DEFAULT_SONNET_MODEL = (sensitive)" in _lines(r.out)
+    assert_clean(applied.out + applied.err + r.out + r.err, KEY)
+    assert run("rollback", "--yes").code == 0
+    assert json.loads((tmp_path / "wt/.claude/settings.local.json").read_text()) == doc

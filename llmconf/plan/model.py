@@ -87,10 +87,16 @@ class WorktreePlan:
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
-    """Whether settings keys hold a secret: one rendered from secret(), named like one, or
-    recorded as one."""
+    """Whether settings keys hold a secret: one rendered from secret(), named like one,
+    recorded as one, or a key-shaped value."""
     return any(
-        v and (isinstance(v, Sensitive) or _looks_secret(k) or (secret and target.key_name(k) in secret))
+        v
+        and (
+            isinstance(v, Sensitive)
+            or _looks_secret(k)
+            or (secret and target.key_name(k) in secret)
+            or (_holds_key(v) if isinstance(v, str) else holds_key(v))  # a literal key: 0600, never into git
+        )
         for k, v in keys.items()
     )
 
@@ -98,6 +104,8 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
 #: target.looks_secret, remembered per key: a fleet has a few dozen distinct keys, and a
 #: plan asks about each of them once per worktree (a regex search each time).
 _looks_secret = functools.lru_cache(maxsize=1024)(target.looks_secret)
+#: holds_key, remembered per value: every worktree of a profile holds the same strings.
+_holds_key = functools.lru_cache(maxsize=4096)(holds_key)
 
 
 @dataclass(frozen=True)
