@@ -531,3 +531,25 @@ def test_rollback_plan_hides_a_key_shaped_value_it_puts_back(tmp_path, run, isol
     assert_clean(applied.out + applied.err + r.out + r.err, KEY)
     assert run("rollback", "--yes").code == 0
     assert json.loads((tmp_path / "wt/.claude/settings.local.json").read_text()) == doc
+
+
+@pytest.mark.parametrize("var", ["ANTHROPIC_BASE_URL", "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_MODEL"])
+def test_a_key_exported_in_the_shell_is_scrubbed(tmp_path, run, monkeypatch, var):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: anthropic\n", "wt/.keep": ""})
+    monkeypatch.setenv(var, URL)
+    assert run("apply", "--yes").code == 0
+    for argv in VIEWS:
+        r = run(*argv)
+        assert_clean(r.out + r.err, KEY)
+    messages = [f["message"] for f in json.loads(run("doctor", "--json").out)["worktrees"][0]["findings"]]
+    assert f'the shell environment set {var}="https://gw.example/k/(sensitive)/api"; the profile leaves it unset, so Claude Code uses it' in messages
+
+
+def test_import_of_a_gateway_whose_host_is_a_key(tmp_path, run, isolated_home):
+    url = f"https://{HEX}.gw.example/api"
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees: {}\n", "wt/.claude/settings.local.json": json.dumps({"env": {"ANTHROPIC_BASE_URL": url}})})
+    r = run("import", "wt")
+    assert r.code == 0, r.err
+    assert_clean(r.out + r.err + files_under(tmp_path / "profiles") + (tmp_path / "worktrees.yaml").read_text(), HEX)
+    assert [p.name for p in (tmp_path / "profiles").iterdir()] == ["gwexample.yaml"]
+    assert json.loads(run("plan", "--json").out)["worktrees"][0]["changes"] == []
