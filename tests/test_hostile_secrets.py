@@ -553,3 +553,16 @@ def test_import_of_a_gateway_whose_host_is_a_key(tmp_path, run, isolated_home):
     assert_clean(r.out + r.err + files_under(tmp_path / "profiles") + (tmp_path / "worktrees.yaml").read_text(), HEX)
     assert [p.name for p in (tmp_path / "profiles").iterdir()] == ["gwexample.yaml"]
     assert json.loads(run("plan", "--json").out)["worktrees"][0]["changes"] == []
+
+
+def test_a_recorded_key_now_declared_as_the_same_plain_value_reads_as_declared(tmp_path, run, stored):
+    """The record hides what differs from the profile; the profile's own plain value is no secret."""
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: p\n", "wt/.keep": ""})
+    write_tree(tmp_path, {"profiles/p.yaml": "base_url: https://gw.example\nmodels: {sonnet: \"m-{{ secret('pw') }}\"}\n"})
+    assert run("apply", "--yes").code == 0
+    write_tree(tmp_path, {"profiles/p.yaml": "base_url: https://gw.example\nmodels: {sonnet: m-other}\n"})
+    row = json.loads(run("status", "--json").out)["worktrees"][0]
+    assert (row["sonnet"], row["effective_values"]["sonnet"], row["effective"]) == ("m-other", "(sensitive)", "differs: llmconf doctor")
+    write_tree(tmp_path, {"profiles/p.yaml": f"base_url: https://gw.example\nmodels: {{sonnet: m-{PLAIN}}}\n"})
+    row = json.loads(run("status", "--json").out)["worktrees"][0]
+    assert (row["sonnet"], row["effective_values"]["sonnet"], row["effective"]) == (f"m-{PLAIN}",) * 2 + ("as declared",)

@@ -190,16 +190,20 @@ def examine(
     delivery); `hint`: what to do where a higher layer's value wins (default: remove it);
     `secret`: the keys the state record says held a secret."""
 
-    def hidden(key: KeyPath) -> bool:
-        # Any layer's value of a key the profile fills from a secret, that is named like a
-        # credential, or that held a secret when llmconf last wrote it.
-        return isinstance(desired.get(key), Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
+    def hidden(key: KeyPath, value: Any) -> bool:
+        # Any layer's value of a key the profile fills from a secret or that is named like a
+        # credential; or that held a secret when llmconf last wrote it, unless it is now
+        # the profile's own plain value (plan shows that one too).
+        want = desired.get(key)
+        if isinstance(want, Sensitive) or target.looks_secret(key):
+            return True
+        return target.key_name(key) in secret and value != want
 
     def show(key: KeyPath, value: Any) -> Any:
         """A value read from a layer, as a view may show it."""
         if not isinstance(value, str) or value == "":
             return value
-        return SENSITIVE if hidden(key) else scrub_value(value)
+        return SENSITIVE if hidden(key, value) else scrub_value(value)
     findings: list[LlmconfError] = []
     usable = []
     for layer in layers:
@@ -242,7 +246,7 @@ def examine(
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
             continue
         level: Severity = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
-        value = shown(scrub_value(env[var]), hidden((ENV, var)))
+        value = shown(scrub_value(env[var]), hidden((ENV, var), env[var]))
         if want is None:
             message = f"{_WHO[src]} set {var}={value}; the profile leaves it unset, so Claude Code uses it"
         else:
