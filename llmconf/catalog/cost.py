@@ -195,9 +195,12 @@ class Estimate(NamedTuple):
 
     @property
     def shown(self) -> str:
+        """The model as text and errors name it (a key in a profile's literal field scrubbed)."""
         if self.model_id is None:
             return f"{self.model.id if self.model else '?'} (Claude default)"
-        return self.model_id
+        from llmconf.secrets.mask import scrub_value
+
+        return str(scrub_value(self.model_id))
 
 
 def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:

@@ -116,34 +116,42 @@ def _tokens(
     different value already there (or in another imported file) is an error."""
     store_now: dict[str, FoundKey] = {}
     for wt, decl in decls:
-        if decl.secret is None or decl.token is None:
-            continue
-        found = FoundKey(decl.secret, decl.token, display_path(wt.settings, cwd))
-        earlier = store_now.get(found.name)
-        if earlier is not None:
-            if earlier.value != found.value:
-                errors.append(
-                    LlmconfError(
-                        f"its {target.AUTH_TOKEN} differs from the one in {earlier.origin}, and both would be "
-                        f"secret '{found.name}'; nothing changed",
-                        wt.settings,
-                        hint="import them one at a time, or make the keys the same",
-                    )
-                )
-            continue
-        value, where = held(session.secrets, found.name)
-        if value is None:
-            store_now[found.name] = found
-        elif value != found.value:
+        # The token, and each key found inside another value (a URL's path, a model...).
+        taken = [(decl.secret, decl.token, target.AUTH_TOKEN)] if decl.secret is not None and decl.token is not None else []
+        taken += [(name, value, "key inside a value") for name, value in decl.moved.items()]
+        for name, value, what in taken:
+            _take(session, FoundKey(name, value, display_path(wt.settings, cwd)), what, wt.settings, store_now, errors)
+    return store_now
+
+
+def _take(
+    session: Session, found: FoundKey, what: str, settings: Path, store_now: dict[str, FoundKey], errors: list[LlmconfError]
+) -> None:
+    """One key for the store, unless a different value is already there (or in another file)."""
+    earlier = store_now.get(found.name)
+    if earlier is not None:
+        if earlier.value != found.value:
             errors.append(
                 LlmconfError(
-                    f"its {target.AUTH_TOKEN} differs from secret '{found.name}' {where}; nothing changed "
-                    "(plan would replace the file's key)",
-                    wt.settings,
-                    hint=f"if the file's key is the right one: 'llmconf secret rm {found.name}' and import again",
+                    f"its {what} differs from the one in {earlier.origin}, and both would be "
+                    f"secret '{found.name}'; nothing changed",
+                    settings,
+                    hint="import them one at a time, or make the keys the same",
                 )
             )
-    return store_now
+        return
+    value, where = held(session.secrets, found.name)
+    if value is None:
+        store_now[found.name] = found
+    elif value != found.value:
+        errors.append(
+            LlmconfError(
+                f"its {what} differs from secret '{found.name}' {where}; nothing changed "
+                "(plan would replace the file's key)",
+                settings,
+                hint=f"if the file's key is the right one: 'llmconf secret rm {found.name}' and import again",
+            )
+        )
 
 
 def _from_key_files(

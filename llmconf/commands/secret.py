@@ -55,7 +55,12 @@ def _change(store: SecretStore, name: str, args: argparse.Namespace, ui: Ui) -> 
             raise LlmconfError(f"no secret named '{name}'", store.path, hint="see 'llmconf secret list'")
         ui.out(done.secret_removed(name))
         return 0
-    value = ui.read_secret(f"Value for secret '{name}' (input hidden): ")
+    try:
+        value = ui.read_secret(f"Value for secret '{name}' (input hidden): ")
+    except UnicodeDecodeError:  # stdin read strictly (store.set refuses what it read leniently)
+        raise LlmconfError(
+            f"the value for secret '{name}' is not valid UTF-8 (not shown); nothing stored", hint="store the key as UTF-8 text"
+        ) from None
     if not value:
         raise LlmconfError(f"empty value for secret '{name}'; nothing stored", hint="pipe the value on stdin")
     store.set(name, value)

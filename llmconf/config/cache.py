@@ -3,7 +3,8 @@
 Keyed by the bytes of worktrees.yaml and of every profile file on the search path (and the
 llmconf version): any edit, added or removed profile misses. It holds what the loader
 produced, field values as written (templates unrendered), never a rendered value; a config
-with a literal, untemplated token is not cached at all, so no key lands in the state folder.
+with a literal token (untemplated, or kept under `vars:`) or any key-shaped value is not
+cached at all, so no key lands in the cache folder.
 A damaged or unreadable cache is a miss, never an error.
 
 The worktrees a `repos:` entry covers depend on git, not on these bytes: the cache keeps the
@@ -20,6 +21,7 @@ from typing import Any
 
 from llmconf import __version__, caches
 from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
 
 
@@ -104,7 +106,7 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
 def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str) -> None:
     """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
     every = [*resolved.values(), *(d.overrides for d in config.worktrees), *(r.overrides for r in config.repos)]
-    if any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
+    if holds_key([config.vars, config.secret_sources]) or any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
         return
     entry = {
         "config_dir": str(config.dir),
@@ -129,8 +131,13 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
 
 
 def _literal_secret(fp: FieldPath, value: Any) -> bool:
+    """Whether a field holds a key as written: a literal credential, a credential rendered from
+    `vars:` (a token kept there is as literal), or a key-shaped value in any field."""
     from llmconf.render import is_template
 
-    if not isinstance(value, str) or not value or is_template(value):
+    if not isinstance(value, str) or not value:
         return False
-    return fp == ("auth_token",) or (fp[0] == "env" and target.looks_secret(fp))
+    if holds_key(value):
+        return True
+    credential = fp == ("auth_token",) or (fp[0] == "env" and target.looks_secret(fp))
+    return credential and (not is_template(value) or "vars" in value)

@@ -15,6 +15,7 @@ from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.render import Sensitive
+from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import KeyPath
 
@@ -80,13 +81,22 @@ class WorktreePlan:
     role: str = "local"
     #: The file will hold a key but others may read it: its mode now (apply makes it 0600).
     loose_mode: int | None = None
+    #: Keys the state record says held a secret when llmconf last wrote this file: what is on
+    #: disk there is hidden by status and doctor too, whatever the profile renders now.
+    secret: frozenset[str] = frozenset()
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
-    """Whether settings keys hold a secret: one rendered from secret(), named like one, or
-    recorded as one."""
+    """Whether settings keys hold a secret: one rendered from secret(), named like one,
+    recorded as one, or a key-shaped value."""
     return any(
-        v and (isinstance(v, Sensitive) or _looks_secret(k) or (secret and target.key_name(k) in secret))
+        v
+        and (
+            isinstance(v, Sensitive)
+            or _looks_secret(k)
+            or (secret and target.key_name(k) in secret)
+            or (_holds_key(v) if isinstance(v, str) else holds_key(v))  # a literal key: 0600, never into git
+        )
         for k, v in keys.items()
     )
 
@@ -94,6 +104,8 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
 #: target.looks_secret, remembered per key: a fleet has a few dozen distinct keys, and a
 #: plan asks about each of them once per worktree (a regex search each time).
 _looks_secret = functools.lru_cache(maxsize=1024)(target.looks_secret)
+#: holds_key, remembered per value: every worktree of a profile holds the same strings.
+_holds_key = functools.lru_cache(maxsize=4096)(holds_key)
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,12 @@ def diff(
             continue
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is ABSENT or fingerprint(before) != written)
-        sensitive = isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
+        sensitive = (
+            isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
+            # What the file holds may be a key that no record names (the state folder was
+            # deleted, or the file was hand-edited): a key-shaped value is hidden either way.
+            or holds_key(before) or holds_key(after)
+        )
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
     if not frozen:
@@ -265,7 +282,7 @@ def document_diff(
     for key in dict.fromkeys([*env_keys, *top_keys]):
         before, after = get_key(current, key), get_key(wanted, key)
         if before != after:
-            sensitive = target.looks_secret(key) or target.key_name(key) in secret
+            sensitive = target.looks_secret(key) or target.key_name(key) in secret or holds_key(before) or holds_key(after)
             changes.append(_change(key, before, after, sensitive))
     return tuple(changes)
 

@@ -177,6 +177,7 @@ class Planner:
         return WorktreePlan(
             decl.name, decl.path, path, decl.profile.value, changes, action,
             desired=desired, before_text=text, private=True, delivery=how, role="delivery",
+            secret=self.state.record(path).secret,
         )
 
     def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: Deliveries) -> WorktreePlan:
@@ -207,7 +208,8 @@ class Planner:
                 e.path = settings
             missing = decl.error is not None and not decl.path.is_dir()
             return WorktreePlan(
-                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired
+                decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired,
+                secret=self.state.record(settings).secret,  # doctor still shows the file: hide what it recorded
             )
         private = holds_secret(desired)
         loose = fs.loose_mode(settings) if private and text is not None else None
@@ -225,6 +227,7 @@ class Planner:
             private=private,
             delivery=how,
             loose_mode=loose,
+            secret=self.state.record(settings).secret,
         )
 
 def _tracked(paths: list[Path]) -> list[int]:

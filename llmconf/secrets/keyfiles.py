@@ -37,17 +37,32 @@ def key_files(explicit: list[str], cwd: Path, errors: list[LlmconfError]) -> lis
     found: list[FoundKey] = []
     for path, required in [*((p, False) for p in default), *((user_path(cwd, f), True) for f in explicit)]:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
+            data = path.read_bytes()
+        except OSError as e:
             if required:
                 what = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read it ({e.__class__.__name__})"
                 errors.append(LlmconfError(f"{what}; nothing changed", path, hint="name a key file holding NAME_API_KEY=..."))
+            continue
+        text, bad = _text(data)
+        if bad is not None:  # its line is never quoted: it may be the key
+            if required:
+                errors.append(
+                    LlmconfError("not valid UTF-8 (not shown); nothing changed", path, bad, hint="save the key file as UTF-8 text")
+                )
             continue
         keys = _api_keys(text)
         if required and not keys:
             errors.append(LlmconfError("holds no NAME_API_KEY=... line; nothing changed", path, hint="name a key file"))
         found += (FoundKey(name, value, display_path(path, cwd), var, required) for name, value, var in keys if _valid(name))
     return found
+
+
+def _text(data: bytes) -> tuple[str, int | None]:
+    """A key file's text, or the number of its first line that is not UTF-8."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        return "", data[: e.start].count(b"\n") + 1
 
 
 def held(store: SecretStore, name: str) -> tuple[str | None, str]:

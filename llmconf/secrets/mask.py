@@ -28,6 +28,42 @@ def scrub(text: str) -> str:
     return _KEY_LIKE.sub(SENSITIVE, text)
 
 
+#: The same formats inside a value (a URL with a key in its path, a model field, an env value):
+#: each must start a word, and the generic one is letters and digits alone, so model IDs
+#: (qwen3-coder-480b-a35b-instruct-2507: short runs between dashes) are not taken for keys.
+_KEY_IN_VALUE = re.compile(
+    r"(?<![A-Za-z0-9])(?:sk-[A-Za-z0-9_-]{16,}|AIza[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|xai-[A-Za-z0-9]{20,}|[0-9a-f]{32}\.[A-Za-z0-9]{10,}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{32,})"
+)
+
+
+def holds_key(value: Any) -> bool:
+    """Whether a value read from a file (a string, or JSON holding strings) has a key-shaped part."""
+    if isinstance(value, str):
+        return _KEY_IN_VALUE.search(value) is not None
+    if isinstance(value, dict):
+        return any(holds_key(k) or holds_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_key(v) for v in value)
+    return False
+
+
+def keys_in(text: str) -> list[str]:
+    """The key-shaped parts of a value, in order."""
+    return [m.group(0) for m in _KEY_IN_VALUE.finditer(text)]
+
+
+def scrub_value(value: Any) -> Any:
+    """A value read from a file, as a view may show it: each key-shaped part replaced by (sensitive)."""
+    if isinstance(value, str):
+        return _KEY_IN_VALUE.sub(SENSITIVE, value)
+    if isinstance(value, dict):
+        return {k: scrub_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_value(v) for v in value]
+    return value
+
+
 def shown(value: Any, sensitive: bool) -> str:
     """A value as plan and doctor print it: JSON, or (sensitive)."""
     if value == "":

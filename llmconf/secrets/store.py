@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llmconf.errors import LlmconfError
+from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import write_atomic
 from llmconf.secrets.mask import looks_like_key
 
@@ -72,7 +72,7 @@ class SecretStore:
         if self._values is None:
             self._values = {}
             try:
-                text = self.path.read_text(encoding="utf-8")
+                data = self.path.read_bytes()
                 mode = self.path.stat().st_mode
             except FileNotFoundError:
                 return self._values
@@ -85,7 +85,7 @@ class SecretStore:
                         severity="warning",
                     )
                 )
-            for lineno, line in enumerate(text.splitlines(), 1):
+            for lineno, line in enumerate(_lines(data, self.path), 1):
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
                 name, sep, raw = line.partition("=")
@@ -98,6 +98,8 @@ class SecretStore:
                     raise LlmconfError(
                         "malformed secret line", self.path, lineno, "expected NAME=\"value\"; fix or 'llmconf secret rm' it"
                     )
+                if not _is_utf8(value):  # "\udcff": JSON can spell bytes no settings file can take
+                    raise LlmconfError("secret line is not valid UTF-8 (not shown)", self.path, lineno, _RETYPE)
                 self._values[name] = value
         return self._values
 
@@ -105,17 +107,29 @@ class SecretStore:
         """The secret's value: the environment override, else its `secrets:` source, else the store."""
         override = os.environ.get(env_var(name))
         if override is not None:
-            return override
+            return _utf8(override, f"${env_var(name)}")
         if name in self.sources:
             if name not in self._fetched:
                 self._fetched[name] = _fetch(name, self.sources[name])
             return self._fetched[name]
-        return self._load().get(name)
+        try:
+            return self._load().get(name)
+        except LlmconfError as e:
+            if e.path is None:
+                raise
+            # A template asking for the secret reports its own file and line: the store's go
+            # into the message, so that error still says which line of the store to fix.
+            where = f"{display_path(e.path)}:{e.line}" if e.line is not None else display_path(e.path)
+            raise LlmconfError(f"{where}: {e.message}", hint=e.hint) from None
 
     def names(self) -> list[str]:
         return sorted(self._load())
 
     def set(self, name: str, value: str) -> None:
+        if not _is_utf8(value):
+            raise LlmconfError(
+                f"the value for secret '{name}' is not valid UTF-8 (not shown); nothing stored", hint="store the key as UTF-8 text"
+            )
         values = dict(self._load())
         values[check_name(name)] = value
         self._save(values)
@@ -135,6 +149,40 @@ class SecretStore:
         except OSError as e:
             raise LlmconfError(f"cannot write secrets: {e.strerror or e.__class__.__name__}", self.path) from None
         self._values = values
+
+
+def _lines(data: bytes, path: Path) -> list[str]:
+    """The store's lines; one that is not UTF-8 is an error naming its line, never its bytes."""
+    lines = []
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise LlmconfError(
+                "secret line is not valid UTF-8 (not shown)", path, lineno, _RETYPE
+            ) from None
+    return lines
+
+
+_RETYPE = "delete that line by hand, then store the key again: llmconf secret set NAME"
+
+
+def _is_utf8(value: str) -> bool:
+    """Whether a value can be written as UTF-8: bytes that were not (which Python keeps as lone
+    surrogates) cannot, and would fail only when a settings file is written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _utf8(value: str, where: str, name: str | None = None) -> str:
+    """An environment value as a secret: one that is not UTF-8 is an error naming the variable, never the value."""
+    if not _is_utf8(value):
+        secret = f"secret '{name}' comes from {where}, which" if name else where
+        raise LlmconfError(f"{secret} is not valid UTF-8 (not shown)", hint=f"set {where.lstrip('$')} to the key as text")
+    return value
 
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
@@ -160,7 +208,7 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
         value = os.environ.get(source["env"])
         if value is None:
             raise LlmconfError(f"secret '{name}' comes from ${source['env']}, which is not set", hint=f"export {source['env']}")
-        return value
+        return _utf8(value, f"${source['env']}", name)
     if "file" in source:
         path = Path(source["file"])
         try:

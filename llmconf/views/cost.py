@@ -8,6 +8,7 @@ from typing import Any
 
 from llmconf.catalog import cost
 from llmconf.catalog.cost import Estimate
+from llmconf.secrets.mask import scrub_value
 from llmconf.views.json import document
 from llmconf.views.table import table
 
@@ -45,7 +46,7 @@ def cost_json(rows: Sequence[Estimate], base: Estimate, usage: cost.Usage) -> st
         return {
             "profile": r.profile,
             "slot": r.slot,
-            "model": r.model_id,
+            "model": scrub_value(r.model_id),  # a profile's literal model field may hold a key
             "priced_as": r.model.id if r.model else None,
             "per_1m": cost.price_json(r.model),
             "session_usd": cost.usd(r.session),

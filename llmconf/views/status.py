@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import Sensitive
-from llmconf.secrets.mask import SENSITIVE
+from llmconf.secrets.mask import SENSITIVE, scrub_value
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
 from llmconf.views.table import table
@@ -35,7 +35,8 @@ def status_rows(
     worktree folder: doctor.Effective)."""
     rows = []
     for wp in plan.local:
-        d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
+        # A literal value with a key in it (a URL with the key in its path) is shown scrubbed.
+        d = {k: SENSITIVE if isinstance(v, Sensitive) else scrub_value(v) for k, v in wp.desired.items()}
         slot, model = target.default_model(d)
         row: dict[str, Any] = {
             "worktree": wp.name,

@@ -28,6 +28,7 @@ from llmconf.config.yamledit import yaml_scalar
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import ABSENT, Action, KeyChange, diff, get_key
 from llmconf.render import as_literal, render
+from llmconf.secrets.mask import holds_key, keys_in
 from llmconf.secrets.store import SecretStore
 from llmconf.targets.claude_code import settings as target
 
@@ -121,6 +122,9 @@ class Declaration:
     adds_api_key: bool = False
     #: The file holds the key and others may read it: its mode (plan makes it 0600).
     loose_mode: int | None = None
+    #: Keys found inside other values (a URL with a key in its path, a model, an env value),
+    #: by the secret each goes under: they go to the store, the YAML reads them by secret().
+    moved: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -176,21 +180,21 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
         if anthropic is None:
             raise LlmconfError("no 'anthropic' profile to declare a worktree without a gateway", wt.settings)
         changes, _ = check.changes(anthropic.name, anthropic.fields, {})
-        overrides = _overrides(changes, doc)
+        overrides = _overrides(changes, doc, check.hidden)
         if overrides is None:
             raise check.unrepresentable(changes)
         return check.result(anthropic.name, anthropic.fields, overrides, "override")
 
     near = []
     for c, changes, _ in groups.values():
-        overrides = _overrides(changes, doc)
+        overrides = _overrides(changes, doc, check.hidden)
         if overrides is not None and len(overrides.keys() - {_NO_CATALOG_INFO}) == 1 and c.pending is None:
             near.append((c, overrides))
     if len(near) == 1:  # one profile, one setting away: clearly that profile, with that setting
         c, overrides = near[0]
         return check.result(c.name, c.fields, overrides, "override")
 
-    new = _new_profile(doc, check.record, wt, groups.values(), profiles, pending)
+    new = _new_profile(doc, check.record, wt, groups.values(), profiles, pending, check.hidden)
     fields = _pending_fields(new, profiles, wt)
     changes, _ = check.changes(new.name, fields, {})
     if changes and all(_from_catalog(c) for c in changes):  # the file has no labels: the profile adds none
@@ -241,6 +245,9 @@ class _Checker:
         self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(session.secrets), session.config.vars
         self.record, self.fingerprint = session.state.record(wt.settings), session.state.fingerprint
         self.describe = Describer(session.config.dir)  # as plan renders: slots labelled from the catalog
+        #: Each key-shaped part of the file's other values -> the secret it goes under. The
+        #: file is compared with those parts as markers, as the token is: no key enters a render.
+        self.hidden = _hidden_keys(doc, self.record)
 
     def _decl(self, profile: str, overrides: Mapping[FieldPath, Override]) -> WorktreeDecl:
         loc = ("worktrees", self.wt.key)
@@ -266,7 +273,7 @@ class _Checker:
         """
         decl = self._decl(profile, overrides)
         desired = render(decl, merge(fields, decl.overrides), self.variables, self.markers, reads, describe=self.describe)
-        current = dict(self.doc)
+        current = _as_markers(self.doc, self.hidden, self.record)
         token = desired.get(_TOKEN)
         env = current.get(target.ENV)
         if token is not None and _MARKER.match(token) and isinstance(env, dict) and isinstance(env.get(target.AUTH_TOKEN), str):
@@ -303,15 +310,18 @@ class _Checker:
         match = _MARKER.match(desired.get(_TOKEN, ""))
         if match:
             secret, token = match.group(1), self.doc[target.ENV][target.AUTH_TOKEN]
+        read = _secret_names(reads)
+        moved = {name: part for part, name in self.hidden.items() if name in read and name != secret}
         return Declaration(
             profile,
             how,
             overrides,
             secret=secret,
             token=token,
-            reads=frozenset(_secret_names(reads)),
+            moved=moved,
+            reads=frozenset(read),
             adds_api_key=self.adds_api_key(desired),
-            loose_mode=fs.loose_mode(self.wt.settings) if token is not None else None,
+            loose_mode=fs.loose_mode(self.wt.settings) if token is not None or moved else None,
         )
 
     def unrepresentable(self, changes: tuple[KeyChange, ...]) -> LlmconfError:
@@ -409,8 +419,11 @@ def _field_of(key: target.KeyPath) -> FieldPath | None:
     return ("env", key[1])
 
 
-def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[FieldPath, Override] | None:
-    """Overrides that undo these changes (each key back to what the file holds), or None."""
+def _overrides(
+    changes: tuple[KeyChange, ...], doc: Mapping[str, Any], hidden: Mapping[str, str]
+) -> dict[FieldPath, Override] | None:
+    """Overrides that undo these changes (each key back to what the file holds, its key-shaped
+    parts read by secret()), or None."""
     out: dict[FieldPath, Override] = {}
     unlabelled = False
     for change in changes:
@@ -419,9 +432,11 @@ def _overrides(changes: tuple[KeyChange, ...], doc: Mapping[str, Any]) -> dict[F
             continue
         fp = _field_of(change.key)
         value = get_key(doc, change.key)
-        if fp is None or change.sensitive or not (value is ABSENT or isinstance(value, str)):
+        if fp is None or not (value is ABSENT or isinstance(value, str)):
             return None
-        out[fp] = None if value is ABSENT else as_literal(value)
+        if change.sensitive and not (isinstance(value, str) and _templated(value, hidden) != as_literal(value)):
+            return None  # a secret that is not one of the parts this import moves to the store
+        out[fp] = None if value is ABSENT else _templated(value, hidden)
     if unlabelled:
         out[_NO_CATALOG_INFO] = False  # last: the one switch beside the file's own values
     return out
@@ -443,6 +458,7 @@ def _new_profile(
     groups: Any,
     profiles: Profiles,
     pending: Mapping[str, NewProfile],
+    hidden: Mapping[str, str],
 ) -> NewProfile:
     """A profile holding what the file says: the gateway profile it matches as `extends`
     (its URL and key rendered the same), the rest as fields."""
@@ -468,13 +484,13 @@ def _new_profile(
         if key not in (_TOKEN, _API_KEY) and (target.looks_secret(key) or target.key_name(key) in record.secret):
             continue  # never a key into YAML: the final check then says the file cannot be declared
         if key == _BASE_URL:
-            fields[("base_url",)] = as_literal(value)
+            fields[("base_url",)] = _templated(value, hidden)
         elif key == _TOKEN:
             fields[("auth_token",)] = "{{ secret('" + host + "') }}"
         elif key == _API_KEY:
             continue  # rendered beside auth_token as ""; anything else fails the final check
         elif (fp := _field_of(key)) is not None:
-            fields[fp] = as_literal(value)
+            fields[fp] = _templated(value, hidden)
     ordered = dict(sorted(fields.items(), key=lambda kv: (_FIELD_ORDER.index(kv[0][0]), _slot_order(kv[0]))))
     name = _free_name(_name_choices(host, present), set(profiles.names()) | set(pending))
     return NewProfile(name, ordered)
@@ -506,12 +522,76 @@ def _host_label(url: str) -> str:
     label = parts[-2] if len(parts) >= 2 else parts[0]
     if len(label) <= 2 and len(parts) >= 2:
         label += parts[-1]
-    return _slug(label) or "gateway"
+    label = _slug(label)
+    return label if label and not holds_key(label) else "gateway"
+
+
+def _hidden_keys(doc: Mapping[str, Any], record: FileRecord) -> dict[str, str]:
+    """Each key-shaped part of the values plan owns (the token aside: it has its own secret)
+    -> the secret it goes under: the gateway's name when it is the token itself, else
+    NAME-key, NAME-key-2, ..."""
+    present = _owned_present(doc, record)
+    url = present.get(_BASE_URL)
+    host = _host_label(url if isinstance(url, str) else "")
+    token = present.get(_TOKEN)
+    out: dict[str, str] = {}
+    for key, value in present.items():
+        if key in (_TOKEN, _API_KEY) or not isinstance(value, str):
+            continue
+        for part in keys_in(value):
+            if part not in out:
+                n = sum(1 for name in out.values() if name != host)
+                out[part] = host if part == token else f"{host}-key" + (f"-{n + 1}" if n else "")
+    return out
+
+
+def _as_markers(doc: Mapping[str, Any], hidden: Mapping[str, str], record: FileRecord) -> dict[str, Any]:
+    """The document with each hidden key part of an owned value as its secret's marker."""
+    out = dict(doc)
+    if not hidden:
+        return out
+    env = out.get(target.ENV)
+    if isinstance(env, dict):
+        out[target.ENV] = env = dict(env)
+    for key, value in _owned_present(doc, record).items():
+        if key in (_TOKEN, _API_KEY) or not isinstance(value, str):
+            continue
+        for part, name in hidden.items():
+            value = value.replace(part, marker(name))
+        if len(key) == 1:
+            out[key[0]] = value
+        elif len(key) == 2 and key[0] == target.ENV and isinstance(env, dict):
+            env[key[1]] = value
+    return out
+
+
+def _templated(value: str, hidden: Mapping[str, str]) -> str:
+    """A value as a field: each hidden key part read by secret('NAME'), the rest literal."""
+    pieces = [value]
+    for part, name in hidden.items():
+        pieces = [p for piece in pieces for p in _split(piece, part, name)]
+    return "".join(p if isinstance(p, _Ref) else as_literal(p) for p in pieces if p)
+
+
+class _Ref(str):
+    """A piece of a field that is already a template: secret('NAME')."""
+
+
+def _split(piece: str, part: str, name: str) -> list[str]:
+    if isinstance(piece, _Ref) or part not in piece:
+        return [piece]
+    out: list[str] = []
+    for i, chunk in enumerate(piece.split(part)):
+        if i:
+            out.append(_Ref("{{ secret('" + name + "') }}"))
+        out.append(chunk)
+    return out
 
 
 def _name_choices(host: str, present: Mapping[target.KeyPath, Any]) -> list[str]:
     sonnet = present.get((target.ENV, target.slot_var("sonnet")))
     model = _slug(sonnet.rsplit("/", 1)[-1].split(":", 1)[0]) if isinstance(sonnet, str) else ""
+    model = "" if holds_key(model) else model  # a profile's name is shown and committed
     return [n for n in (host, model, f"{host}-{model}" if model else "") if n]
 
 

@@ -20,14 +20,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, Severity
+from llmconf.render import Sensitive
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
-from llmconf.secrets.mask import shown
+from llmconf.secrets.mask import SENSITIVE, scrub_value, shown
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
@@ -74,6 +75,9 @@ class Effective:
     labels: dict[str, str] | None = None
     #: The model every subagent runs on (CLAUDE_CODE_SUBAGENT_MODEL; "inherit": none forced).
     subagent: str | None = None
+    #: The gateway's address as the files hold it, for --online's probe only: base_url is
+    #: what views show (a key in its path hidden).
+    url: str | None = field(default=None, repr=False, compare=False)
 
 
 def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
@@ -139,13 +143,16 @@ def effective_of(
     root = how.root_local if how is not None else None
     layers = read_layers(wp.worktree, shared, local, root=root)
     env_default = _reads_env_default(plan)
-    plain, plain_found = examine(wp.desired, layers, shell, hint=_PLAIN_HINT if root else None, env_default=env_default)
+    sent = plan.delivery_of(wp)
+    secret = wp.secret | sent.secret if sent is not None else wp.secret
+    plain, plain_found = examine(
+        wp.desired, layers, shell, hint=_PLAIN_HINT if root else None, env_default=env_default, secret=secret
+    )
     if how is None or how.kind != "settings":
         return plain, None, plain_found, []
-    sent = plan.delivery_of(wp)
     if sent is not None:  # the --settings layer goes just below managed settings, the last layer
         layers = [*layers[:-1], read_layer("cli", sent.settings), layers[-1]]
-    delivered, found = examine(wp.desired, layers, shell, own="cli", env_default=env_default)
+    delivered, found = examine(wp.desired, layers, shell, own="cli", env_default=env_default, secret=secret)
     return plain, delivered, plain_found, found
 
 
@@ -176,10 +183,27 @@ def examine(
     own: str = "local",
     hint: str | None = None,
     env_default: bool = True,
+    secret: frozenset[str] = frozenset(),
 ) -> tuple[Effective, list[LlmconfError]]:
     """The effective backend of one worktree, and every way the layers change or break it.
     `own`: the layer llmconf writes the worktree's keys to ("local", or "cli" for a --settings
-    delivery); `hint`: what to do where a higher layer's value wins (default: remove it)."""
+    delivery); `hint`: what to do where a higher layer's value wins (default: remove it);
+    `secret`: the keys the state record says held a secret."""
+
+    def hidden(key: KeyPath, value: Any) -> bool:
+        # Any layer's value of a key the profile fills from a secret or that is named like a
+        # credential; or that held a secret when llmconf last wrote it, unless it is now
+        # the profile's own plain value (plan shows that one too).
+        want = desired.get(key)
+        if isinstance(want, Sensitive) or target.looks_secret(key):
+            return True
+        return target.key_name(key) in secret and value != want
+
+    def show(key: KeyPath, value: Any) -> Any:
+        """A value read from a layer, as a view may show it."""
+        if not isinstance(value, str) or value == "":
+            return value
+        return SENSITIVE if hidden(key, value) else scrub_value(value)
     findings: list[LlmconfError] = []
     usable = []
     for layer in layers:
@@ -222,7 +246,7 @@ def examine(
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
             continue
         level: Severity = "error" if src == "managed" or var in (target.BASE_URL, target.AUTH_TOKEN) else "warning"
-        value = shown(env[var], target.looks_secret((ENV, var)))
+        value = shown(scrub_value(env[var]), hidden((ENV, var), env[var]))
         if want is None:
             message = f"{_WHO[src]} set {var}={value}; the profile leaves it unset, so Claude Code uses it"
         else:
@@ -233,12 +257,13 @@ def examine(
     model_src = source.get("model")
     if model_src not in (None, own) and top["model"] != desired.get(target.DEFAULT_MODEL_KEY):
         if model_src == "managed":
-            findings.append(_finding("error", f"managed settings pick model '{top['model']}' over the profile's", paths["managed"]))
+            model = show(target.DEFAULT_MODEL_KEY, top["model"])
+            findings.append(_finding("error", f"managed settings pick model '{model}' over the profile's", paths["managed"]))
         else:
             findings.append(
                 _finding(
                     "warning",
-                    f"{_WHO[model_src]} pick model '{top['model']}' (Claude Code's /model writes it there): "
+                    f"{_WHO[model_src]} pick model '{show(target.DEFAULT_MODEL_KEY, top['model'])}' (Claude Code's /model writes it there): "
                     "sessions start on it, not on the profile's default",
                     paths[model_src],
                     hint or "remove 'model' there, or set the profile's default",
@@ -251,7 +276,9 @@ def examine(
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
         keys[target.DEFAULT_MODEL_KEY] = top["model"]
-    default_slot, default_model = target.default_model(keys, env_default)
+    default_slot, default_model = target.default_model({k: show(k, v) for k, v in keys.items()}, env_default)
+    # What views show; `models` and `env` stay as read, for the checks below.
+    shown_models = {slot: show((ENV, target.slot_var(slot)), m) for slot, m in models.items()}
     allowed = top.get("availableModels")
     if isinstance(allowed, list):
         where = paths[source["availableModels"]]
@@ -260,10 +287,10 @@ def examine(
                 findings.append(
                     _finding(
                         "warning",
-                        f"availableModels does not admit the {slot} slot's model '{model}': only its exact ID, or a "
+                        f"availableModels does not admit the {slot} slot's model '{shown_models[slot]}': only its exact ID, or a "
                         "family alias the ID contains, would; Claude Code sends another model, silently (the default, or its own ID for that slot)",
                         where,
-                        f"add '{model}' to availableModels",
+                        "add that model's ID to availableModels" if shown_models[slot] != model else f"add '{model}' to availableModels",
                     )
                 )
         if (
@@ -287,16 +314,26 @@ def examine(
         for slot, model in models.items():
             if model and model in denied:
                 findings.append(
-                    _finding("error", f"managed settings deny the {slot} slot's model '{model}'", paths["managed"], "pick another model")
+                    _finding("error", f"managed settings deny the {slot} slot's model '{shown_models[slot]}'", paths["managed"], "pick another model")
                 )
 
     sources = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
     labels = {
-        slot: label for slot in target.SLOTS if models[slot] and isinstance(label := env.get(target.slot_info_var(slot, "labels")), str)
+        slot: show((ENV, var), label)
+        for slot in target.SLOTS
+        if models[slot] and isinstance(label := env.get(var := target.slot_info_var(slot, "labels")), str)
     }
     subagent = env.get(target.SUBAGENT)
+    url = env.get(target.BASE_URL)
     effective = Effective(
-        env.get(target.BASE_URL), models, default_slot, default_model, sources, labels, subagent if isinstance(subagent, str) else None
+        show((ENV, target.BASE_URL), url),
+        shown_models,
+        default_slot,
+        default_model,
+        sources,
+        labels,
+        show((ENV, target.SUBAGENT), subagent) if isinstance(subagent, str) else None,
+        url if isinstance(url, str) else None,
     )
     return effective, findings
 
@@ -435,11 +472,12 @@ def diagnose(
                     "restart that Claude Code session",
                 )
             )
-    if probed is not None and effective.base_url:
-        if effective.base_url not in probed:
-            probed[effective.base_url] = probe(effective.base_url)
-        if probed[effective.base_url] is not None:
-            findings.append(_finding("warning", f"gateway {effective.base_url} does not answer: {probed[effective.base_url]}"))
+    if probed is not None and effective.url:
+        if effective.url not in probed:
+            probed[effective.url] = probe(effective.url)
+        if probed[effective.url] is not None:  # the reason is scrubbed too: it may quote the address
+            why = scrub_value(str(probed[effective.url]))
+            findings.append(_finding("warning", f"gateway {effective.base_url} does not answer: {why}"))
     return effective, findings
 
 
