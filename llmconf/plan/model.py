@@ -95,7 +95,7 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
             isinstance(v, Sensitive)
             or _looks_secret(k)
             or (secret and target.key_name(k) in secret)
-            or (_holds_key(v) if isinstance(v, str) else holds_key(v))  # a literal key: 0600, never into git
+            or _key_shaped(v)  # a literal key: 0600, never into git
         )
         for k, v in keys.items()
     )
@@ -106,6 +106,11 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
 _looks_secret = functools.lru_cache(maxsize=1024)(target.looks_secret)
 #: holds_key, remembered per value: every worktree of a profile holds the same strings.
 _holds_key = functools.lru_cache(maxsize=4096)(holds_key)
+
+
+def _key_shaped(value: Any) -> bool:
+    """Whether a value holds a key-shaped part (a string's answer remembered)."""
+    return _holds_key(value) if isinstance(value, str) else holds_key(value)
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,7 @@ def diff(
             isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
             # What the file holds may be a key that no record names (the state folder was
             # deleted, or the file was hand-edited): a key-shaped value is hidden either way.
-            or holds_key(before) or holds_key(after)
+            or _key_shaped(before) or _key_shaped(after)
         )
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
