@@ -33,6 +33,8 @@ LOCAL_ENV_VARS = (
     "GIT_SHALLOW_FILE",
     "GIT_COMMON_DIR",
 )
+#: Global pathspec switches: beside --literal-pathspecs, some make git refuse to run at all.
+PATHSPEC_ENV_VARS = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
 _TIMEOUT = 30
 _BATCH = 32  # gits running at once: two pipes each, well under any open-file limit
 
@@ -58,7 +60,7 @@ class Worktree:
 def clean_env() -> dict[str, str]:
     """The environment without the variables that tie git to one repository."""
     base = dict(os.environ)
-    for name in LOCAL_ENV_VARS:
+    for name in (*LOCAL_ENV_VARS, *PATHSPEC_ENV_VARS):
         base.pop(name, None)
     # Config given with `git -c` (GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n) goes with its count.
     for name in [n for n in base if n.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))]:
@@ -153,25 +155,41 @@ def hooks_dir(repo: Path) -> tuple[Path, Path]:
     return hooks, git_dir
 
 
-def tracked(paths: Sequence[Path]) -> list[int]:
-    """Which of these files git tracks (their indices): one `git ls-files` per repository,
-    none for a file outside one. No usable git: none is tracked by it."""
-    by_repo: dict[Path, list[int]] = {}
+@dataclass(frozen=True)
+class Tracked:
+    """A file that may not hold a secret: git tracks it, or cannot say whether it does."""
+
+    index: int  # in the paths asked about
+    real: Path  # the file itself, every symlink on the way resolved
+    root: Path  # the repository that holds it
+    unknown: str | None = None  # why git could not say (then it may well be tracked)
+    no_git: bool = False  # it could not say as there is no git to run
+
+
+def tracked(paths: Sequence[Path]) -> list[Tracked]:
+    """Which of these files git tracks, or may track: one `git ls-files` per repository, none
+    for a file outside one. Each is asked of the repository that really holds it, symlinks
+    resolved, so a link into another repository (or a worktree declared through one) is no
+    way around the question. Where a repository holds the file but git cannot answer (no git,
+    a broken repository), the file is listed with the reason."""
+    by_repo: dict[Path, list[tuple[int, Path]]] = {}
     memo: dict[Path, Path | None] = {}  # this call's only: a folder may become a repository later
     for i, path in enumerate(paths):
-        root = _root(path.parent, memo)
+        real = Path(os.path.realpath(path))
+        root = _root(real.parent, memo)
         if root is not None:
-            by_repo.setdefault(root, []).append(i)
+            by_repo.setdefault(root, []).append((i, real))
     out = []
-    for root, indices in by_repo.items():
-        rels = [os.path.relpath(paths[i], root) for i in indices]
+    for root, files in by_repo.items():
+        rels = [os.path.relpath(real, root) for _, real in files]
         try:
             # Literal pathspecs: a folder named `:x` is that folder, not pathspec magic.
             listed = set(_git(root, "--literal-pathspecs", "ls-files", "-z", "--", *rels).split("\0"))
-        except GitError:
+        except GitError as e:
+            out += [Tracked(i, real, root, e.message, e.missing) for i, real in files]
             continue
-        out += [i for i, rel in zip(indices, rels) if rel in listed]
-    return out
+        out += [Tracked(i, real, root) for (i, real), rel in zip(files, rels) if rel in listed]
+    return sorted(out, key=lambda t: t.index)
 
 
 def ignored(worktree: Path, file: Path) -> bool | None:
