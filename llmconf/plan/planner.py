@@ -105,7 +105,7 @@ class Planner:
         ]
         for t in _tracked([plans[i].settings for i in holding]) if holding else ():
             wp, key = plans[holding[t.index]], decls[holding[t.index]].key
-            plans[holding[t.index]] = replace(wp, error=_tracked_error(wp.settings, key, t))
+            plans[holding[t.index]] = replace(wp, error=_tracked_error(decls[holding[t.index]].path, wp.settings, key, t))
         return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
 
     def _notes(self) -> tuple[str, ...]:
@@ -246,7 +246,7 @@ def _tracked(paths: list[Path]) -> list[Tracked]:
     return git.tracked(paths)
 
 
-def _tracked_error(settings: Path, key: str, t: Tracked) -> LlmconfError:
+def _tracked_error(worktree: Path, settings: Path, key: str, t: Tracked) -> LlmconfError:
     """Why a secret will not go into a settings file git tracks (or may track), and what to do."""
     allow = f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml"
     if t.unknown is not None:
@@ -256,7 +256,9 @@ def _tracked_error(settings: Path, key: str, t: Tracked) -> LlmconfError:
             settings,
             hint=f"{fix}, {allow}",
         )
-    if t.real != settings:  # a link: the file written is another one, in the repository that tracks it
+    # A link below the worktree (its .claude, or the file): the file written lives elsewhere, and
+    # the fix is there. A worktree that is a link (or lies below one) needs no such detour.
+    if str(t.real) != os.path.normpath(os.path.join(os.path.realpath(worktree), os.path.relpath(settings, worktree))):
         real = display_path(t.real)
         return LlmconfError(
             f"git tracks the file this links to, {real}; llmconf will not write a secret into it",
