@@ -345,3 +345,16 @@ def test_two_worktrees_with_their_own_files_are_not_shared(tmp_path, run):
     assert (result.code, result.err) == (0, "")
     assert json.loads((tmp_path / "c/a.json").read_text()) == json.loads((tmp_path / "c/b.json").read_text())
     assert (tmp_path / "a" / SETTINGS).is_symlink() and (tmp_path / "b" / SETTINGS).is_symlink()
+
+
+def test_a_claude_folder_linked_to_a_worktree_folder_is_not_that_worktree_s_file(tmp_path, run):
+    """b/.claude -> a: b's file is a/settings.local.json, a's is a/.claude/settings.local.json."""
+    write_tree(tmp_path, {**SHARED, "a/.claude/.keep": "", "b/.keep": ""})
+    (tmp_path / "a/.claude/.keep").unlink()
+    (tmp_path / "a/.claude").rmdir()
+    (tmp_path / "b/.claude/.keep").unlink()
+    (tmp_path / "b/.claude").rmdir()
+    (tmp_path / "b/.claude").symlink_to("../a")
+    result = run("apply", "--yes")
+    assert (result.code, result.err) == (0, "")
+    assert json.loads((tmp_path / "a/settings.local.json").read_text()) == json.loads((tmp_path / "a" / SETTINGS).read_text())

@@ -104,8 +104,8 @@ class Planner:
             if wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
         ]
         for t in _tracked([plans[i].settings for i in holding]) if holding else ():
-            wp, key = plans[holding[t.index]], decls[holding[t.index]].key
-            plans[holding[t.index]] = replace(wp, error=_tracked_error(decls[holding[t.index]].path, wp.settings, key, t))
+            i = holding[t.index]
+            plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
         return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
 
     def _notes(self) -> tuple[str, ...]:
@@ -179,9 +179,11 @@ class Planner:
         desired: dict[target.KeyPath, str] = {}
         try:
             desired = self.desired(decl)
+            name = settings.name  # in the folder `st` is of
             try:  # a .claude folder shared by symlink is one target too
                 st = os.stat(os.path.dirname(settings))  # settings.parent, without making a Path
             except OSError:
+                name = os.path.relpath(settings, decl.path)  # not the worktree folder's own file
                 # No .claude (or not reachable): is the worktree folder there at all? When
                 # .claude is, the folder holding it must be: one stat, not two, per worktree.
                 try:
@@ -194,7 +196,7 @@ class Planner:
                         decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
                     )
             assert st is not None  # .claude's, or else the worktree folder's (which returned above)
-            identity[id(decl)] = _identity(settings, st)
+            identity[id(decl)] = _identity(settings, st, name)
             text, changes, action = self._file_changes(settings, self.target.own_file(desired))
             how = delivering.of(decl, desired)
         except LlmconfError as e:
@@ -222,7 +224,7 @@ class Planner:
             loose_mode=loose,
         )
 
-def _identity(settings: Path, folder: os.stat_result) -> tuple[int, int, str]:
+def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
     """Which file a worktree's settings file really is: its folder's device and inode, and its
     name. A .claude folder shared by symlink has one folder; a settings file that is a symlink
     (to another worktree's, maybe through more links) is named by where it leads."""
@@ -237,7 +239,7 @@ def _identity(settings: Path, folder: os.stat_result) -> tuple[int, int, str]:
         except OSError:
             return (-1, -1, real)  # leads nowhere yet: its path is all there is
         return (st.st_dev, st.st_ino, os.path.basename(real))
-    return (folder.st_dev, folder.st_ino, settings.name)
+    return (folder.st_dev, folder.st_ino, name)
 
 
 def _tracked(paths: list[Path]) -> list[Tracked]:
