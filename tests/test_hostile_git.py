@@ -358,3 +358,27 @@ def test_a_claude_folder_linked_to_a_worktree_folder_is_not_that_worktree_s_file
     result = run("apply", "--yes")
     assert (result.code, result.err) == (0, "")
     assert json.loads((tmp_path / "a/settings.local.json").read_text()) == json.loads((tmp_path / "a" / SETTINGS).read_text())
+
+
+@pytest.mark.parametrize("late", ["link", "no-git"])
+def test_a_saved_plan_is_no_way_around_the_guard(tmp_path, run, secret, no_git, late):
+    """apply FILE plans again: a link (or a missing git) that came after the plan makes another
+    plan, so it is refused as stale and writes nothing."""
+    other = repo_tracking(tmp_path, "other")
+    write_tree(tmp_path, {f"wt/{SETTINGS}": "{}\n"})  # as the tracked one reads: no input moved
+    if late == "no-git":
+        git(tmp_path / "wt", "init", "-q")
+    declare(tmp_path, "wt")
+    assert run("plan", "--out", "my.plan").code == 0
+    if late == "link":
+        (tmp_path / "wt" / SETTINGS).unlink()
+        (tmp_path / "wt" / SETTINGS).symlink_to("../../other/.claude/settings.local.json")
+    else:
+        no_git()
+    before = [snapshot(other / SETTINGS), snapshot(tmp_path / "wt" / SETTINGS)]
+    result = run("apply", "my.plan")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: my.plan: stale plan: the changes differ from the saved ones; nothing written (plan again)\n",
+    )
+    assert [snapshot(other / SETTINGS), snapshot(tmp_path / "wt" / SETTINGS)] == before
