@@ -9,6 +9,7 @@ would override `-C REPO`.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,11 +72,14 @@ def clean_env() -> dict[str, str]:
 def _start(repo: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
-            ["git", "-C", str(repo), *args],
+            # A repository's core.fsmonitor is a command git runs even for ls-files: a cloned
+            # or unpacked repository must not run code (or hang) because llmconf looked at it.
+            ["git", "-c", "core.fsmonitor=false", "-C", str(repo), *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=clean_env(),
+            start_new_session=True,  # its own process group: see _stop
         )
     except FileNotFoundError:
         raise GitError("git is not installed", missing=True) from None
@@ -87,13 +91,32 @@ def _finish(proc: subprocess.Popen[bytes]) -> str:
     try:
         out, err = proc.communicate(timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        _stop(proc)
         raise GitError(f"git did not answer within {_TIMEOUT} s") from None
+    except BaseException:  # Ctrl-C: git is in a group of its own, out of the terminal's reach
+        _stop(proc)
+        raise
     if proc.returncode != 0:
         lines = err.decode(errors="replace").strip().splitlines()
         raise GitError(lines[0].removeprefix("fatal: ") if lines else f"git exited {proc.returncode}")
     return out.decode(errors="surrogateescape")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill git and all it started (a hook, a helper), then reap it. Killing git alone is not
+    enough: a child left behind holds its pipes open, and reading them to the end would wait
+    for that child for ever."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:  # gone already
+        pass
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a child that left the group still holds a pipe
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        proc.wait()
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -132,8 +155,7 @@ def worktree_lists(repos: Sequence[Path]) -> list[list[Worktree] | GitError]:
                 procs.append(_start(repo, ("worktree", "list", "--porcelain")))
         except GitError:
             for p in procs:
-                p.kill()
-                p.communicate()
+                _stop(p)
             raise
         for p in procs:
             try:
@@ -201,9 +223,11 @@ def ignored(worktree: Path, file: Path) -> bool | None:
     try:
         proc.communicate(timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
-        proc.kill()  # not left running behind us
-        proc.communicate()
+        _stop(proc)  # not left running behind us
         return None
+    except BaseException:
+        _stop(proc)
+        raise
     return {0: True, 1: False}.get(proc.returncode)  # 128: not a repository
 
 

@@ -382,3 +382,58 @@ def test_a_saved_plan_is_no_way_around_the_guard(tmp_path, run, secret, no_git, 
         "llmconf: my.plan: stale plan: the changes differ from the saved ones; nothing written (plan again)\n",
     )
     assert [snapshot(other / SETTINGS), snapshot(tmp_path / "wt" / SETTINGS)] == before
+
+
+@pytest.mark.parametrize("command", ["touch {marker}", "touch {marker}; sleep 60"])
+def test_a_repository_s_fsmonitor_is_not_run(tmp_path, run, secret, command):
+    """git runs core.fsmonitor even for ls-files: looking at a repository runs none of its code."""
+    repo = repo_tracking(tmp_path, "repo")
+    marker = tmp_path / "fsmonitor-ran"
+    git(repo, "config", "core.fsmonitor", command.format(marker=marker))
+    declare(tmp_path, "repo")
+    refuses(run, [repo / SETTINGS], tracked_line(f"repo/{SETTINGS}", "repo"))
+    assert not marker.exists()
+
+
+HUNG_GIT = """#!/bin/sh
+sleep 1000 &
+echo $! > "{pid}"
+wait
+"""
+
+
+def test_a_git_that_hangs_is_stopped_with_all_it_started(tmp_path, secret):
+    """A git that does not answer (here one whose child holds its pipes) is killed with its
+    children after the timeout; the file is refused, not written, and nothing is left running."""
+    import subprocess
+    import sys
+    import time
+
+    repo = repo_tracking(tmp_path, "repo")
+    declare(tmp_path, "repo")
+    fake = tmp_path / "bin/git"
+    write_tree(tmp_path, {"bin/git": HUNG_GIT.format(pid=tmp_path / "child.pid")})
+    fake.chmod(0o755)
+    before = snapshot(repo / SETTINGS)
+    code = "from llmconf import cli, git; git._TIMEOUT = 1; raise SystemExit(cli.main(['apply', '--yes']))"
+    import llmconf
+
+    src = str(Path(llmconf.__file__).parents[1])  # the llmconf under test, wherever the cwd is
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": src}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=20)
+    assert (done.returncode, done.stderr.splitlines()) == (
+        1,
+        [unknown_line(f"repo/{SETTINGS}", "git did not answer within 1 s", "repo", "check the repository at repo"), NOTHING],
+    )
+    assert snapshot(repo / SETTINGS) == before
+    child = int((tmp_path / "child.pid").read_text())
+    for _ in range(100):  # SIGKILL is asynchronous: wait (up to 5 s) for it to land
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"git's child {child} still runs")
