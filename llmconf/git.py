@@ -9,6 +9,7 @@ would override `-C REPO`.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ LOCAL_ENV_VARS = (
     "GIT_SHALLOW_FILE",
     "GIT_COMMON_DIR",
 )
+#: Global pathspec switches: beside --literal-pathspecs, some make git refuse to run at all.
+PATHSPEC_ENV_VARS = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
 _TIMEOUT = 30
 _BATCH = 32  # gits running at once: two pipes each, well under any open-file limit
 
@@ -58,7 +61,7 @@ class Worktree:
 def clean_env() -> dict[str, str]:
     """The environment without the variables that tie git to one repository."""
     base = dict(os.environ)
-    for name in LOCAL_ENV_VARS:
+    for name in (*LOCAL_ENV_VARS, *PATHSPEC_ENV_VARS):
         base.pop(name, None)
     # Config given with `git -c` (GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n) goes with its count.
     for name in [n for n in base if n.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))]:
@@ -69,11 +72,14 @@ def clean_env() -> dict[str, str]:
 def _start(repo: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
-            ["git", "-C", str(repo), *args],
+            # A repository's core.fsmonitor is a command git runs even for ls-files: a cloned
+            # or unpacked repository must not run code (or hang) because llmconf looked at it.
+            ["git", "-c", "core.fsmonitor=false", "-C", str(repo), *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=clean_env(),
+            start_new_session=True,  # its own process group: see _stop
         )
     except FileNotFoundError:
         raise GitError("git is not installed", missing=True) from None
@@ -85,13 +91,32 @@ def _finish(proc: subprocess.Popen[bytes]) -> str:
     try:
         out, err = proc.communicate(timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        _stop(proc)
         raise GitError(f"git did not answer within {_TIMEOUT} s") from None
+    except BaseException:  # Ctrl-C: git is in a group of its own, out of the terminal's reach
+        _stop(proc)
+        raise
     if proc.returncode != 0:
         lines = err.decode(errors="replace").strip().splitlines()
         raise GitError(lines[0].removeprefix("fatal: ") if lines else f"git exited {proc.returncode}")
     return out.decode(errors="surrogateescape")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill git and all it started (a hook, a helper), then reap it. Killing git alone is not
+    enough: a child left behind holds its pipes open, and reading them to the end would wait
+    for that child for ever."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:  # gone already
+        pass
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # a child that left the group still holds a pipe
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        proc.wait()
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -130,8 +155,7 @@ def worktree_lists(repos: Sequence[Path]) -> list[list[Worktree] | GitError]:
                 procs.append(_start(repo, ("worktree", "list", "--porcelain")))
         except GitError:
             for p in procs:
-                p.kill()
-                p.communicate()
+                _stop(p)
             raise
         for p in procs:
             try:
@@ -153,25 +177,41 @@ def hooks_dir(repo: Path) -> tuple[Path, Path]:
     return hooks, git_dir
 
 
-def tracked(paths: Sequence[Path]) -> list[int]:
-    """Which of these files git tracks (their indices): one `git ls-files` per repository,
-    none for a file outside one. No usable git: none is tracked by it."""
-    by_repo: dict[Path, list[int]] = {}
+@dataclass(frozen=True)
+class Tracked:
+    """A file that may not hold a secret: git tracks it, or cannot say whether it does."""
+
+    index: int  # in the paths asked about
+    real: Path  # the file itself, every symlink on the way resolved
+    root: Path  # the repository that holds it
+    unknown: str | None = None  # why git could not say (then it may well be tracked)
+    no_git: bool = False  # it could not say as there is no git to run
+
+
+def tracked(paths: Sequence[Path]) -> list[Tracked]:
+    """Which of these files git tracks, or may track: one `git ls-files` per repository, none
+    for a file outside one. Each is asked of the repository that really holds it, symlinks
+    resolved, so a link into another repository (or a worktree declared through one) is no
+    way around the question. Where a repository holds the file but git cannot answer (no git,
+    a broken repository), the file is listed with the reason."""
+    by_repo: dict[Path, list[tuple[int, Path]]] = {}
     memo: dict[Path, Path | None] = {}  # this call's only: a folder may become a repository later
     for i, path in enumerate(paths):
-        root = _root(path.parent, memo)
+        real = Path(os.path.realpath(path))
+        root = _root(real.parent, memo)
         if root is not None:
-            by_repo.setdefault(root, []).append(i)
+            by_repo.setdefault(root, []).append((i, real))
     out = []
-    for root, indices in by_repo.items():
-        rels = [os.path.relpath(paths[i], root) for i in indices]
+    for root, files in by_repo.items():
+        rels = [os.path.relpath(real, root) for _, real in files]
         try:
             # Literal pathspecs: a folder named `:x` is that folder, not pathspec magic.
             listed = set(_git(root, "--literal-pathspecs", "ls-files", "-z", "--", *rels).split("\0"))
-        except GitError:
+        except GitError as e:
+            out += [Tracked(i, real, root, e.message, e.missing) for i, real in files]
             continue
-        out += [i for i, rel in zip(indices, rels) if rel in listed]
-    return out
+        out += [Tracked(i, real, root) for (i, real), rel in zip(files, rels) if rel in listed]
+    return sorted(out, key=lambda t: t.index)
 
 
 def ignored(worktree: Path, file: Path) -> bool | None:
@@ -183,9 +223,11 @@ def ignored(worktree: Path, file: Path) -> bool | None:
     try:
         proc.communicate(timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
-        proc.kill()  # not left running behind us
-        proc.communicate()
+        _stop(proc)  # not left running behind us
         return None
+    except BaseException:
+        _stop(proc)
+        raise
     return {0: True, 1: False}.get(proc.returncode)  # 128: not a repository
 
 

@@ -25,6 +25,7 @@ from llmconf.targets.claude_code.agent import ClaudeCode
 
 if TYPE_CHECKING:
     from llmconf.catalog.catalog import Describer
+    from llmconf.git import Tracked
     from llmconf.session import Session
     from llmconf.targets.claude_code.client import Client
 
@@ -79,10 +80,10 @@ class Planner:
 
     def plan(self, decls: Sequence[WorktreeDecl]) -> Plan:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
-        identity: dict[int, tuple[int, int]] = {}
+        identity: dict[int, tuple[int, int, str]] = {}
         delivering = self.target.deliveries(self, self.session.config.worktrees, self.state.files)
         plans = [self._plan_one(d, identity, delivering) for d in decls]
-        seen: dict[tuple[int, int], WorktreeDecl] = {}
+        seen: dict[tuple[int, int, str], WorktreeDecl] = {}
         for i, d in enumerate(decls):
             if id(d) not in identity:
                 continue
@@ -102,15 +103,9 @@ class Planner:
             for i, (d, wp) in enumerate(zip(decls, plans))
             if wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
         ]
-        for i in _tracked([plans[i].settings for i in holding]) if holding else ():
-            wp, key = plans[holding[i]], decls[holding[i]].key
-            error = LlmconfError(
-                "git tracks this file; llmconf will not write a secret into it",
-                wp.settings,
-                hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, "
-                f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml",
-            )
-            plans[holding[i]] = replace(wp, error=error)
+        for t in _tracked([plans[i].settings for i in holding]) if holding else ():
+            i = holding[t.index]
+            plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
         return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
 
     def _notes(self) -> tuple[str, ...]:
@@ -180,14 +175,16 @@ class Planner:
             secret=self.state.record(path).secret,
         )
 
-    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int]], delivering: Deliveries) -> WorktreePlan:
+    def _plan_one(self, decl: WorktreeDecl, identity: dict[int, tuple[int, int, str]], delivering: Deliveries) -> WorktreePlan:
         settings = self.target.settings_path(decl.path)
         desired: dict[target.KeyPath, str] = {}
         try:
             desired = self.desired(decl)
+            name = settings.name  # in the folder `st` is of
             try:  # a .claude folder shared by symlink is one target too
                 st = os.stat(os.path.dirname(settings))  # settings.parent, without making a Path
             except OSError:
+                name = os.path.relpath(settings, decl.path)  # not the worktree folder's own file
                 # No .claude (or not reachable): is the worktree folder there at all? When
                 # .claude is, the folder holding it must be: one stat, not two, per worktree.
                 try:
@@ -200,7 +197,7 @@ class Planner:
                         decl.name, decl.path, settings, decl.profile.value, error=error, folder_missing=True, desired=desired
                     )
             assert st is not None  # .claude's, or else the worktree folder's (which returned above)
-            identity[id(decl)] = (st.st_dev, st.st_ino)
+            identity[id(decl)] = _identity(settings, st, name)
             text, changes, action = self._file_changes(settings, self.target.own_file(desired))
             how = delivering.of(decl, desired)
         except LlmconfError as e:
@@ -230,10 +227,54 @@ class Planner:
             secret=self.state.record(settings).secret,
         )
 
-def _tracked(paths: list[Path]) -> list[int]:
+def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
+    """Which file a worktree's settings file really is: its folder's device and inode, and its
+    name. A .claude folder shared by symlink has one folder; a settings file that is a symlink
+    (to another worktree's, maybe through more links) is named by where it leads."""
+    try:
+        link = stat.S_ISLNK(os.lstat(settings).st_mode)
+    except OSError:
+        link = False
+    if link:
+        real = os.path.realpath(settings)
+        try:
+            st = os.stat(os.path.dirname(real))
+        except OSError:
+            return (-1, -1, real)  # leads nowhere yet: its path is all there is
+        return (st.st_dev, st.st_ino, os.path.basename(real))
+    return (folder.st_dev, folder.st_ino, name)
+
+
+def _tracked(paths: list[Path]) -> list[Tracked]:
     from llmconf import git  # only now: most plans write no secret into a repository
 
     return git.tracked(paths)
+
+
+def _tracked_error(worktree: Path, settings: Path, key: str, t: Tracked) -> LlmconfError:
+    """Why a secret will not go into a settings file git tracks (or may track), and what to do."""
+    allow = f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml"
+    if t.unknown is not None:
+        fix = "install git or put it on PATH" if t.no_git else f"check the repository at {display_path(t.root)}"
+        return LlmconfError(
+            f"cannot tell whether git tracks this file ({t.unknown}); llmconf will not write a secret into it",
+            settings,
+            hint=f"{fix}, {allow}",
+        )
+    # A link below the worktree (its .claude, or the file): the file written lives elsewhere, and
+    # the fix is there. A worktree that is a link (or lies below one) needs no such detour.
+    if str(t.real) != os.path.normpath(os.path.join(os.path.realpath(worktree), os.path.relpath(settings, worktree))):
+        real = display_path(t.real)
+        return LlmconfError(
+            f"git tracks the file this links to, {real}; llmconf will not write a secret into it",
+            settings,
+            hint=f"git-ignore and 'git rm --cached' {real}, {allow}",
+        )
+    return LlmconfError(
+        "git tracks this file; llmconf will not write a secret into it",
+        settings,
+        hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, {allow}",
+    )
 
 
 def missing_folder(decl: WorktreeDecl) -> tuple[str, str]:
