@@ -411,3 +411,52 @@ def test_a_folder_named_like_a_profile_is_not_listed_as_one(tmp_path, run):
     write_tree(tmp_path, {"profiles/zz-dir.yaml/.keep": "", "worktrees.yaml": "worktrees:\n  a: zz\n", "a/.keep": ""})
     result = run("plan")
     assert result.code == 1 and "zz-dir" not in result.err
+
+
+# --- duplicate keys and lone surrogates: kept as the user wrote them ---------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"x": "\\ud800", "env": {"Y": "\\udc00z"}}\n',  # lone surrogates: JSON.parse takes them too
+        '{"env": {"A": "1"}, "env": {"B": "2"}}\n',  # duplicates: the last one is read, both are kept
+        '{"env": {"ANTHROPIC_BASE_URL": "mine", "ANTHROPIC_BASE_URL": "b"}}\n',
+    ],
+)
+def test_odd_but_valid_json_survives_apply_and_rollback(tmp_path, run, text):
+    write_tree(tmp_path, {**CONFIG, SETTINGS: text})
+    settings = tmp_path / SETTINGS
+    assert run("apply", "--yes").code == 0
+    written = settings.read_text()
+    assert written.startswith(text[: text.index('"env"')]) and json.loads(written)["env"]["ANTHROPIC_AUTH_TOKEN"] == "k-test"
+    if '"A"' in text:
+        assert written.startswith('{"env": {"A": "1"}, "env": {"B": "2", ')
+    assert run("rollback", "--yes").code == 0
+    assert settings.read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('{"env": {"A": "1"}, "env": {"ANTHROPIC_BASE_URL": "b"}}\n', "env"),
+        ('{"env": {"ANTHROPIC_BASE_URL": "mine", "ANTHROPIC_BASE_URL": "b"}}\n', "ANTHROPIC_BASE_URL"),
+    ],
+)
+def test_duplicate_keys_are_never_dropped_by_a_rewrite(tmp_path, run, text, name):
+    # Removing the keys would surface or rewrite a shadowed duplicate: refused, not lost.
+    write_tree(tmp_path, {**CONFIG, SETTINGS: text})
+    assert run("apply", "--yes").code == 0
+    settings = tmp_path / SETTINGS
+    config = (tmp_path / "worktrees.yaml").read_bytes()
+    before = snapshot_tree(tmp_path, skip=lambda rel: rel.name == "worktrees.yaml")  # use puts it back
+    result = run("use", "anthropic", "a", "--apply", "--yes")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: warning: worktrees.yaml put back as it was: the switch is undone with the apply\n"
+        f"llmconf: {SETTINGS}: has the key '{name}' twice in one object, and this change cannot be made without "
+        "dropping one; nothing written (merge the duplicates by hand (Claude Code reads only the last), then run again)\n",
+    )
+    assert_unchanged(before, tmp_path, skip=lambda rel: rel.name == "worktrees.yaml")
+    assert (tmp_path / "worktrees.yaml").read_bytes() == config
+    assert settings.read_text().startswith(text[: text.index('"b"')])

@@ -107,7 +107,11 @@ def _prepare(wp: WorktreePlan) -> str | None:
 
     if wp.file_action is FileAction.DELETE:
         return None
-    new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+    try:
+        new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+    except LlmconfError as e:
+        e.path = e.path or wp.settings
+        raise
     new.encode("utf-8")  # fails here, before any write, rather than halfway through
     return new
 
