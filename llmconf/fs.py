@@ -257,6 +257,8 @@ def check_writable(path: Path) -> None:
 def remove_file(path: Path) -> None:
     """Delete a file (its target, when it is a symlink) and make the deletion durable."""
     target = Path(os.path.realpath(path))
+    if not stat.S_ISREG(os.stat(target).st_mode):
+        raise LlmconfError(f"is {_kind(os.stat(target).st_mode)}, not a regular file; nothing removed", path)
     target.unlink()
     fsync_dir(target.parent)
 

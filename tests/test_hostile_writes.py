@@ -228,6 +228,20 @@ def test_a_read_only_settings_file_is_refused_by_plan_and_apply(tmp_path, run, m
     assert_unchanged(before, tmp_path)
 
 
+def test_a_read_only_file_whose_only_change_is_its_mode_is_refused_by_plan(tmp_path, run):
+    # Applied, then made 0444: the key is in place, and only 'mode -> 0600' is left to do,
+    # which is a write too: plan says apply will refuse it.
+    write_tree(tmp_path, CONFIG)
+    assert run("apply", "--yes").code == 0
+    (tmp_path / SETTINGS).chmod(0o444)
+    before = snapshot_tree(tmp_path)
+    plan = run("plan")
+    assert (plan.code, plan.err) == (1, f"llmconf: {SETTINGS}: {READ_ONLY}\n")
+    apply = run("apply", "--yes")
+    assert (apply.code, apply.err) == (1, f"llmconf: {SETTINGS}: {READ_ONLY}\n{NOTHING}")
+    assert_unchanged(before, tmp_path)
+
+
 def test_other_read_only_targets_are_refused(tmp_path, run, isolated_home):
     write_tree(tmp_path, {**CONFIG, "p.plan": "old\n", "b/.keep": ""})
     (tmp_path / "p.plan").chmod(0o444)
