@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from llmconf.errors import LlmconfError
+from llmconf.errors import LlmconfError, display_path
 
 
 def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
@@ -26,7 +26,7 @@ def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
     except OSError as e:
         raise LlmconfError(f"cannot read it: {e.strerror or e.__class__.__name__}", path) from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=lambda word: _not_json(word, text))
     except RecursionError:
         raise LlmconfError(
             "nested too deeply to read safely", path, hint="fix it by hand; llmconf never overwrites it"
@@ -43,6 +43,17 @@ def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
             f"expected a JSON object, found {type(doc).__name__}", path, 1, "llmconf never overwrites it; fix it by hand"
         )
     return text, doc
+
+
+def _not_json(word: str, text: str) -> Any:
+    """Refuse NaN, Infinity and -Infinity as Claude Code's JSON.parse does (Python accepts them)."""
+    import re
+
+    # The first such word outside a string: strings are matched whole so a "NaN" in one is skipped.
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text):
+        if match.group(1) == word:
+            raise json.JSONDecodeError(f"{word} is not JSON", text, match.start())
+    raise json.JSONDecodeError(f"{word} is not JSON", text, 0)
 
 
 def _read_text(path: Path) -> str:
@@ -77,25 +88,31 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
     """Replace `path` with `data` so a reader sees the old file or the new one, never half.
 
     A temp file in the same folder is written, fsynced and renamed over the target; the
-    folder is fsynced too so the rename survives a crash. The old mode is kept (0600 when
-    `private`); a symlink is written through to its target, never replaced.
+    folder is fsynced too so the rename survives a crash. The old file's mode (0600 when
+    `private`), owner and line endings are kept; a symlink is written through to its target,
+    never replaced. Only a regular file is written, and no folder is created: see
+    check_target.
     """
     import tempfile
 
     target = Path(os.path.realpath(path))
+    old = check_target(path)
     if mode is None:
-        try:
-            mode = stat.S_IMODE(target.stat().st_mode)
-        except FileNotFoundError:
+        if old is not None:
+            mode = stat.S_IMODE(old.st_mode)
+        else:
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
     if private:
         mode &= 0o600
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if old is not None and _crlf(target):
+        data = data.replace("\r\n", "\n").replace("\n", "\r\n")
+    owner = (old.st_uid, old.st_gid) if old is not None else _folder_owner(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target), suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            _chown(f.fileno(), owner)  # before fchmod: a chown clears set-id bits
             os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
@@ -108,6 +125,103 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
             pass
         raise
     fsync_dir(target.parent)
+
+
+def check_target(path: Path) -> os.stat_result | None:
+    """The stat of the regular file `path` names (through symlinks), None when it is absent
+    but its folder exists; refuse anything else: a device, FIFO, socket or folder, a
+    read-only file (which a replace would silently overwrite), a missing folder."""
+    target = Path(os.path.realpath(path))
+    linked = os.path.islink(path) or os.path.islink(os.path.dirname(os.path.abspath(path)))
+    shown, folder = display_path(target), display_path(target.parent)
+    via = f"is a symlink to {shown}, which " if os.path.islink(path) else f"leads through a symlink to {shown}, which " if linked else ""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise LlmconfError(
+                f"{via}cannot be written: the folder {folder} does not exist",
+                path,
+                hint=("fix or remove the symlink" if linked else "create that folder first") + "; llmconf makes no folder there",
+            ) from None
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise LlmconfError(
+            f"{via}is {_kind(st.st_mode)}, not a regular file; nothing written",
+            path,
+            hint="llmconf writes only regular files: remove it or name another path",
+        )
+    if not st.st_mode & stat.S_IWUSR or (os.geteuid() != 0 and not os.access(target, os.W_OK)):
+        raise LlmconfError(
+            f"{via}is read-only; nothing written", path, hint="make it writable (chmod u+w) or remove it, then run again"
+        )
+    return st
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _crlf(target: Path) -> bool:
+    """Whether the file's lines mostly end in CRLF (a mixed file keeps its dominant style)."""
+    try:
+        with open(target, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    crlf = head.count(b"\r\n")
+    return crlf > head.count(b"\n") - crlf
+
+
+def _folder_owner(folder: Path) -> tuple[int, int] | None:
+    """Who a new file or folder in `folder` should belong to: the folder's owner when root
+    writes there (a `sudo llmconf apply` in a user's worktree must leave the user files they
+    can read and edit); None otherwise, the usual Unix rule (the writer owns it)."""
+    if os.geteuid() != 0:
+        return None
+    st = os.stat(folder)
+    return st.st_uid, st.st_gid
+
+
+def _chown(fd: int, owner: tuple[int, int] | None) -> None:
+    if owner is None or owner == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.fchown(fd, *owner)
+    except PermissionError:
+        pass  # not root: a file owned by another user becomes the writer's, as with any editor
+
+
+def make_dirs(folder: Path, mode: int = 0o777) -> None:
+    """mkdir -p `folder`; each folder made belongs to its parent's owner when root makes it."""
+    if folder.is_dir():
+        return
+    if not folder.parent.is_dir():
+        make_dirs(folder.parent, mode)
+    try:
+        os.mkdir(folder, mode)
+    except FileExistsError:
+        if folder.is_dir():
+            return
+        raise
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        own_like_folder(fd, folder.parent)
+    finally:
+        os.close(fd)
+
+
+def own_like_folder(fd: int, folder: Path) -> None:
+    """Give a file or folder llmconf just made to `folder`'s owner, when root made it."""
+    _chown(fd, _folder_owner(folder))
 
 
 def _temp_prefix(target: Path) -> str:
@@ -127,7 +241,11 @@ def remove_stale_temps(path: Path) -> None:
 
 def check_writable(path: Path) -> None:
     """Fail before anything is written if `path` could not be replaced (or created)."""
-    folder = Path(os.path.realpath(path)).parent
+    target = Path(os.path.realpath(path))
+    parent = os.path.dirname(os.path.abspath(path))
+    if target.exists() or os.path.lexists(path) or (os.path.lexists(parent) and not os.path.exists(parent)):
+        check_target(path)  # what write_atomic refuses: a device, a read-only file, a dangling link
+    folder = target.parent
     while not folder.exists():  # .claude/ may not exist yet: its parent must be writable
         folder = folder.parent
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -139,6 +257,8 @@ def check_writable(path: Path) -> None:
 def remove_file(path: Path) -> None:
     """Delete a file (its target, when it is a symlink) and make the deletion durable."""
     target = Path(os.path.realpath(path))
+    if not stat.S_ISREG(os.stat(target).st_mode):
+        raise LlmconfError(f"is {_kind(os.stat(target).st_mode)}, not a regular file; nothing removed", path)
     target.unlink()
     fsync_dir(target.parent)
 

@@ -367,8 +367,11 @@ def test_init_quotes_a_folder_name_yaml_would_misread(tmp_path, run):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["plan", "--out", "."], ".: cannot write the plan: Is a directory"),
-        (["secret", "set", "x", "--file", "/proc/nope/s"], "/proc/nope/s: cannot write secrets: No such file or directory"),
+        (["plan", "--out", "."], ".: is a directory, not a regular file; nothing written (llmconf writes only regular files: remove it or name another path)"),
+        (
+            ["secret", "set", "x", "--file", "/proc/nope/s"],
+            "/proc/nope/s: cannot be written: the folder /proc/nope does not exist (create that folder first; llmconf makes no folder there)",
+        ),
     ],
 )
 def test_unwritable_outputs_are_errors_not_crashes(tmp_path, run, argv, message):

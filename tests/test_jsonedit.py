@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmconf.apply.jsonedit import edit
+from llmconf.errors import LlmconfError
 from llmconf.plan import model as plan
 from llmconf.plan.model import Action, KeyChange
 from llmconf.targets.claude_code import settings as target
@@ -256,11 +258,15 @@ def test_unicode_is_preserved_and_written_unescaped():
     assert _edit_to(text, {BASE_URL: "https://ü.example/✓", MODEL: "modèle-😀"}) == expected
 
 
-def test_duplicate_keys_fall_back_to_reserialising_in_the_files_own_style():
-    # json.loads keeps the last "env"; removing it would uncover the first, so the text
-    # edit is refused and the intended document is written out in the file's indentation.
+def test_duplicate_keys_are_refused_rather_than_dropped():
+    # json.loads keeps the last "env"; removing it would uncover the first, and re-serialising
+    # would drop the first "env" the user wrote (issue 18): refused, nothing lost.
     text = '{\n    "model": "m",\n    "env": {"A": "1"},\n    "env": {"ANTHROPIC_MODEL": "2"}\n}'
-    assert _edit_to(text, {}) == '{\n    "model": "m"\n}'
+    with pytest.raises(LlmconfError) as e:
+        _edit_to(text, {})
+    assert e.value.message == (
+        "has the key 'env' twice in one object, and this change cannot be made without dropping one; nothing written"
+    )
 
 
 def test_no_changes_returns_the_text_unchanged():

@@ -32,8 +32,8 @@ def test_a_hidden_profile_name_is_not_suggested_as_itself(tmp_path, run):
     result = run("plan")
     assert (result.code, result.err) == (
         1,
-        "llmconf: worktrees.yaml:2: unknown profile '.hidden' (a profile's name does not start with '.' "
-        "(a hidden file is never a profile))\n",
+        "llmconf: worktrees.yaml:2: unknown profile '.hidden' "
+        "(profiles/.hidden.yaml is a hidden file, never loaded as a profile: rename it to hidden.yaml)\n",
     )
 
 

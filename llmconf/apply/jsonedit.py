@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from typing import Any
 
+from llmconf.errors import LlmconfError
 from llmconf.plan.model import Action, KeyChange, apply_changes
 
 _DECODER = json.JSONDecoder()
@@ -36,6 +37,8 @@ def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
     expected = apply_changes(before, changes)
     if text is None:
         return dumps(expected, indent=2) + "\n"
+    if any(c.action is Action.REMOVE for c in changes):
+        _refuse_duplicates(text)  # a removal would bring a shadowed duplicate back, or drop it with its object
     out = text
     for change in changes:
         out = _edit_one(out, change)
@@ -45,7 +48,25 @@ def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
             return out
     except json.JSONDecodeError:
         pass
+    # Re-serialising keeps only the last of duplicate keys: the user's other ones would be lost.
+    _refuse_duplicates(text)
     return dumps(expected, indent=_indent_unit(text)) + ("\n" if text.endswith("\n") else "")
+
+
+def _refuse_duplicates(text: str) -> None:
+    def pairs(members: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for name, _ in members:
+            if name in seen:
+                raise LlmconfError(
+                    f"has the key '{name}' twice in one object, and this change cannot be made without dropping one;"
+                    " nothing written",
+                    hint="merge the duplicates by hand (Claude Code reads only the last), then run again",
+                )
+            seen.add(name)
+        return dict(members)
+
+    json.loads(text, object_pairs_hook=pairs)
 
 
 def _edit_one(text: str, change: KeyChange) -> str:

@@ -3,6 +3,7 @@ records what llmconf owns and a backup of every file it changes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,11 @@ def _prepare(wp: WorktreePlan) -> str | None:
 
     if wp.file_action is FileAction.DELETE:
         return None
-    new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+    try:
+        new = wp.replacement if wp.replacement is not None else jsonedit.edit(wp.before_text, wp.changes)
+    except LlmconfError as e:
+        e.path = e.path or wp.settings
+        raise
     new.encode("utf-8")  # fails here, before any write, rather than halfway through
     return new
 
@@ -125,8 +130,12 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
     if wp.role == "delivery":  # its folders are made private: they name the worktrees
         from llmconf.targets.claude_code.layers import deliveries_dir
 
-        deliveries_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
-        wp.settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fs.make_dirs(deliveries_dir(), 0o700)
+        fs.make_dirs(wp.settings.parent, 0o700)
+    elif not os.path.lexists(wp.settings.parent) and wp.settings.parent.parent.is_dir():
+        # The worktree's .claude/, and only that: a dangling symlink is refused by write_atomic
+        # rather than followed into folders made outside the worktree.
+        fs.make_dirs(wp.settings.parent)
     fs.write_atomic(wp.settings, new, private=wp.private)
 
 

@@ -63,6 +63,6 @@ def _shim() -> Path:
         pass
     from llmconf import fs
 
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fs.make_dirs(folder, 0o700)
     fs.write_atomic(shim, _SHIM, mode=0o700)
     return folder

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     schemas = folder / SCHEMA_DIR
     write_schemas(schemas, hint="init another folder")
     profiles = folder / PROFILES_DIR
-    profiles.mkdir(parents=True, exist_ok=True)
+    fs.make_dirs(profiles)
     copied = []
     for source in sorted(shipped_profiles_dir().glob("*.yaml")):
         dest = profiles / source.name

@@ -13,7 +13,7 @@ from llmconf.apply.state import state_file
 from llmconf.config.load import Sourced, user_path
 from llmconf.config.yamledit import entry_of, replace_entry, set_profile
 from llmconf.console import Ui
-from llmconf.errors import LlmconfError, did_you_mean
+from llmconf.errors import LlmconfError
 from llmconf.session import Session, open_for
 from llmconf.views import done
 
@@ -27,10 +27,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 def _use(args: argparse.Namespace, ui: Ui) -> int:
     session = open_for(getattr(args, "config_dir", None), ui.cwd)
     if session.profiles.path(args.profile) is None:
-        names = session.profiles.names()
-        raise LlmconfError(
-            f"unknown profile '{args.profile}'", hint=did_you_mean(args.profile, names) or f"profiles: {', '.join(names)}"
-        )
+        raise LlmconfError(f"unknown profile '{args.profile}'", hint=session.profiles.unknown_hint(args.profile))
     # A profile that does not load is refused before worktrees.yaml changes.
     session.profiles.resolve(args.profile, Sourced(args.profile, session.config.file, ()))
     models = _models(args.model or [])

@@ -3,13 +3,14 @@ shipped ones), validated, and resolved through `extends`; and where each came fr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
-from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean
+from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,24 @@ class Profiles:
         for d in self.dirs:
             if d.is_dir():
                 # A hidden file is no profile: path() refuses names starting with '.'.
-                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".")))
+                # Only files: a folder or a broken link named x.yaml is no profile path() would find.
+                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".") and p.is_file()))
         return sorted(found)
+
+    def unknown_hint(self, name: str) -> str:
+        """What to do about a profile name path() does not find: never the name itself."""
+        hidden = name.startswith(".") and "/" not in name and "\\" not in name
+        for d in self.dirs:
+            for candidate in (d / f"{name}.yaml", d / f".{name}.yaml"):
+                if hidden or candidate.name.startswith("."):
+                    if candidate.is_file():
+                        bare = candidate.name.lstrip(".")
+                        return f"{display_path(candidate)} is a hidden file, never loaded as a profile: rename it to {bare}"
+                elif os.path.lexists(candidate) and not candidate.is_file():
+                    return f"{display_path(candidate)} is not a file (a folder or a broken symlink): replace it with the profile's YAML"
+        if hidden:
+            return "a profile's name never starts with '.': a hidden file is not a profile"
+        return did_you_mean(name, self.names()) or f"profiles: {', '.join(self.names()) or 'none'}"
 
     def path(self, name: str) -> Path | None:
         if not name or "/" in name or "\\" in name or name.startswith("."):
@@ -86,12 +103,7 @@ class Profiles:
 
         path = self.path(name)
         if path is None:
-            hint = (
-                "a profile's name does not start with '.' (a hidden file is never a profile)"
-                if name.startswith(".") and "/" not in name and "\\" not in name
-                else did_you_mean(name, self.names()) or f"profiles: {', '.join(self.names()) or 'none'}"
-            )
-            raise ref.error(f"unknown profile '{name}'", hint)
+            raise ref.error(f"unknown profile '{name}'", self.unknown_hint(name))
         data = read_yaml(path)
         if data is None:
             data = {}

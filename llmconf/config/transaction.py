@@ -45,7 +45,7 @@ def add_to_config(
 
 def _write_file(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        fs.make_dirs(path.parent)  # as root: the config owner's folder, like the files in it
         fs.write_atomic(path, text)
     except OSError as e:
         reason = e.strerror or e.__class__.__name__

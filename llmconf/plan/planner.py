@@ -212,6 +212,10 @@ class Planner:
         loose = fs.loose_mode(settings) if private and text is not None else None
         if loose is not None and action is FileAction.NONE:
             action = FileAction.UPDATE  # the key stays; who can read it changes
+            try:
+                fs.check_writable(settings)  # a mode-only change is still a write apply would refuse
+            except LlmconfError as e:
+                return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
         return WorktreePlan(
             decl.name,
             decl.path,

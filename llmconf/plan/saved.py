@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf.apply.state import record_json
 from llmconf.config.load import CONFIG_FILE
 from llmconf.errors import LlmconfError, display_path
-from llmconf.fs import write_atomic
+from llmconf.fs import check_target, write_atomic
 from llmconf.plan.model import Plan
 from llmconf.views.plan import plan_json
 
@@ -54,6 +54,7 @@ def fingerprints(planner: Planner, plan: Plan, state: State | None = None) -> di
 
 
 def save(path: Path, planner: Planner, plan: Plan, selection: list[str]) -> None:
+    check_target(path)  # a device, a read-only file, a missing folder: refused before the state's salt is made
     state = planner.session.state
     if not state.path.exists():
         from llmconf.apply.lock import locked

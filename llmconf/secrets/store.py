@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError, display_path
-from llmconf.fs import write_atomic
+from llmconf.fs import check_target, make_dirs, write_atomic
 from llmconf.secrets.mask import looks_like_key
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -130,21 +130,30 @@ class SecretStore:
             raise LlmconfError(
                 f"the value for secret '{name}' is not valid UTF-8 (not shown); nothing stored", hint="store the key as UTF-8 text"
             )
+        self._check_writable()
         values = dict(self._load())
         values[check_name(name)] = value
         self._save(values)
 
     def remove(self, name: str) -> bool:
+        self._check_writable()
         values = dict(self._load())
         if values.pop(name, None) is None:
             return False
         self._save(values)
         return True
 
+    def _check_writable(self) -> None:
+        """Refuse a store that is no regular file (LLMCONF_SECRETS_FILE=/dev/null, a FIFO) or is
+        read-only before reading it: a FIFO would hang the read, a device would be replaced."""
+        if os.path.lexists(self.path):
+            check_target(self.path)
+
     def _save(self, values: dict[str, str]) -> None:
         body = "".join(f"{n}={json.dumps(v)}\n" for n, v in sorted(values.items()))
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.path == default_secrets_file():  # a path the user named must be in a folder that exists
+                make_dirs(self.path.parent, 0o700)
             write_atomic(self.path, _HEADER + body, mode=0o600)
         except OSError as e:
             raise LlmconfError(f"cannot write secrets: {e.strerror or e.__class__.__name__}", self.path) from None
