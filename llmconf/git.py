@@ -69,13 +69,13 @@ def clean_env() -> dict[str, str]:
     return base
 
 
-def _start(repo: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
+def _start(repo: Path, args: Sequence[str], stdin: bool = False) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             # A repository's core.fsmonitor is a command git runs even for ls-files: a cloned
             # or unpacked repository must not run code (or hang) because llmconf looked at it.
             ["git", "-c", "core.fsmonitor=false", "-C", str(repo), *args],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=clean_env(),
@@ -87,16 +87,16 @@ def _start(repo: Path, args: Sequence[str]) -> subprocess.Popen[bytes]:
         raise GitError(f"cannot run git: {e.strerror or e.__class__.__name__}", missing=True) from None
 
 
-def _finish(proc: subprocess.Popen[bytes]) -> str:
+def _finish(proc: subprocess.Popen[bytes], data: bytes | None = None, ok: tuple[int, ...] = (0,)) -> str:
     try:
-        out, err = proc.communicate(timeout=_TIMEOUT)
+        out, err = proc.communicate(data, timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
         _stop(proc)
         raise GitError(f"git did not answer within {_TIMEOUT} s") from None
     except BaseException:  # Ctrl-C: git is in a group of its own, out of the terminal's reach
         _stop(proc)
         raise
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         lines = err.decode(errors="replace").strip().splitlines()
         raise GitError(lines[0].removeprefix("fatal: ") if lines else f"git exited {proc.returncode}")
     return out.decode(errors="surrogateescape")
@@ -186,11 +186,14 @@ class Tracked:
     root: Path  # the repository that holds it
     unknown: str | None = None  # why git could not say (then it may well be tracked)
     no_git: bool = False  # it could not say as there is no git to run
+    #: git does not track it, but does not ignore it either: one `git add .` and it is tracked.
+    unignored: bool = False
 
 
 def tracked(paths: Sequence[Path]) -> list[Tracked]:
-    """Which of these files git tracks, or may track: one `git ls-files` per repository, none
-    for a file outside one. Each is asked of the repository that really holds it, symlinks
+    """Which of these files git tracks, or may track: one `git ls-files` per repository (and
+    one `git check-ignore` for the files it does not track: one it does not ignore either is
+    listed as `unignored`), none for a file outside one. Each is asked of the repository that really holds it, symlinks
     resolved, so a link into another repository (or a worktree declared through one) is no
     way around the question. Where a repository holds the file but git cannot answer (no git,
     a broken repository), the file is listed with the reason."""
@@ -211,6 +214,19 @@ def tracked(paths: Sequence[Path]) -> list[Tracked]:
             out += [Tracked(i, real, root, e.message, e.missing) for i, real in files]
             continue
         out += [Tracked(i, real, root) for (i, real), rel in zip(files, rels) if rel in listed]
+        untracked = [(i, real, rel) for (i, real), rel in zip(files, rels) if rel not in listed]
+        if not untracked:
+            continue
+        try:
+            # Paths on stdin, each as ./PATH: check-ignore takes no --literal-pathspecs, and a
+            # folder named `:!x` would otherwise be read as pathspec magic. Exit 1: none ignored.
+            asked = "".join(f"./{rel}\0" for _, _, rel in untracked).encode(errors="surrogateescape")
+            proc = _start(root, ("check-ignore", "-z", "--stdin", "--no-index"), stdin=True)
+            ignored = set(_finish(proc, asked, ok=(0, 1)).split("\0"))
+        except GitError as e:
+            out += [Tracked(i, real, root, e.message, e.missing) for i, real, _ in untracked]
+            continue
+        out += [Tracked(i, real, root, unignored=True) for i, real, rel in untracked if f"./{rel}" not in ignored]
     return sorted(out, key=lambda t: t.index)
 
 

@@ -93,10 +93,16 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 
 def make_repo(
-    root: Path, name: str = "repo", linked: tuple[str, ...] = (), files: Mapping[str, str] | None = None
+    root: Path,
+    name: str = "repo",
+    linked: tuple[str, ...] = (),
+    files: Mapping[str, str] | None = None,
+    ignore: bool = True,
 ) -> Path:
     """root/name: a repo on branch main with one commit (of `files`, else empty) and a linked
-    worktree beside it, on a branch of its own, for each name in `linked`."""
+    worktree beside it, on a branch of its own, for each name in `linked`. With `ignore`, git
+    ignores every .claude/settings.local.json in it, as a repo set up for Claude Code does (llmconf
+    writes no key into a file git would commit)."""
     git(root, "init", "-q", "-b", "main", name)
     repo = root / name
     for rel, text in (files or {}).items():
@@ -105,9 +111,19 @@ def make_repo(
     if files:
         git(repo, "add", *files)
     git(repo, "commit", "-q", *([] if files else ["--allow-empty"]), "-m", "init")
+    if ignore:  # after the commit: `files` may track one, which ignore rules never untrack
+        ignore_settings(repo)
     for wt in linked:
         git(repo, "worktree", "add", "-q", "-b", wt.replace("/", "-"), f"../{wt}")
     return repo
+
+
+def ignore_settings(repo: Path) -> None:
+    """Make git ignore every .claude/settings.local.json in `repo`, for this clone only."""
+    exclude = repo / ".git/info/exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    with exclude.open("a") as f:
+        f.write("**/.claude/settings.local.json\n")
 
 
 # --- a local HTTP server -------------------------------------------------------------

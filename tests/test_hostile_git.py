@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import git, make_repo
+from tests.helpers import git, ignore_settings, make_repo
 
 SETTINGS = ".claude/settings.local.json"
 NOTHING = "llmconf: nothing written: fix the errors above, or name the other worktrees"
@@ -228,6 +228,7 @@ def test_a_folder_named_like_pathspec_magic_is_that_folder(tmp_path, run, secret
 def test_a_glob_named_folder_does_not_make_its_neighbour_tracked(tmp_path, run, secret):
     """Literal both ways: the untracked `ab` is not refused because `a?` (tracked) matches it."""
     repo = repo_tracking(tmp_path, "repo", f"a?/{SETTINGS}")
+    ignore_settings(repo)  # the tracked one stays tracked: ignore rules do not untrack a file
     write_tree(repo, {"ab/.keep": ""})
     declare(tmp_path, "repo/ab")
     result = run("apply", "--yes")
@@ -368,6 +369,7 @@ def test_a_saved_plan_is_no_way_around_the_guard(tmp_path, run, secret, no_git, 
     write_tree(tmp_path, {f"wt/{SETTINGS}": "{}\n"})  # as the tracked one reads: no input moved
     if late == "no-git":
         git(tmp_path / "wt", "init", "-q")
+        ignore_settings(tmp_path / "wt")
     declare(tmp_path, "wt")
     assert run("plan", "--out", "my.plan").code == 0
     if late == "link":

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import git
+from tests.helpers import git, ignore_settings
 
 HELPER_PROFILE = """\
 base_url: http://127.0.0.1:9/api
@@ -47,8 +47,9 @@ def test_tracked_file_allowed_when_the_entry_says_so(tracked, run):
     assert json.loads((tracked / "repo/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == SECRET
 
 
-def test_untracked_file_in_a_repo_is_fine(tracked, run):
+def test_untracked_and_ignored_file_in_a_repo_is_fine(tracked, run):
     git(tracked / "repo", "rm", "-q", "--cached", ".claude/settings.local.json")
+    ignore_settings(tracked / "repo")
     assert run("apply", "--yes").code == 0
 
 

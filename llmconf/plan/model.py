@@ -84,6 +84,9 @@ class WorktreePlan:
     #: Keys the state record says held a secret when llmconf last wrote this file: what is on
     #: disk there is hidden by status and doctor too, whatever the profile renders now.
     secret: frozenset[str] = frozenset()
+    #: `allow_tracked_secret: true`: a key may go into this file though git tracks it, or does
+    #: not ignore it (doctor then does not call that an error either).
+    tracked_ok: bool = False
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:

@@ -229,6 +229,7 @@ class Planner:
             delivery=how,
             loose_mode=loose,
             secret=self.state.record(settings).secret,
+            tracked_ok=decl.allow_tracked_secret,
         )
 
 def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
@@ -258,6 +259,14 @@ def _tracked(paths: list[Path]) -> list[Tracked]:
 def _tracked_error(worktree: Path, settings: Path, key: str, t: Tracked) -> LlmconfError:
     """Why a secret will not go into a settings file git tracks (or may track), and what to do."""
     allow = f"or set allow_tracked_secret: true on '{key}' in worktrees.yaml"
+    if t.unignored:
+        rel = os.path.relpath(t.real, t.root)
+        return LlmconfError(
+            "git does not ignore this file, and it would hold a key: one 'git add .' and the key is committed; "
+            "llmconf will not write it",
+            settings,
+            hint=f"add {rel} to {display_path(t.root / '.gitignore')} (or to .git/info/exclude, for this clone only), {allow}",
+        )
     if t.unknown is not None:
         fix = "install git or put it on PATH" if t.no_git else f"check the repository at {display_path(t.root)}"
         return LlmconfError(

@@ -454,7 +454,8 @@ def diagnose(
             found = found + _plain(plain_found, wp.delivery.root_local if wp.delivery else None)
     findings += found
     local = read_layer("local", wp.settings, wp.before_text) if wp.before_text is not None else None
-    if local is not None and local.doc is not None:
+    if local is not None and local.doc is not None and not wp.tracked_ok and wp.error is None:
+        # (a plan that refuses to write the key already says so, as its error)
         leak = not_ignored_with_a_key(wp.worktree, wp.settings, local.doc)
         if leak is not None:
             findings.append(leak)
