@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import KeyPath
 
@@ -86,7 +86,7 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
     """Whether settings keys hold a secret: one rendered from secret(), named like one, or
     recorded as one."""
     return any(
-        v and (isinstance(v, Sensitive) or _looks_secret(k) or (secret and target.key_name(k) in secret))
+        v and (is_sensitive(v) or _looks_secret(k) or (secret and target.key_name(k) in secret))
         for k, v in keys.items()
     )
 
@@ -189,7 +189,7 @@ def diff(
             continue
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is ABSENT or fingerprint(before) != written)
-        sensitive = isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
+        sensitive = is_sensitive(after) or target.looks_secret(key) or target.key_name(key) in secret
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)
     if not frozen:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 from llmconf.secrets.mask import SENSITIVE
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
@@ -35,7 +35,7 @@ def status_rows(
     worktree folder: doctor.Effective)."""
     rows = []
     for wp in plan.local:
-        d = {k: SENSITIVE if isinstance(v, Sensitive) else v for k, v in wp.desired.items()}
+        d = {k: SENSITIVE if is_sensitive(v) else v for k, v in wp.desired.items()}
         slot, model = target.default_model(d)
         row: dict[str, Any] = {
             "worktree": wp.name,
