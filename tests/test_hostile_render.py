@@ -259,3 +259,23 @@ def test_ordinary_templates_render_as_before(tmp_path, run, template, expected):
     r = run("apply", "--yes")
     assert r.code == 0, r.err
     assert json.loads((tmp_path / "wt/.claude/settings.local.json").read_text())["env"]["X"] == expected
+
+
+def test_a_lint_warning_never_quotes_a_model_from_a_secret_or_the_environment(tmp_path, run, keyed):
+    profile = (
+        "base_url: https://gw.example/api\n"
+        "models: {haiku: \"{{ secret('k') }}\", sonnet: \"m/{{ env('TOK')|lower }}\", opus: plain/model}\n"
+        'env: {CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1"}\n'
+    )
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: p\n", "profiles/p.yaml": profile, "wt/.keep": ""})
+    warning = (
+        "profiles/p.yaml:3: env.CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY lists only gateway models whose ID contains "
+        "'claude' or 'anthropic': /model will not offer (sensitive), (sensitive), plain/model "
+        "(drop it, and list the models you want in /model as picker rows)"
+    )
+    r = run("validate")
+    assert (r.code, r.err.splitlines()) == (0, [f"llmconf: warning: {warning}"])
+    r = run("validate", "--strict")
+    assert (r.code, r.err.splitlines()) == (1, [f"llmconf: {warning}", "llmconf: 1 problem found"])
+    r = run("plan")
+    assert r.code == 0 and f"llmconf: warning: {warning}" in r.err.splitlines() and leaks(r.out + r.err) == []
