@@ -59,7 +59,9 @@ def as_literal(value: str) -> str:
     if not is_template(value):
         return value
     if "endraw" in value:
-        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {value[:40]!r}")
+        from llmconf.secrets.mask import scrub
+
+        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {scrub(value[:40])!r}")  # no key in it
     return "{% raw %}" + value + "{% endraw %}"
 
 
