@@ -61,7 +61,7 @@ def as_literal(value: str) -> str:
     if "endraw" in value:
         from llmconf.secrets.mask import scrub
 
-        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {scrub(value[:40])!r}")  # no key in it
+        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {scrub(value)[:40]!r}")  # no key in it
     return "{% raw %}" + value + "{% endraw %}"
 
 

@@ -279,3 +279,20 @@ def test_a_lint_warning_never_quotes_a_model_from_a_secret_or_the_environment(tm
     assert (r.code, r.err.splitlines()) == (1, [f"llmconf: {warning}", "llmconf: 1 problem found"])
     r = run("plan")
     assert r.code == 0 and f"llmconf: warning: {warning}" in r.err.splitlines() and leaks(r.out + r.err) == []
+
+
+@pytest.mark.parametrize("key", [KEY + "0123456789abcdef", "sk-or-v1-" + KEY, TOKEN])
+def test_import_refusing_an_unquotable_value_does_not_quote_a_key_in_it(tmp_path, run, key):
+    settings = tmp_path / "dev/.claude/settings.local.json"
+    doc = {"env": {"ANTHROPIC_BASE_URL": f"https://g/{{% endraw %}}{{{{/{key}/api", "ANTHROPIC_DEFAULT_SONNET_MODEL": "a/b"}}
+    write_tree(tmp_path, {"team/worktrees.yaml": "worktrees: {}\n", "dev/.claude/settings.local.json": json.dumps(doc)})
+    before = {p: (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns) for p in (settings, tmp_path / "team/worktrees.yaml")}
+    r = run("-C", "team", "import", "dev")
+    assert (r.code, r.out, r.err) == (
+        1,
+        "",
+        "llmconf: dev/.claude/settings.local.json: a value holds template syntax that cannot be quoted: "
+        "'https://g/{% endraw %}{{/(sensitive)/api'\n",
+    )
+    assert {p: (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns) for p in before} == before
+    assert not (tmp_path / "team/profiles").exists()
