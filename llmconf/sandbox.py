@@ -23,6 +23,8 @@ MAX_SIZE = 65_536
 MAX_INT_BITS = 4_096
 #: Characters all `{{ ... }}` of one template may write, macros and `{% set %}` blocks included.
 MAX_WRITTEN = 1_048_576
+#: Characters (and items) all the calls, filters and operators of one template may build.
+MAX_BUILT = 8_388_608
 
 #: The names llmconf gives a template; a template may not rebind them (so that a name passed
 #: to secret() or env() cannot hide a value read from one).
@@ -43,11 +45,12 @@ class TemplateFailure(Exception):
 
 
 class _Budget:
-    __slots__ = ("steps", "written")
+    __slots__ = ("steps", "written", "built")
 
     def __init__(self) -> None:
         self.steps = 0
         self.written = 0
+        self.built = 0
 
 
 # The budget of the template running now. A context variable, not an argument: Jinja calls the
@@ -102,6 +105,17 @@ def _check(value: Any, what: str = "a value") -> Any:
     return value
 
 
+def _built(value: Any) -> Any:
+    """A result a call, filter or operator built: checked, and counted (many small ones add up)."""
+    _check(value)
+    budget = _budget.get()
+    if budget is not None:
+        budget.built += size(value)
+        if budget.built > MAX_BUILT:
+            raise TemplateFailure(f"template builds over {MAX_BUILT:,} characters in all", _HINT)
+    return value
+
+
 def _expect(estimate: int) -> None:
     if estimate > MAX_SIZE:
         raise TemplateFailure(f"template builds a value over {MAX_SIZE:,} characters", _HINT)
@@ -115,11 +129,20 @@ def _check_args(args: Iterable[Any]) -> None:
 
 
 def _format_estimate(fmt: str, args: Any) -> int:
-    """At most how long `fmt % args` or `fmt.format(*args)` comes out: widths and each field."""
+    """At most how long `fmt % args` or `fmt.format(*args)` comes out: the widths written in
+    it, and each field as long as all the arguments plus the largest number among them (a
+    width can come from an argument: '%*s', '{0:{1}}')."""
     widths = sum(int(n) for n in re.findall(r"\d+", fmt))
     fields = fmt.count("%") + fmt.count("{")
-    stars = fmt.count("*") * MAX_SIZE  # a '*' width comes from the arguments, each under MAX_SIZE
-    return len(fmt) + widths + stars + fields * size(args)
+    return len(fmt) + widths + fields * (size(args) + _largest_int(args))
+
+
+def _largest_int(value: Any) -> int:
+    """The largest number among arguments (a tuple, a dict, or nested one level: (args, kwargs))."""
+    items = list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, (list, tuple)) else [value]
+    for nested in [i for i in items if isinstance(i, (list, tuple, dict))]:
+        items += list(nested.values()) if isinstance(nested, dict) else list(nested)
+    return max([abs(i) for i in items if isinstance(i, int) and not isinstance(i, bool)], default=0)
 
 
 def _replace_estimate(text: str, old: str, new: str, count: int = -1) -> int:
@@ -193,7 +216,7 @@ def _bounded_filter(name: str, func: Any) -> Any:
             _expect(len(value) + (len(value) // max(1, int(width)) + 1) * len(str(wrap)))
         elif name == "format" and isinstance(value, str):
             _expect(_format_estimate(value, (params, kwargs)))
-        return _check(func(*args, **kwargs))
+        return _built(func(*args, **kwargs))
 
     return bounded
 
@@ -211,7 +234,7 @@ def environment() -> Any:
             _step()
             _check_args([*args, *kwargs.values()])
             _str_method(__obj, args, kwargs)
-            return _check(super().call(__context, __obj, *args, **kwargs))
+            return _built(super().call(__context, __obj, *args, **kwargs))
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             if operator == "*":
@@ -225,7 +248,7 @@ def environment() -> Any:
             elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
                 if right * left.bit_length() > MAX_INT_BITS:
                     raise TemplateFailure(f"template builds a number over {MAX_INT_BITS:,} bits", _HINT)
-            return _check(super().call_binop(context, operator, left, right))
+            return _built(super().call_binop(context, operator, left, right))
 
     env = Bounded(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=_finalize)
     for name in ("lipsum", "cycler", "joiner"):  # lipsum(n=10**6) and friends: nothing a setting needs

@@ -184,18 +184,22 @@ def test_names_written_in_the_template_still_work(tmp_path, run, keyed, monkeypa
 LIMIT = "(templates are for short values: write the value out, or compute it before llmconf runs)"
 STEPS = f"template runs too long (over 10,000 loop steps and calls) {LIMIT}"
 BIG = f"template builds a value over 65,536 characters {LIMIT}"
+ALL = f"template builds over 8,388,608 characters in all {LIMIT}"
 NUMBER = f"template passes a number over 65,536 to a function {LIMIT}"
 BOMBS = [
     ("{% for a in range(60000) %}{% for b in range(60000) %}{% endfor %}{% endfor %}x", STEPS),
     ("{% for a in 'abcdefghij' %}{% for b in 'abcdefghij' %}{% for c in 'abcdefghij' %}{% for d in 'abcdefghij' %}{% for e in 'abcdefghij' %}.{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}", STEPS),
     ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}x", STEPS),
     ("{% set l = range(10000)|list %}{% for i in range(9000) %}{{ l|length }}{% endfor %}", STEPS),
-    ("{% set s = 'a' * 65000 %}{% for i in range(9999) %}{{ s.count('b') }}{{ s.replace('a', 'b')|length }}{% endfor %}", STEPS),
+    ("{% set s = 'a' * 65000 %}{% for i in range(9999) %}{{ s.count('b') }}{{ s.replace('a', 'b')|length }}{% endfor %}", ALL),
     ("{{ 'a' * 10 ** 9 }}", BIG),
     ("{{ ['a'] * 100000000 }}", BIG),
     ("{{ '%999999999s' % 'a' }}", BIG),
     ("{{ ('%s' * 60000) % (('a' * 60000,) * 60000) }}", BIG),
     ("{{ '{:>999999999}'.format('a') }}", BIG),
+    ("{{ ('{0:{1}}' * 6000).format('a', 60000) }}", BIG),
+    ("{{ ('%*s' * 6000) % ((60000, 'a') * 6000) }}", BIG),
+    ("{{ range(9000)|map('string')|map('center', 60000)|list|length }}", ALL),
     ("{{ ('a' * 60000)|replace('', 'bbbbbbbbbb') }}", BIG),
     ("{{ ('a' * 60000).replace('a', 'bbbbbbbbbb') }}", BIG),
     ("{{ ('a' * 60000)|list|join('bbbbbbbbbb') }}", BIG),
