@@ -97,20 +97,22 @@ def size(value: Any, limit: int = MAX_SIZE) -> int:
     return total
 
 
-def _check(value: Any, what: str = "a value") -> Any:
+def _check(value: Any) -> int:
+    """A value's size; refused past MAX_SIZE (and a number past MAX_INT_BITS)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
         raise TemplateFailure(f"template builds a number over {MAX_INT_BITS:,} bits", _HINT)
-    if size(value) > MAX_SIZE:
-        raise TemplateFailure(f"template builds {what} over {MAX_SIZE:,} characters", _HINT)
-    return value
+    n = size(value)
+    if n > MAX_SIZE:
+        raise TemplateFailure(f"template builds a value over {MAX_SIZE:,} characters", _HINT)
+    return n
 
 
 def _built(value: Any) -> Any:
     """A result a call, filter or operator built: checked, and counted (many small ones add up)."""
-    _check(value)
+    n = _check(value)
     budget = _budget.get()
     if budget is not None:
-        budget.built += size(value)
+        budget.built += n
         if budget.built > MAX_BUILT:
             raise TemplateFailure(f"template builds over {MAX_BUILT:,} characters in all", _HINT)
     return value
