@@ -147,26 +147,36 @@ def _largest_int(value: Any) -> int:
     return max([abs(i) for i in items if isinstance(i, int) and not isinstance(i, bool)], default=0)
 
 
-def _replace_estimate(text: str, old: str, new: str, count: int = -1) -> int:
+def _replace_estimate(text: Any, old: Any, new: Any, count: int = -1) -> int:
     found = len(text) + 1 if old == "" else text.count(old)
     if count is not None and count >= 0:
         found = min(found, count)
     return len(text) + found * max(0, len(new) - len(old))
 
 
-def _str_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Refuse a str method call whose result would be far larger than its inputs."""
+def _str_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Refuse a str (or bytes) method call whose result would be far larger than its inputs;
+    the arguments to call it with (join's iterable read into a list, to be measured)."""
     method = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
     text, name = getattr(method, "__self__", None), getattr(method, "__name__", "")
-    if not isinstance(text, str):
-        return
-    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+    if not isinstance(text, (str, bytes)):
+        return args
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], type(text)) and isinstance(args[1], type(text)):
         _expect(_replace_estimate(text, args[0], args[1], args[2] if len(args) > 2 and isinstance(args[2], int) else -1))
     elif name == "expandtabs":
         tab = args[0] if args and isinstance(args[0], int) else kwargs.get("tabsize", 8)
-        _expect(len(text) + text.count("\t") * (tab if isinstance(tab, int) else 8))
-    elif name in ("format", "format_map"):
+        tabs = text.count(b"\t") if isinstance(text, bytes) else text.count("\t")
+        _expect(len(text) + tabs * (tab if isinstance(tab, int) else 8))
+    elif name in ("format", "format_map") and isinstance(text, str):
         _expect(_format_estimate(text, (args, kwargs)))
+    elif name == "join" and len(args) == 1:
+        items = []
+        for item in args[0]:  # a generator's items are steps (and built) already
+            items.append(item)
+            _expect(len(items))
+        _expect(len(text) * len(items) + sum(len(i) for i in items if isinstance(i, (str, bytes))))
+        return (items,)
+    return args
 
 
 def _iterate(iterable: Any) -> Iterator[Any]:
@@ -235,8 +245,11 @@ def environment() -> Any:
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
             _step()
             _check_args([*args, *kwargs.values()])
-            _str_method(__obj, args, kwargs)
-            return _built(super().call(__context, __obj, *args, **kwargs))
+            args = _str_method(__obj, args, kwargs)
+            result = _built(super().call(__context, __obj, *args, **kwargs))
+            if isinstance(getattr(__obj, "__self__", None), (list, dict, set)):
+                _check(__obj.__self__)  # a list.extend() or dict.update() grows its object, not its result
+            return result
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
             if operator == "*":
