@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from llmconf import sandbox
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.secrets.store import SecretStore, default_secrets_file, env_var
@@ -19,7 +20,7 @@ from llmconf.targets.claude_code import settings as target
 
 
 class Sensitive(str):
-    """A rendered value that came from a secret: written to disk, never shown."""
+    """A rendered value any part of which came from secret() or env(): written to disk, never shown."""
 
     __slots__ = ()
 
@@ -27,30 +28,25 @@ class Sensitive(str):
         return "'(sensitive)'"
 
 
-class _TemplateFailure(Exception):
-    """Raised from inside a template call; turned into a located LlmconfError."""
+class SensitiveMap(dict[str, Any]):
+    """A rendered object (modelPicker) built from a Sensitive value: written to disk, never shown."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.hint = message, hint
+    __slots__ = ()
 
-
-_compiled: dict[str, Any] = {}
+    def __repr__(self) -> str:
+        return "'(sensitive)'"
 
 
-@functools.cache
-def _jinja() -> Any:
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+def is_sensitive(value: object) -> bool:
+    """Whether a rendered value came, in any part, from secret() or env()."""
+    return isinstance(value, (Sensitive, SensitiveMap))
 
 
-def _template(source: str) -> Any:
-    # Compiled once per distinct source: a thousand worktrees share a handful of templates.
-    if source not in _compiled:
-        _compiled[source] = _jinja().from_string(source)
-    return _compiled[source]
+#: Raised from inside a template call; turned into a located LlmconfError.
+_TemplateFailure = sandbox.TemplateFailure
+
+# Compiled once per distinct source: a thousand worktrees share a handful of templates.
+_template = sandbox.template
 
 
 def is_template(text: str) -> bool:
@@ -63,7 +59,9 @@ def as_literal(value: str) -> str:
     if not is_template(value):
         return value
     if "endraw" in value:
-        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {value[:40]!r}")
+        from llmconf.secrets.mask import scrub
+
+        raise LlmconfError(f"a value holds template syntax that cannot be quoted: {scrub(value)[:40]!r}")  # no key in it
     return "{% raw %}" + value + "{% endraw %}"
 
 
@@ -75,10 +73,10 @@ def render_value(
     reads: dict[str, str | None] | None = None,
     memo: dict[tuple[str, str], str] | None = None,
 ) -> str:
-    """One field's final text; Sensitive when a secret went into it. `reads` collects
-    every secret and environment variable a template looked up, with what it found.
-    `memo` keeps the output of templates that do not use `worktree`: within one run they
-    come out the same for every worktree of a profile, so they render once."""
+    """One field's final text; Sensitive when any part of it came from secret() or env().
+    `reads` collects every secret and environment variable a template looked up, with what
+    it found. `memo` keeps the output of templates that do not use `worktree`: within one run
+    they come out the same for every worktree of a profile, so they render once."""
     reads = {} if reads is None else reads
     text: str = sourced.value
     if not is_template(text):
@@ -87,57 +85,57 @@ def render_value(
     if memo is not None and key in memo:
         return memo[key]
     used: list[str] = []  # the secret values this template read: never in an error message
+    read_env: list[str] = []  # and the environment's: a token (ghp_...) is as secret as a key
 
-    def named_by_secret(name: object) -> None:
-        # A name computed from a secret would land in reads (and so in a saved plan) and in
-        # error messages: refuse the pattern outright.
-        if str(name) in used:
-            raise _TemplateFailure("a secret() or env() name cannot come from a secret", "name it literally")
-
+    # A name is written in the template, never computed from a value read by secret() or
+    # env(): sandbox.template() refuses that before anything runs (and the fast path takes
+    # only quoted names). So a name may go into `reads` (a saved plan) and messages.
     def secret(name: str) -> str:
-        named_by_secret(name)
+        name = str(name)
         try:
-            value = secrets.get(str(name))
+            value = secrets.get(name)
         except LlmconfError as e:  # a `secrets:` source that failed: say so where it was asked for
             raise _TemplateFailure(e.message, e.hint) from None
         reads[f"secret:{name}"] = value
         if value is None:
             raise _TemplateFailure(
                 f"profile '{profile}' needs secret '{name}', which is not set",
-                f"run 'llmconf secret set {name}', or export {env_var(str(name))}",
+                f"run 'llmconf secret set {name}', or export {env_var(name)}",
             )
         used.append(value)
         return value
 
     def env(name: str, default: str | None = None) -> str:
-        named_by_secret(name)
-        reads[f"env:{name}"] = os.environ.get(str(name))
-        value = os.environ.get(str(name), default)
+        name = str(name)
+        reads[f"env:{name}"] = os.environ.get(name)
+        value = os.environ.get(name, default)
         if value is None:
             raise _TemplateFailure(
                 f"environment variable {name} is not set", f"export it, or give a default: env('{name}', '...')"
             )
+        read_env.append(value)
         return value
 
     try:
         out = _simple(text, context, secret, env)
         if out is None:
-            out = _template(text).render({**context, "secret": secret, "env": env})
+            out = sandbox.render(_template(text), {**context, "secret": secret, "env": env})
     except _TemplateFailure as e:
         raise sourced.error(_redact(e.message, used), e.hint and _redact(e.hint, used)) from None
     except (Exception, RecursionError) as e:  # a template may raise anything: 1/0, 'a' + 1, ...
         from jinja2 import TemplateError
 
         detail = getattr(e, "message", None) if isinstance(e, TemplateError) else f"{e.__class__.__name__}: {e}"
-        if used:  # the detail may quote a value derived from the secret (upper-cased, sliced ...)
-            detail = f"{e.__class__.__name__} (details hidden: this template reads a secret)"
+        if used or read_env:  # the detail may quote a value derived from one (upper-cased, sliced ...)
+            what = "a secret" if used else "an environment variable"
+            detail = f"{e.__class__.__name__} (details hidden: this template reads {what})"
         raise sourced.error(
             f"template error in {_field_name(sourced)}: {_redact(detail or e.__class__.__name__, used)}",
             "templates see worktree.path, worktree.name, profile.name, vars, secret(name), env(name, default)",
         ) from None
     if not out.strip():
         raise sourced.error(f"{_field_name(sourced)} rendered empty", "llmconf never writes a blank value")
-    result = Sensitive(out) if used else out
+    result = Sensitive(out) if used or read_env else out
     if memo is not None and not _uses_worktree(text):
         memo[key] = result
     return result
@@ -225,7 +223,7 @@ def _uses_worktree(source: str) -> bool:
         return any(kind == "name" and arg[0] == "worktree" for _, kind, arg, _ in syntax[0])
     from jinja2 import meta
 
-    return "worktree" in meta.find_undeclared_variables(_jinja().parse(source))
+    return "worktree" in meta.find_undeclared_variables(sandbox.environment().parse(source))
 
 
 def uses_worktree(fields: dict[FieldPath, Sourced]) -> bool:
@@ -295,9 +293,10 @@ def render(
     catalog = None if base_url is None or off or describe is None else functools.partial(describe, base_url)
     if catalog is not None:
         for slot, model in models.items():
+            hidden = isinstance(model, Sensitive) or isinstance(base_url, Sensitive)
             for field, said in zip(target.SLOT_INFO, catalog(model) or ()):
-                if said:  # the profile's own word wins
-                    info.setdefault(field, {}).setdefault(slot, said)
+                if said:  # the profile's own word wins; the catalog's name of a secret model is as secret
+                    info.setdefault(field, {}).setdefault(slot, Sensitive(said) if hidden else said)
 
     def named(model: str) -> tuple[str, str | None] | None:
         told = catalog(model) if catalog is not None else None
@@ -305,6 +304,8 @@ def render(
 
     spec = fields.get(("picker",))
     picker = None if spec is None else target.picker_value(spec.value, models, info, named)
+    if picker is not None and any(isinstance(v, Sensitive) for v in [*models.values(), *(x for i in info.values() for x in i.values())]):
+        picker = SensitiveMap(picker)  # its rows quote models, labels and descriptions
     return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)
 
 

@@ -202,12 +202,15 @@ def test_status_never_prices_a_model_named_by_a_secret(tmp_path, run, monkeypatc
         tmp_path,
         {
             "worktrees.yaml": "worktrees: {a: p}\n",
-            "profiles/p.yaml": OPENROUTER + "models: {opus: \"{{ env('M') }}\"}\n",
+            "profiles/p.yaml": OPENROUTER + "models: {opus: z-ai/glm-4.7}\n",
             "a/.keep": "",
         },
     )
-    monkeypatch.setenv("M", "z-ai/glm-4.7")
     assert json.loads(run("status", "--json").out)["worktrees"][0]["cost"] == "$0.43"
+    # A model from env() is as sensitive as one from a secret (env() may read a token).
+    (tmp_path / "profiles/p.yaml").write_text(OPENROUTER + "models: {opus: \"{{ env('M') }}\"}\n")
+    monkeypatch.setenv("M", "z-ai/glm-4.7")
+    assert json.loads(run("status", "--json").out)["worktrees"][0]["cost"] == "?"
     (tmp_path / "profiles/p.yaml").write_text(OPENROUTER + "models: {opus: \"{{ secret('m') }}\"}\n")
     monkeypatch.setenv("LLMCONF_SECRET_M", "z-ai/glm-4.7")
     line = run("status").out.splitlines()[1]

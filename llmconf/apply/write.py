@@ -12,7 +12,7 @@ from llmconf import fs
 from llmconf.apply.state import FileRecord, State, record_json
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 from llmconf.targets.claude_code import settings as target
 
 
@@ -140,6 +140,6 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
 
 
 def _secret_names(desired: Mapping[target.KeyPath, str]) -> frozenset[str]:
-    return frozenset(target.key_name(k) for k, v in desired.items() if isinstance(v, Sensitive))
+    return frozenset(target.key_name(k) for k, v in desired.items() if is_sensitive(v))
 
 

@@ -200,7 +200,10 @@ def _discovery(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, An
     if src is None or not isinstance(value, str) or value.strip().lower() in ("", "0", "false", "no", "off"):
         return
     models = dict.fromkeys(v for s in target.SLOTS if isinstance(v := desired.get((ENV, target.slot_var(s))), str) and v)
-    hidden = [m for m in models if not _DISCOVERED.search(m)]
+    from llmconf.render import Sensitive
+    from llmconf.secrets.mask import SENSITIVE
+
+    hidden = [SENSITIVE if isinstance(m, Sensitive) else m for m in models if not _DISCOVERED.search(m)]
     if hidden:
         yield src.warning(
             f"env.{DISCOVERY} lists only gateway models whose ID contains 'claude' or 'anthropic': "

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import KeyPath
@@ -95,7 +95,7 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
     return any(
         v
         and (
-            isinstance(v, Sensitive)
+            is_sensitive(v)
             or _looks_secret(k)
             or (secret and target.key_name(k) in secret)
             or _key_shaped(v)  # a literal key: 0600, never into git
@@ -216,7 +216,7 @@ def diff(
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is ABSENT or fingerprint(before) != written)
         sensitive = (
-            isinstance(after, Sensitive) or target.looks_secret(key) or target.key_name(key) in secret
+            is_sensitive(after) or target.looks_secret(key) or target.key_name(key) in secret
             # What the file holds may be a key that no record names (the state folder was
             # deleted, or the file was hand-edited): a key-shaped value is hidden either way.
             or _key_shaped(before) or _key_shaped(after)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 from llmconf.secrets.mask import SENSITIVE, scrub_value
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
@@ -36,7 +36,7 @@ def status_rows(
     rows = []
     for wp in plan.local:
         # A literal value with a key in it (a URL with the key in its path) is shown scrubbed.
-        d = {k: SENSITIVE if isinstance(v, Sensitive) else scrub_value(v) for k, v in wp.desired.items()}
+        d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
         slot, model = target.default_model(d)
         row: dict[str, Any] = {
             "worktree": wp.name,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, Severity
-from llmconf.render import Sensitive
+from llmconf.render import is_sensitive
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
 from llmconf.secrets.mask import SENSITIVE, scrub_value, shown
@@ -195,7 +195,7 @@ def examine(
         # credential; or that held a secret when llmconf last wrote it, unless it is now
         # the profile's own plain value (plan shows that one too).
         want = desired.get(key)
-        if isinstance(want, Sensitive) or target.looks_secret(key):
+        if is_sensitive(want) or target.looks_secret(key):
             return True
         return target.key_name(key) in secret and value != want
 
