@@ -78,7 +78,7 @@ def resolve(
         raise LlmconfError("no config folder given", hint="pass -C DIR")
     else:
         folder = None
-    if folder is not None and must_exist and not (folder / CONFIG_FILE).is_file():
+    if folder is not None and must_exist and not os.path.lexists(folder / CONFIG_FILE):
         raise LlmconfError("file not found", folder / CONFIG_FILE)
     return folder
 
@@ -89,7 +89,8 @@ def _search(start: Path) -> Path:
     if named:
         return user_path(start, named)
     for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
+        # Whatever is there (a FIFO, a folder, a symlink loop) is the config: reading it says what is wrong.
+        if os.path.lexists(folder / CONFIG_FILE):
             return Path(os.path.normpath(folder))
     known = _read()
     here = os.path.normpath(start)

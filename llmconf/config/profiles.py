@@ -3,6 +3,8 @@ shipped ones), validated, and resolved through `extends`; and where each came fr
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,12 @@ from typing import Any
 
 from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean
+
+
+def _folder_error(folder: Path, e: OSError) -> LlmconfError:
+    """A profile folder that cannot be searched (no permission, a symlink loop...)."""
+    hint = "fix its permissions (chmod u+rx)" if isinstance(e, PermissionError) else "fix profile_paths in worktrees.yaml"
+    return LlmconfError(f"cannot read this profile folder: {(e.strerror or e.__class__.__name__).lower()}", folder, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,14 @@ class Profiles:
         """Every profile name on the search path, first folder winning."""
         found: dict[str, None] = {}
         for d in self.dirs:
-            if d.is_dir():
-                # A hidden file is no profile: path() refuses names starting with '.'.
-                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".")))
+            try:
+                entries = os.listdir(d)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as e:
+                raise _folder_error(d, e) from None
+            # A hidden file is no profile: path() refuses names starting with '.'.
+            found.update(dict.fromkeys(n[:-5] for n in sorted(entries) if n.endswith(".yaml") and not n.startswith(".")))
         return sorted(found)
 
     def path(self, name: str) -> Path | None:
@@ -74,8 +87,17 @@ class Profiles:
             return None  # a name, never a path out of the profile folders
         for d in self.dirs:
             candidate = d / f"{name}.yaml"
-            if candidate.is_file():
-                return candidate
+            try:
+                os.stat(candidate)  # whatever is there is that profile: a FIFO or a folder is reported, not passed over
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except PermissionError as e:
+                raise _folder_error(d, e) from None
+            except OSError as e:
+                if e.errno == errno.ENAMETOOLONG:
+                    return None  # no file can have that name: an unknown profile
+                # (a symlink loop...): reading it names the file and what is wrong
+            return candidate
         return None
 
     def load(self, name: str, ref: Sourced) -> tuple[Any, Path]:
