@@ -17,6 +17,8 @@ SETTINGS_LIMIT = 2 << 20
 CONFIG_LIMIT = 4 << 20
 #: The secret store and a key file.
 SECRETS_LIMIT = 1 << 20
+#: llmconf's own files (state, backups, caches, a saved plan), which grow with the config.
+STATE_LIMIT = 64 << 20
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))

@@ -417,3 +417,58 @@ def test_no_secret_reaches_an_error_about_a_file_holding_it(tmp_path, run, store
     r = run("plan")
     assert (r.code, r.err.splitlines()[-1]) == (1, "llmconf: a/.claude/settings.local.json:2: is not UTF-8 text (save it as UTF-8; llmconf never overwrites it)")
     assert SECRET not in r.out + r.err
+
+
+# --- llmconf's own files and what git leaves ------------------------------------------------------
+
+
+def test_a_fifo_saved_plan_or_state_file_is_refused(tmp_path, isolated_home):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": GW, "a/.keep": ""})
+    os.mkfifo(tmp_path / "saved.json")  # no regular file, so no saved plan: a worktree's name
+    refused(
+        tmp_path, ("apply", "saved.json"),
+        "llmconf: 'saved.json' is not a worktree declared in worktrees.yaml (see 'llmconf status' for the declared worktrees)\n",
+        tmp_path, isolated_home,
+    )
+    state = isolated_home / ".local/state/llmconf/state.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(state)
+    refused(
+        tmp_path, ("plan",),
+        f"llmconf: {state}: is a FIFO, not a regular file (llmconf reads only regular files; replace it with one)\n",
+        tmp_path, isolated_home,
+    )
+
+
+def test_plan_out_names_a_fifo_profile_it_would_fingerprint(tmp_path, isolated_home):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": GW, "a/.keep": ""})
+    assert cli(tmp_path, "apply", "--yes").returncode == 0  # the state a saved plan's fingerprints are salted with
+    os.mkfifo(tmp_path / "profiles/unused.yaml")
+    refused(
+        tmp_path, ("plan", "--out", "saved.json"),
+        "llmconf: profiles/unused.yaml: is a FIFO, not a regular file (llmconf reads only regular files; replace it with one)\n",
+        tmp_path, isolated_home,
+    )
+
+
+def test_fifos_where_llmconf_keeps_its_caches_or_git_its_files_are_passed_over(tmp_path, isolated_home):
+    from llmconf import caches
+    from tests.helpers import make_repo
+
+    repo = make_repo(tmp_path)
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n  repo: p\n", "profiles/p.yaml": GW, "a/.keep": ""})
+    os.mkfifo(tmp_path / "a/.git")  # not a gitdir: link, so no main checkout to look at
+    os.mkfifo(repo / ".git/hooks/post-checkout")
+    for kind in ("config", "catalog"):
+        caches.entry(kind, tmp_path).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(caches.entry(kind, tmp_path))
+    (isolated_home / ".local/state/llmconf").mkdir(parents=True)
+    os.mkfifo(isolated_home / ".local/state/llmconf/configs.json")
+    r = cli(tmp_path, "apply", "--yes")
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.endswith("Apply complete: 10 added, 0 changed, 0 removed (in 2 files).\n")
+    r = cli(tmp_path, "git-hook", "uninstall", "repo")
+    assert (r.returncode, r.stderr, r.stdout) == (
+        0, "", "No llmconf hook in repo/.git/hooks (its post-checkout is not llmconf's: left as it is); nothing to do.\n"
+    )
+    assert stat.S_ISFIFO(os.lstat(repo / ".git/hooks/post-checkout").st_mode)

@@ -73,7 +73,7 @@ def _unfields(raw: list[Any], paths: dict[str, Path]) -> dict[FieldPath, Sourced
 def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str] | None:
     """The cached config, resolved profiles and key, when every input is byte for byte the same."""
     try:
-        entry = json.loads(_file(config_dir).read_text(encoding="utf-8"))
+        entry = json.loads(fs.read_text(_file(config_dir), fs.STATE_LIMIT))
         config_bytes = fs.read_bytes(config_dir / CONFIG_FILE, fs.CONFIG_LIMIT)
         if entry["config_dir"] != str(config_dir):
             return None
