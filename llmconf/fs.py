@@ -20,6 +20,7 @@ SECRETS_LIMIT = 1 << 20
 #: llmconf's own files (state, backups, caches, a saved plan), which grow with the config.
 STATE_LIMIT = 64 << 20
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # Windows has no FIFOs to wait on
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -29,7 +30,7 @@ def read_bytes(path: Path, limit: int, what: str = "regular file") -> bytes:
     a LlmconfError naming the file for anything else that stops a safe read."""
     try:
         # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise
     except PermissionError:
@@ -41,7 +42,7 @@ def read_bytes(path: Path, limit: int, what: str = "regular file") -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "something other than a file")
             raise LlmconfError(
                 f"is {kind}, not a {what}", path,
                 hint="move it out of the way" if stat.S_ISDIR(st.st_mode) else "llmconf reads only regular files; replace it with one",

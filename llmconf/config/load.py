@@ -160,24 +160,23 @@ def _check(events: Any, path: Path) -> None:
     open_: list[list[Any]] = []  # each open collection: [values so far, its anchor]
     aliased = 0
     for event in events:
-        line = event.start_mark.line + 1 if event.start_mark is not None else None
         if isinstance(event, CollectionStartEvent):
             open_.append([1, event.anchor])
             if len(open_) > MAX_DEPTH:
-                raise LlmconfError(f"nested more than {MAX_DEPTH} levels deep", path, line, "flatten it")
+                raise LlmconfError(f"nested more than {MAX_DEPTH} levels deep", path, _line(event), "flatten it")
             continue
         if isinstance(event, CollectionEndEvent):
             size, anchor = open_.pop()
         elif isinstance(event, ScalarEvent):
             if "\0" in event.value:
-                raise LlmconfError("holds a NUL character (\\0)", path, line, "remove it")
+                raise LlmconfError("holds a NUL character (\\0)", path, _line(event), "remove it")
             size, anchor = 1, event.anchor
         elif isinstance(event, AliasEvent):
             size, anchor = sizes.get(event.anchor, 1), None
             aliased += size
             if aliased > MAX_ALIASED:
                 raise LlmconfError(
-                    f"its aliases stand for more than {MAX_ALIASED:,} values (an alias bomb?)", path, line,
+                    f"its aliases stand for more than {MAX_ALIASED:,} values (an alias bomb?)", path, _line(event),
                     "write the values out, or alias less",
                 )
         else:
@@ -186,6 +185,10 @@ def _check(events: Any, path: Path) -> None:
             sizes[anchor] = size
         if open_:
             open_[-1][0] += size
+
+
+def _line(event: Any) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark is not None else None
 
 
 @functools.lru_cache(maxsize=64)
