@@ -472,3 +472,36 @@ def test_fifos_where_llmconf_keeps_its_caches_or_git_its_files_are_passed_over(t
         0, "", "No llmconf hook in repo/.git/hooks (its post-checkout is not llmconf's: left as it is); nothing to do.\n"
     )
     assert stat.S_ISFIFO(os.lstat(repo / ".git/hooks/post-checkout").st_mode)
+
+
+def test_a_fifo_as_the_main_checkouts_settings_is_a_doctor_finding(tmp_path, isolated_home):
+    from tests.helpers import make_repo
+
+    repo = make_repo(tmp_path, linked=("wt",))
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  wt: p\n", "profiles/p.yaml": GW})
+    (repo / ".claude").mkdir()
+    os.mkfifo(repo / ".claude/settings.local.json")
+    before = tree(tmp_path, isolated_home)
+    plan = cli(tmp_path, "plan")
+    assert (plan.returncode, plan.stderr) == (0, "")  # Claude Code ignores that file: it changes no plan
+    doctor = cli(tmp_path, "doctor")
+    assert (doctor.returncode, doctor.stderr) == (1, "")
+    assert (
+        "  error: repo/.claude/settings.local.json: root settings cannot be read (is a FIFO, not a settings file): "
+        "Claude Code ignores the whole file (fix it by hand)"
+    ) in doctor.stdout.splitlines()
+    assert tree(tmp_path, isolated_home) == before
+
+
+@pytest.mark.parametrize("where", ["worktrees.yaml", "profiles/p.yaml", "catalog.yaml", "a/.claude/settings.local.json"])
+def test_a_symlink_loop_anywhere_llmconf_reads_is_located(tmp_path, run, isolated_home, where):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "extends: anthropic\n", "a/.claude/x": ""})
+    (tmp_path / where).unlink(missing_ok=True)
+    os.symlink(os.path.basename(where), tmp_path / where)
+    err = (f"llmconf: {where}: cannot read it: too many levels of symbolic links "
+           "(a symlink there points at itself, or its chain is too long)")
+    before = tree(tmp_path, isolated_home)
+    for argv in (("plan",), ("apply", "--yes")):
+        r = run(*argv)
+        assert (r.code, r.err.splitlines()[0]) == (1, err)
+    assert tree(tmp_path, isolated_home) == before
