@@ -505,3 +505,27 @@ def test_a_symlink_loop_anywhere_llmconf_reads_is_located(tmp_path, run, isolate
         r = run(*argv)
         assert (r.code, r.err.splitlines()[0]) == (1, err)
     assert tree(tmp_path, isolated_home) == before
+
+
+@pytest.mark.parametrize("folder, config", [("profiles", CONFIG), ("shared", "profile_paths: [shared]\n" + CONFIG)])
+def test_a_profile_folder_that_is_a_symlink_loop_is_located(tmp_path, run, isolated_home, folder, config):
+    write_tree(tmp_path, {"worktrees.yaml": config, "a/.keep": ""})
+    os.symlink(folder + "2", tmp_path / folder)
+    os.symlink(folder, tmp_path / (folder + "2"))
+    before = tree(tmp_path, isolated_home)
+    loop = "cannot read it: too many levels of symbolic links (a symlink there points at itself, or its chain is too long)"
+    for argv, tail in ((("plan",), ""), (("apply", "--yes"), APPLY_TAIL)):
+        r = run(*argv)
+        assert (r.code, r.err) == (1, f"llmconf: {folder}/anthropic.yaml: {loop}\n{tail}")
+    r = run("validate")
+    assert (r.code, r.err) == (1, f"llmconf: {folder}: cannot read this profile folder: too many levels of symbolic links (fix or remove that folder)\n")
+    assert tree(tmp_path, isolated_home) == before
+
+
+def test_a_git_file_whose_gitdir_is_a_symlink_loop_is_passed_over(tmp_path, run):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": GW, "a/.git": "gitdir: loop\n"})
+    os.symlink("loop2", tmp_path / "a/loop")
+    os.symlink("loop", tmp_path / "a/loop2")
+    r = run("apply", "--yes")
+    assert (r.code, r.err) == (0, "")
+    assert json.loads((tmp_path / "a/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9/api"

@@ -14,9 +14,14 @@ from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatte
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean
 
 
+def _real(path: Path) -> Path:
+    """Where a folder leads; unlike Path.resolve, a symlink loop is no RuntimeError (reading it says what is wrong)."""
+    return Path(os.path.realpath(path))
+
+
 def _folder_error(folder: Path, e: OSError) -> LlmconfError:
     """A profile folder that cannot be searched (no permission, a symlink loop...)."""
-    hint = "fix its permissions (chmod u+rx)" if isinstance(e, PermissionError) else "fix profile_paths in worktrees.yaml"
+    hint = "fix its permissions (chmod u+rx)" if isinstance(e, PermissionError) else "fix or remove that folder"
     return LlmconfError(f"cannot read this profile folder: {(e.strerror or e.__class__.__name__).lower()}", folder, hint=hint)
 
 
@@ -33,7 +38,7 @@ class ProfileOrigin:
 def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[str, ProfileOrigin]:
     """Where each named profile, and each profile it extends, came from (one that does not
     load is left out: the plan reports it, at the line that names it)."""
-    local, shipped = (config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    local, shipped = _real(config.dir / PROFILES_DIR), _real(shipped_profiles_dir())
     out: dict[str, ProfileOrigin] = {}
     todo = list(dict.fromkeys(names))
     while todo:
@@ -44,7 +49,7 @@ def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[st
             profile, path = profiles.load(name, Sourced(name, config.file, ()))
         except LlmconfError:
             continue
-        folder = path.parent.resolve()
+        folder = _real(path.parent)
         source = "local" if folder == local else "shipped" if folder == shipped else "shared"
         out[name] = ProfileOrigin(path, source, profile.extends)
         if profile.extends:
@@ -56,7 +61,7 @@ class Profiles:
     """Finds, validates and resolves profiles by name; each file is read once."""
 
     def __init__(self, dirs: tuple[Path, ...]) -> None:
-        self.dirs = tuple(dict.fromkeys(d.resolve() for d in dirs))
+        self.dirs = tuple(dict.fromkeys(_real(d) for d in dirs))
         self._loaded: dict[str, tuple[Any, Path]] = {}
         self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
 

@@ -68,9 +68,9 @@ def _main_checkout(dot_git: Path) -> Path | None:
         return None
     if not line.startswith("gitdir:"):
         return None
-    gitdir = (dot_git.parent / line[len("gitdir:") :].strip()).resolve()
+    gitdir = Path(os.path.realpath(dot_git.parent / line[len("gitdir:") :].strip()))  # a loop is no RuntimeError
     try:
-        common = (gitdir / fs.read_text(gitdir / "commondir", fs.SETTINGS_LIMIT).strip()).resolve()
+        common = Path(os.path.realpath(gitdir / fs.read_text(gitdir / "commondir", fs.SETTINGS_LIMIT).strip()))
     except (OSError, LlmconfError):
         return dot_git.parent  # a submodule or a plain gitdir link: it is its own root
     return common.parent if common.name == ".git" else None
