@@ -352,14 +352,20 @@ def test_a_key_file_in_another_encoding_is_located_and_shows_no_byte_of_it(tmp_p
     assert "abc" not in r.out + r.err and "xe9" not in r.err
 
 
+def permissions_apply() -> tuple[str, ...]:
+    """The command prefix under which file permissions stop llmconf as they stop a user: none,
+    or for root (who reads any folder) setpriv without the capabilities that let it."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root, and no setpriv to drop root's read-anything capabilities")
+    drop = "-dac_override,-dac_read_search"
+    return ("setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}")
+
+
 def test_profiles_folder_that_cannot_be_read(tmp_path, isolated_home):
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": "extends: anthropic\n", "a/.keep": ""})
-    as_user: tuple[str, ...] = ()
-    if os.geteuid() == 0:  # root reads any folder: run llmconf without the capabilities that let it
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root, and no setpriv to drop root's read-anything capabilities")
-        drop = "-dac_override,-dac_read_search"
-        as_user = ("setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}")
+    as_user = permissions_apply()
     (tmp_path / "profiles").chmod(0)
     try:
         err = "llmconf: profiles: cannot read this profile folder: permission denied (fix its permissions (chmod u+rx))\n"
@@ -529,3 +535,21 @@ def test_a_git_file_whose_gitdir_is_a_symlink_loop_is_passed_over(tmp_path, run)
     r = run("apply", "--yes")
     assert (r.code, r.err) == (0, "")
     assert json.loads((tmp_path / "a/.claude/settings.local.json").read_text())["env"]["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:9/api"
+
+
+@pytest.mark.parametrize(
+    "entry, err",
+    [
+        ("worktrees:\n  locked/a: p\n", "llmconf: worktrees.yaml:2: worktree folder locked/a does not exist (create it, or remove the entry)\n"),
+        ("repos:\n  locked/a: p\n", "llmconf: worktrees.yaml:2: repo folder locked/a does not exist (clone it there, or remove the entry)\n"),
+    ],
+)
+def test_a_worktree_or_repo_inside_a_folder_that_cannot_be_searched(tmp_path, isolated_home, entry, err):
+    write_tree(tmp_path, {"worktrees.yaml": entry, "profiles/p.yaml": GW, "locked/a/.keep": ""})
+    as_user = permissions_apply()
+    (tmp_path / "locked").chmod(0)
+    try:
+        for argv, tail in ((("plan",), ""), (("apply", "--yes"), APPLY_TAIL), (("validate",), VALIDATE_TAIL)):
+            refused(tmp_path, argv, err + tail, tmp_path, isolated_home, prefix=as_user)
+    finally:
+        (tmp_path / "locked").chmod(0o755)

@@ -426,7 +426,7 @@ def expand_repos(config: Config) -> Config:
 
     problems: dict[int, LlmconfError] = {}
     for i, repo in enumerate(config.repos):
-        if not repo.path.is_dir():
+        if folder_identity(repo.path) is None:  # unlike is_dir, no PermissionError from a folder above it
             problems[i] = repo.profile.error(
                 f"repo folder {display_path(repo.path)} does not exist", "clone it there, or remove the entry"
             )
