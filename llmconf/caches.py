@@ -15,6 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llmconf import fs
+from llmconf.errors import LlmconfError
+
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
@@ -31,9 +34,9 @@ def entry(kind: str, scope: Path | str | None = None) -> Path:
 def load(path: Path, digest: str) -> Any:
     """The data saved at `path` under `digest`, or None."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(fs.read_text(path, fs.STATE_LIMIT))
         return doc["data"] if doc["digest"] == digest else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, LlmconfError):
         return None
 
 

@@ -10,21 +10,101 @@ from typing import Any
 
 from llmconf.errors import LlmconfError, display_path
 
+#: The largest file each reader takes: a FIFO, /dev/zero or a runaway file is refused, never
+#: waited on or read to exhaustion. Claude Code's own --settings limit is 2 MiB.
+SETTINGS_LIMIT = 2 << 20
+#: worktrees.yaml, a profile, catalog.yaml.
+CONFIG_LIMIT = 4 << 20
+#: The secret store and a key file.
+SECRETS_LIMIT = 1 << 20
+#: llmconf's own files (state, backups, caches, a saved plan), which grow with the config.
+STATE_LIMIT = 64 << 20
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # Windows has no FIFOs to wait on
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_bytes(path: Path, limit: int, what: str = "regular file") -> bytes:
+    """A regular file's bytes, at most `limit` of them: FileNotFoundError when it is missing,
+    a LlmconfError naming the file for anything else that stops a safe read."""
+    try:
+        # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise
+    except PermissionError:
+        raise LlmconfError("permission denied reading it", path, hint="fix its permissions (chmod u+rw)") from None
+    except OSError as e:
+        raise LlmconfError(f"cannot read it: {_reason(e)}", path, hint=_hint(e)) from None
+    except ValueError:  # os.open refuses a path holding a NUL
+        raise LlmconfError("cannot read it: its path holds a NUL character", path) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "something other than a file")
+            raise LlmconfError(
+                f"is {kind}, not a {what}", path,
+                hint="move it out of the way" if stat.S_ISDIR(st.st_mode) else "llmconf reads only regular files; replace it with one",
+            )
+        if st.st_size > limit:
+            raise _too_large(path, limit)
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > limit:  # it grew while being read
+                raise _too_large(path, limit)
+            chunks.append(chunk)
+    except OSError as e:
+        raise LlmconfError(f"cannot read it: {_reason(e)}", path) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def read_text(path: Path, limit: int, what: str = "regular file") -> str:
+    """read_bytes as UTF-8 text, newlines translated as text mode does ("\r\n" and a lone
+    "\r" become "\n"); a byte that is not UTF-8 is an error at its line."""
+    data = read_bytes(path, limit, what)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LlmconfError(
+            # The line, never the byte: it may be part of a key.
+            "is not UTF-8 text", path, data.count(b"\n", 0, e.start) + 1,
+            "save it as UTF-8; llmconf never overwrites it",
+        ) from None
+    # Only when there is a "\r" at all: a plan reads every worktree's settings file.
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _too_large(path: Path, limit: int) -> LlmconfError:
+    return LlmconfError(
+        f"is larger than {limit >> 20} MiB, the most llmconf reads from such a file", path, hint="is it the right file?"
+    )
+
+
+def _reason(e: OSError) -> str:
+    return (e.strerror or e.__class__.__name__).lower()
+
+
+def _hint(e: OSError) -> str | None:
+    import errno
+
+    return {
+        errno.ELOOP: "a symlink there points at itself, or its chain is too long",
+        errno.ENAMETOOLONG: "a part of that path is too long for the file system",
+        errno.ENOTDIR: "a part of that path is a file, not a folder",
+    }.get(e.errno or 0)
+
 
 def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
     """A settings file's text and parsed object, or (None, None) when it does not exist."""
     try:
-        text = _read_text(path)
+        text = read_text(path, SETTINGS_LIMIT, "settings file")
     except FileNotFoundError:
         return None, None
-    except IsADirectoryError:
-        raise LlmconfError("is a directory, not a settings file", path, hint="move it out of the way") from None
-    except PermissionError:
-        raise LlmconfError("permission denied reading it", path, hint="fix its permissions (chmod u+rw)") from None
-    except UnicodeDecodeError:
-        raise LlmconfError("is not UTF-8 text", path, hint="fix it by hand; llmconf never overwrites it") from None
-    except OSError as e:
-        raise LlmconfError(f"cannot read it: {e.strerror or e.__class__.__name__}", path) from None
     try:
         doc = json.loads(text, parse_constant=lambda word: _not_json(word, text))
     except RecursionError:
@@ -54,24 +134,6 @@ def _not_json(word: str, text: str) -> Any:
         if match.group(1) == word:
             raise json.JSONDecodeError(f"{word} is not JSON", text, match.start())
     raise json.JSONDecodeError(f"{word} is not JSON", text, 0)
-
-
-def _read_text(path: Path) -> str:
-    """What path.read_text(encoding="utf-8") returns, for a third less time per file.
-
-    A plan reads every worktree's settings file, so this is on the hot path: plain os calls
-    skip the buffered text layer, and the newline translation text mode does ("\r\n" and
-    a lone "\r" become "\n") is done here, only when the file has a "\r" at all.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    text = b"".join(chunks).decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def loose_mode(path: Path) -> int | None:

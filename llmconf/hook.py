@@ -35,10 +35,11 @@ def script(config_file: Path, config_dir: Path, hooks: Path, repo: Path, restore
 
 
 def head(path: Path) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(4096)
-    except OSError:
+    from llmconf import fs
+
+    try:  # a FIFO or /dev/zero is refused, not waited on: it is no hook of ours
+        return fs.read_bytes(path, fs.SETTINGS_LIMIT)[:4096].decode("utf-8", "replace")
+    except (OSError, LlmconfError):
         return ""
 
 

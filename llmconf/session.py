@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmconf import fs
 from llmconf.apply.state import State, load_state
 from llmconf.config import cache
 from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
@@ -83,8 +84,8 @@ def open_session(config_dir: Path) -> Session:
         store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
         return Session(config, profiles, store, state, CacheTicket(True, key, len(resolved)))
     try:
-        config_bytes = (config_dir / CONFIG_FILE).read_bytes()
-    except OSError:
+        config_bytes = fs.read_bytes(config_dir / CONFIG_FILE, fs.CONFIG_LIMIT)
+    except (OSError, LlmconfError):
         config_bytes = b""  # load_config reports it
     config = load_config(config_dir)
     store = SecretStore(sources=config.secret_sources, config_dir=config_dir)

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmconf import fs
+from llmconf.errors import LlmconfError
 from llmconf.fs import write_atomic
 
 KEEP = 5
@@ -47,8 +49,8 @@ def _bundles(state_dir: Path) -> list[Path]:
 
 def _read(bundle: Path) -> dict[str, str]:
     try:
-        files = json.loads(bundle.read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        files = json.loads(fs.read_text(bundle, fs.STATE_LIMIT))["files"]
+    except (OSError, ValueError, KeyError, TypeError, LlmconfError):
         return {}  # a damaged bundle is skipped, never fatal
     return files if isinstance(files, dict) else {}
 

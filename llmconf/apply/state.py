@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmconf import fs
 from llmconf.errors import LlmconfError
 from llmconf.fs import write_atomic
 
@@ -89,7 +90,7 @@ def load_state(path: Path | None = None) -> State:
     """The state file, or a fresh one (new salt) when there is none yet."""
     path = path or state_file()
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(fs.read_text(path, fs.STATE_LIMIT))
         files = {p: record_from_json(r) for p, r in doc["files"].items()}
         if doc.get("version") != VERSION:
             raise ValueError("version")

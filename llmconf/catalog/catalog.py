@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from llmconf import __version__, caches
+from llmconf import __version__, caches, fs
 from llmconf.errors import LlmconfError
 
 CATALOG_FILE = "catalog.yaml"
@@ -158,17 +158,15 @@ def load(config_dir: Path | None) -> Catalog:
     shipped = shipped_file()
     user = user_file(config_dir) if config_dir is not None else None
     try:
-        shipped_bytes = shipped.read_bytes()
+        shipped_bytes = fs.read_bytes(shipped, fs.CONFIG_LIMIT)
     except OSError as e:
         raise LlmconfError(f"cannot read the shipped catalog: {e.strerror or e.__class__.__name__}", shipped) from None
     user_bytes = None
     if user is not None:
         try:
-            user_bytes = user.read_bytes()
+            user_bytes = fs.read_bytes(user, fs.CONFIG_LIMIT)  # a FIFO or /dev/zero is refused, not waited on
         except FileNotFoundError:
             user = None
-        except OSError as e:
-            raise LlmconfError(f"cannot read: {e.strerror or e.__class__.__name__}", user) from None
     digest = hashlib.sha256(b"\0".join([__version__.encode(), shipped_bytes, user_bytes or b"-"])).hexdigest()
     memo = f"{digest}\0{user}"
     if memo in _built:  # plan asks twice: for the slots' labels, then for its lint

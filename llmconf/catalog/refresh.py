@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf import fs
 from llmconf.catalog import catalog
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def refresh(user: Path, listed: Mapping[str, Listed], current: catalog.Catalog) 
     yaml = YAML(typ="rt")
     yaml.width = 4096  # one model a line, however long its name
     try:
-        text = user.read_text(encoding="utf-8")
+        text = fs.read_text(user, fs.CONFIG_LIMIT)  # catalog.load checked it already: only a race fails here
     except FileNotFoundError:
         text = None
     doc = yaml.load(text) if text is not None else None

@@ -56,12 +56,13 @@ def _shim() -> Path:
     """The folder of the `claude` shim exec puts first on PATH (written once, 0700)."""
     folder = deliveries_dir() / ".bin"
     shim = folder / "claude"
-    try:
-        if shim.read_text(encoding="utf-8") == _SHIM:
-            return folder
-    except OSError:
-        pass
     from llmconf import fs
+
+    try:  # anything else there (a FIFO, another file) is replaced
+        if fs.read_text(shim, fs.SETTINGS_LIMIT) == _SHIM:
+            return folder
+    except (OSError, LlmconfError):
+        pass
 
     fs.make_dirs(folder, 0o700)
     fs.write_atomic(shim, _SHIM, mode=0o700)

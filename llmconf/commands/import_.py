@@ -49,7 +49,7 @@ def _import(args: argparse.Namespace, ui: Ui) -> int:
     notes = _from_key_files(session, decls, keys, store_now, ui)
 
     # worktrees.yaml, edited in memory and checked before anything is written.
-    text = session.config.file.read_text(encoding="utf-8")
+    text = fs.read_text(session.config.file, fs.CONFIG_LIMIT)
     new_text = text
     for wt, decl in decls:
         new_text = add_entry(new_text, wt.key, _entry(decl))

@@ -32,7 +32,7 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
     session.profiles.resolve(args.profile, Sourced(args.profile, session.config.file, ()))
     models = _models(args.model or [])
     keys = [_key_for(session, arg, ui.cwd) for arg in args.worktrees] or [_enclosing(session, ui.cwd)]
-    text = session.config.file.read_text(encoding="utf-8")
+    text = fs.read_text(session.config.file, fs.CONFIG_LIMIT)
     new = text
     for key in keys:
         new = set_profile(new, key, args.profile)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from llmconf.config.load import folder_identity
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.plan.planner import Planner, missing_folder
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     for decl in session.config.worktrees:
         try:
             rendered.append((decl, planner.desired(decl)))
-            if not decl.path.is_dir():
+            if folder_identity(decl.path) is None:  # unlike is_dir, no PermissionError from a folder above it
                 errors.append(decl.profile.error(*missing_folder(decl)))
         except LlmconfErrors as e:
             errors.extend(e.errors)

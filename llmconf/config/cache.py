@@ -19,8 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__, caches
+from llmconf import __version__, caches, fs
 from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
 
@@ -43,8 +44,8 @@ def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
             continue
         for name in names:
             try:
-                h.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
-            except OSError:
+                h.update(b"\0" + name.encode() + b"\0" + fs.read_bytes(folder / name, fs.CONFIG_LIMIT))
+            except (OSError, LlmconfError):  # a FIFO, too large...: the load reports it
                 h.update(b"\0unreadable\0" + name.encode())
     return h.hexdigest()
 
@@ -74,8 +75,8 @@ def _unfields(raw: list[Any], paths: dict[str, Path]) -> dict[FieldPath, Sourced
 def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str] | None:
     """The cached config, resolved profiles and key, when every input is byte for byte the same."""
     try:
-        entry = json.loads(_file(config_dir).read_text(encoding="utf-8"))
-        config_bytes = (config_dir / CONFIG_FILE).read_bytes()
+        entry = json.loads(fs.read_text(_file(config_dir), fs.STATE_LIMIT))
+        config_bytes = fs.read_bytes(config_dir / CONFIG_FILE, fs.CONFIG_LIMIT)
         if entry["config_dir"] != str(config_dir):
             return None
         dirs = [Path(d) for d in entry["profile_dirs"]]
@@ -97,7 +98,7 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             Path(claude_code) if claude_code else None, bool(entry.get("strict")),
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, LlmconfError):
         return None
     # Outside the try: git's answer is today's, and its errors are the user's to see.
     return expand_repos(config), resolved, key

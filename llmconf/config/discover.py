@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, overload
 
+from llmconf import fs
 from llmconf.config.load import CONFIG_FILE, user_path
 from llmconf.errors import LlmconfError
 
@@ -25,8 +26,8 @@ def _index() -> Path:
 
 def _read() -> dict[str, str]:
     try:
-        doc = json.loads(_index().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(fs.read_text(_index(), fs.STATE_LIMIT))
+    except (OSError, ValueError, LlmconfError):
         return {}  # none yet, or damaged: only a convenience is lost
     found = doc.get("worktrees") if isinstance(doc, dict) else None
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(found, dict) else {}
@@ -38,8 +39,6 @@ def remember(config_dir: Path, worktrees: Iterable[Path]) -> None:
     new = {**known, **{os.path.normpath(w): os.path.normpath(config_dir) for w in worktrees}}
     if new == known:
         return
-    from llmconf import fs
-
     path = _index()
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -78,7 +77,7 @@ def resolve(
         raise LlmconfError("no config folder given", hint="pass -C DIR")
     else:
         folder = None
-    if folder is not None and must_exist and not (folder / CONFIG_FILE).is_file():
+    if folder is not None and must_exist and not os.path.lexists(folder / CONFIG_FILE):
         raise LlmconfError("file not found", folder / CONFIG_FILE)
     return folder
 
@@ -89,7 +88,8 @@ def _search(start: Path) -> Path:
     if named:
         return user_path(start, named)
     for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
+        # Whatever is there (a FIFO, a folder, a symlink loop) is the config: reading it says what is wrong.
+        if os.path.lexists(folder / CONFIG_FILE):
             return Path(os.path.normpath(folder))
     known = _read()
     here = os.path.normpath(start)

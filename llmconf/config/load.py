@@ -91,20 +91,33 @@ class Config:
 # --- YAML -----------------------------------------------------------------------------
 
 
+#: How deep a YAML file may nest, and how many values its aliases may stand for: a deeper or
+#: larger file is refused before it is built, so a billion-laughs `vars:` cannot eat the memory
+#: and a 100,000-deep one cannot overflow the stack.
+MAX_DEPTH = 100
+MAX_ALIASED = 100_000
+
+
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors become LlmconfError with the line."""
+    from llmconf import fs
+
+    try:
+        text = fs.read_text(path, fs.CONFIG_LIMIT)
+    except FileNotFoundError:
+        raise LlmconfError("file not found", path) from None
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> Any:
+    """YAML text from `path`, checked for depth, alias expansion and NUL characters, then built."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LlmconfError("file not found", path) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LlmconfError(f"cannot read: {e.__class__.__name__}", path) from None
-    try:
         try:
+            _check(YAML(typ="safe").parse(text), path)
             return YAML(typ="safe").load(text)  # the C parser when ruamel.yaml.clib is there
         except MarkedYAMLError as first:
             # libyaml follows YAML 1.1, which rejects a ':' inside a flow mapping's plain value
@@ -113,6 +126,7 @@ def read_yaml(path: Path) -> Any:
             if "found unexpected ':'" not in str(first.problem):
                 raise
             try:
+                _check(YAML(typ="safe", pure=True).parse(text), path)
                 return YAML(typ="safe", pure=True).load(text)
             except YAMLError:
                 raise first from None
@@ -138,11 +152,54 @@ def read_yaml(path: Path) -> Any:
         raise LlmconfError(f"invalid YAML: {e.__class__.__name__}", path) from None
 
 
+def _check(events: Any, path: Path) -> None:
+    """Walk the parser's events (no tree is built, nothing recurses) and refuse a file nested
+    deeper than MAX_DEPTH, whose aliases stand for more than MAX_ALIASED values, or with a NUL
+    character (no path, name or variable can hold one)."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+    sizes: dict[Any, int] = {}  # anchor -> how many values it stands for
+    open_: list[list[Any]] = []  # each open collection: [values so far, its anchor]
+    aliased = 0
+    for event in events:
+        if isinstance(event, CollectionStartEvent):
+            open_.append([1, event.anchor])
+            if len(open_) > MAX_DEPTH:
+                raise LlmconfError(f"nested more than {MAX_DEPTH} levels deep", path, _line(event), "flatten it")
+            continue
+        if isinstance(event, CollectionEndEvent):
+            size, anchor = open_.pop()
+        elif isinstance(event, ScalarEvent):
+            if "\0" in event.value:
+                raise LlmconfError("holds a NUL character (\\0)", path, _line(event), "remove it")
+            size, anchor = 1, event.anchor
+        elif isinstance(event, AliasEvent):
+            size, anchor = sizes.get(event.anchor, 1), None
+            aliased += size
+            if aliased > MAX_ALIASED:
+                raise LlmconfError(
+                    f"its aliases stand for more than {MAX_ALIASED:,} values (an alias bomb?)", path, _line(event),
+                    "write the values out, or alias less",
+                )
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        if open_:
+            open_[-1][0] += size
+
+
+def _line(event: Any) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark is not None else None
+
+
 @functools.lru_cache(maxsize=64)
 def _round_trip(path: Path, mtime_ns: int) -> Any:
     from ruamel.yaml import YAML
 
-    return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    from llmconf import fs
+
+    return YAML(typ="rt").load(fs.read_text(path, fs.CONFIG_LIMIT))
 
 
 def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
@@ -266,6 +323,7 @@ def load_declared(config_dir: Path) -> Config:
     if not isinstance(data, dict):
         raise LlmconfError("expected a mapping with 'worktrees:' at the top", path, 1)
     parsed: m.WorktreesFile = validate(m.WorktreesFile, data, path)
+    _check_paths(parsed, path)
     decls = []
     seen: dict[Path, str] = {}
     for key, entry in (parsed.worktrees or {}).items():
@@ -306,6 +364,28 @@ def load_declared(config_dir: Path) -> Config:
         claude_code=user_path(config_dir, parsed.claude_code) if parsed.claude_code else None,
         strict=bool(parsed.strict),
     )
+
+
+#: The longest file or folder name file systems take (Linux, macOS: 255 bytes).
+NAME_MAX = 255
+
+
+def _check_paths(parsed: Any, path: Path) -> None:
+    """Refuse a path with a part no file system can hold, at its line (not as an OSError later)."""
+    written = [
+        *((("worktrees", k), k) for k in parsed.worktrees or {}),
+        *((("repos", k), k) for k in parsed.repos or {}),
+        *((("profile_paths", i), p) for i, p in enumerate(parsed.profile_paths or ())),
+        *([(("claude_code",), parsed.claude_code)] if parsed.claude_code else []),
+        *((("secrets", n, "file"), s.file) for n, s in (parsed.secrets or {}).items() if s.file),
+    ]
+    for loc, text in written:
+        parts = os.path.expanduser(text).split(os.sep)
+        if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in parts):
+            raise LlmconfError(
+                f"a part of the path '{text[:40]}...' is longer than {NAME_MAX} bytes, more than a file system allows",
+                path, line_of(path, loc), "shorten it",
+            )
 
 
 def _entry(entry: Any, path: Path, loc: tuple[str, ...]) -> tuple[Sourced, dict[FieldPath, Sourced]]:
@@ -349,7 +429,7 @@ def expand_repos(config: Config) -> Config:
 
     problems: dict[int, LlmconfError] = {}
     for i, repo in enumerate(config.repos):
-        if not repo.path.is_dir():
+        if folder_identity(repo.path) is None:  # unlike is_dir, no PermissionError from a folder above it
             problems[i] = repo.profile.error(
                 f"repo folder {display_path(repo.path)} does not exist", "clone it there, or remove the entry"
             )

@@ -3,6 +3,7 @@ shipped ones), validated, and resolved through `extends`; and where each came fr
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,17 @@ from typing import Any
 
 from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+
+
+def _real(path: Path) -> Path:
+    """Where a folder leads; unlike Path.resolve, a symlink loop is no RuntimeError (reading it says what is wrong)."""
+    return Path(os.path.realpath(path))
+
+
+def _folder_error(folder: Path, e: OSError) -> LlmconfError:
+    """A profile folder that cannot be searched (no permission, a symlink loop...)."""
+    hint = "fix its permissions (chmod u+rx)" if isinstance(e, PermissionError) else "fix or remove that folder"
+    return LlmconfError(f"cannot read this profile folder: {(e.strerror or e.__class__.__name__).lower()}", folder, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,7 @@ class ProfileOrigin:
 def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[str, ProfileOrigin]:
     """Where each named profile, and each profile it extends, came from (one that does not
     load is left out: the plan reports it, at the line that names it)."""
-    local, shipped = (config.dir / PROFILES_DIR).resolve(), shipped_profiles_dir().resolve()
+    local, shipped = _real(config.dir / PROFILES_DIR), _real(shipped_profiles_dir())
     out: dict[str, ProfileOrigin] = {}
     todo = list(dict.fromkeys(names))
     while todo:
@@ -37,7 +49,7 @@ def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[st
             profile, path = profiles.load(name, Sourced(name, config.file, ()))
         except LlmconfError:
             continue
-        folder = path.parent.resolve()
+        folder = _real(path.parent)
         source = "local" if folder == local else "shipped" if folder == shipped else "shared"
         out[name] = ProfileOrigin(path, source, profile.extends)
         if profile.extends:
@@ -49,7 +61,7 @@ class Profiles:
     """Finds, validates and resolves profiles by name; each file is read once."""
 
     def __init__(self, dirs: tuple[Path, ...]) -> None:
-        self.dirs = tuple(dict.fromkeys(d.resolve() for d in dirs))
+        self.dirs = tuple(dict.fromkeys(_real(d) for d in dirs))
         self._loaded: dict[str, tuple[Any, Path]] = {}
         self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
 
@@ -65,10 +77,19 @@ class Profiles:
         """Every profile name on the search path, first folder winning."""
         found: dict[str, None] = {}
         for d in self.dirs:
-            if d.is_dir():
-                # A hidden file is no profile: path() refuses names starting with '.'.
-                # Only files: a folder or a broken link named x.yaml is no profile path() would find.
-                found.update(dict.fromkeys(p.stem for p in sorted(d.glob("*.yaml")) if not p.name.startswith(".") and p.is_file()))
+            try:
+                entries = os.listdir(d)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as e:
+                raise _folder_error(d, e) from None
+            # A hidden file is no profile: path() refuses names starting with '.'.
+            # Only files: a folder or a broken link named x.yaml is no profile path() would find.
+            found.update(
+                dict.fromkeys(
+                    n[:-5] for n in sorted(entries) if n.endswith(".yaml") and not n.startswith(".") and (d / n).is_file()
+                )
+            )
         return sorted(found)
 
     def unknown_hint(self, name: str) -> str:
@@ -91,8 +112,17 @@ class Profiles:
             return None  # a name, never a path out of the profile folders
         for d in self.dirs:
             candidate = d / f"{name}.yaml"
-            if candidate.is_file():
-                return candidate
+            try:
+                os.stat(candidate)  # whatever is there is that profile: a FIFO or a folder is reported, not passed over
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except PermissionError as e:
+                raise _folder_error(d, e) from None
+            except OSError as e:
+                if e.errno == errno.ENAMETOOLONG:
+                    return None  # no file can have that name: an unknown profile
+                # (a symlink loop...): reading it names the file and what is wrong
+            return candidate
         return None
 
     def load(self, name: str, ref: Sourced) -> tuple[Any, Path]:

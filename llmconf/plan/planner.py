@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf import fs
-from llmconf.config.load import WorktreeDecl
+from llmconf.config.load import WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
 from llmconf.render import render, resolve_fields, uses_worktree
@@ -203,7 +203,7 @@ class Planner:
         except LlmconfError as e:
             if e.path is None:
                 e.path = settings
-            missing = decl.error is not None and not decl.path.is_dir()
+            missing = decl.error is not None and folder_identity(decl.path) is None  # is_dir raises on EACCES
             return WorktreePlan(
                 decl.name, decl.path, settings, decl.profile.value, error=e, folder_missing=missing, desired=desired,
                 secret=self.state.record(settings).secret,  # doctor still shows the file: hide what it recorded

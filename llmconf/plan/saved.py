@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf import fs
 from llmconf.apply.state import record_json
 from llmconf.config.load import CONFIG_FILE
 from llmconf.errors import LlmconfError, display_path
@@ -37,7 +38,7 @@ def fingerprints(planner: Planner, plan: Plan, state: State | None = None) -> di
 
     def of_file(path: Path) -> str:
         try:
-            return fp(path.read_text(encoding="utf-8"))
+            return fp(fs.read_text(path, fs.CONFIG_LIMIT))
         except FileNotFoundError:
             return "absent"
 
@@ -83,8 +84,8 @@ def save(path: Path, planner: Planner, plan: Plan, selection: list[str]) -> None
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = json.loads(fs.read_text(path, fs.STATE_LIMIT))  # a FIFO or /dev/zero is refused, not waited on
+    except (OSError, json.JSONDecodeError):
         doc = None
     shape = {"config_dir": str, "worktrees": list, "inputs": dict, "plan": dict}
     if not isinstance(doc, dict) or doc.get("kind") != KIND or any(

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmconf import fs
 from llmconf.config.load import user_path
 from llmconf.errors import LlmconfError, display_path
 from llmconf.secrets.store import SecretStore, check_name, env_lines, env_var
@@ -37,11 +38,12 @@ def key_files(explicit: list[str], cwd: Path, errors: list[LlmconfError]) -> lis
     found: list[FoundKey] = []
     for path, required in [*((p, False) for p in default), *((user_path(cwd, f), True) for f in explicit)]:
         try:
-            data = path.read_bytes()
-        except OSError as e:
+            data = fs.read_bytes(path, fs.SECRETS_LIMIT)  # a FIFO or /dev/zero is refused, not waited on
+        except (OSError, LlmconfError) as e:
             if required:
-                what = "no such file" if isinstance(e, FileNotFoundError) else f"cannot read it ({e.__class__.__name__})"
-                errors.append(LlmconfError(f"{what}; nothing changed", path, hint="name a key file holding NAME_API_KEY=..."))
+                what = "no such file" if isinstance(e, OSError) else e.message
+                errors.append(LlmconfError(f"{what}; nothing changed", path, e.line if isinstance(e, LlmconfError) else None,
+                                           "name a key file holding NAME_API_KEY=..."))
             continue
         text, bad = _text(data)
         if bad is not None:  # its line is never quoted: it may be the key

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from llmconf import fs
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, make_dirs, write_atomic
 from llmconf.secrets.mask import looks_like_key
@@ -72,7 +73,7 @@ class SecretStore:
         if self._values is None:
             self._values = {}
             try:
-                data = self.path.read_bytes()
+                data = fs.read_bytes(self.path, fs.SECRETS_LIMIT)  # a FIFO or /dev/zero is refused
                 mode = self.path.stat().st_mode
             except FileNotFoundError:
                 return self._values
@@ -221,10 +222,11 @@ def _fetch(name: str, source: dict[str, Any]) -> str:
     if "file" in source:
         path = Path(source["file"])
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
+            text = fs.read_text(path, fs.SECRETS_LIMIT)
+        except (OSError, LlmconfError) as e:
+            why = e.message if isinstance(e, LlmconfError) else e.__class__.__name__
             raise LlmconfError(
-                f"secret '{name}' comes from {path}, which cannot be read ({e.__class__.__name__})",
+                f"secret '{name}' comes from {path}, which cannot be read ({why})",
                 hint="create it, or fix secrets: in worktrees.yaml",
             ) from None
         if "key" not in source:

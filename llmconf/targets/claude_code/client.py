@@ -16,6 +16,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmconf import fs
+from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.settings import (
     BEHAVES_AS_KEY,
     DEFAULT_MODEL_VAR,
@@ -122,8 +124,8 @@ def version_of(path: Path) -> str | None:
     for folder in (real.parent, real.parent.parent):
         manifest = folder / "package.json"
         try:
-            doc = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(fs.read_text(manifest, fs.SETTINGS_LIMIT))
+        except (OSError, ValueError, LlmconfError):
             continue
         if isinstance(doc, dict) and str(doc.get("name", "")).startswith("@anthropic-ai/claude-code"):
             version = str(doc.get("version", ""))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf import fs
 from llmconf.errors import LlmconfError, Severity
 from llmconf.render import is_sensitive
 
@@ -84,11 +85,11 @@ def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
     """One layer, read from disk (or parsed from `text`, when the caller read it already)."""
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = fs.read_text(path, fs.SETTINGS_LIMIT, "settings file")  # a FIFO or /dev/zero is refused, not waited on
         except FileNotFoundError:
             return Layer(name, path)
-        except (OSError, UnicodeDecodeError) as e:
-            return Layer(name, path, problem=f"cannot be read ({e.__class__.__name__})")
+        except LlmconfError as e:
+            return Layer(name, path, problem=f"cannot be read ({e.message})")
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as e:

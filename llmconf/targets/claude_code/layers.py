@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llmconf import fs
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Delivery
 from llmconf.targets.claude_code import settings as target
@@ -62,15 +63,15 @@ _GIT = os.sep + ".git"
 def _main_checkout(dot_git: Path) -> Path | None:
     """A linked worktree's main checkout, from its .git file (gitdir: .../.git/worktrees/NAME)."""
     try:
-        line = dot_git.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        line = fs.read_text(dot_git, fs.SETTINGS_LIMIT).strip()  # a FIFO .git is refused, not waited on
+    except (OSError, LlmconfError):
         return None
     if not line.startswith("gitdir:"):
         return None
-    gitdir = (dot_git.parent / line[len("gitdir:") :].strip()).resolve()
+    gitdir = Path(os.path.realpath(dot_git.parent / line[len("gitdir:") :].strip()))  # a loop is no RuntimeError
     try:
-        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip()).resolve()
-    except (OSError, UnicodeDecodeError):
+        common = Path(os.path.realpath(gitdir / fs.read_text(gitdir / "commondir", fs.SETTINGS_LIMIT).strip()))
+    except (OSError, LlmconfError):
         return dot_git.parent  # a submodule or a plain gitdir link: it is its own root
     return common.parent if common.name == ".git" else None
 
