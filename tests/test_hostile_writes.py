@@ -408,7 +408,6 @@ def test_config_store_and_state_keep_their_owner_as_root(tmp_path, run, isolated
         ({"profiles/.hidden.yaml": "base_url: http://x\n"}, ".hidden", "profiles/.hidden.yaml is a hidden file, never loaded as a profile: rename it to hidden.yaml"),
         ({"profiles/.hidden.yaml": "base_url: http://x\n"}, "hidden", "profiles/.hidden.yaml is a hidden file, never loaded as a profile: rename it to hidden.yaml"),
         ({}, ".nope", "a profile's name never starts with '.': a hidden file is not a profile"),
-        ({"profiles/dir.yaml/.keep": ""}, "dir", "profiles/dir.yaml is not a file (a folder or a broken symlink): replace it with the profile's YAML"),
         ({"profiles/mine.yaml": "base_url: http://x\n"}, "mien", "did you mean 'mine'?"),
     ],
 )
@@ -419,6 +418,12 @@ def test_an_unknown_profile_hint_never_names_itself(tmp_path, run, files, name, 
     use = run("use", name, "a")
     assert (use.code, use.err) == (1, f"llmconf: unknown profile '{name}' ({hint})\n")
     assert f"'{name}'" not in hint
+
+
+def test_a_folder_where_a_profile_would_be_is_reported_there(tmp_path, run):
+    write_tree(tmp_path, {"profiles/dir.yaml/.keep": "", "worktrees.yaml": "worktrees:\n  a: dir\n", "a/.keep": ""})
+    plan = run("plan")
+    assert (plan.code, plan.err) == (1, "llmconf: profiles/dir.yaml: is a directory, not a regular file (move it out of the way)\n")
 
 
 def test_a_folder_named_like_a_profile_is_not_listed_as_one(tmp_path, run):

@@ -97,11 +97,15 @@ class Profiles:
         hidden = name.startswith(".") and "/" not in name and "\\" not in name
         for d in self.dirs:
             for candidate in (d / f"{name}.yaml", d / f".{name}.yaml"):
+                try:
+                    is_file, exists = candidate.is_file(), os.path.lexists(candidate)
+                except OSError:  # a name too long for the file system, say: no such file
+                    continue
                 if hidden or candidate.name.startswith("."):
-                    if candidate.is_file():
+                    if is_file:
                         bare = candidate.name.lstrip(".")
                         return f"{display_path(candidate)} is a hidden file, never loaded as a profile: rename it to {bare}"
-                elif os.path.lexists(candidate) and not candidate.is_file():
+                elif exists and not is_file:
                     return f"{display_path(candidate)} is not a file (a folder or a broken symlink): replace it with the profile's YAML"
         if hidden:
             return "a profile's name never starts with '.': a hidden file is not a profile"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ class SecretStore:
     def _load(self) -> dict[str, str]:
         if self._values is None:
             self._values = {}
+            if _is_null_device(self.path):  # LLMCONF_SECRETS_FILE=/dev/null: no store (set refuses it)
+                return self._values
             try:
                 data = fs.read_bytes(self.path, fs.SECRETS_LIMIT)  # a FIFO or /dev/zero is refused
                 mode = self.path.stat().st_mode
@@ -159,6 +162,15 @@ class SecretStore:
         except OSError as e:
             raise LlmconfError(f"cannot write secrets: {e.strerror or e.__class__.__name__}", self.path) from None
         self._values = values
+
+
+def _is_null_device(path: Path) -> bool:
+    """Whether `path` is the null device (whatever its name): read, it is an empty store."""
+    try:
+        st, null = os.stat(path), os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
 
 
 def _lines(data: bytes, path: Path) -> list[str]:
