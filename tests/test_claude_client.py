@@ -122,9 +122,9 @@ def test_a_value_managed_settings_override_is_a_plan_error(fleet, run, monkeypat
     assert plan.code == 1
     assert plan.err.splitlines() == [
         "llmconf: managed.json: managed settings set env.ANTHROPIC_BASE_URL to another value: Claude Code uses "
-        "theirs, whatever llmconf writes "
+        "theirs, whatever llmconf writes (in 2 worktrees: main, wt) "
         f"(declare the managed value, or ask whoever manages {managed} to drop env.ANTHROPIC_BASE_URL)"
-    ] * 2
+    ]  # once, naming both worktrees
     assert run("-C", str(fleet / "cfg"), "apply", "--yes").code == 1
     assert_unchanged(before, fleet, skip=lambda rel: ".git" in rel.parts)  # nothing written
     rows = json.loads(run("-C", str(fleet / "cfg"), "status", "--json").out)["worktrees"]
