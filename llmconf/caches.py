@@ -30,10 +30,21 @@ def entry(kind: str, scope: Path | str | None = None) -> Path:
 
 def load(path: Path, digest: str) -> Any:
     """The data saved at `path` under `digest`, or None."""
+    doc = read(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
         return doc["data"] if doc["digest"] == digest else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
+        return None
+
+
+def read(path: Path) -> Any:
+    """The JSON a cache file holds, or None when it is missing or damaged (never blocking on
+    a FIFO in its place, never failing on one nested too deep)."""
+    from llmconf.apply.state import read_own
+
+    try:
+        return json.loads(read_own(path).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
 
 
