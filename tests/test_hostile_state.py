@@ -648,3 +648,22 @@ def test_a_damaged_cache_entry_is_a_miss(team, run, isolated_home, kind):
     first = run("plan")
     assert (first.code, first.err) == (0, "")
     assert run("apply", "--yes").code == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in a read-only folder")
+def test_a_read_only_state_folder_unprivileged(team, run, isolated_home):
+    """The same as a user without root sees it: chmod makes the state folder read-only."""
+    assert run("apply", "--yes").code == 0
+    (team / "a/.claude/settings.local.json").write_text(GROWN)
+    before = snapshot_tree(team)
+    sdir(isolated_home).chmod(0o500)
+    try:
+        result = run("apply", "--yes")
+    finally:
+        sdir(isolated_home).chmod(0o700)
+    assert (result.code, result.err) == (
+        1,
+        f"llmconf: {sdir(isolated_home) / 'state.json'}: cannot record llmconf's state: Permission denied; nothing written "
+        "(fix its permissions, or set XDG_STATE_HOME to a folder you own)\n",
+    )
+    assert_unchanged(before, team)

@@ -30,6 +30,8 @@ def write(
     state records exactly what was written. `records` overrides those final records
     (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
     of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
+    A disk error before the first replace leaves every file as it was; one after it says
+    how many were written, and the record on disk is one the next apply converges from.
     """
     from llmconf.apply import backup
 
