@@ -15,9 +15,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import fs
-from llmconf.errors import LlmconfError
-
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
@@ -33,10 +30,21 @@ def entry(kind: str, scope: Path | str | None = None) -> Path:
 
 def load(path: Path, digest: str) -> Any:
     """The data saved at `path` under `digest`, or None."""
+    doc = read(path)
     try:
-        doc = json.loads(fs.read_text(path, fs.STATE_LIMIT))
         return doc["data"] if doc["digest"] == digest else None
-    except (OSError, ValueError, KeyError, TypeError, LlmconfError):
+    except (KeyError, TypeError):
+        return None
+
+
+def read(path: Path) -> Any:
+    """The JSON a cache file holds, or None when it is missing or damaged (never blocking on
+    a FIFO in its place, never failing on one nested too deep)."""
+    from llmconf.apply.state import read_own
+
+    try:
+        return json.loads(read_own(path).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
 
 

@@ -45,7 +45,7 @@ def test_a_lock_timeout_that_would_wait_forever_is_refused(tmp_path, run, monkey
     assert (result.code, result.out, result.err) == (
         1,
         "",
-        f"llmconf: LLMCONF_LOCK_TIMEOUT must be a number of seconds, 0 or more (got '{value}') "
+        f"llmconf: LLMCONF_LOCK_TIMEOUT must be a number of seconds from 0 to 3600 (got '{value}') "
         "(unset it for the default of 10 s)\n",
     )
 

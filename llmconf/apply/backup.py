@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmconf import fs
-from llmconf.errors import LlmconfError
+from llmconf.apply.state import make_folder, read_own
 from llmconf.fs import write_atomic
 
 KEEP = 5
@@ -47,12 +46,18 @@ def _bundles(state_dir: Path) -> list[Path]:
     return sorted(p for p in _folder(state_dir).glob("*.json") if _ID.match(p.stem))
 
 
-def _read(bundle: Path) -> dict[str, str]:
+def _read(path: Path) -> dict[str, str]:
     try:
-        files = json.loads(fs.read_text(bundle, fs.STATE_LIMIT))["files"]
-    except (OSError, ValueError, KeyError, TypeError, LlmconfError):
+        files = json.loads(read_own(path).decode("utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return {}  # a damaged bundle is skipped, never fatal
-    return files if isinstance(files, dict) else {}
+    # Only the well-formed entries: a damaged one is as good as pruned.
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}
+
+
+def bundle(state_dir: Path, apply_id: str) -> Path:
+    """The file that keeps the previous versions of apply `apply_id`'s files."""
+    return _folder(state_dir) / f"{apply_id}.json"
 
 
 def save(state_dir: Path, apply_id: str, files: dict[str, str]) -> None:
@@ -60,13 +65,13 @@ def save(state_dir: Path, apply_id: str, files: dict[str, str]) -> None:
     if not files:
         return
     folder = _folder(state_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomic(folder / f"{apply_id}.json", json.dumps({"files": files}, ensure_ascii=False), mode=0o600)
+    make_folder(folder)
+    write_atomic(bundle(state_dir, apply_id), json.dumps({"files": files}, ensure_ascii=False), mode=0o600)
     newer: dict[str, int] = {}
-    for bundle in reversed(_bundles(state_dir)):
-        names = list(_read(bundle))
+    for kept in reversed(_bundles(state_dir)):
+        names = list(_read(kept))
         if names and all(newer.get(n, 0) >= KEEP for n in names):
-            bundle.unlink()
+            kept.unlink(missing_ok=True)
             continue
         for n in names:
             newer[n] = newer.get(n, 0) + 1
@@ -74,14 +79,14 @@ def save(state_dir: Path, apply_id: str, files: dict[str, str]) -> None:
 
 def load(state_dir: Path, settings: Path, apply_id: str) -> str | None:
     """A file's text before apply `apply_id`, or None when not kept (never reached, or pruned)."""
-    return _read(_folder(state_dir) / f"{apply_id}.json").get(str(settings))
+    return _read(bundle(state_dir, apply_id)).get(str(settings))
 
 
 def listing(state_dir: Path) -> list[Backup]:
     """Every kept version, by file, oldest first."""
     rows = [
-        Backup(Path(name), bundle.stem, len(text.encode()))
-        for bundle in _bundles(state_dir)
-        for name, text in _read(bundle).items()
+        Backup(Path(name), kept.stem, len(text.encode()))
+        for kept in _bundles(state_dir)
+        for name, text in _read(kept).items()
     ]
     return sorted(rows, key=lambda b: (str(b.settings), b.name))

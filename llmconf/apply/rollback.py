@@ -24,6 +24,13 @@ def rollback_plan(
     from llmconf.apply import backup
 
     last = state.last_apply
+    if state.journal_damaged:
+        raise LlmconfError(
+            "cannot roll back: the record of the last apply is damaged",
+            state.path,
+            hint="the files stay as they are; their old versions are in the backups ('llmconf rollback --list'), "
+            "and the next apply starts a new record",
+        )
     if not last or not last["files"]:
         raise LlmconfError("nothing to roll back: no apply recorded on this machine")
     journal: dict[str, Any] = last["files"]  # type: ignore[assignment]
@@ -59,8 +66,14 @@ def rollback_plan(
         restored = record_from_json(entry["record"])
         secret = state.record(settings).secret | (restored.secret if restored else frozenset())
         try:
-            text, current = fs.read_settings(settings)
             wanted_doc = json.loads(wanted) if wanted is not None else None
+        except (ValueError, RecursionError):
+            wanted_doc = None
+        if wanted is not None and not isinstance(wanted_doc, dict):
+            warnings.append(LlmconfError(f"the backup from apply {apply_id} is damaged; left as it is", settings, severity="warning"))
+            continue
+        try:
+            text, current = fs.read_settings(settings)
             changes = document_diff(current, wanted_doc, secret)
         except LlmconfError as e:
             e.path = e.path or settings

@@ -3,13 +3,14 @@ records what llmconf owns and a backup of every file it changes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from llmconf import fs
-from llmconf.apply.state import FileRecord, State, record_json
+from llmconf.apply.state import FileRecord, State, os_problem, record_json
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import is_sensitive
@@ -30,6 +31,8 @@ def write(
     state records exactly what was written. `records` overrides those final records
     (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
     of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
+    A disk error before the first replace leaves every file as it was; one after it says
+    how many were written, and the record on disk is one the next apply converges from.
     """
     from llmconf.apply import backup
 
@@ -47,6 +50,7 @@ def write(
             for key, wp in zip(previous, changed)
         }
     )
+    before_files, before_last = dict(state.files), state.last_apply
     for key, wp in zip(previous, changed):
         old = previous[key] or FileRecord()
         state.files[key] = FileRecord(
@@ -55,13 +59,26 @@ def write(
             old.secret | _secret_names(wp.desired),
         )
     state.last_apply = {"id": apply_id, "files": journal}
-    state.save()
+    try:
+        state.save()
+    except OSError as e:
+        raise os_problem(e, state.path, "cannot record llmconf's state", NOTHING) from None
     # Every previous version in one file, durable before the first settings file changes.
-    backup.save(state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
+    try:
+        backup.save(state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
+    except OSError as e:
+        state.files, state.last_apply = before_files, before_last
+        with contextlib.suppress(OSError):  # else the write-ahead record stays: the next apply converges from it
+            state.save()
+        raise os_problem(e, backup.bundle(state.dir, apply_id), "cannot keep the backups", NOTHING) from None
     done: list[WorktreePlan] = []
+    failed = False
     try:
         for wp, new in zip(changed, prepared):
-            _write_one(wp, new)
+            try:
+                _write_one(wp, new)
+            except OSError as e:
+                raise _unwritten(e, wp, len(done)) from None
             done.append(wp)
             key = str(wp.settings)
             final = records[key] if records is not None else _record_after(state, wp, previous[key])
@@ -69,6 +86,9 @@ def write(
                 state.files.pop(key, None)
             else:
                 state.files[key] = final
+    except BaseException:
+        failed = True
+        raise
     finally:
         for wp in changed[len(done) :]:  # not reached: back to what they were
             key = str(wp.settings)
@@ -78,8 +98,30 @@ def write(
                 state.files.pop(key, None)
             else:
                 state.files[key] = before
-        state.save()
+        try:
+            state.save()
+        except OSError as e:
+            # The write-ahead record on disk owns every key written: the next apply converges.
+            if not failed:
+                n = len(done)
+                written = f"; {n} file{'s' if n != 1 else ''} written, and the next apply completes the record"
+                raise os_problem(e, state.path, "cannot record llmconf's state", written) from None
     return done
+
+
+NOTHING = "; nothing written"
+
+
+def _unwritten(e: OSError, wp: WorktreePlan, done: int) -> LlmconfError:
+    """A settings file that could not be written, the files before it being written."""
+    outcome = f"; {done} file{'s' if done != 1 else ''} before it written, it and the rest left as they were"
+    if wp.role == "delivery":  # it lives in llmconf's state folder
+        return os_problem(e, wp.settings, "cannot write it", outcome)
+    return LlmconfError(
+        f"cannot write it: {e.strerror or e.__class__.__name__}{outcome}",
+        wp.settings,
+        hint="fix that, then run apply again: it picks up where this one stopped",
+    )
 
 
 def _fingerprints(state: State, desired: Mapping[target.KeyPath, str]) -> dict[str, str]:

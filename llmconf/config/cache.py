@@ -14,7 +14,6 @@ entries as written, and git is asked for their worktrees on every run, hit or mi
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,7 @@ def _unfields(raw: list[Any], paths: dict[str, Path]) -> dict[FieldPath, Sourced
 def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str] | None:
     """The cached config, resolved profiles and key, when every input is byte for byte the same."""
     try:
-        entry = json.loads(fs.read_text(_file(config_dir), fs.STATE_LIMIT))
+        entry = caches.read(_file(config_dir))  # never blocks on a FIFO in its place
         config_bytes = fs.read_bytes(config_dir / CONFIG_FILE, fs.CONFIG_LIMIT)
         if entry["config_dir"] != str(config_dir):
             return None
@@ -98,7 +97,7 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             Path(claude_code) if claude_code else None, bool(entry.get("strict")),
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
-    except (OSError, ValueError, KeyError, TypeError, IndexError, LlmconfError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, LlmconfError):
         return None
     # Outside the try: git's answer is today's, and its errors are the user's to see.
     return expand_repos(config), resolved, key

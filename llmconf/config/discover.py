@@ -25,10 +25,9 @@ def _index() -> Path:
 
 
 def _read() -> dict[str, str]:
-    try:
-        doc = json.loads(fs.read_text(_index(), fs.STATE_LIMIT))
-    except (OSError, ValueError, LlmconfError):
-        return {}  # none yet, or damaged: only a convenience is lost
+    from llmconf import caches
+
+    doc = caches.read(_index())  # None: none yet, or damaged: only a convenience is lost
     found = doc.get("worktrees") if isinstance(doc, dict) else None
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(found, dict) else {}
 

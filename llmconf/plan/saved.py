@@ -10,12 +10,13 @@ current inputs and refuses, naming what changed, unless everything is as it was.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
-from llmconf.apply.state import record_json
+from llmconf.apply.state import os_problem, read_own, record_json
 from llmconf.config.load import CONFIG_FILE
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, write_atomic
@@ -66,7 +67,10 @@ def save(path: Path, planner: Planner, plan: Plan, selection: list[str]) -> None
         with locked(state.dir):
             current = load_state(state.path)
             if not current.path.exists():
-                current.save()
+                try:
+                    current.save()
+                except OSError as e:
+                    raise os_problem(e, current.path, "cannot record llmconf's state", "; no plan written") from None
         state = replace(state, salt=current.salt)
     doc = {
         "kind": KIND,
@@ -84,17 +88,28 @@ def save(path: Path, planner: Planner, plan: Plan, selection: list[str]) -> None
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(fs.read_text(path, fs.STATE_LIMIT))  # a FIFO or /dev/zero is refused, not waited on
-    except (OSError, json.JSONDecodeError):
+        doc = json.loads(read_own(path).decode("utf-8"))
+    except OSError as e:
+        raise LlmconfError(
+            f"cannot read the plan: {e.strerror or e.__class__.__name__}", path, hint="make one with 'llmconf plan --out FILE'"
+        ) from None
+    except (ValueError, RecursionError):
         doc = None
     shape = {"config_dir": str, "worktrees": list, "inputs": dict, "plan": dict}
     if not isinstance(doc, dict) or doc.get("kind") != KIND or any(
         not isinstance(doc.get(k), t) for k, t in shape.items()
-    ):
+    ) or not _sound(doc):
         raise LlmconfError("not a saved llmconf plan", path, hint="make one with 'llmconf plan --out FILE'")
     if doc.get("version") != VERSION:
         raise LlmconfError("saved plan is from another llmconf version", path, hint="make it again")
     return doc
+
+
+def _sound(doc: dict[str, Any]) -> bool:
+    """Whether the fields apply reads before comparing are what plan --out writes: an
+    absolute config folder, and worktree paths as text."""
+    paths = [doc["config_dir"], *doc["worktrees"]]
+    return os.path.isabs(doc["config_dir"]) and all(isinstance(p, str) and p and "\0" not in p for p in paths)
 
 
 def check(saved: dict[str, Any], planner: Planner, plan: Plan, path: Path) -> None:
