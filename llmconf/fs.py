@@ -209,7 +209,7 @@ def check_target(path: Path) -> os.stat_result | None:
         return None
     if not stat.S_ISREG(st.st_mode):
         raise LlmconfError(
-            f"{via}is {_kind(st.st_mode)}, not a regular file; nothing written",
+            f"{via}is {file_kind(st.st_mode)}, not a regular file; nothing written",
             path,
             hint="llmconf writes only regular files: remove it or name another path",
         )
@@ -220,7 +220,8 @@ def check_target(path: Path) -> os.stat_result | None:
     return st
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file of this mode is, for a message: "a directory", "a FIFO", "a device" ..."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -320,7 +321,7 @@ def remove_file(path: Path) -> None:
     """Delete a file (its target, when it is a symlink) and make the deletion durable."""
     target = Path(os.path.realpath(path))
     if not stat.S_ISREG(os.stat(target).st_mode):
-        raise LlmconfError(f"is {_kind(os.stat(target).st_mode)}, not a regular file; nothing removed", path)
+        raise LlmconfError(f"is {file_kind(os.stat(target).st_mode)}, not a regular file; nothing removed", path)
     target.unlink()
     fsync_dir(target.parent)
 

@@ -447,7 +447,8 @@ def test_a_fifo_saved_plan_or_state_file_is_refused(tmp_path, isolated_home):
     os.mkfifo(state)
     refused(
         tmp_path, ("plan",),
-        f"llmconf: {state}: is a FIFO, not a regular file (llmconf reads only regular files; replace it with one)\n",
+        f"llmconf: {state}: cannot read llmconf's state: it is a FIFO, not a regular file "
+        "(move it aside; llmconf then re-learns what it owns on the next apply)\n",
         tmp_path, isolated_home,
     )
 

@@ -98,7 +98,7 @@ def _loop(p: Path) -> None:
 
 STATE_DAMAGE = {
     "a folder": (_folder, "cannot read llmconf's state: it is a folder, not a file"),
-    "a FIFO": (_fifo, "cannot read llmconf's state: it is not a regular file"),
+    "a FIFO": (_fifo, "cannot read llmconf's state: it is a FIFO, not a regular file"),
     "a dangling symlink": (_dangling, "cannot read llmconf's state: it is a symlink to a missing file"),
     "a symlink loop": (_loop, "cannot read llmconf's state: Too many levels of symbolic links"),
 }
@@ -254,7 +254,7 @@ def _lock_loop(p: Path) -> None:
 
 LOCK_DAMAGE = {
     "a folder": (_folder, "Is a directory"),
-    "a FIFO": (_fifo, "it is not a regular file"),
+    "a FIFO": (_fifo, "it is a FIFO, not a regular file"),
     "a dangling symlink": (_lock_dangling, "it is a symlink"),
     "a symlink loop": (_lock_loop, "it is a symlink"),
 }
@@ -611,7 +611,7 @@ def test_a_file_where_a_deliveries_folder_should_be_stops_apply_before_any_write
     result = run("-C", "cfg", "apply", "--yes")  # the plan finds it, so no worktree is written
     assert (result.code, result.err.splitlines()) == (
         1,
-        [f"llmconf: {delivery}: cannot read it: Not a directory", "llmconf: nothing written: fix the errors above, or name the other worktrees"],
+        [f"llmconf: {delivery}: cannot read it: not a directory (a part of that path is a file, not a folder)", "llmconf: nothing written: fix the errors above, or name the other worktrees"],
     )
     assert_unchanged(before, fleet)
     assert path.read_text() == "mine\n"

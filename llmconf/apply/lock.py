@@ -18,7 +18,7 @@ from pathlib import Path
 
 from llmconf.apply.state import make_folder, os_problem
 from llmconf.errors import LlmconfError
-from llmconf.fs import own_like_folder
+from llmconf.fs import file_kind, own_like_folder
 
 DEFAULT_TIMEOUT = 10.0
 #: The longest wait $LLMCONF_LOCK_TIMEOUT may ask for: a longer one (1e300) is a hang, not a wait.
@@ -57,8 +57,9 @@ def locked(state_dir: Path, timeout: float | None = None) -> Iterator[None]:
     except OSError as e:
         raise _unusable(e, path) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _unusable(OSError(errno.EINVAL, "it is not a regular file"), path)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _unusable(OSError(errno.EINVAL, f"it is {file_kind(mode)}, not a regular file"), path)
         own_like_folder(fd, state_dir)  # made by sudo: still the user's to open next time
         deadline = time.monotonic() + timeout
         while True:

@@ -146,7 +146,7 @@ def read_own(path: Path) -> bytes:
         if stat.S_ISDIR(kind):
             raise OSError(errno.EISDIR, "it is a folder, not a file")
         if not stat.S_ISREG(kind):
-            raise OSError(errno.EINVAL, "it is not a regular file")
+            raise OSError(errno.EINVAL, f"it is {fs.file_kind(kind)}, not a regular file")
         if st.st_size > fs.STATE_LIMIT:
             raise OSError(errno.EFBIG, f"it is larger than {fs.STATE_LIMIT >> 20} MiB, the most llmconf reads from its own files")
         with os.fdopen(os.dup(fd), "rb") as f:
