@@ -116,13 +116,24 @@ def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
             f"invalid JSON: {e.msg} (column {e.colno})",
             path,
             e.lineno,
-            "fix it by hand; llmconf never overwrites a file it cannot parse",
+            f"{_json_slip(text, e.pos) or 'fix it by hand'}; llmconf never overwrites a file it cannot parse",
         ) from None
     if not isinstance(doc, dict):
         raise LlmconfError(
             f"expected a JSON object, found {type(doc).__name__}", path, 1, "llmconf never overwrites it; fix it by hand"
         )
     return text, doc
+
+
+def _json_slip(text: str, pos: int) -> str:
+    """What a JSON error at `pos` most likely is, when it is a habit of JSONC or JavaScript
+    (a trailing comma, a comment), as a hint; else ""."""
+    if text.startswith(("//", "/*"), pos):
+        return "JSON has no comments: remove it"
+    before = text[:pos].rstrip()
+    if before.endswith(",") and text.startswith(("}", "]"), pos):
+        return "JSON allows no comma after the last member: remove it"
+    return ""
 
 
 def _not_json(word: str, text: str) -> Any:

@@ -98,10 +98,9 @@ def render_value(
             raise _TemplateFailure(e.message, e.hint) from None
         reads[f"secret:{name}"] = value
         if value is None:
-            raise _TemplateFailure(
-                f"profile '{profile}' needs secret '{name}', which is not set",
-                f"run 'llmconf secret set {name}', or export {env_var(name)}",
-            )
+            fix = f"run 'llmconf secret set {name}', or export {env_var(name)}"
+            meant = _stored_like(secrets, str(name))
+            raise _TemplateFailure(f"profile '{profile}' needs secret '{name}', which is not set", f"{meant}{fix}")
         used.append(value)
         return value
 
@@ -229,6 +228,18 @@ def _uses_worktree(source: str) -> bool:
 def uses_worktree(fields: dict[FieldPath, Sourced]) -> bool:
     """Whether any field is a template that reads `worktree` (so renders differ per worktree)."""
     return any(isinstance(s.value, str) and is_template(s.value) and _uses_worktree(s.value) for s in fields.values())
+
+
+def _stored_like(secrets: SecretStore, name: str) -> str:
+    """`did you mean 'x'? ` for a stored (or declared) secret named like `name`, else ""."""
+    from llmconf.errors import did_you_mean
+
+    try:
+        names = [*secrets.names(), *secrets.sources]
+    except LlmconfError:  # a damaged store: its own error says so where it is read
+        return ""
+    meant = did_you_mean(name, names)
+    return f"{meant} If not: " if meant else ""
 
 
 def _redact(message: str, secrets: list[str]) -> str:

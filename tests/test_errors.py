@@ -52,7 +52,7 @@ def check(run, root, argv, expected_err, files=None):
 def test_malformed_worktrees_yaml(tmp_path, run):
     check(
         run, tmp_path, None,
-        "llmconf: worktrees.yaml:3: invalid YAML: found a tab character that violates indentation (fix the syntax there)",
+        "llmconf: worktrees.yaml:3: invalid YAML: a tab in the indentation (YAML indents with spaces only) (replace the tab with spaces)",
         {"worktrees.yaml": "worktrees:\n  a: gw\n\tb: gw\n"},
     )
 

@@ -697,13 +697,17 @@ def test_a_lone_surrogate_escape_in_a_settings_file_is_no_crash(tmp_path):
 
 
 def test_a_lone_surrogate_in_a_key_llmconf_does_not_own_survives_a_rewrite(tmp_path):
-    # The repeated key makes jsonedit fall back to re-serialising the document; the escape of
-    # the unowned "x" then becomes a raw surrogate that UTF-8 cannot encode.
+    # Once a repeated key made jsonedit re-serialise the document, and the escape of the unowned
+    # "x" became a raw surrogate that UTF-8 cannot encode. A change that would drop a repeated
+    # key is now refused at plan time (nothing lost); the surrogate survives an ordinary edit.
     settings = '{"x": "\\ud800", "env": {"ANTHROPIC_MODEL": "a", "ANTHROPIC_MODEL": "b"}}\n'
     cfg = _given(tmp_path, {"worktrees.yaml": "worktrees: {a: p}\n", "a/.claude/settings.local.json": settings})
     with _environment(tmp_path, None):
+        refused = _cli(tmp_path, "apply", "--yes")
+        assert refused.code == 1 and "twice in one object" in refused.err, str(refused)  # actual once: 3, UnicodeEncodeError
+        (cfg / "a/.claude/settings.local.json").write_text('{"x": "\\ud800", "env": {"ANTHROPIC_MODEL": "b"}}\n')
         result = _cli(tmp_path, "apply", "--yes")
-    assert result.code == 0, str(result)  # actual: 3, "internal error: UnicodeEncodeError" from fs.write_atomic
+    assert result.code == 0, str(result)
     assert json.loads((cfg / "a/.claude/settings.local.json").read_text())["x"] == "\ud800"
 
 

@@ -133,6 +133,14 @@ def _parse(text: str, path: Path) -> Any:
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = (e.problem or e.context or "invalid YAML").strip()
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in _indent(lines[mark.line]):
+            raise LlmconfError(
+                "invalid YAML: a tab in the indentation (YAML indents with spaces only)",
+                path,
+                mark.line + 1,
+                "replace the tab with spaces",
+            ) from None
         raise LlmconfError(
             f"invalid YAML: {problem}",
             path,
@@ -150,6 +158,10 @@ def _parse(text: str, path: Path) -> Any:
         ) from None
     except YAMLError as e:
         raise LlmconfError(f"invalid YAML: {e.__class__.__name__}", path) from None
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def _check(events: Any, path: Path) -> None:

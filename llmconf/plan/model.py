@@ -71,7 +71,8 @@ class WorktreePlan:
     folder_missing: bool = False
     desired: Mapping[KeyPath, str] = field(default_factory=dict)
     before_text: str | None = None  # the file as read, so apply can refuse if it changed
-    replacement: str | None = None  # exact text to write instead of editing (rollback)
+    #: The exact text to write: a rollback's backup, or the edit the planner already made.
+    replacement: str | None = None
     label: str = ""  # what the header says the change comes from; default "profile NAME"
     private: bool = False  # the file will hold a secret, so it is written 0600
     #: How the worktree's settings reach its agent:

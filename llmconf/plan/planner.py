@@ -216,6 +216,17 @@ class Planner:
                 fs.check_writable(settings)  # a mode-only change is still a write apply would refuse
             except LlmconfError as e:
                 return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
+        new_text = None
+        if changes and text is not None and action is FileAction.UPDATE:
+            # The edit apply will make, made now: one it would refuse (a duplicate key it would
+            # drop) is this plan's error, and apply writes this text without editing again.
+            from llmconf.apply import jsonedit
+
+            try:
+                new_text = jsonedit.edit(text, changes)
+            except LlmconfError as e:
+                e.path = e.path or settings
+                return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
         return WorktreePlan(
             decl.name,
             decl.path,
@@ -225,6 +236,7 @@ class Planner:
             action,
             desired=desired,
             before_text=text,
+            replacement=new_text,
             private=private,
             delivery=how,
             loose_mode=loose,
