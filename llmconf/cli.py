@@ -184,10 +184,15 @@ COMMANDS = (
         "rollback", "put back the files the last apply (or rollback) changed, from their backups",
         "Shows what it would restore as a plan and asks like apply. Backups are kept per file\n"
         "(the last 5 versions) in $XDG_STATE_HOME/llmconf/backups, 0600, outside any repo.\n"
-        "A rollback is itself recorded, so a second rollback redoes what the first undid.",
+        "A rollback is itself recorded, so a second rollback redoes what the first undid.\n"
+        "examples:\n  llmconf rollback --list\n  llmconf rollback --to 20261205T101500.123456Z   back to before that apply",
         arguments=(
             _WORKTREES,
             Arg("--yes", "-y", help="roll back without asking", action="store_true"),
+            Arg(
+                "--to", metavar="ID",
+                help="put the files back as they were before apply ID (any kept backup: see --list), not the last one",
+            ),
             Arg("--list", help="list the kept backups (names, times, sizes; never content)", action="store_true"),
         ),
     ),

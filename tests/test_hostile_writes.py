@@ -470,11 +470,12 @@ def test_duplicate_keys_are_never_dropped_by_a_rewrite(tmp_path, run, text, name
     config = (tmp_path / "worktrees.yaml").read_bytes()
     before = snapshot_tree(tmp_path, skip=lambda rel: rel.name == "worktrees.yaml")  # use puts it back
     result = run("use", "anthropic", "a", "--apply", "--yes")
-    assert (result.code, result.err) == (
+    assert (result.code, result.err) == (  # the plan already refuses it, before anything is written
         1,
-        "llmconf: warning: worktrees.yaml put back as it was: the switch is undone with the apply\n"
         f"llmconf: {SETTINGS}: has the key '{name}' twice in one object, and this change cannot be made without "
-        "dropping one; nothing written (merge the duplicates by hand (Claude Code reads only the last), then run again)\n",
+        "dropping one; nothing written (merge the duplicates by hand (Claude Code reads only the last), then run again)\n"
+        "llmconf: nothing written: fix the errors above, or name the other worktrees\n"
+        "llmconf: warning: worktrees.yaml put back as it was: the switch is undone with the apply\n",
     )
     assert_unchanged(before, tmp_path, skip=lambda rel: rel.name == "worktrees.yaml")
     assert (tmp_path / "worktrees.yaml").read_bytes() == config

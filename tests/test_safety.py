@@ -124,7 +124,11 @@ def test_rollback_deletes_a_file_the_apply_created(team, run):
 
 def test_rollback_with_nothing_recorded(team, run):
     result = run("rollback", "--yes")
-    assert (result.code, result.err) == (1, "llmconf: nothing to roll back: no apply recorded on this machine\n")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: nothing to roll back: no apply recorded on this machine "
+        "('llmconf rollback --list' shows the kept backups; 'llmconf rollback --to ID' restores one)\n",
+    )
 
 
 def test_backup_listing_shows_no_content(team, run):

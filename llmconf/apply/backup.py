@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ KEEP = 5
 class Backup:
     settings: Path
     name: str  # the apply id, sortable by time
-    size: int
+    size: int | None  # None: the apply created the file (there was no earlier version)
 
 
 def new_apply_id() -> str:
@@ -46,13 +47,20 @@ def _bundles(state_dir: Path) -> list[Path]:
     return sorted(p for p in _folder(state_dir).glob("*.json") if _ID.match(p.stem))
 
 
-def _read(path: Path) -> dict[str, str]:
+def _read(path: Path) -> dict[str, str | None]:
+    """A bundle's files: each one's text before the apply, None for one the apply created."""
     try:
-        files = json.loads(read_own(path).decode("utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        doc = json.loads(read_own(path).decode("utf-8"))
+        files, created = doc["files"], doc.get("created", [])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}  # a damaged bundle is skipped, never fatal
     # Only the well-formed entries: a damaged one is as good as pruned.
-    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}
+    kept: dict[str, str | None] = (
+        {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(files, dict) else {}
+    )
+    if isinstance(created, list):
+        kept.update({k: None for k in created if isinstance(k, str) and k not in kept})
+    return kept
 
 
 def bundle(state_dir: Path, apply_id: str) -> Path:
@@ -60,13 +68,15 @@ def bundle(state_dir: Path, apply_id: str) -> Path:
     return _folder(state_dir) / f"{apply_id}.json"
 
 
-def save(state_dir: Path, apply_id: str, files: dict[str, str]) -> None:
-    """Keep the previous text of each file an apply is about to change; prune old bundles."""
-    if not files:
+def save(state_dir: Path, apply_id: str, files: dict[str, str], created: Sequence[str] = ()) -> None:
+    """Keep the previous text of each file an apply is about to change, and the names of the
+    files it creates (so `rollback --to` can take them away again); prune old bundles."""
+    if not files and not created:
         return
     folder = _folder(state_dir)
     make_folder(folder)
-    write_atomic(bundle(state_dir, apply_id), json.dumps({"files": files}, ensure_ascii=False), mode=0o600)
+    doc = {"files": files, "created": sorted(created)}
+    write_atomic(bundle(state_dir, apply_id), json.dumps(doc, ensure_ascii=False), mode=0o600)
     newer: dict[str, int] = {}
     for kept in reversed(_bundles(state_dir)):
         names = list(_read(kept))
@@ -82,10 +92,18 @@ def load(state_dir: Path, settings: Path, apply_id: str) -> str | None:
     return _read(bundle(state_dir, apply_id)).get(str(settings))
 
 
+def kept(state_dir: Path, apply_id: str) -> dict[str, str | None] | None:
+    """What bundle `apply_id` keeps: each file's text before that apply (None: the apply
+    created it); None when there is no such bundle."""
+    if not _ID.match(apply_id) or not bundle(state_dir, apply_id).is_file():
+        return None
+    return _read(bundle(state_dir, apply_id))
+
+
 def listing(state_dir: Path) -> list[Backup]:
     """Every kept version, by file, oldest first."""
     rows = [
-        Backup(Path(name), kept.stem, len(text.encode()))
+        Backup(Path(name), kept.stem, None if text is None else len(text.encode()))
         for kept in _bundles(state_dir)
         for name, text in _read(kept).items()
     ]

@@ -17,14 +17,15 @@ from llmconf.targets.claude_code import settings as target
 
 
 def rollback_plan(
-    state: State, worktrees: Sequence[WorktreeDecl], only: set[Path] | None = None
+    state: State, worktrees: Sequence[WorktreeDecl], only: set[Path] | None = None, to: str | None = None
 ) -> tuple[Plan, dict[str, FileRecord | None], dict[str, Any], list[LlmconfError]]:
-    """The plan that puts back the files of the last apply: the plan, the records to
-    restore, the journal entries it leaves for later, and warnings."""
+    """The plan that puts back the files of the last apply (or, `to`, of apply `to`, from its
+    kept backup): the plan, the records to restore, the journal entries it leaves for later,
+    and warnings."""
     from llmconf.apply import backup
 
-    last = state.last_apply
-    if state.journal_damaged:
+    last = state.last_apply if to is None else _from_backup(state, to)
+    if state.journal_damaged and to is None:
         raise LlmconfError(
             "cannot roll back: the record of the last apply is damaged",
             state.path,
@@ -32,7 +33,10 @@ def rollback_plan(
             "and the next apply starts a new record",
         )
     if not last or not last["files"]:
-        raise LlmconfError("nothing to roll back: no apply recorded on this machine")
+        raise LlmconfError(
+            "nothing to roll back: no apply recorded on this machine",
+            hint="'llmconf rollback --list' shows the kept backups; 'llmconf rollback --to ID' restores one",
+        )
     journal: dict[str, Any] = last["files"]  # type: ignore[assignment]
     from llmconf.targets.claude_code.layers import delivery_path
 
@@ -41,7 +45,8 @@ def rollback_plan(
     plans, records, warnings = [], {}, []
     for settings in sorted(only or ()):
         if str(settings) not in journal:
-            warnings.append(LlmconfError("the last apply did not change it; nothing to roll back", settings, severity="warning"))
+            which = "the last apply" if to is None else f"apply {to}"
+            warnings.append(LlmconfError(f"{which} did not change it; nothing to roll back", settings, severity="warning"))
     if only is not None:  # a worktree's --settings file goes back with it
         only = only | {path for path, w in sent.items() if w.path / target.SETTINGS_FILE in only}
     carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
@@ -100,6 +105,27 @@ def rollback_plan(
     return Plan(tuple(plans)), records, carry, warnings
 
 
+
+
+def _from_backup(state: State, apply_id: str) -> dict[str, Any]:
+    """Apply `apply_id` as a journal, from its kept backup: each file back to its text before
+    that apply (one it created: deleted), keeping the record llmconf has of it now."""
+    from llmconf.apply import backup
+    from llmconf.apply.state import record_json
+
+    kept = backup.kept(state.dir, apply_id)
+    if kept is None:
+        raise LlmconfError(
+            f"no backup named '{apply_id}' is kept", state.dir / "backups", hint="'llmconf rollback --list' shows the kept ones"
+        )
+    return {
+        "id": apply_id,
+        "files": {
+            # A file it created goes, and with it llmconf's record of it.
+            key: {"apply": apply_id, "existed": text is not None, "record": record_json(state.files.get(key)) if text is not None else None}
+            for key, text in kept.items()
+        },
+    }
 
 
 def _document_keys(doc: Mapping[str, Any] | None) -> dict[target.KeyPath, Any]:

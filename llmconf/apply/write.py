@@ -65,7 +65,12 @@ def write(
         raise os_problem(e, state.path, "cannot record llmconf's state", NOTHING) from None
     # Every previous version in one file, durable before the first settings file changes.
     try:
-        backup.save(state.dir, apply_id, {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None})
+        backup.save(
+            state.dir,
+            apply_id,
+            {key: wp.before_text for key, wp in zip(previous, changed) if wp.before_text is not None},
+            created=[key for key, wp in zip(previous, changed) if wp.before_text is None],
+        )
     except OSError as e:
         state.files, state.last_apply = before_files, before_last
         with contextlib.suppress(OSError):  # else the write-ahead record stays: the next apply converges from it

@@ -30,7 +30,8 @@ METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "DIR": ("dirs",),
     "REPO": ("dirs",),
     "MODEL": (),
-    "SLOT=ID": (),  # use --model sonnet=z-ai/glm-4.7: a slot and any model ID
+    "SLOT=ID": (),
+    "ID": (),  # rollback --to: an apply id from --list  # use --model sonnet=z-ai/glm-4.7: a slot and any model ID
     "NAME": (),
     "URL": (),
     "N": (),

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             ui.out(done.backups(backup.listing(session.state.dir), ui.cwd))
             return 0
         only = {target.settings_path(w.path) for w in session.select(args.worktrees, ui.cwd)} if args.worktrees else None
-        plan, records, carry, warnings = rollback_plan(session.state, session.config.worktrees, only)
+        plan, records, carry, warnings = rollback_plan(session.state, session.config.worktrees, only, args.to)
         for warning in warnings:
             ui.warn(warning)
         ui.out(plan_text(plan, ui.cwd, ui.color))

@@ -74,7 +74,8 @@ def backups(rows: Sequence[Backup], cwd: Path) -> str:
     lines = []
     for b in rows:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.strptime(b.name[:15], "%Y%m%dT%H%M%S"))
-        lines.append(f"{display_path(b.settings, cwd)}  {b.name}  {stamp}  {b.size} bytes")
+        size = "created by it" if b.size is None else f"{b.size} bytes"
+        lines.append(f"{display_path(b.settings, cwd)}  {b.name}  {stamp}  {size}")
     return "\n".join(lines)
 
 
