@@ -337,7 +337,7 @@ def test_invalid_json_is_refused_with_its_line(tmp_path, run, isolated_home):
     result = _refused(run, "dev", "broken")
     assert result.err == (
         "llmconf: broken/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double "
-        "quotes (column 3) (fix it by hand; llmconf never overwrites a file it cannot parse)\n"
+        "quotes (column 3) (JSON allows no comma after the last member: remove it; llmconf never overwrites a file it cannot parse)\n"
     )
     _assert_nothing_written(before, tmp_path, isolated_home)
 

@@ -88,6 +88,9 @@ class WorktreePlan:
     #: `allow_tracked_secret: true`: a key may go into this file though git tracks it, or does
     #: not ignore it (doctor then does not call that an error either).
     tracked_ok: bool = False
+    #: Keys this plan removes or replaces whose value held a key kept nowhere else (not in the
+    #: secret store): the file holds its only copy, and the plan says so loudly.
+    only_copy: tuple[str, ...] = ()
 
 
 def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:

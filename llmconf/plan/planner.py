@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from llmconf import fs
 from llmconf.config.load import WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
 from llmconf.render import render, resolve_fields, uses_worktree
 from llmconf.targets.base import Deliveries
 from llmconf.targets.claude_code import settings as target
@@ -236,6 +236,7 @@ class Planner:
             action,
             desired=desired,
             before_text=text,
+            only_copy=self._only_copies(changes, settings),
             replacement=new_text,
             private=private,
             delivery=how,
@@ -243,6 +244,23 @@ class Planner:
             secret=self.state.record(settings).secret,
             tracked_ok=decl.allow_tracked_secret,
         )
+
+    def _only_copies(self, changes: tuple[KeyChange, ...], settings: Path) -> tuple[str, ...]:
+        """The credential keys these changes remove or replace whose old value is kept nowhere
+        else: not written by llmconf from the config (a switch script's key, say), and not in
+        the secret store. After apply, that key is gone for good."""
+        written = self.state.record(settings).keys
+        return tuple(
+            name
+            for c in changes
+            if c.action is not Action.ADD
+            and target.looks_secret(c.key)
+            and isinstance(c.before, str)
+            and c.before
+            and written.get(name := target.key_name(c.key)) != self.state.fingerprint(c.before)
+            and not self.session.secrets.holds(c.before)
+        )
+
 
 def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
     """Which file a worktree's settings file really is: its folder's device and inode, and its

@@ -129,6 +129,15 @@ class SecretStore:
     def names(self) -> list[str]:
         return sorted(self._load())
 
+    def holds(self, value: str) -> bool:
+        """Whether `value` is kept anywhere llmconf reads secrets from without running anything:
+        the store, or an LLMCONF_SECRET_* variable (a `secrets:` command is not run to ask)."""
+        try:
+            stored = self._load().values()
+        except LlmconfError:
+            stored = {}.values()
+        return value in stored or any(v == value for k, v in os.environ.items() if k.startswith("LLMCONF_SECRET_"))
+
     def set(self, name: str, value: str) -> None:
         if not _is_utf8(value):
             raise LlmconfError(

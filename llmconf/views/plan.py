@@ -62,6 +62,12 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
         if wp.loose_mode is not None:
             lines.append(_paint(f"  ~ file mode {wp.loose_mode:04o} -> 0600 (it holds a key)", Action.CHANGE, color))
         lines += [f"  # {change.text()}" for change in (costs or {}).get(wp.settings, ())]
+        if wp.only_copy:  # loud: after apply this key is gone for good
+            keys = ", ".join(wp.only_copy)
+            lines.append(
+                _paint(f"  ! {keys}: this file holds the only copy of that key; save it first with "
+                       f"'llmconf secret set NAME' (the value on stdin), or it is lost", Action.REMOVE, color)
+            )
         if wp.role == "delivery" and wp.delivery is not None:
             lines.append(_delivery_note(wp.delivery))
         blocks.append("\n".join([head, *lines]))
@@ -76,6 +82,9 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
             f"Plan: {counts[0]} to add, {counts[1]} to change, {counts[2]} to remove{modes} "
             f"(in {files} file{'s' if files != 1 else ''})."
         )
+    lost = sum(len(w.only_copy) for w in plan.changed)
+    if lost:
+        summary = f"{summary[:-1]}; {lost} key{'s' if lost != 1 else ''} lost for good (see '!' above)."
     if plan.errors:  # "No changes." alone would read as "all in sync"
         n = len(plan.errors)
         summary = f"{summary[:-1]}; {n} worktree{'s' if n != 1 else ''} could not be planned (errors below)."
@@ -116,6 +125,8 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
         doc["role"] = wp.role  # "delivery": the worktree's --settings file
     if wp.loose_mode is not None:
         doc["mode"] = {"before": f"{wp.loose_mode:04o}", "after": "0600"}
+    if wp.only_copy:
+        doc["only_copy"] = list(wp.only_copy)  # keys whose only copy this plan removes
     if costs and wp.settings in costs:
         doc["cost"] = [change.as_json() for change in costs[wp.settings]]
     return doc
