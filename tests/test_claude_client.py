@@ -199,7 +199,7 @@ def test_doctor_says_when_a_settings_file_is_not_applied_yet(fleet, run):
     sent.write_text(sent.read_text().replace("http://gw-b", "http://elsewhere"))  # a hand edit
     doc = json.loads(run("-C", cfg, "doctor", "wt", "--json").out)["worktrees"][0]
     message = "not applied yet: its --settings file differs from the profile"
-    assert {"severity": "warning", "file": str(sent), "line": None, "message": message, "hint": "run 'llmconf apply'",
+    assert {"severity": "warning", "code": None, "file": str(sent), "line": None, "message": message, "hint": "run 'llmconf apply'",
             "level": "warning", "path": str(sent)} in doc["findings"]
     assert doc["effective"]["base_url"] == "http://elsewhere"  # what claude would really get
 
