@@ -86,8 +86,10 @@ def _vars(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(("none", "bomb", "deep", "special")))
     if kind == "bomb":
         return _alias_bomb(draw(st.integers(2, 9)), draw(st.integers(2, 10)))
-    if kind == "deep":
-        return _deep(draw(st.sampled_from((10, 200, 1_000, 20_000, 100_000))), draw(st.sampled_from(("flow", "block"))))
+    if kind == "deep":  # block style grows as depth squared: 1,500 deep is past the 4 MiB cap already
+        if draw(st.booleans()):
+            return _deep(draw(st.sampled_from((10, 200, 1_000, 20_000, 100_000))), "flow")
+        return _deep(draw(st.sampled_from((10, 200, 1_000, 1_500))), "block")
     if kind == "special":
         return f'vars: {{team: "{draw(st.sampled_from(SPECIAL))}"}}\n'
     return ""
