@@ -191,17 +191,9 @@ def _append(text: str, doc: Any, key: str, entry: str | dict[str, Any]) -> str |
     head = "".join(lines[:at])
     if head and not head.endswith(("\n", "\r")):
         head += newline
-    pad, sub = " " * indent, " " * (indent + step)
-    if isinstance(entry, str):
-        added = [f"{pad}{yaml_key(key)}: {_value(entry)}"]
-    else:
-        added = [f"{pad}{yaml_key(key)}:"]
-        for name, value in entry.items():
-            if isinstance(value, dict):
-                inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
-                added.append(f"{sub}{yaml_key(name)}: {{{inner}}}")
-            else:
-                added.append(f"{sub}{yaml_key(name)}: {_value(value)}")
+    added = _entry_lines(key, entry, " " * indent, " " * (indent + step))
+    if added is None:
+        return None
     out = head + "".join(line + newline for line in added) + "".join(lines[at:])
     try:
         new = YAML(typ="safe", pure=True).load(out)
@@ -314,22 +306,33 @@ def _replace_lines(text: str, doc: Any, key: str, entry: str | dict[str, Any] | 
     newline = "\r\n" if lines[start].endswith("\r\n") else "\n"
     notes = _line_comments(entries[key], lines) if keep_comments else {}
     indent = entries.lc.key(key)[1]
-    pad, sub = " " * indent, " " * (indent + 2)
-    if isinstance(entry, str):
-        added = [f"{pad}{yaml_key(key)}: {_value(entry)}"]
-    else:
-        added = [f"{pad}{yaml_key(key)}:"]
-        for name, value in entry.items():
-            if isinstance(value, dict):
-                if not all(isinstance(v, str) for v in value.values()):
-                    return None
-                inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
-                added.append(f"{sub}{yaml_key(name)}: {{{inner}}}{notes.get(name, '')}")
-            elif isinstance(value, (str, bool)) or value is None:
-                added.append(f"{sub}{yaml_key(name)}: {_value(value)}{notes.get(name, '')}")
-            else:
-                return None
+    added = _entry_lines(key, entry, " " * indent, " " * (indent + 2), notes)
+    if added is None:
+        return None
     return "".join(lines[:start]) + "".join(line + newline for line in added) + "".join(lines[end:])
+
+
+def _entry_lines(
+    key: str, entry: str | dict[str, Any], pad: str, sub: str, notes: dict[str, str] | None = None
+) -> list[str] | None:
+    """A worktrees.yaml entry as block-style lines (a nested mapping in flow style:
+    `models: {sonnet: z-ai/glm-4.7}`), each field's line ending with its kept comment from
+    `notes`; None for a value these lines cannot hold."""
+    if isinstance(entry, str):
+        return [f"{pad}{yaml_key(key)}: {_value(entry)}"]
+    notes = notes or {}
+    added = [f"{pad}{yaml_key(key)}:"]
+    for name, value in entry.items():
+        if isinstance(value, dict):
+            if not all(isinstance(v, str) for v in value.values()):
+                return None
+            inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
+            added.append(f"{sub}{yaml_key(name)}: {{{inner}}}{notes.get(name, '')}")
+        elif isinstance(value, (str, bool)) or value is None:
+            added.append(f"{sub}{yaml_key(name)}: {_value(value)}{notes.get(name, '')}")
+        else:
+            return None
+    return added
 
 
 def _line_comments(entry: Any, lines: list[str]) -> dict[str, str]:
