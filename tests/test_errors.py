@@ -163,7 +163,7 @@ def test_token_without_gateway(tmp_path, run):
         (
             '{\n  "env": {\n    "A": "1",\n  }\n}\n',
             "a/.claude/settings.local.json:4: invalid JSON: Expecting property name enclosed in double quotes (column 3) "
-            "(fix it by hand; llmconf never overwrites a file it cannot parse)",
+            "(JSON allows no comma after the last member: remove it; llmconf never overwrites a file it cannot parse)",
         ),
         (
             "[1, 2]\n",
