@@ -68,6 +68,7 @@ class SecretStore:
         self.config_dir = config_dir  # where those sources were declared
         self._values: dict[str, str] | None = None
         self._fetched: dict[str, str] = {}  # each source is asked once a run
+        self._held: frozenset[str] | None = None  # see holds()
         self.warnings: list[LlmconfError] = []
 
     def _load(self) -> dict[str, str]:
@@ -132,11 +133,13 @@ class SecretStore:
     def holds(self, value: str) -> bool:
         """Whether `value` is kept anywhere llmconf reads secrets from without running anything:
         the store, or an LLMCONF_SECRET_* variable (a `secrets:` command is not run to ask)."""
-        try:
-            stored = self._load().values()
-        except LlmconfError:
-            stored = {}.values()
-        return value in stored or any(v == value for k, v in os.environ.items() if k.startswith("LLMCONF_SECRET_"))
+        if self._held is None:  # worked out once: a plan may ask for every worktree
+            try:
+                stored = set(self._load().values())
+            except LlmconfError:
+                stored = set()
+            self._held = frozenset(stored | {v for k, v in os.environ.items() if k.startswith("LLMCONF_SECRET_")})
+        return value in self._held
 
     def set(self, name: str, value: str) -> None:
         if not _is_utf8(value):
