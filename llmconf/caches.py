@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llmconf import fs
+
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
@@ -57,7 +59,7 @@ def write(path: Path, doc: Any) -> None:
     """Write a cache file whose shape its owner checks itself (best effort)."""
     try:
         text = json.dumps(doc, separators=(",", ":"))
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fs.make_dirs(path.parent, 0o700)  # under sudo: still the user's
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:

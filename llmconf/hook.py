@@ -70,10 +70,12 @@ def put(hooks: Path, text: str, move_aside: bool) -> None:
     move aside between the temp file and the rename, and a symlinked hook must move with its
     link, not be written through.
     """
+    from llmconf import fs
+
     hook, chained = hooks / HOOK, hooks / CHAINED
     tmp: Path | None = None
     try:
-        hooks.mkdir(parents=True, exist_ok=True)
+        fs.make_dirs(hooks)  # under sudo: the repository owner's, like the folder above it
         tmp = _write_temp(hooks, text)
         if move_aside:
             os.replace(hook, chained)  # same folder: a rename, mode and content kept

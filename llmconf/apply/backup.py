@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmconf.apply.state import make_folder, read_own
+from llmconf import fs
+from llmconf.apply.state import read_own
 from llmconf.fs import write_atomic
 
 KEEP = 5
@@ -74,7 +75,7 @@ def save(state_dir: Path, apply_id: str, files: dict[str, str], created: Sequenc
     if not files and not created:
         return
     folder = _folder(state_dir)
-    make_folder(folder)
+    fs.make_dirs(folder, 0o700)
     doc = {"files": files, "created": sorted(created)}
     write_atomic(bundle(state_dir, apply_id), json.dumps(doc, ensure_ascii=False), mode=0o600)
     newer: dict[str, int] = {}

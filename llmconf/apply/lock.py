@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from llmconf.apply.state import make_folder, os_problem
+from llmconf.apply.state import os_problem
 from llmconf.errors import LlmconfError
-from llmconf.fs import file_kind, own_like_folder
+from llmconf.fs import file_kind, make_dirs, own_like_folder
 
 DEFAULT_TIMEOUT = 10.0
 #: The longest wait $LLMCONF_LOCK_TIMEOUT may ask for: a longer one (1e300) is a hang, not a wait.
@@ -50,7 +50,7 @@ def locked(state_dir: Path, timeout: float | None = None) -> Iterator[None]:
     timeout = _timeout() if timeout is None else timeout
     path = state_dir / "lock"
     try:
-        make_folder(state_dir)
+        make_dirs(state_dir, 0o700)
         # O_NONBLOCK: a FIFO in its place must not hang the open; O_NOFOLLOW: nor a symlink
         # (a loop, or one to elsewhere) stand in for it.
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_NOFOLLOW, 0o600)

@@ -84,7 +84,7 @@ class State:
             "files": {p: record_json(r) for p, r in sorted(self.files.items())},
             "last_apply": self.last_apply,
         }
-        make_folder(self.path.parent)
+        fs.make_dirs(self.path.parent, 0o700)
         # Compact: with thousands of worktrees this file is rewritten on every apply.
         write_atomic(self.path, json.dumps(doc, separators=(",", ":")) + "\n", mode=0o600)
 
@@ -157,11 +157,6 @@ def read_own(path: Path) -> bytes:
     finally:
         os.close(fd)
 
-
-def make_folder(folder: Path) -> None:
-    """Make one of llmconf's private folders (and its parents); OSError when it cannot. Made
-    by root (sudo), each belongs to the owner of the folder it is made in."""
-    fs.make_dirs(folder, 0o700)
 
 
 def os_problem(e: OSError, path: Path, doing: str, outcome: str = "", hint: str | None = None) -> LlmconfError:

@@ -40,7 +40,7 @@ def remember(config_dir: Path, worktrees: Iterable[Path]) -> None:
         return
     path = _index()
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fs.make_dirs(path.parent, 0o700)  # under sudo: still the user's
         fs.write_atomic(path, json.dumps({"worktrees": dict(sorted(new.items()))}, indent=1) + "\n", mode=0o600)
     except (OSError, LlmconfError):  # a folder, a FIFO there: write_atomic refuses it
         pass  # the next apply tries again; -C still works
