@@ -92,3 +92,30 @@ def test_plan_refuses_what_apply_would_refuse_in_a_file_with_a_duplicate_key(tmp
     applied = run("apply", "--yes")
     assert (applied.code, applied.err.splitlines()[0]) == (1, refusal)
     assert snapshot_tree(tmp_path) == before
+
+
+def test_a_damaged_store_fails_every_read_alike_never_half_read(tmp_path, run, isolated_home):
+    """The store is read whole or not at all: once a line failed, no later read in the run may
+    see the lines before it (a `set` would write that half back)."""
+    store = isolated_home / "secrets.env"
+    store.write_text('gw="sk-before-the-bad-line"\nthis line is not NAME="value"\n')
+    store.chmod(0o600)
+    profile = "base_url: http://127.0.0.1:9/api\nauth_token: \"{{ secret('gw') }}\"\n"
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n  b: p\n", "profiles/p.yaml": profile, "a/.keep": "", "b/.keep": ""})
+    result = run("plan")
+    assert (result.code, result.err) == (
+        1,
+        f"llmconf: profiles/p.yaml:2: {store}:2: malformed secret line (in 2 worktrees: a, b) "
+        "(expected NAME=\"value\"; fix or 'llmconf secret rm' it)\n",
+    )
+    assert "sk-before" not in result.out + result.err
+
+
+def test_a_lint_warning_never_quotes_a_key_pasted_as_a_literal(tmp_path, run):
+    key = "sk-or-v1-" + "0123456789abcdef" * 4
+    profile = f"base_url: https://openrouter.ai/api\nmodels: {{haiku: 'vendor/{key}', sonnet: qwen/qwen3-codr, opus: z-ai/glm-4.7}}\n"
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": profile, "a/.keep": ""})
+    for argv in (("plan",), ("validate",)):
+        result = run(*argv)
+        assert key not in result.out + result.err and key[9:25] not in result.out + result.err
+        assert "LC101 models.sonnet: unknown model ID 'qwen/qwen3-codr'" in result.err  # the plain one is still linted

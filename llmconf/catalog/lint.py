@@ -122,10 +122,12 @@ def worktree(
     fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], catalog: Catalog
 ) -> Iterator[LlmconfError]:
     """The warnings for one worktree's resolved fields and rendered settings keys."""
-    from llmconf.render import Sensitive
+    from llmconf.render import is_sensitive
+    from llmconf.secrets.mask import holds_key
 
     def shown(value: Any) -> bool:
-        return isinstance(value, str) and not isinstance(value, Sensitive)
+        # Never a value from a secret, nor a literal holding a key: a warning quotes what it checks.
+        return isinstance(value, str) and not is_sensitive(value) and not holds_key(value)
 
     base_url = desired.get((ENV, target.BASE_URL))
     gateway = base_url is not None

@@ -69,44 +69,57 @@ class SecretStore:
         self._values: dict[str, str] | None = None
         self._fetched: dict[str, str] = {}  # each source is asked once a run
         self._held: frozenset[str] | None = None  # see holds()
+        self._error: LlmconfError | None = None  # why the store could not be read, once it could not
         self.warnings: list[LlmconfError] = []
 
     def _load(self) -> dict[str, str]:
+        if self._error is not None:  # a store that failed to read fails every time: never half of it
+            raise self._error
         if self._values is None:
-            self._values = {}
-            if _is_null_device(self.path):  # LLMCONF_SECRETS_FILE=/dev/null: no store (set refuses it)
-                return self._values
             try:
-                data = fs.read_bytes(self.path, fs.SECRETS_LIMIT)  # a FIFO or /dev/zero is refused
-                mode = self.path.stat().st_mode
-            except FileNotFoundError:
-                return self._values
-            except OSError as e:
-                raise LlmconfError(f"cannot read secrets: {e.strerror or e.__class__.__name__}", self.path) from None
-            if mode & 0o077:
-                self.warnings.append(
-                    LlmconfError(
-                        f"{self.path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {self.path}",
-                        severity="warning",
-                    )
-                )
-            for lineno, line in enumerate(_lines(data, self.path), 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                name, sep, raw = line.partition("=")
-                try:
-                    value = json.loads(raw) if sep else None
-                except json.JSONDecodeError:
-                    value = None
-                if not isinstance(value, str) or not _NAME.match(name):
-                    # Never echo the line: it may hold a key.
-                    raise LlmconfError(
-                        "malformed secret line", self.path, lineno, "expected NAME=\"value\"; fix or 'llmconf secret rm' it"
-                    )
-                if not _is_utf8(value):  # "\udcff": JSON can spell bytes no settings file can take
-                    raise LlmconfError("secret line is not valid UTF-8 (not shown)", self.path, lineno, _RETYPE)
-                self._values[name] = value
+                self._values = self._read()
+            except LlmconfError as e:
+                self._error = e
+                raise
         return self._values
+
+    def _read(self) -> dict[str, str]:
+        """The store's secrets, all of them or an error: a later `set` writes back what this
+        returns, so a half-read store must never be returned."""
+        values: dict[str, str] = {}
+        if _is_null_device(self.path):  # LLMCONF_SECRETS_FILE=/dev/null: no store (set refuses it)
+            return values
+        try:
+            data = fs.read_bytes(self.path, fs.SECRETS_LIMIT)  # a FIFO or /dev/zero is refused
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return values
+        except OSError as e:
+            raise LlmconfError(f"cannot read secrets: {e.strerror or e.__class__.__name__}", self.path) from None
+        if mode & 0o077:
+            self.warnings.append(
+                LlmconfError(
+                    f"{self.path} can be read by other users (mode {mode & 0o777:o}); run: chmod 600 {self.path}",
+                    severity="warning",
+                )
+            )
+        for lineno, line in enumerate(_lines(data, self.path), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            name, sep, raw = line.partition("=")
+            try:
+                value = json.loads(raw) if sep else None
+            except json.JSONDecodeError:
+                value = None
+            if not isinstance(value, str) or not _NAME.match(name):
+                # Never echo the line: it may hold a key.
+                raise LlmconfError(
+                    "malformed secret line", self.path, lineno, "expected NAME=\"value\"; fix or 'llmconf secret rm' it"
+                )
+            if not _is_utf8(value):  # "\udcff": JSON can spell bytes no settings file can take
+                raise LlmconfError("secret line is not valid UTF-8 (not shown)", self.path, lineno, _RETYPE)
+            values[name] = value
+        return values
 
     def get(self, name: str) -> str | None:
         """The secret's value: the environment override, else its `secrets:` source, else the store."""
