@@ -148,3 +148,18 @@ def test_use_on_a_folder_that_does_not_exist_says_so(cfg, run):
         "(create it first (git worktree add ...), or check the path; 'llmconf status' lists the declared ones)\n",
     )
     assert snapshot_tree(cfg) == before
+
+
+def test_forget_refuses_a_worktree_that_a_repos_entry_brings(tmp_path, run):
+    from tests.helpers import make_repo
+
+    make_repo(tmp_path, linked=("feature",))
+    write_tree(tmp_path, {"worktrees.yaml": "repos:\n  repo: anthropic\n"})
+    before = snapshot_tree(tmp_path, skip=lambda rel: ".git" in rel.parts)
+    result = run("forget", "feature")
+    assert (result.code, result.err) == (
+        1,
+        "llmconf: worktrees.yaml: 'feature' is one of the worktrees of repos: repo; it is not declared on its own "
+        "(remove the repos: entry repo, or 'git worktree remove' the worktree)\n",
+    )
+    assert snapshot_tree(tmp_path, skip=lambda rel: ".git" in rel.parts) == before

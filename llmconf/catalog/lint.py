@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from llmconf import fs
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code import settings as target
@@ -95,9 +96,9 @@ def _not_accepted(warnings: Iterable[LlmconfError]) -> list[LlmconfError]:
             out.append(w)
             continue
         if w.path not in lines:
-            try:
-                lines[w.path] = w.path.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
+            try:  # the file just loaded; still read as every config file is (no FIFO, capped)
+                lines[w.path] = fs.read_text(w.path, fs.CONFIG_LIMIT).splitlines()
+            except (OSError, LlmconfError):
                 lines[w.path] = []
         text = lines[w.path][w.line - 1] if w.line <= len(lines[w.path]) else ""
         noqa = _NOQA.search(text)

@@ -7,6 +7,7 @@ import argparse
 from llmconf import fs
 from llmconf.apply.lock import locked
 from llmconf.apply.state import state_file
+from llmconf.config.load import folder_identity
 from llmconf.config.yamledit import replace_entry
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
@@ -26,11 +27,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                     session.config.file,
                     hint=f"remove the repos: entry {decl.repo}, or 'git worktree remove' the worktree",
                 )
-        text = session.config.file.read_text(encoding="utf-8")
+        text = fs.read_text(session.config.file, fs.CONFIG_LIMIT)
         new = text
         for decl in decls:
             new = replace_entry(new, decl.key, None)
         fs.write_atomic(session.config.file, new)
         for decl in decls:
-            ui.out(done.forgotten(decl.key, session.config.file.name, decl.path.is_dir()))
+            ui.out(done.forgotten(decl.key, session.config.file.name, folder_identity(decl.path) is not None))
         return 0
