@@ -100,24 +100,12 @@ def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset
         v
         and (
             is_sensitive(v)
-            or _looks_secret(k)
+            or target.looks_secret(k)
             or (secret and target.key_name(k) in secret)
-            or _key_shaped(v)  # a literal key: 0600, never into git
+            or holds_key(v)  # a literal key: 0600, never into git
         )
         for k, v in keys.items()
     )
-
-
-#: target.looks_secret, remembered per key: a fleet has a few dozen distinct keys, and a
-#: plan asks about each of them once per worktree (a regex search each time).
-_looks_secret = functools.lru_cache(maxsize=1024)(target.looks_secret)
-#: holds_key, remembered per value: every worktree of a profile holds the same strings.
-_holds_key = functools.lru_cache(maxsize=4096)(holds_key)
-
-
-def _key_shaped(value: Any) -> bool:
-    """Whether a value holds a key-shaped part (a string's answer remembered)."""
-    return _holds_key(value) if isinstance(value, str) else holds_key(value)
 
 
 @dataclass(frozen=True)
@@ -223,7 +211,7 @@ def diff(
             is_sensitive(after) or target.looks_secret(key) or target.key_name(key) in secret
             # What the file holds may be a key that no record names (the state folder was
             # deleted, or the file was hand-edited): a key-shaped value is hidden either way.
-            or _key_shaped(before) or _key_shaped(after)
+            or holds_key(before) or holds_key(after)
         )
         changes.append(_change(key, before, after, sensitive, drift))
     frozen = tuple(changes)

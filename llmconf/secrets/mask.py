@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -40,12 +41,17 @@ _KEY_IN_VALUE = re.compile(
 def holds_key(value: Any) -> bool:
     """Whether a value read from a file (a string, or JSON holding strings) has a key-shaped part."""
     if isinstance(value, str):
-        return _KEY_IN_VALUE.search(value) is not None
+        return _str_holds_key(value)
     if isinstance(value, dict):
         return any(holds_key(k) or holds_key(v) for k, v in value.items())
     if isinstance(value, list):
         return any(holds_key(v) for v in value)
     return False
+
+
+@functools.lru_cache(maxsize=4096)  # every worktree of a profile holds the same strings
+def _str_holds_key(value: str) -> bool:
+    return _KEY_IN_VALUE.search(value) is not None
 
 
 def keys_in(text: str) -> list[str]:

@@ -190,6 +190,7 @@ def parse_key(name: str) -> KeyPath:
     return (ENV, name[len(ENV) + 1 :]) if name.startswith(ENV + ".") else (name,)
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet has a few dozen keys, asked about per worktree
 def looks_secret(key: KeyPath) -> bool:
     """Whether a key's value is treated as a secret whatever rendered it."""
     return bool(_SECRET_NAME.search(key[-1]))
