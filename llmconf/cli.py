@@ -316,7 +316,7 @@ COMMANDS = (
     ),
     Command(
         "init", "start a config here: a commented worktrees.yaml and profiles/ with the shipped profiles",
-        arguments=(Arg("worktrees", help="folders to declare (with the 'anthropic' profile)", metavar="WORKTREE", nargs="*"),),
+        arguments=(Arg("worktrees", help="folders to declare, each adopted as 'llmconf import' adopts it", metavar="WORKTREE", nargs="*"),),
     ),
     Command(
         "import", "adopt existing settings files: recognise their backend, declare them, store their keys",

@@ -628,3 +628,41 @@ def test_a_default_model_and_slot_label_in_the_env_are_declared_as_their_fields(
         "../direct: declared with profile 'anthropic' and its own models.sonnet, labels.sonnet, default (as the file holds it).",
         '    profile: anthropic\n    models: {sonnet: claude-sonnet-4-5}\n    labels: {sonnet: "Sonnet here"}\n    default: sonnet\n',
     )
+
+
+def test_init_adopts_a_worktree_a_switch_script_switched(tmp_path, run, isolated_home):
+    """`init ../main ../glm` from a new config folder, the README's way: the worktree the guide's
+    script switched to OpenRouter is declared as that backend, never as `anthropic`, its key goes
+    to the store, and the first plan changes nothing but the mode of the file holding the key."""
+    write_tree(tmp_path, {"main/README.md": "main\n", f"glm/{SETTINGS}": switched("openrouter"), "team/.keep": ""})
+    os.chmod(tmp_path / "glm" / SETTINGS, 0o600)
+    result = run("-C", "team", "init", "main", "glm")
+    assert (result.code, result.err) == (0, "")
+    store = isolated_home / "secrets.env"
+    assert result.out.splitlines()[2:] == [
+        "../main: declared with profile 'anthropic' (no .claude/settings.local.json there: Anthropic direct, nothing to adopt).",
+        "../glm: declared with new profile 'qwen3-coder-480b-a35b' (profiles/qwen3-coder-480b-a35b.yaml).",
+        "  close to existing profiles: devstral, openrouter, qwen3-coder; to switch to one: llmconf use PROFILE glm",
+        f"Secret 'openrouter': stored from glm/.claude/settings.local.json in {store} (0600).",
+        "Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.",
+    ]
+    assert (tmp_path / "team/worktrees.yaml").read_text().splitlines()[-3:] == [
+        "worktrees:",
+        "  ../main: anthropic",
+        "  ../glm: qwen3-coder-480b-a35b",
+    ]
+    assert SecretStore(store).get("openrouter") == SECRET
+    outputs = _assert_in_sync(run, tmp_path)
+    _assert_secret_nowhere(tmp_path, [result.out, *outputs], isolated_home)
+
+
+def test_init_takes_back_every_file_when_a_worktree_cannot_be_adopted(tmp_path, run, isolated_home):
+    write_tree(tmp_path, {f"glm/{SETTINGS}": switched("openrouter"), f"bad/{SETTINGS}": '{"env": {},\n}\n', "team/.keep": ""})
+    before = _everything(tmp_path, isolated_home)
+    result = run("-C", "team", "init", "glm", "bad")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: bad/.claude/settings.local.json:2: invalid JSON: Expecting property name enclosed in double quotes "
+        "(column 1) (JSON allows no comma after the last member: remove it; llmconf never overwrites a file it cannot parse)\n"
+    )
+    _assert_nothing_written(before, tmp_path, isolated_home)

@@ -39,12 +39,12 @@ def forgotten(key: str, config_name: str, folder_exists: bool) -> str:
     return said
 
 
-def initialised(config: Path, profiles: Path, copied: Sequence[str], schemas: Path) -> str:
+def initialised(config: Path, profiles: Path, copied: Sequence[str], schemas: Path, declared: bool) -> str:
+    """What init wrote; with worktrees `declared`, what comes next is the adoption's to say."""
     return (
         f"Wrote {config} and {len(copied)} profiles in {profiles}: {', '.join(copied)}.\n"
-        f"Editor schemas are in {schemas} (refresh them with 'llmconf schema').\n"
-        "Next: declare your worktrees in worktrees.yaml, then run 'llmconf plan'."
-    )
+        f"Editor schemas are in {schemas} (refresh them with 'llmconf schema')."
+    ) + ("" if declared else "\nNext: declare your worktrees in worktrees.yaml, then run 'llmconf plan'.")
 
 
 def wrote(paths: Iterable[Path], cwd: Path) -> str:
