@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import fs
+from llmconf.config import discover
 from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
 from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
@@ -60,6 +61,8 @@ def adopt(session: Session, paths: list[str], key_file_args: list[str], ui: Ui, 
 
     if not dry_run:
         _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
+        # So that a command run inside these worktrees finds this config with no -C.
+        discover.remember(session.config.dir, [wt.path for wt, _ in decls])
     return Adoption(skipped, decls, list(store_now.values()), notes)
 
 

@@ -46,7 +46,7 @@ def test_shared_profiles_resolve_across_folders_and_status_names_their_origin(tm
         ["PROFILE", "SOURCE", "FILE", "EXTENDS"],
         ["fast", "local", "profiles/fast.yaml", "team-or"],
         ["openrouter-base", "shipped", "openrouter-base.yaml", "-"],
-        ["team-or", "shared", str(tmp_path / "team-profiles/team-or.yaml"), "openrouter-base"],
+        ["team-or", "shared", "../team-profiles/team-or.yaml", "openrouter-base"],  # the path from where status runs
     ]
     profiles = json.loads(run("status", "--json", cwd=cfg).out)["profiles"]
     assert profiles["team-or"] == {

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     effective = planner.target.effective(plan, os.environ)
     found = origins(session.config, session.profiles, [wp.profile for wp in plan.local])
     rows = status_rows(plan, known, effective)
-    ui.out(status_json(rows, found) if args.json else status_text(rows, found, None if args.wide else ui.width()))
+    ui.out(status_json(rows, found) if args.json else status_text(rows, found, None if args.wide else ui.width(), ui.cwd))
     for warning in session.secrets.warnings:
         ui.warn(warning)
     for error in plan.errors_once():

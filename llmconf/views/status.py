@@ -3,11 +3,11 @@ and what Claude Code really gets; text for people, JSON for tools."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf.errors import display_path
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import is_sensitive
 from llmconf.secrets.mask import SENSITIVE, scrub_value
@@ -120,10 +120,11 @@ def _state(wp: WorktreePlan, sent: WorktreePlan | None = None) -> str:
 
 
 def status_text(
-    rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None, width: int | None = None
+    rows: list[dict[str, Any]], origins: Mapping[str, ProfileOrigin] | None = None, width: int | None = None,
+    cwd: Path | None = None,
 ) -> str:
     """status_rows as a table fitted to `width` columns (None: every column in full), then
-    where each profile comes from."""
+    where each profile comes from (its file as a path from `cwd`)."""
     columns = [  # fable and subagent: only where some worktree has one
         c for c in _STATUS_COLUMNS if c not in _WHEN_SET or any(row[c] not in ("-", "?") for row in rows)
     ]
@@ -134,11 +135,17 @@ def status_text(
         found = [
             # A shipped profile's folder is wherever llmconf is installed: its name says enough.
             {"profile": name, "source": o.source, "extends": o.extends or "-",
-             "file": o.file.name if o.source == "shipped" else display_path(o.file)}
+             "file": o.file.name if o.source == "shipped" else _path_from(o.file, cwd or Path.cwd())}
             for name, o in origins.items()
         ]
         lines += ["", *table(found, ("profile", "source", "file", "extends"))]
     return "\n".join(lines) + "\n"
+
+
+def _path_from(path: Path, cwd: Path) -> str:
+    """`path` as the shorter of its path from `cwd` and its absolute path."""
+    relative = os.path.relpath(path, cwd)
+    return relative if len(relative) < len(str(path)) else str(path)
 
 
 #: The columns given up first when the table is wider than the terminal: the detail of each
