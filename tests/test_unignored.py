@@ -81,3 +81,16 @@ def test_a_folder_named_like_pathspec_magic_is_asked_about_literally(repo, tmp_p
     result = run("apply", "--yes")
     assert (result.code, result.err) == (0, "")
     assert (repo / ":!x" / SETTINGS).exists()
+
+
+def test_a_saved_plan_git_would_now_commit_says_why_it_is_refused(repo, tmp_path, run):
+    """The ignore rule goes between `plan --out` and `apply FILE`: apply names the git refusal,
+    not just "stale plan"."""
+    (repo / ".gitignore").write_text(f"{SETTINGS}\n")
+    assert run("plan", "--out", "reviewed.plan").code == 0
+    (repo / ".gitignore").unlink()
+    before = snapshot_tree(tmp_path)
+    applied = run("apply", "reviewed.plan")
+    assert applied.code == 1
+    assert applied.err.splitlines() == [REFUSAL, "llmconf: nothing written: fix the errors above, or name the other worktrees"]
+    assert snapshot_tree(tmp_path) == before

@@ -29,6 +29,8 @@ def _apply_saved(path: Path, ui: Ui, strict: bool) -> int:
     session = open_for(doc["config_dir"], ui.cwd)
     decls = session.select(doc["worktrees"], ui.cwd)
     plan, planner = pipeline.plan(session, decls)
+    if plan.errors:  # today's plan cannot be applied at all: say why, not only that it moved
+        return pipeline.confirm_and_apply(session, plan, yes=True, ui=ui)
     saved.check(doc, planner, plan, path)
     pipeline.refuse_if_strict(session, pipeline.show(session, decls, plan, ui, strict), strict)
     return pipeline.confirm_and_apply(session, plan, yes=True, ui=ui)  # reviewed when it was saved
