@@ -10,6 +10,11 @@ from typing import TextIO
 
 from llmconf.errors import LlmconfError, LlmconfErrors
 
+#: A diagnostic quotes what it was given (a path, git's own words): a control character there
+#: is shown as an escape, never sent to the terminal, and an error stays one line.
+_SHOWN_IN_LINE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_SHOWN_IN_TEXT = {c: v for c, v in _SHOWN_IN_LINE.items() if chr(c) not in "\n\t"}
+
 
 @dataclass
 class Ui:
@@ -25,13 +30,13 @@ class Ui:
     def warn(self, warning: str | LlmconfError) -> None:
         """Print one warning: a diagnostic (with its place and hint), or a plain sentence."""
         text = warning.format(self.cwd) if isinstance(warning, LlmconfError) else warning
-        _write(self.stderr, f"llmconf: warning: {text}\n")
+        _write(self.stderr, f"llmconf: warning: {text.translate(_SHOWN_IN_TEXT)}\n")
 
     def error(self, error: LlmconfError) -> None:
         """Print one error (or each of a group) as `llmconf: file:line: message (hint)`."""
         seen = set()
         for e in error.errors if isinstance(error, LlmconfErrors) else [error]:
-            line = e.format(self.cwd)
+            line = e.format(self.cwd).translate(_SHOWN_IN_LINE)
             if line not in seen:
                 seen.add(line)
                 _write(self.stderr, f"llmconf: {line}\n")

@@ -435,3 +435,10 @@ def test_status_of_a_worktree_that_failed_to_render_shows_unknowns_and_the_error
         f"{shipped_profiles_dir()}/openrouter-base.yaml:5: profile 'openrouter' needs secret 'openrouter', which is not set "
         "(run 'llmconf secret set openrouter', or export LLMCONF_SECRET_OPENROUTER)"
     )
+
+
+def test_a_control_character_in_a_diagnostic_is_shown_escaped_on_one_line(tmp_path, run):
+    """An error quotes what it was given (here a -C path): an escape sequence or a newline there
+    never reaches the terminal as such."""
+    result = run("-C", "\x1b[31mred\nx", "plan")
+    assert (result.code, result.err) == (1, "llmconf: \\x1b[31mred\\x0ax/worktrees.yaml: file not found\n")

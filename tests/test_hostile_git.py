@@ -363,8 +363,8 @@ def test_a_claude_folder_linked_to_a_worktree_folder_is_not_that_worktree_s_file
 
 @pytest.mark.parametrize("late", ["link", "no-git"])
 def test_a_saved_plan_is_no_way_around_the_guard(tmp_path, run, secret, no_git, late):
-    """apply FILE plans again: a link (or a missing git) that came after the plan makes another
-    plan, so it is refused as stale and writes nothing."""
+    """apply FILE plans again: a link (or a missing git) that came after the plan makes a plan
+    the guard refuses, so apply says why and writes nothing."""
     other = repo_tracking(tmp_path, "other")
     write_tree(tmp_path, {f"wt/{SETTINGS}": "{}\n"})  # as the tracked one reads: no input moved
     if late == "no-git":
@@ -379,9 +379,15 @@ def test_a_saved_plan_is_no_way_around_the_guard(tmp_path, run, secret, no_git, 
         no_git()
     before = [snapshot(other / SETTINGS), snapshot(tmp_path / "wt" / SETTINGS)]
     result = run("apply", "my.plan")
-    assert (result.code, result.err) == (
-        1,
-        "llmconf: my.plan: stale plan: the changes differ from the saved ones; nothing written (plan again)\n",
+    why = (
+        "git tracks the file this links to, other/.claude/settings.local.json; llmconf will not write a secret into it "
+        "(git-ignore and 'git rm --cached' other/.claude/settings.local.json, or set allow_tracked_secret: true on 'wt' in worktrees.yaml)"
+        if late == "link" else
+        "cannot tell whether git tracks this file (git is not installed); llmconf will not write a secret into it "
+        "(install git or put it on PATH, or set allow_tracked_secret: true on 'wt' in worktrees.yaml)"
+    )
+    assert (result.code, result.err.splitlines()) == (
+        1, [f"llmconf: wt/.claude/settings.local.json: {why}", "llmconf: nothing written: fix the errors above, or name the other worktrees"],
     )
     assert [snapshot(other / SETTINGS), snapshot(tmp_path / "wt" / SETTINGS)] == before
 
