@@ -432,3 +432,16 @@ def test_strict_true_in_worktrees_yaml_makes_warnings_errors_for_every_command(w
     profile = warned / "profiles/p.yaml"
     profile.write_text(profile.read_text().replace("claude-opus-4'", "claude-opus-4'  # noqa: LC103 until March"))
     assert run("apply", "--yes").code == 0
+
+
+def test_a_profile_that_extends_the_base_and_sets_no_slot_is_warned_at_its_extends(tmp_path, run, monkeypatch):
+    """openrouter-base accepts LC201 for itself (a base to extend); a profile that extends it and
+    sets no slot is still warned, at its own `extends:` line, where its own noqa would go."""
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "sk-or-v1-" + "0" * 64)
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: mine\n", "profiles/mine.yaml": "description: x\nextends: openrouter-base\n", "a/.keep": ""})
+    result = run("validate", "--strict")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: profiles/mine.yaml:2: LC201 models.haiku, sonnet and opus are not set for a gateway: Claude Code would ask it "
+        "for its own Claude model names, which the gateway may not serve (set every slot of a gateway profile)"
+    )

@@ -79,11 +79,24 @@ def check(
         if key in located:
             continue  # its warnings are in `found` already
         located.add(key)
-        warnings = list(worktree(resolve_fields(decl, profiles), desired, catalog))
+        fields = resolve_fields(decl, profiles)
+        warnings = list(worktree(fields, desired, catalog, _declared_at(decl, profiles, fields)))
         quiet[shape] = not warnings
         for warning in warnings:
             found.setdefault(warning.format(), warning)
     return _not_accepted(found.values())
+
+
+def _declared_at(decl: WorktreeDecl, profiles: Any, fields: Mapping[FieldPath, Sourced]) -> Sourced | None:
+    """Where a warning about the profile as a whole points when it sets no field to point at:
+    the `extends:` line of the profile the worktree uses, when its base_url comes from the
+    profile it extends. So a `noqa` on a base meant to be extended (openrouter-base) never
+    silences a profile that extends it and sets no slot. None: at base_url."""
+    base = fields.get(("base_url",))
+    profile, path = profiles.load(decl.profile.value, decl.profile)
+    if base is None or base.path == path or profile.extends is None:
+        return None
+    return Sourced(profile.extends, path, ("extends",))
 
 
 def _not_accepted(warnings: Iterable[LlmconfError]) -> list[LlmconfError]:
@@ -120,9 +133,10 @@ _RELEVANT: tuple[KeyPath, ...] = (
 
 
 def worktree(
-    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], catalog: Catalog
+    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], catalog: Catalog, declared_at: Sourced | None = None
 ) -> Iterator[LlmconfError]:
-    """The warnings for one worktree's resolved fields and rendered settings keys."""
+    """The warnings for one worktree's resolved fields and rendered settings keys
+    (`declared_at`: see _declared_at)."""
     from llmconf.render import is_sensitive
     from llmconf.secrets.mask import holds_key
 
@@ -147,7 +161,7 @@ def worktree(
     if gateway:
         yield from _picker(fields.get(("picker",)), desired, catalog, listed)
     if listed:
-        yield from _unset_slots(fields, desired)
+        yield from _unset_slots(fields, desired, declared_at)
     if gateway:
         yield from _base_url(str(base_url), fields.get(("base_url",)), shown(base_url))
         yield from _keys(fields, desired)
@@ -307,12 +321,14 @@ def _unknown_hint(value: str, catalog: Catalog) -> str:
     return f"did you mean {listed}? {tail[0].upper()}{tail[1:]}"
 
 
-def _unset_slots(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -> Iterator[LlmconfError]:
+def _unset_slots(
+    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], declared_at: Sourced | None
+) -> Iterator[LlmconfError]:
     unset = [s for s in target.IMPLICIT_SLOTS if (ENV, target.slot_var(s)) not in desired]
     if not unset:
         return
     some = next((src for fp, src in fields.items() if fp[0] == "models"), None)
-    where = Sourced(None, some.path, some.loc[:-1]) if some is not None else fields[("base_url",)]
+    where = Sourced(None, some.path, some.loc[:-1]) if some is not None else declared_at or fields[("base_url",)]
     names = " and ".join(f"models.{s}" for s in unset) if len(unset) <= 2 else "models.haiku, sonnet and opus"
     yield where.warning(
         f"{names} {'is' if len(unset) == 1 else 'are'} not set for a gateway: Claude Code would ask it for "
