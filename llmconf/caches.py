@@ -63,6 +63,7 @@ def write(path: Path, doc: Any) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
+            fs.own_like_folder(f.fileno(), path.parent)  # under sudo: still the user's
             f.write(text)
         os.replace(tmp, path)
     except (OSError, TypeError, ValueError):

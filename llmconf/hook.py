@@ -112,10 +112,13 @@ def _roll_back(chained: Path, hook: Path) -> None:
 
 def _write_temp(folder: Path, text: str) -> Path:
     """The hook's text in a new executable file in `folder` (same file system as the hook)."""
+    from llmconf.fs import own_like_folder
+
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{HOOK}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), 0o755)
+            own_like_folder(f.fileno(), folder)  # under sudo: the repository owner's
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

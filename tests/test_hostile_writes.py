@@ -399,6 +399,27 @@ def test_config_store_and_state_keep_their_owner_as_root(tmp_path, run, isolated
     assert {(p.stat().st_uid, p.stat().st_gid) for p in owned} == {(1234, 1235)}
 
 
+@root_only
+def test_caches_and_the_hook_as_root_belong_to_their_folders_owner(tmp_path, run, isolated_home):
+    """A sudo run leaves the user's caches (the config cache, the config index) and the
+    repository's hook theirs, as it does their settings files."""
+    from tests.helpers import make_repo
+
+    repo = make_repo(tmp_path, linked=())
+    write_tree(tmp_path, {"worktrees.yaml": "repos:\n  repo: anthropic\n"})
+    cache, state = isolated_home / ".cache" / "llmconf", isolated_home / ".local" / "state" / "llmconf"
+    for folder in (cache, state):
+        folder.mkdir(parents=True)
+        os.chown(folder, 1234, 1235)
+    os.chown(repo / ".git" / "hooks", 1234, 1235)
+    assert run("apply", "--yes").code == 0
+    assert run("plan").code == 0  # a second run: the config cache is written
+    assert run("git-hook", "install", "repo").code == 0
+    written = [*cache.rglob("*"), state / "configs.json", repo / ".git/hooks/post-checkout"]
+    assert len([p for p in written if p.is_file()]) >= 3
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in written} == {(1234, 1235)}
+
+
 # --- the hint for an unknown profile -------------------------------------------------------------
 
 
