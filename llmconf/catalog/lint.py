@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
@@ -80,7 +80,7 @@ def check(
             continue  # its warnings are in `found` already
         located.add(key)
         fields = resolve_fields(decl, profiles)
-        warnings = list(worktree(fields, desired, catalog, _declared_at(decl, profiles, fields)))
+        warnings = list(worktree(fields, desired, catalog, lambda: _declared_at(decl, profiles, fields)))
         quiet[shape] = not warnings
         for warning in warnings:
             found.setdefault(warning.format(), warning)
@@ -133,10 +133,14 @@ _RELEVANT: tuple[KeyPath, ...] = (
 
 
 def worktree(
-    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], catalog: Catalog, declared_at: Sourced | None = None
+    fields: Mapping[FieldPath, Sourced],
+    desired: Mapping[KeyPath, str],
+    catalog: Catalog,
+    declared_at: Callable[[], Sourced | None] = lambda: None,
 ) -> Iterator[LlmconfError]:
     """The warnings for one worktree's resolved fields and rendered settings keys
-    (`declared_at`: see _declared_at)."""
+    (`declared_at`: see _declared_at; called only when a warning needs it, since it may load
+    profile files a cached plan never reads)."""
     from llmconf.render import is_sensitive
     from llmconf.secrets.mask import holds_key
 
@@ -322,13 +326,13 @@ def _unknown_hint(value: str, catalog: Catalog) -> str:
 
 
 def _unset_slots(
-    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], declared_at: Sourced | None
+    fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str], declared_at: Callable[[], Sourced | None]
 ) -> Iterator[LlmconfError]:
     unset = [s for s in target.IMPLICIT_SLOTS if (ENV, target.slot_var(s)) not in desired]
     if not unset:
         return
     some = next((src for fp, src in fields.items() if fp[0] == "models"), None)
-    where = Sourced(None, some.path, some.loc[:-1]) if some is not None else declared_at or fields[("base_url",)]
+    where = Sourced(None, some.path, some.loc[:-1]) if some is not None else declared_at() or fields[("base_url",)]
     names = " and ".join(f"models.{s}" for s in unset) if len(unset) <= 2 else "models.haiku, sonnet and opus"
     yield where.warning(
         f"{names} {'is' if len(unset) == 1 else 'are'} not set for a gateway: Claude Code would ask it for "
