@@ -284,3 +284,21 @@ def test_timeout_is_a_number_of_seconds(capsys, value, error):
     with pytest.raises(SystemExit) as exc:
         cli.main(["doctor", "--online", "--timeout", value])
     assert (exc.value.code, capsys.readouterr().err.splitlines()[-1]) == (1, f"llmconf: argument --timeout: {error}")
+
+
+def test_a_redirect_is_not_followed_with_the_key(fleet, run, tmp_path):
+    """urllib would carry the key's headers to wherever a redirect points: doctor stops there."""
+    with serve(Reply(200)) as elsewhere, serve(lambda r: Reply(307, b"", {"Location": elsewhere.url + r.path})) as moved:
+        (tmp_path / "profiles/moved.yaml").write_text(
+            f"base_url: {moved.url}\nauth_token: \"{{{{ secret('or') }}}}\"\nmodels: {{haiku: h, sonnet: h, opus: h}}\n"
+        )
+        assert run("use", "moved", "w1", "--apply", "--yes").code == 0
+        result = run("doctor", "w1", "--online")
+        assert elsewhere.requests == []
+        assert sorted(r.method for r in moved.requests) == ["GET", "GET", "POST"]  # key, models, one Messages call
+    assert result.code == 1
+    said = (
+        f"FAILED  h: HTTP 307: the gateway redirects to {elsewhere.url}/v1/messages?beta=true; doctor does not follow it, "
+        "as it would carry the key there (set base_url to the address it redirects to, if you trust it)"
+    )
+    assert live_lines(result.out)["w1"] == [f"  live    {slot:<7} {said}" for slot in ("haiku", "sonnet", "opus")]

@@ -296,6 +296,7 @@ class Answer:
     content_type: str = ""
     first_byte: float | None = None
     failure: str | None = None
+    location: str | None = None  # where a redirect points
 
 
 def _headers(slot: Slot, json_body: bool = False) -> dict[str, str]:
@@ -318,11 +319,17 @@ def exchange(method: str, url: str, headers: Mapping[str, str], body: bytes | No
     import urllib.error
     import urllib.request
 
+    class _Stay(urllib.request.HTTPRedirectHandler):
+        """No redirect is followed: urllib would carry the key's headers to wherever it points."""
+
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
     start = time.monotonic()
     try:
         try:
-            response: Any = urllib.request.urlopen(request, timeout=timeout)
+            response: Any = urllib.request.build_opener(_Stay).open(request, timeout=timeout)
         except urllib.error.HTTPError as e:
             response = e
         status = response.status if hasattr(response, "status") else response.code
@@ -334,7 +341,8 @@ def exchange(method: str, url: str, headers: Mapping[str, str], body: bytes | No
                 first = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
                 chunks.append(first)
                 size += len(first)
-        return Answer(status, b"".join(chunks)[:_LIMIT], response.headers.get("Content-Type", "") or "", first_byte)
+        got = response.headers
+        return Answer(status, b"".join(chunks)[:_LIMIT], got.get("Content-Type", "") or "", first_byte, location=got.get("Location"))
     except urllib.error.URLError as e:
         if isinstance(e.reason, (TimeoutError, socket.timeout)):
             return Answer(None, failure="timeout")
@@ -418,6 +426,13 @@ def judge(slot: Slot, answer: Answer, ids: frozenset[str] | None, catalog: Catal
         return _answered(slot, answer)
     said = _error_text(answer.body, slot)
     status = f"HTTP {answer.status}" + (f": {said}" if said else "")
+    if 300 <= answer.status < 400:
+        where = f" to {_clean(answer.location, slot)}" if answer.location else ""
+        return Outcome(
+            FAILED,
+            f"HTTP {answer.status}: the gateway redirects{where}; doctor does not follow it, as it would carry the key there",
+            "set base_url to the address it redirects to, if you trust it",
+        )
     if answer.status in (401, 403):
         if not slot.credentials:
             return Outcome(FAILED, f"no key is sent: neither {target.AUTH_TOKEN} nor {target.API_KEY} is set ({status})", "set the profile's auth_token")
@@ -500,9 +515,12 @@ def _error_text(body: bytes, slot: Slot) -> str:
 def _clean(text: str, slot: Slot) -> str:
     """Text from the gateway or the network, safe to show: the credentials and anything shaped
     like a key hidden, one line, at most 200 characters."""
-    for c in slot.credentials:
-        if len(c.value) >= 6:  # a real key; a test's "t" would mangle every word
-            text = text.replace(c.value, SENSITIVE)
+    hidden = [c.value for c in slot.credentials]
+    if slot.shown_model == SENSITIVE and slot.model:  # a model ID from a secret: as secret as the key
+        hidden.append(slot.model)
+    for value in hidden:
+        if len(value) >= 6:  # a real key; a test's "t" would mangle every word
+            text = text.replace(value, SENSITIVE)
     text = " ".join(scrub(text).split())
     return text if len(text) <= 200 else text[:197] + "..."
 
