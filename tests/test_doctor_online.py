@@ -130,12 +130,12 @@ def cost(requests: list[tuple[float, float]]) -> str:
 
 def test_each_slot_is_reported_at_its_worktree(fleet, run):
     a, b = fleet
-    result = run("doctor", "--online", "--timeout", "0.5")
+    result = run("doctor", "--online", "--timeout", "2")
     assert result.code == 1
     lines = live_lines(result.out)
     exacto = "use qwen/qwen3-coder:exacto: OpenRouter routes it to the providers with the best tool-calling accuracy"
     tools = "the model refuses tool definitions, which Claude Code sends with every request (HTTP 400: tools not supported by this model)"
-    slow = "no answer within 0.5 s (a slow gateway or model: raise --timeout to wait longer)"
+    slow = "no answer within 2 s (a slow gateway or model: raise --timeout to wait longer)"
     assert lines["w1"] == [
         """  live    key     secret 'or' (ANTHROPIC_AUTH_TOKEN): label "ci key", limit $10.00, $7.50 left""",
         "  live    haiku   ok      mistralai/devstral-2512: answered, first byte N ms",
@@ -188,7 +188,7 @@ def test_each_slot_is_reported_at_its_worktree(fleet, run):
     priced = [devstral, qwen, glm, opus45] + [devstral, qwen, glm] * 2 + [devstral]
     assert result.out.splitlines()[0] == (
         "Live checks: one tiny request per slot (max_tokens 1, one tool definition, about 400 tokens in): "
-        f"15 requests for 19 slots, each allowed 0.5 s; cost at the catalog's prices: about {cost(priced)} (4 models it cannot price)."
+        f"15 requests for 19 slots, each allowed 2 s; cost at the catalog's prices: about {cost(priced)} (4 models it cannot price)."
     )
     # What reached the wire: one Messages call per distinct request, none for a model the list lacks.
     sent = sorted(a.messages())
@@ -207,13 +207,13 @@ def test_each_slot_is_reported_at_its_worktree(fleet, run):
 
 
 def test_json_names_the_secret_never_its_value(fleet, run):
-    result = run("doctor", "--online", "--timeout", "0.5", "--json", "w1", "bad", "direct")
+    result = run("doctor", "--online", "--timeout", "2", "--json", "w1", "bad", "direct")
     assert result.code == 1
     assert GOOD not in result.out and OLD not in result.out
     doc = json.loads(result.out)
     assert doc["format_version"] == "1"
     assert {k: doc["live"][k] for k in ("requests", "slots", "unpriced_requests", "timeout_seconds", "ok", "failed", "skipped")} == {
-        "requests": 8, "slots": 8, "unpriced_requests": 2, "timeout_seconds": 0.5, "ok": 1, "failed": 7, "skipped": 3,
+        "requests": 8, "slots": 8, "unpriced_requests": 2, "timeout_seconds": 2.0, "ok": 1, "failed": 7, "skipped": 3,
     }
     wts = {w["name"]: w["live"] for w in doc["worktrees"]}
     assert wts["w1"]["key"] == {"label": "ci key", "limit_usd": 10.0, "remaining_usd": 7.5, "usage_usd": 2.5}
@@ -302,3 +302,34 @@ def test_a_redirect_is_not_followed_with_the_key(fleet, run, tmp_path):
         "as it would carry the key there (set base_url to the address it redirects to, if you trust it)"
     )
     assert live_lines(result.out)["w1"] == [f"  live    {slot:<7} {said}" for slot in ("haiku", "sonnet", "opus")]
+
+
+def test_key_via_helper_is_checked_both_ways_and_no_key_is_named(fleet, run, tmp_path):
+    """key_via: helper: Claude Code runs llmconf's `secret get` and sends its output as x-api-key
+    and Authorization alike (tests/e2e pins that); doctor reads the same secret and does the same.
+    A gateway profile without a key sends none, and says so."""
+    a, _ = fleet
+    write_tree(
+        tmp_path,
+        {
+            "profiles/helper.yaml": "extends: or\nkey_via: helper\nmodels: {haiku: mistralai/devstral-2512, sonnet: mistralai/devstral-2512, opus: mistralai/devstral-2512, fable: mistralai/devstral-2512}\n",
+            "profiles/keyless.yaml": f"base_url: {a.url}/api\nmodels: {{haiku: mistralai/devstral-2512, sonnet: mistralai/devstral-2512, opus: mistralai/devstral-2512}}\n",
+        },
+    )
+    assert run("use", "helper", "w1", "--apply", "--yes").code == 0
+    assert run("use", "keyless", "w2", "--apply", "--yes").code == 0
+    assert GOOD not in (tmp_path / "w1/.claude/settings.local.json").read_text()
+    result = run("doctor", "w1", "w2", "--online", "--json")
+    assert GOOD not in result.out + result.err
+    wts = {w["name"]: w["live"] for w in json.loads(result.out)["worktrees"]}
+    assert [(s["status"], s["message"]) for s in wts["w1"]["slots"]] == [("ok", "answered")] * 4
+    assert [c["header"] for c in wts["w1"]["slots"][0]["credentials"]] == ["x-api-key", "Authorization"]
+    assert {c["name"] for c in wts["w1"]["slots"][0]["credentials"]} == {"secret 'or' (apiKeyHelper)"}
+    posts = [r for r in a.requests if r.method == "POST"]
+    keyed = [(r.headers["x-api-key"], r.headers["Authorization"]) for r in posts if json.loads(r.body)["model"] == "mistralai/devstral-2512" and r.headers["x-api-key"]]
+    assert keyed == [(GOOD, f"Bearer {GOOD}")]
+    refused = "no key is sent: neither ANTHROPIC_AUTH_TOKEN nor ANTHROPIC_API_KEY is set (HTTP 401: Invalid key)"
+    assert [(s["status"], s["message"], s["hint"]) for s in wts["w2"]["slots"]] == [("failed", refused, "set the profile's auth_token")] * 4
+    assert result.code == 1
+    # One request for w1's four slots; two for w2's (its own fable override is another model).
+    assert len(posts) == 3

@@ -258,7 +258,7 @@ def run(slots: Mapping[Path, Sequence[Slot]], catalog: Catalog | None, timeout: 
     every = [s for found in slots.values() for s in found]
     asked = [s for s in every if s.known is None]
     endpoints = {s.endpoint: s for s in asked}
-    report = Report(estimate(every, catalog), timeout)
+    report = Report(estimate(every, catalog), float(timeout))
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="llmconf-live") as pool:
         keys = {e: pool.submit(_key_info, s, timeout) for e, s in endpoints.items()}
         lists = {e: pool.submit(_model_list, s, timeout) for e, s in endpoints.items()}
