@@ -333,3 +333,11 @@ def test_key_via_helper_is_checked_both_ways_and_no_key_is_named(fleet, run, tmp
     assert result.code == 1
     # One request for w1's four slots; two for w2's (its own fable override is another model).
     assert len(posts) == 3
+
+
+def test_a_wildcard_route_in_the_list_takes_the_model():
+    from llmconf.targets.claude_code.live import _listed
+
+    routes = frozenset({"anthropic/*", "qwen/qwen3-coder"})
+    assert [_listed(m, routes) for m in ("anthropic/claude-opus-4.5", "qwen/qwen3-coder:exacto", "z-ai/glm-4.7")] == [True, True, False]
+    assert _listed("anything", None)  # no list: the Messages call decides

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from llmconf import __version__
 from llmconf.errors import LlmconfError
+from llmconf.render import Sensitive
 from llmconf.secrets.mask import SENSITIVE, scrub
 from llmconf.targets.claude_code import settings as target
 
@@ -68,13 +69,13 @@ class Credential:
     variable: str  # ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or apiKeyHelper
     name: str  # "secret 'openrouter' (ANTHROPIC_AUTH_TOKEN)", "ANTHROPIC_API_KEY (from the shell environment)"
     secret: str | None  # the secret store's name for it, when it is one
-    value: str
+    value: Sensitive
 
     def __repr__(self) -> str:
         return f"Credential({self.header}, {self.name})"
 
     def sent(self) -> tuple[str, str]:
-        return self.header, f"Bearer {self.value}" if self.header == "Authorization" else self.value
+        return self.header, f"Bearer {self.value}" if self.header == "Authorization" else str(self.value)
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,9 @@ class Names:
     def credential(self, header: str, variable: str, value: str, source: str | None) -> Credential:
         known = self._by_value.get(value)
         if known is not None:
-            return Credential(header, variable, f"{known[0]} ({variable})", known[1], value)
+            return Credential(header, variable, f"{known[0]} ({variable})", known[1], Sensitive(value))
         where = "the shell environment" if source == "shell" else source or "an unknown layer"
-        return Credential(header, variable, f"{variable} (from {where})", None, value)
+        return Credential(header, variable, f"{variable} (from {where})", None, Sensitive(value))
 
     def helper(self, command: str) -> tuple[str, str | None] | None:
         """(secret name, its value or None) when `command` is llmconf's own `secret get NAME` on
@@ -224,7 +225,8 @@ def _slot(base: Slot, effective: Effective, names: Names, missing: bool) -> Slot
                 known=Outcome(FAILED, f"apiKeyHelper prints secret '{name}', which is not set", f"run 'llmconf secret set {name}'"),
             )
         shown = f"secret '{name}' (apiKeyHelper)"
-        both = (Credential("x-api-key", "apiKeyHelper", shown, name, value), Credential("Authorization", "apiKeyHelper", shown, name, value))
+        key = Sensitive(value)
+        both = (Credential("x-api-key", "apiKeyHelper", shown, name, key), Credential("Authorization", "apiKeyHelper", shown, name, key))
         return replace(base, credentials=both)
     sent = []
     for header, variable, value in (("x-api-key", target.API_KEY, wire.api_key), ("Authorization", target.AUTH_TOKEN, wire.auth_token)):
@@ -398,9 +400,15 @@ def _messages(slot: Slot, timeout: float) -> Answer:
 
 
 def _listed(model: str, ids: frozenset[str] | None) -> bool:
+    """Whether the gateway lists a model: its ID, without a routing suffix (OpenRouter lists no
+    :exacto IDs), or a wildcard route that takes it (a LiteLLM proxy's "anthropic/*")."""
+    import fnmatch
+
     from llmconf.catalog.catalog import split_suffix
 
-    return ids is None or model in ids or split_suffix(model)[0] in ids
+    if ids is None or model in ids or split_suffix(model)[0] in ids:
+        return True
+    return any("*" in i and fnmatch.fnmatchcase(model, i) for i in ids)
 
 
 def _closest(slot: Slot, ids: frozenset[str] | None) -> str | None:
@@ -515,7 +523,7 @@ def _error_text(body: bytes, slot: Slot) -> str:
 def _clean(text: str, slot: Slot) -> str:
     """Text from the gateway or the network, safe to show: the credentials and anything shaped
     like a key hidden, one line, at most 200 characters."""
-    hidden = [c.value for c in slot.credentials]
+    hidden: list[str] = [c.value for c in slot.credentials]
     if slot.shown_model == SENSITIVE and slot.model:  # a model ID from a secret: as secret as the key
         hidden.append(slot.model)
     for value in hidden:
