@@ -341,3 +341,38 @@ def test_a_wildcard_route_in_the_list_takes_the_model():
     routes = frozenset({"anthropic/*", "qwen/qwen3-coder"})
     assert [_listed(m, routes) for m in ("anthropic/claude-opus-4.5", "qwen/qwen3-coder:exacto", "z-ai/glm-4.7")] == [True, True, False]
     assert _listed("anything", None)  # no list: the Messages call decides
+
+
+def test_without_online_nothing_is_sent(fleet, run):
+    a, b = fleet
+    assert run("doctor").code == 0
+    assert (a.requests, b.requests) == ([], [])
+
+
+def test_a_linked_worktree_is_checked_through_its_delivery(gateways, run, tmp_path, monkeypatch):
+    """The main checkout's local file holds a stale key; from 2.1.211 a plain claude in the linked
+    worktree would send it, so llmconf delivers through --settings, and doctor checks that."""
+    from tests.helpers import make_repo
+
+    a, _ = gateways
+    monkeypatch.setenv("LLMCONF_CLAUDE_MANAGED_SETTINGS", str(tmp_path / "managed.json"))
+    make_repo(tmp_path, "main", linked=("wt",))
+    assert run("secret", "set", "or", stdin=GOOD + "\n").code == 0
+    assert run("secret", "set", "or-old", stdin=OLD + "\n").code == 0
+    models = "{haiku: mistralai/devstral-2512, sonnet: mistralai/devstral-2512, opus: mistralai/devstral-2512}"
+    write_tree(
+        tmp_path,
+        {
+            "cfg/profiles/or.yaml": f"base_url: {a.url}/api\nauth_token: \"{{{{ secret('or') }}}}\"\nmodels: {models}\n",
+            "cfg/profiles/or-old.yaml": "extends: or\nauth_token: \"{{ secret('or-old') }}\"\n",
+            "cfg/worktrees.yaml": "worktrees:\n  ../main: or-old\n  ../wt: or\n",
+        },
+    )
+    assert run("-C", "cfg", "apply", "--yes").code == 0
+    doc = json.loads(run("-C", "cfg", "doctor", "--online", "--json").out)
+    live = {w["name"]: w["live"] for w in doc["worktrees"]}
+    assert [w["delivery"]["kind"] for w in doc["worktrees"]] == ["file", "settings"]
+    assert [s["status"] for s in live["wt"]["slots"]] == ["ok"] * 3
+    assert live["wt"]["slots"][0]["credentials"][0]["name"] == "secret 'or' (ANTHROPIC_AUTH_TOKEN)"
+    assert [s["status"] for s in live["main"]["slots"]] == ["failed"] * 3
+    assert live["main"]["slots"][0]["message"].startswith("the gateway refuses the key secret 'or-old' (ANTHROPIC_AUTH_TOKEN)")
