@@ -45,8 +45,8 @@ class Arg:
     nargs: str | None
     action: str | None
     choices: tuple[str, ...] | None
-    type: Callable[[str], int] | None
-    default: str | int | None
+    type: Callable[[str], float] | None
+    default: str | float | None
     dest: str | None
     hidden: bool
 
@@ -58,8 +58,8 @@ class Arg:
         nargs: str | None = None,  # "?", "*" or argparse.REMAINDER
         action: Literal["store_true", "append", "help", "version"] | None = None,  # None: store the value
         choices: tuple[str, ...] | None = None,
-        type: Callable[[str], int] | None = None,
-        default: str | int | None = None,
+        type: Callable[[str], float] | None = None,
+        default: str | float | None = None,
         dest: str | None = None,
         hidden: bool = False,  # parsed, but in neither --help nor completion
     ) -> None:
@@ -142,6 +142,17 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"'{text}' is negative")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A timeout: seconds, more than zero, at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"'{text}' is not more than 0 and at most 3600 seconds")
     return value
 
 
@@ -256,10 +267,15 @@ COMMANDS = (
         "what overrides or blocks the profile: backend keys set elsewhere, what a plain 'claude'\n"
         "takes from the main checkout where llmconf delivers through --settings, a managed policy, an\n"
         "availableModels list, a /model choice, a file Claude Code would drop, a key git could commit,\n"
-        "and claude sessions still running on old settings. Exit 1 when something must be fixed.",
+        "and claude sessions still running on old settings.\n"
+        "--online also tries each slot through the gateway, key and model Claude Code will use there:\n"
+        "the key (OpenRouter: its label, limit and credit left), the model in the gateway's list, and\n"
+        "one Messages call with a tool definition and max_tokens 1 (its cost is said first).\n"
+        "exit codes: 0 nothing to fix; 1 an error, or (--online) a slot that cannot work.",
         arguments=(
             _WORKTREES,
-            Arg("--online", help="also check that each gateway answers (one request per base URL)", action="store_true"),
+            Arg("--online", help="also send one tiny request per slot, as Claude Code would, and report each", action="store_true"),
+            Arg("--timeout", help="with --online: seconds each request may take (default 20)", metavar="SECONDS", type=_seconds, default=20),
             Arg("--json", help="print the findings as JSON", action="store_true"),
         ),
     ),

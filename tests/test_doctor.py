@@ -3,7 +3,6 @@ against the real CLI in tests/e2e)."""
 
 from __future__ import annotations
 
-import errno
 import json
 import shutil
 import subprocess
@@ -154,13 +153,19 @@ def test_a_claude_session_started_before_the_change(cfg, run, tmp_path):
         proc.wait()
 
 
-def test_online_probe_of_the_gateway(cfg, run):
+def test_online_tries_each_slot_of_the_gateway(cfg, run):
+    # Each slot is tried with a Messages call (tests/test_doctor_online.py has the rest): a
+    # gateway that only answers HEAD fails them; one that is gone too, and no finding repeats it.
     with serve(lambda r: Reply(200 if r.method == "HEAD" else 501)) as server:
         (cfg / "profiles/gw.yaml").write_text(GW.replace("http://127.0.0.1:9/api", server.url))
         run("apply", "--yes")
-        assert messages(findings(run, "a", "--online")[1]["a"]) == []
-    refused = f"[Errno {errno.ECONNREFUSED}] Connection refused"  # the server is gone
-    assert messages(findings(run, "a", "--online")[1]["a"]) == [("warning", f"gateway {server.url} does not answer: {refused}")]
+        code, wts = findings(run, "a", "--online")
+        assert (code, messages(wts["a"])) == (1, [])
+        assert [(s["slot"], s["message"]) for s in wts["a"]["live"]["slots"]] == [(slot, "HTTP 501") for slot in ("haiku", "sonnet", "opus")]
+    refused = "cannot reach the gateway: Connection refused"  # the server is gone
+    code, wts = findings(run, "a", "--online")
+    assert (code, messages(wts["a"])) == (1, [])
+    assert [s["message"] for s in wts["a"]["live"]["slots"]] == [refused] * 3
 
 
 def test_apply_names_a_running_session(cfg, run, tmp_path):

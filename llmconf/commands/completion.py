@@ -35,6 +35,7 @@ METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "NAME": (),
     "URL": (),
     "N": (),
+    "SECONDS": (),
     "ARG": (),
     "COMMAND": (),  # exec: any program, with its own arguments
     "SHELL": (),

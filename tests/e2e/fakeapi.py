@@ -30,6 +30,7 @@ class Request:
     model: str | None
     stream: bool
     seq: int = 0  # when it arrived, counted across every FakeApi in the process
+    anthropic_version: str | None = None
 
 
 @dataclass
@@ -67,6 +68,7 @@ class FakeApi:
                 body.get("model"),
                 bool(body.get("stream")),
                 next(_SEQ),
+                received.headers.get("anthropic-version"),
             )
         )
         if received.method != "POST":

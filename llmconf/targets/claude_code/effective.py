@@ -76,9 +76,27 @@ class Effective:
     labels: dict[str, str] | None = None
     #: The model every subagent runs on (CLAUDE_CODE_SUBAGENT_MODEL; "inherit": none forced).
     subagent: str | None = None
-    #: The gateway's address as the files hold it, for --online's probe only: base_url is
-    #: what views show (a key in its path hidden).
-    url: str | None = field(default=None, repr=False, compare=False)
+    #: What Claude Code puts on the wire, as the layers hold it (keys included): for
+    #: `doctor --online` only. Views show the fields above.
+    wire: Wire | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, repr=False)
+class Wire:
+    """The raw values a session sends: the gateway address, each slot's model ID and the
+    credentials. Never shown: its repr names none of them."""
+
+    url: str | None
+    models: dict[str, str | None]
+    #: Sent as x-api-key (when not blank).
+    api_key: str | None
+    #: Sent as Authorization: Bearer (when not blank).
+    auth_token: str | None
+    #: apiKeyHelper: the command whose output Claude Code sends both ways.
+    helper: str | None
+
+    def __repr__(self) -> str:
+        return "Wire(...)"
 
 
 def read_layer(name: str, path: Path, text: str | None = None) -> Layer:
@@ -326,6 +344,13 @@ def examine(
     }
     subagent = env.get(target.SUBAGENT)
     url = env.get(target.BASE_URL)
+    wire = Wire(
+        _text(url),
+        {slot: _text(m) for slot, m in models.items()},
+        _text(env.get(target.API_KEY)),
+        _text(env.get(target.AUTH_TOKEN)),
+        _text(top.get(target.KEY_HELPER_KEY[0])),
+    )
     effective = Effective(
         show((ENV, target.BASE_URL), url),
         shown_models,
@@ -334,9 +359,14 @@ def examine(
         sources,
         labels,
         show((ENV, target.SUBAGENT), subagent) if isinstance(subagent, str) else None,
-        url if isinstance(url, str) else None,
+        wire,
     )
     return effective, findings
+
+
+def _text(value: Any) -> str | None:
+    """A layer's value where it is a string with something in it (a blank one is unset, to Claude Code)."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 _BACKEND_NAMES = frozenset(target.key_name(k) for k in target.BACKEND_KEYS)
@@ -395,32 +425,17 @@ def running_sessions(worktrees: list[Path]) -> dict[Path, list[tuple[int, float]
     return found
 
 
-def probe(url: str, timeout: float = 3.0) -> str | None:
-    """None when something answers HTTP at `url`, else why not (any status counts as an answer)."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return None
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        return str(getattr(e, "reason", e))
-    return None
-
-
 def diagnose(
     plan: Plan,
     wp: WorktreePlan,
     shared: dict[Any, Any],
     shell: Mapping[str, str],
     sessions: Mapping[Path, list[tuple[int, float]]],
-    probed: dict[str, str | None] | None = None,
 ) -> tuple[Effective, list[LlmconfError]]:
     """One worktree as Claude Code will run it (through llmconf where it delivers --settings),
     and every finding: the plan's errors, what is not applied yet, each layer that overrides
-    or breaks the profile, what a plain `claude` gets wrong, a key git would commit, sessions
-    started on old settings, and (with `probed`, for --online) a gateway that does not answer."""
+    or breaks the profile, what a plain `claude` gets wrong, a key git would commit, and
+    sessions started on old settings (doctor --online checks the wire itself: see live.py)."""
     from llmconf.targets.claude_code.layers import Overridden
 
     findings: list[LlmconfError] = []
@@ -474,12 +489,6 @@ def diagnose(
                     "restart that Claude Code session",
                 )
             )
-    if probed is not None and effective.url:
-        if effective.url not in probed:
-            probed[effective.url] = probe(effective.url)
-        if probed[effective.url] is not None:  # the reason is scrubbed too: it may quote the address
-            why = scrub_value(str(probed[effective.url]))
-            findings.append(_finding("warning", f"gateway {effective.base_url} does not answer: {why}"))
     return effective, findings
 
 
