@@ -47,7 +47,8 @@ def usage_text(report: Report, scanned: Scan, roots: Sequence[Path]) -> str:
     """A row per group, a total, then what could not be priced, misrouting and skipped lines."""
     what_ifs = list(report.total.what_if)
     extra = ("worktree", "last_day", "models") if report.by == "session" else ()
-    columns = (report.by, *extra, "sessions", *_TOKEN_COLUMNS, "cost", *(f"if:{n}" for n in what_ifs))
+    counted = () if report.by == "session" else ("sessions",)
+    columns = (report.by, *extra, *counted, *_TOKEN_COLUMNS, "cost", *(f"if:{n}" for n in what_ifs))
     headers = {**_TOKEN_COLUMNS, "last_day": "LAST DAY", "cost": "COST", **{f"if:{n}": f"IF {n}".upper() for n in what_ifs}}
     if not report.lines:
         lines = [f"No Claude Code usage found in {', '.join(map(str, roots))} for the worktrees and days asked."]
