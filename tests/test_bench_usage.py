@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.test_ccusage import VERSION
 from tests.e2e.conftest import CACHE_ROOT
+from tests.e2e.test_ccusage import VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 
