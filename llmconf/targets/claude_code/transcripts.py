@@ -39,6 +39,12 @@ COUNTS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "
 _KNOWN_TOKENS = frozenset({
     "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
 })
+#: Every usage key Claude Code 2.1.332 writes: a usage with only these needs no closer look.
+_KNOWN_KEYS = _KNOWN_TOKENS | {
+    "cache_creation", "output_tokens_details", "server_tool_use", "service_tier", "inference_geo", "iterations", "speed",
+    "fallback_credit",
+}
+_decode = json.JSONDecoder().decode
 _INDEX_VERSION = "1"
 _KEY_LEN = 16  # hex digits of a message's hash: 64 bits, no collision in any real history
 
@@ -91,23 +97,30 @@ def _tz() -> str:
 
 
 class _Days:
-    """A timestamp's local date, memoised by the minute (a transcript has thousands a day)."""
+    """A timestamp's local date, memoised by the hour (by the minute where the local offset is
+    not whole hours): a transcript has thousands a day."""
 
     def __init__(self) -> None:
-        self._memo: dict[str, str] = {}
+        self._hours: dict[str, str] = {}
+        self._minutes: dict[str, str] = {}
 
     def __call__(self, ts: str) -> str | None:
-        minute = ts[:16]
-        day = self._memo.get(minute) if ts.endswith("Z") else None
-        if day is not None:
-            return day
+        utc = ts.endswith("Z")
+        if utc:
+            day = self._hours.get(ts[:13]) or self._minutes.get(ts[:16])
+            if day is not None:
+                return day
         try:
-            when = datetime.fromisoformat(minute + ":00+00:00" if ts.endswith("Z") else ts)
+            when = datetime.fromisoformat(ts[:16] + ":00+00:00" if utc else ts).astimezone()
         except ValueError:
             return None
-        day = when.astimezone().strftime("%Y-%m-%d")
-        if ts.endswith("Z"):
-            self._memo[minute] = day
+        day = when.date().isoformat()
+        if utc:
+            offset = when.utcoffset()
+            if offset is not None and offset.total_seconds() % 3600 == 0:
+                self._hours[ts[:13]] = day
+            else:
+                self._minutes[ts[:16]] = day
         return day
 
 
@@ -188,7 +201,7 @@ def _line(line: bytes, out: _FileScan, seen: set[str], days: _Days, session_defa
     "unreadable" (a usage of the wrong shape), "unknown" (counted, with an unknown token count
     left out), or "dup" (a message already counted)."""
     try:
-        doc = json.loads(line)
+        doc = _decode(line.decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return "garbled"
     if not isinstance(doc, dict):
@@ -201,10 +214,12 @@ def _line(line: bytes, out: _FileScan, seen: set[str], days: _Days, session_defa
         return "none"
     if not isinstance(usage, dict):
         return "unreadable"
-    counts: list[Any] = [usage.get("input_tokens"), usage.get("output_tokens"), usage.get("cache_creation_input_tokens") or 0,
-              usage.get("cache_read_input_tokens") or 0]
+    tokens_in, tokens_out = usage.get("input_tokens"), usage.get("output_tokens")
+    written, read = usage.get("cache_creation_input_tokens") or 0, usage.get("cache_read_input_tokens") or 0
     ts = doc.get("timestamp")
-    if any(type(c) is not int or c < 0 for c in counts) or not isinstance(ts, str):
+    if not (type(tokens_in) is int and type(tokens_out) is int and type(written) is int and type(read) is int) or not isinstance(ts, str):
+        return "unreadable"
+    if tokens_in < 0 or tokens_out < 0 or written < 0 or read < 0:
         return "unreadable"
     day = days(ts)
     if day is None:
@@ -220,7 +235,6 @@ def _line(line: bytes, out: _FileScan, seen: set[str], days: _Days, session_defa
         out.first = ts
     split = usage.get("cache_creation")
     hour = split.get("ephemeral_1h_input_tokens", 0) if isinstance(split, dict) else 0
-    written = counts[2]
     hour = min(hour, written) if type(hour) is int and hour > 0 else 0
     cwd, session, model = doc.get("cwd"), doc.get("sessionId"), message.get("model")
     row_key = (
@@ -232,13 +246,13 @@ def _line(line: bytes, out: _FileScan, seen: set[str], days: _Days, session_defa
     row = out.rows.get(row_key)
     if row is None:
         row = out.rows[row_key] = [0, 0, 0, 0, 0, 0]
-    row[0] += counts[0]
-    row[1] += counts[1]
+    row[0] += tokens_in
+    row[1] += tokens_out
     row[2] += written - hour
     row[3] += hour
-    row[4] += counts[3]
+    row[4] += read
     row[5] += 1
-    if any(k.endswith("tokens") and k not in _KNOWN_TOKENS for k in usage):
+    if not _KNOWN_KEYS.issuperset(usage) and any(k.endswith("tokens") and k not in _KNOWN_TOKENS for k in usage):
         return "unknown"
     return "ok"
 
