@@ -301,3 +301,44 @@ def test_plain_totals_import_no_heavy_library(world):
     for want in (["pydantic", "ruamel.yaml"], []):
         out = subprocess.run([sys.executable, "-c", code, str(root / "cfg")], capture_output=True, text=True, env=os.environ, check=True)
         assert out.stdout.splitlines()[-1] == str(want)
+
+
+def test_days_are_local_dates_also_where_the_offset_is_not_whole_hours(tmp_path, run, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+5:30
+    time.tzset()
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "c"))
+    write_tree(tmp_path, {"cfg/worktrees.yaml": "worktrees:\n  ../a: anthropic\n", "a/.keep": ""})
+    cwd = str(tmp_path / "a")
+    usage = {"input": 1, "output": 1, "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
+    stamps = ["2026-01-05T18:29:00.000Z", "2026-01-05T18:31:00.000Z", "2026-01-05T18:45:00.000Z", "2026-01-05T10:00:00+00:00"]
+    lines = [assistant_line(cwd, "s", ts, SONNET, usage, f"m{i}", f"r{i}") for i, ts in enumerate(stamps)]
+    write_tree(tmp_path, {"c/projects/-a/s.jsonl": "\n".join(lines) + "\n"})
+    days = {r["day"]: r["messages"] for r in _usage(run, tmp_path, "--by", "day")["rows"]}
+    assert days == {"2026-01-05": 2, "2026-01-06": 2}  # 23:59 and 15:30 local; 00:01 and 00:15 the next day
+
+
+def test_a_worktree_declared_through_a_symlink_gets_its_sessions(tmp_path, run, monkeypatch):
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "c"))
+    write_tree(tmp_path, {"cfg/worktrees.yaml": "worktrees:\n  ../link: anthropic\n", "real/.keep": ""})
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    usage = {"input": 3, "output": 4, "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
+    line = assistant_line(str(tmp_path / "real" / "sub"), "s", "2026-01-05T10:00:00.000Z", SONNET, usage, "m", "r")
+    write_tree(tmp_path, {"c/projects/-real/s.jsonl": line + "\n"})  # Claude Code records the folder symlinks resolved
+    (row,) = _usage(run, tmp_path)["rows"]
+    assert (row["worktree"], _tokens(row)) == ("link", [3, 4, 0, 0, 0])
+
+
+def test_outside_any_config_every_session_is_undeclared(tmp_path, run, monkeypatch):
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "c"))
+    monkeypatch.delenv("LLMCONF_CONFIG", raising=False)
+    usage = {"input": 3, "output": 4, "cache_write_5m": 5, "cache_write_1h": 6, "cache_read": 7}
+    line = assistant_line(str(tmp_path / "x"), "s", "2026-01-05T10:00:00.000Z", SONNET, usage, "m", "r")
+    write_tree(tmp_path, {"c/projects/-x/s.jsonl": line + "\n", "here/.keep": ""})
+    result = run("usage", "--json", cwd=tmp_path / "here")
+    assert result.code == 0, result.err
+    (row,) = json.loads(result.out)["rows"]
+    assert (row["worktree"], _tokens(row)) == ("(not declared)", [3, 4, 5, 6, 7])
+    result = run("usage", "a", cwd=tmp_path / "here")  # a worktree name needs a config
+    assert (result.code, result.err) == (
+        1, f"llmconf: no worktrees.yaml in {tmp_path / 'here'} or any folder above it (run 'llmconf init' to start one, or pass -C DIR)\n"
+    )
