@@ -255,14 +255,14 @@ COMMANDS = (
         "declared worktree holding its folder, and prices its tokens (cache reads and writes too)\n"
         "from the catalog; a model the catalog cannot price shows as ?, never as $0. Lists sessions\n"
         "that ran on a model their worktree's profile does not map. A re-run reads only new lines.\n"
-        "examples:\n  llmconf usage                          every worktree, all time\n"
-        "  llmconf usage --by day --since 2026-01-01\n"
+        "examples:\n  llmconf usage                              every worktree, all time\n"
+        "  llmconf usage --by day --since 2026-01-01  a row per day\n"
         "  llmconf usage ../wt-a --what-if deepseek   the same tokens at that profile's prices",
         arguments=(
             _WORKTREES,
             Arg("--since", help="from this day on (YYYY-MM-DD, local time)", metavar="DATE"),
             Arg("--until", help="up to this day, included (YYYY-MM-DD)", metavar="DATE"),
-            Arg("--by", help="one row per (default: worktree)", choices=("worktree", "model", "day", "session"), default="worktree"),
+            Arg("--by", help="what each row is: a worktree, model, day or session (default: worktree)", choices=("worktree", "model", "day", "session"), default="worktree"),
             Arg(
                 "--what-if", dest="what_if", metavar="PROFILE", action="append",
                 help="also price the same tokens, slot by slot, as if the worktree had used PROFILE (repeatable)",
