@@ -261,6 +261,27 @@ COMMANDS = (
         ),
     ),
     Command(
+        "usage", "what each worktree really spent: tokens and cost from Claude Code's transcripts",
+        "Reads ~/.claude/projects (or $CLAUDE_CONFIG_DIR/projects), attributes each session to the\n"
+        "declared worktree holding its folder, and prices its tokens (cache reads and writes too)\n"
+        "from the catalog; a model the catalog cannot price shows as ?, never as $0. Lists sessions\n"
+        "that ran on a model their worktree's profile does not map. A re-run reads only new lines.\n"
+        "examples:\n  llmconf usage                              every worktree, all time\n"
+        "  llmconf usage --by day --since 2026-01-01  a row per day\n"
+        "  llmconf usage ../wt-a --what-if deepseek   the same tokens at that profile's prices",
+        arguments=(
+            _WORKTREES,
+            Arg("--since", help="from this day on (YYYY-MM-DD, local time)", metavar="DATE"),
+            Arg("--until", help="up to this day, included (YYYY-MM-DD)", metavar="DATE"),
+            Arg("--by", help="what each row is: a worktree, model, day or session (default: worktree)", choices=("worktree", "model", "day", "session"), default="worktree"),
+            Arg(
+                "--what-if", dest="what_if", metavar="PROFILE", action="append",
+                help="also price the same tokens, slot by slot, as if the worktree had used PROFILE (repeatable)",
+            ),
+            Arg("--json", help="print the report as JSON", action="store_true"),
+        ),
+    ),
+    Command(
         "doctor", "check each worktree the way Claude Code will read it, and say what to fix",
         "Merges Claude Code's settings layers (managed > --settings > the repository root's local file\n"
         "(2.1.211+) > local > project > user > shell), for the installed Claude Code, and reports\n"

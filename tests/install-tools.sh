@@ -20,3 +20,15 @@ if [ -n "$missing" ]; then
     echo "install-tools:$missing not found (install them to run the tests that drive them)" >&2
   fi
 fi
+# ccusage, pinned in tests/e2e/ccusage-version: the usage test checks llmconf usage's token totals
+# against it. 18.0.11 is plain JavaScript on Node 20; 19 needs Node 22, and 20 a native package.
+if command -v npm >/dev/null 2>&1; then
+  ccusage_version="$(cat "$here/e2e/ccusage-version")"
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/llmconf-e2e/ccusage-$ccusage_version"
+  if [ ! -x "$cache/node_modules/.bin/ccusage" ]; then
+    npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "ccusage@$ccusage_version" >&2
+  fi
+  "$cache/node_modules/.bin/ccusage" --version >&2
+else
+  echo "install-tools: npm not found; the ccusage comparison test will be skipped" >&2
+fi

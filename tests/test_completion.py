@@ -21,7 +21,7 @@ from llmconf.config.load import shipped_profiles_dir
 from tests.conftest import write_tree
 
 SHIPPED = sorted(p.stem for p in shipped_profiles_dir().glob("*.yaml"))
-COMMANDS = ["plan", "apply", "rollback", "status", "validate", "models", "cost", "doctor", "use", "forget", "exec", "activate", "init", "import",
+COMMANDS = ["plan", "apply", "rollback", "status", "validate", "models", "cost", "usage", "doctor", "use", "forget", "exec", "activate", "init", "import",
             "git-hook", "schema", "completion", "secret"]  # as --help lists them
 
 

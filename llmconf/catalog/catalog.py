@@ -49,6 +49,11 @@ class Model(NamedTuple):
     note: str | None = None
     #: What Claude Code may ask of it (_SUPPORTED_CAPABILITIES), when known: effort, thinking...
     capabilities: tuple[str, ...] = ()
+    #: US$ per 1M tokens read from the prompt cache, written to it for 5 minutes, and for 1
+    #: hour; None where not known (llmconf usage then prices them as input tokens).
+    cache_read: float | None = None
+    cache_write: float | None = None
+    cache_write_1h: float | None = None
 
     @property
     def priced(self) -> bool:
@@ -200,6 +205,9 @@ def build(data: Mapping[str, Any], user: Path | None = None) -> Catalog:
             guide_id=entry.get("guide_id"),
             note=entry.get("note"),
             capabilities=tuple(entry.get("capabilities") or ()),
+            cache_read=entry.get("cache_read"),
+            cache_write=entry.get("cache_write"),
+            cache_write_1h=entry.get("cache_write_1h"),
         )
         for model_id, entry in data["models"].items()
     }
@@ -258,6 +266,9 @@ def _schema() -> tuple[type, type, type]:
         guide_id: str | None = None
         note: str | None = None
         capabilities: list[Capability] | None = None
+        cache_read: Annotated[float, Field(ge=0)] | None = None
+        cache_write: Annotated[float, Field(ge=0)] | None = None
+        cache_write_1h: Annotated[float, Field(ge=0)] | None = None
 
     class File(_Strict):
         claude_defaults: dict[SlotName, str] | None = None

@@ -60,6 +60,36 @@ def _exact(price: float) -> Decimal:
     return Decimal(repr(price))
 
 
+class Tokens(NamedTuple):
+    """Tokens really used (llmconf usage), by how they are billed."""
+
+    input: int = 0
+    output: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    cache_read: int = 0
+
+    def __add__(self, other: Any) -> Tokens:
+        return Tokens(*(a + b for a, b in zip(self, other)))
+
+    @property
+    def total(self) -> int:
+        return sum(self)
+
+
+def tokens_cost(model: Model | None, tokens: Tokens) -> Decimal | None:
+    """US$ for `tokens` on `model`, cache tokens at the catalog's cache prices (at its input
+    price where it has none); None when the model has no price."""
+    if model is None or model.input is None or model.output is None:
+        return None
+    base = _exact(model.input)
+    rates = [
+        base, _exact(model.output),
+        *(base if p is None else _exact(p) for p in (model.cache_write, model.cache_write_1h, model.cache_read)),
+    ]
+    return sum((n * r for n, r in zip(tokens, rates)), Decimal(0)) / _MILLION
+
+
 def money(amount: Decimal | None) -> str:
     """$6.25; amounts under a cent keep four decimals ($0.0017); ? when unknown."""
     if amount is None:
@@ -237,3 +267,29 @@ def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, us
     else:
         model = known.find(model_id)
     return Estimate(name, slot, model_id, model, session(model, usage))
+
+
+def profile_slots(name: str, profiles: Profiles, known: Catalog) -> dict[str, tuple[str, Model | None]]:
+    """A profile's model per slot, as shown and as the catalog prices it: an unset slot is Claude
+    Code's own model for it, a model rendered per worktree (a template) has no price."""
+    path = profiles.path(name)
+    if path is None:
+        raise LlmconfError(
+            f"'{name}' is not a profile", hint=did_you_mean(name, profiles.names()) or "see the profiles/ folders"
+        )
+    from llmconf.config.load import Sourced
+    from llmconf.render import is_template
+
+    fields = profiles.resolve(name, Sourced(name, path, ()))
+    out: dict[str, tuple[str, Model | None]] = {}
+    for slot in target.SLOTS:
+        src = fields.get(("models", slot))
+        if src is None or src.value is None:
+            model = known.claude_default(slot)
+            out[slot] = (f"{model.id if model else '?'} (Claude default)", model)
+        else:
+            from llmconf.secrets.mask import scrub_value
+
+            model_id = str(src.value)
+            out[slot] = (str(scrub_value(model_id)), None if is_template(model_id) else known.find(model_id))
+    return out

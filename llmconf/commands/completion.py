@@ -33,6 +33,7 @@ METAVAR_KINDS: dict[str, tuple[str, ...]] = {
     "SLOT=ID": (),
     "ID": (),  # rollback --to: an apply id from --list  # use --model sonnet=z-ai/glm-4.7: a slot and any model ID
     "NAME": (),
+    "DATE": (),  # usage --since/--until: a day
     "URL": (),
     "N": (),
     "SECONDS": (),
