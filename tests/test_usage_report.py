@@ -342,3 +342,27 @@ def test_outside_any_config_every_session_is_undeclared(tmp_path, run, monkeypat
     assert (result.code, result.err) == (
         1, f"llmconf: no worktrees.yaml in {tmp_path / 'here'} or any folder above it (run 'llmconf init' to start one, or pass -C DIR)\n"
     )
+
+
+def test_a_model_a_slot_held_before_a_switch_maps_back_to_that_slot(tmp_path, run, monkeypatch):
+    """c ran devstral, then switched to deepseek with `use --apply`. Its devstral sessions are not
+    misrouted, and a what-if re-prices them as the slot that sent them then (sonnet, haiku...)."""
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", SECRET)
+    claude = tmp_path / "claude-config"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    write_tree(tmp_path, {"cfg/worktrees.yaml": "worktrees:\n  ../c: devstral\n", "c/.keep": ""})
+    assert run("-C", str(tmp_path / "cfg"), "apply", "--yes").code == 0
+    assert run("-C", str(tmp_path / "cfg"), "use", "deepseek", "c", "--apply", "--yes").code == 0
+    devstral = "mistralai/devstral-2512"
+    expected = Expected()
+    rng = random.Random(3)
+    folder = project_folder(claude / "projects", str(tmp_path / "c"))
+    write_session(folder / "s-1.jsonl", rng, str(tmp_path / "c"), "s-1", (devstral,), "2026-01-05", 6, expected, start_minute=60)
+    write_session(folder / "s-2.jsonl", rng, str(tmp_path / "c"), "s-2", (DEEPSEEK,), "2026-01-06", 6, expected, start_minute=60)
+    doc = _usage(run, tmp_path, "--what-if", "openrouter")
+    assert doc["misrouted"] == []
+    (row,) = doc["rows"]
+    assert row["what_if"]["openrouter"]["complete"] is True  # every token re-priced through a slot
+    # And a model no slot of c ever held still is misrouted.
+    write_session(folder / "s-3.jsonl", rng, str(tmp_path / "c"), "s-3", (UNPRICED,), "2026-01-07", 2, expected, start_minute=60)
+    assert _usage(run, tmp_path)["misrouted"] == [{"worktree": "c", "models": [UNPRICED], "sessions": 1}]

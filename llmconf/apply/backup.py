@@ -101,6 +101,16 @@ def kept(state_dir: Path, apply_id: str) -> dict[str, str | None] | None:
     return _read(bundle(state_dir, apply_id))
 
 
+def earlier(state_dir: Path, files: set[str]) -> dict[str, list[str]]:
+    """Every kept earlier text of each of `files` (paths as text), oldest first."""
+    out: dict[str, list[str]] = {}
+    for kept in _bundles(state_dir):
+        for name, text in _read(kept).items():
+            if name in files and text is not None:
+                out.setdefault(name, []).append(text)
+    return out
+
+
 def listing(state_dir: Path) -> list[Backup]:
     """Every kept version, by file, oldest first."""
     rows = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -111,6 +112,7 @@ def _slot_models(
     if session is None or not decls:
         return {}, set()
     from llmconf import pipeline
+    from llmconf.apply import backup
     from llmconf.render import is_sensitive
     from llmconf.targets.claude_code import settings as target
 
@@ -130,4 +132,28 @@ def _slot_models(
                 slots[slot] = {value}
                 gateways.add(wp.name)
         out[wp.name] = slots
+    # What each slot sent before the last switch: the earlier versions of the worktree's files
+    # that apply kept. A model a slot held then maps back to that slot, unless a slot holds it now.
+    files = {str(wp.settings): wp.name for wp in plan.worktrees if wp.name in out}
+    for path, texts in backup.earlier(session.state.dir, set(files)).items():
+        name = files[path]
+        for text in texts:
+            for slot, model in _slot_vars(text).items():
+                if not any(model in held for held in out[name].values()):
+                    out[name].setdefault(slot, set()).add(model)
+                    gateways.add(name)
     return out, gateways
+
+
+def _slot_vars(text: str) -> dict[str, str]:
+    """The model each slot variable of a settings file's text names (none, if it is not JSON)."""
+    from llmconf.targets.claude_code import settings as target
+
+    try:
+        env = json.loads(text).get("env")
+    except (ValueError, AttributeError, RecursionError):
+        return {}
+    if not isinstance(env, dict):
+        return {}
+    found = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
+    return {slot: model for slot, model in found.items() if isinstance(model, str) and model}
