@@ -320,6 +320,23 @@ def render(
     return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)
 
 
+def render_fields(
+    decl: WorktreeDecl,
+    fields: dict[FieldPath, Sourced],
+    wanted: tuple[FieldPath, ...],
+    variables: dict[str, Any],
+    secrets: SecretStore,
+    reads: dict[str, str | None] | None = None,
+    memo: dict[tuple[str, str], str] | None = None,
+) -> dict[FieldPath, str]:
+    """The profile's text fields an agent other than Claude Code reads, rendered for one
+    worktree (those of `wanted` the profile sets; Sensitive where secret() or env() made them).
+    Its target maps them onto its own keys."""
+    profile = decl.profile.value
+    context = {"worktree": {"path": str(decl.path), "name": decl.name}, "profile": {"name": profile}, "vars": variables}
+    return {fp: render_value(fields[fp], context, secrets, profile, reads, memo) for fp in wanted if fp in fields}
+
+
 #: Fields that are not templated text (a mapping, a switch).
 _NOT_TEXT = ("picker", "catalog_info")
 

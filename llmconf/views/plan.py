@@ -122,7 +122,9 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
     if wp.delivery is not None:
         doc["delivery"] = {"kind": wp.delivery.kind, "why": wp.delivery.why}
     if wp.role != "local":
-        doc["role"] = wp.role  # "delivery": the worktree's --settings file
+        doc["role"] = wp.role  # "delivery": the worktree's --settings file; "agent", "agent-key": another agent's
+    if wp.agent != "claude-code":
+        doc["agent"] = wp.agent
     if wp.loose_mode is not None:
         doc["mode"] = {"before": f"{wp.loose_mode:04o}", "after": "0600"}
     if wp.only_copy:

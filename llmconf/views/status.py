@@ -76,7 +76,51 @@ def status_rows(
             else:  # no folder: nothing for Claude Code to read
                 row["effective"] = "-"
         rows.append(row)
+    if any(wp.role == "agent" for wp in plan.worktrees):  # agents: beyond Claude Code
+        rows = _with_agents(plan, rows, catalog is not None, effective is not None)
     return rows
+
+
+def _with_agents(plan: Plan, rows: list[dict[str, Any]], costs: bool, effective: bool) -> list[dict[str, Any]]:
+    """Claude Code's rows with an agent column, and a row for each other agent of each worktree:
+    what its file declares (main model as sonnet, small model as haiku) and its state."""
+    keys = {(wp.worktree, wp.agent): wp for wp in plan.worktrees if wp.role == "agent-key"}
+    out = [{"agent": "claude-code", **row} for row in rows]
+    for wp in plan.worktrees:
+        if wp.role != "agent":
+            continue
+        from llmconf.targets.opencode import agent as opencode
+
+        d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
+
+        def model(key: tuple[str, ...]) -> str:  # "llmconf/MODEL" -> MODEL
+            value = d.get(key)
+            return value.split("/", 1)[1] if isinstance(value, str) and "/" in value else "-"
+
+        unknown = wp.error is not None and not d
+        row: dict[str, Any] = {
+            "agent": wp.agent,
+            "worktree": wp.name,
+            "profile": wp.profile,
+            "backend": "?" if unknown else d.get(opencode.BASE_URL) or "-",
+            **{slot: "-" for slot in target.SLOTS},
+            "sonnet": "?" if unknown else model(opencode.MODEL),
+            "haiku": "?" if unknown else model(opencode.SMALL_MODEL),
+            "default": "?" if unknown else f"{model(opencode.MODEL)} (main)",
+            "default_slot": "sonnet",
+            "subagent": "-",
+            "labels": {},
+            "file": str(wp.settings),
+        }
+        if costs:
+            row.update(cost="-", session_cost_usd=None)
+        row["state"] = _state(wp, keys.get((wp.worktree, wp.agent)))
+        if wp.error is not None:
+            row["error"] = wp.error.format()
+        if effective:
+            row["effective"] = "-"  # not checked yet for this agent
+        out.append(row)
+    return out
 
 
 def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
@@ -128,6 +172,8 @@ def status_text(
     columns = [  # fable and subagent: only where some worktree has one
         c for c in _STATUS_COLUMNS if c not in _WHEN_SET or any(row[c] not in ("-", "?") for row in rows)
     ]
+    if rows and "agent" in rows[0]:  # some worktree configures another agent than Claude Code
+        columns.insert(1, "agent")
     lines = table(rows, columns, _HEADERS)
     if width is not None and max(map(len, lines)) > width:
         lines = _fitted(rows, columns, width)

@@ -1,0 +1,171 @@
+"""opencode as a target, on real files: plan, apply, status, rollback and use --apply on a
+worktree with `agents: [opencode]`; the user's keys survive; no key in the worktree."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from tests.conftest import SECRET, write_tree
+from tests.helpers import assert_unchanged, make_repo, snapshot_tree
+
+GATEWAY = """\
+base_url: http://127.0.0.1:9/api
+endpoints: {openai: http://127.0.0.1:9/v1}
+auth_token: "{{ secret('gw') }}"
+models: {haiku: h-1, sonnet: s-1, opus: o-1}
+"""
+OTHER = GATEWAY.replace(":9/", ":8/").replace("-1", "-2")
+DIRECT = "description: Anthropic direct\n"
+USER_FILE = """\
+{
+  "$schema": "https://opencode.ai/config.json",
+  "mcp": {
+    "docs": {"type": "local", "command": ["docs-server"]}
+  },
+  "provider": {
+    "mine": {"npm": "@ai-sdk/openai-compatible", "options": {"baseURL": "http://mine/v1"}}
+  }
+}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path, store_secret):
+    """A git repository `repo` whose worktree lists opencode, the gateway's key in the store."""
+    store_secret("gw", SECRET)
+    make_repo(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
+            "profiles/gw.yaml": GATEWAY,
+            "profiles/other.yaml": OTHER,
+            "profiles/direct.yaml": DIRECT,
+        },
+    )
+    return tmp_path / "repo"
+
+
+@pytest.fixture
+def store_secret(run):
+    def _store(name: str, value: str) -> None:
+        assert run("secret", "set", name, stdin=value + "\n").code == 0
+
+    return _store
+
+
+def _key_file(home_state, worktree):
+    return home_state / "llmconf" / "deliver" / str(worktree).lstrip("/") / "opencode-key.json"
+
+
+def _state_home():
+    from pathlib import Path
+
+    return Path(os.environ["XDG_STATE_HOME"])
+
+
+def _files_holding(root, text):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and text in p.read_text(errors="replace"))
+
+
+def test_apply_writes_the_provider_and_keeps_the_key_out_of_the_worktree(repo, run):
+    (repo / "opencode.json").write_text(USER_FILE)
+    plan = run("plan")
+    assert plan.code == 0, plan.err
+    assert plan.out.splitlines()[0] == f"# repo: {os.path.relpath(repo / 'opencode.json')} (profile gw) will be updated"
+    assert "  + provider.llmconf.options.apiKey  = \"{env:LLMCONF_OPENCODE_API_KEY}\"" in plan.out
+    assert "env.LLMCONF_OPENCODE_API_KEY = (sensitive)" in plan.out
+    assert SECRET not in plan.out and ".claude" not in plan.out  # Claude Code is not listed: nothing for it
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / "opencode.json").read_text())
+    assert doc == {
+        "$schema": "https://opencode.ai/config.json",
+        "mcp": {"docs": {"type": "local", "command": ["docs-server"]}},
+        "provider": {
+            "mine": {"npm": "@ai-sdk/openai-compatible", "options": {"baseURL": "http://mine/v1"}},
+            "llmconf": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "llmconf (gw)",
+                "options": {"baseURL": "http://127.0.0.1:9/v1", "apiKey": "{env:LLMCONF_OPENCODE_API_KEY}"},
+                "models": {"s-1": {"name": "s-1"}, "h-1": {"name": "h-1"}},
+            },
+        },
+        "model": "llmconf/s-1",
+        "small_model": "llmconf/h-1",
+    }
+    assert (repo / "opencode.json").read_text().startswith(USER_FILE[: USER_FILE.index('    "mine"')])  # layout kept
+    assert not (repo / ".claude").exists()
+    assert _files_holding(repo, SECRET) == []  # no key in any file of the worktree
+    key_file = _key_file(_state_home(), repo)
+    assert json.loads(key_file.read_text()) == {"env": {"LLMCONF_OPENCODE_API_KEY": SECRET}}
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert run("plan").out == "No changes.\n"
+
+
+def test_what_opencode_adds_and_the_users_edits_survive_and_plan_stays_clean(repo, run):
+    assert run("apply", "--yes").code == 0
+    path = repo / "opencode.json"
+    doc = json.loads(path.read_text())
+    # opencode adds $schema to a file without one; the user adds an MCP server and a key of their own in our provider.
+    doc["provider"]["llmconf"]["options"]["timeout"] = 5
+    path.write_text(json.dumps({"$schema": "https://opencode.ai/config.json", **doc, "mcp": {"x": {"type": "remote", "url": "u"}}}, indent=2))
+    assert run("plan").out == "No changes.\n"
+    assert run("use", "other", "repo", "--apply", "--yes").code == 0
+    after = json.loads(path.read_text())
+    assert after["$schema"] == "https://opencode.ai/config.json" and after["mcp"] == {"x": {"type": "remote", "url": "u"}}
+    assert after["model"] == "llmconf/s-2" and after["small_model"] == "llmconf/h-2"
+    assert after["provider"]["llmconf"]["options"] == {"baseURL": "http://127.0.0.1:8/v1", "apiKey": "{env:LLMCONF_OPENCODE_API_KEY}", "timeout": 5}
+    assert run("plan").out == "No changes.\n"
+
+
+def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [claude-code, opencode]}\n"})
+    assert run("apply", "--yes").code == 0
+    rows = json.loads(run("status", "--json").out)["worktrees"]
+    assert [(r["worktree"], r["agent"], r["backend"], r["sonnet"], r["haiku"], r["state"]) for r in rows] == [
+        ("repo", "claude-code", "http://127.0.0.1:9/api", "s-1", "h-1", "in-sync"),
+        ("repo", "opencode", "http://127.0.0.1:9/v1", "s-1", "h-1", "in-sync"),
+    ]
+    (repo / "opencode.json").write_text('{"model": "elsewhere/x"}\n')
+    text = run("status", "--wide").out.splitlines()
+    assert text[0].split()[:3] == ["WORKTREE", "AGENT", "PROFILE"]
+    assert [line.split()[1] for line in text[1:3]] == ["claude-code", "opencode"]
+    assert "drifted" in text[2] and "in-sync" in text[1]
+
+
+def test_rollback_puts_opencode_json_and_the_key_file_back(repo, run):
+    (repo / "opencode.json").write_text(USER_FILE)
+    assert run("apply", "--yes").code == 0
+    result = run("rollback", "--yes")
+    assert result.code == 0, result.err
+    assert (repo / "opencode.json").read_text() == USER_FILE
+    assert not _key_file(_state_home(), repo).exists()
+
+
+def test_a_profile_with_no_openai_endpoint_cannot_serve_opencode(repo, run, tmp_path):
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: gw\n  repo:\n    profile: direct\n    agents: [opencode]\n", "a/.keep": ""})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "llmconf: worktrees.yaml:3: profile 'direct' cannot serve opencode: it gives no openai endpoint (opencode speaks "
+        "OpenAI chat completions) (add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), "
+        "or leave opencode out of agents:)",
+        "llmconf: nothing written: fix the errors above, or name the other worktrees",
+    ]
+    assert_unchanged(before, tmp_path)
+
+
+def test_leaving_opencode_out_of_a_gateway_profile_removes_its_keys(repo, run, tmp_path):
+    (repo / "opencode.json").write_text(USER_FILE)
+    assert run("apply", "--yes").code == 0
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace('auth_token: "{{ secret(\'gw\') }}"\n', "")})
+    plan = run("plan")
+    assert "- provider.llmconf.options.apiKey" in plan.out and "- env.LLMCONF_OPENCODE_API_KEY = (sensitive)" in plan.out
+    assert run("apply", "--yes").code == 0
+    assert "apiKey" not in (repo / "opencode.json").read_text()
+    assert not _key_file(_state_home(), repo).exists()
