@@ -360,13 +360,15 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
         )
     name = match.group(2)
     where = ["-C", str(secrets.config_dir)] if name in secrets.sources and secrets.config_dir else []
-    command = [*_llmconf_command(), *where, "secret", "get", name]
+    command = [*llmconf_command(), *where, "secret", "get", name]
     if secrets.path != default_secrets_file():
         command += ["--file", str(secrets.path)]
     return shlex.join(command)
 
 
-def _llmconf_command() -> list[str]:
+def llmconf_command() -> list[str]:
+    """How to run this llmconf from another process: its script beside the interpreter, else
+    the one on PATH, else the interpreter with -m."""
     import shutil
     import sys
     from pathlib import Path

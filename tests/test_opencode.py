@@ -169,3 +169,50 @@ def test_leaving_opencode_out_of_a_gateway_profile_removes_its_keys(repo, run, t
     assert run("apply", "--yes").code == 0
     assert "apiKey" not in (repo / "opencode.json").read_text()
     assert not _key_file(_state_home(), repo).exists()
+
+
+# --- launch paths: llmconf exec, and the activate hook ---------------------------------------
+
+PRINT_KEY = 'printf "%s|" "${LLMCONF_OPENCODE_API_KEY-unset}"'
+
+
+def _exec(cwd, *argv):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "llmconf", "exec", "--", *argv], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_exec_hands_the_worktrees_key_to_opencode_and_only_there(repo, run, tmp_path):
+    (repo / "sub").mkdir()
+    assert run("apply", "--yes").code == 0
+    done = _exec(repo / "sub", "sh", "-c", PRINT_KEY)
+    assert (done.returncode, done.stdout, done.stderr) == (0, SECRET + "|", "")
+    elsewhere = _exec(tmp_path, "sh", "-c", PRINT_KEY)
+    assert (elsewhere.returncode, elsewhere.stdout) == (0, "unset|")
+    # Switched to a profile with another key: exec hands over that one.
+    write_tree(tmp_path, {"profiles/other.yaml": OTHER.replace("secret('gw')", "secret('other')")})
+    assert run("secret", "set", "other", stdin="sk-other-key\n").code == 0
+    assert run("use", "other", "repo", "--apply", "--yes").code == 0
+    assert _exec(repo, "sh", "-c", PRINT_KEY).stdout == "sk-other-key|"
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_activate_gives_a_plain_opencode_the_worktrees_key(repo, run, tmp_path, shell):
+    import shutil
+    import subprocess
+
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    assert run("apply", "--yes").code == 0
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "opencode"  # stands in for the real one: prints the key it was given
+    fake.write_text(f"#!/bin/sh\n{PRINT_KEY}\n")
+    fake.chmod(0o755)
+    hook = run("activate", shell).out
+    script = f"{hook}\ncd {repo}\nopencode\ncd {tmp_path}\nopencode\n"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    argv = ["bash", "--norc", "-c", script] if shell == "bash" else ["fish", "--no-config", "-c", script]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{SECRET}|unset|", "")
