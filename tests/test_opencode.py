@@ -174,6 +174,9 @@ def test_leaving_opencode_out_of_a_gateway_profile_removes_its_keys(repo, run, t
 # --- launch paths: llmconf exec, and the activate hook ---------------------------------------
 
 PRINT_KEY = 'printf "%s|" "${LLMCONF_OPENCODE_API_KEY-unset}"'
+#: The key as exec hands it over: escaped as inside a JSON string, since opencode puts {env:VAR}
+#: into its file's text before parsing it (the e2e test sees the key itself arrive).
+ESCAPED = json.dumps(SECRET)[1:-1]
 
 
 def _exec(cwd, *argv):
@@ -187,7 +190,7 @@ def test_exec_hands_the_worktrees_key_to_opencode_and_only_there(repo, run, tmp_
     (repo / "sub").mkdir()
     assert run("apply", "--yes").code == 0
     done = _exec(repo / "sub", "sh", "-c", PRINT_KEY)
-    assert (done.returncode, done.stdout, done.stderr) == (0, SECRET + "|", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, ESCAPED + "|", "")
     elsewhere = _exec(tmp_path, "sh", "-c", PRINT_KEY)
     assert (elsewhere.returncode, elsewhere.stdout) == (0, "unset|")
     # Switched to a profile with another key: exec hands over that one.
@@ -215,4 +218,4 @@ def test_activate_gives_a_plain_opencode_the_worktrees_key(repo, run, tmp_path, 
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     argv = ["bash", "--norc", "-c", script] if shell == "bash" else ["fish", "--no-config", "-c", script]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
-    assert (done.returncode, done.stdout, done.stderr) == (0, f"{SECRET}|unset|", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{ESCAPED}|unset|", "")

@@ -135,5 +135,8 @@ def key_env(cwd: Path) -> dict[str, str]:
     except (OSError, ValueError, AttributeError, LlmconfError):
         return {}
     value = env.get(KEY_VAR) if isinstance(env, dict) else None
-    return {KEY_VAR: value} if isinstance(value, str) else {}
+    # opencode puts {env:VAR} into the file's text before it parses it (1.18.33: a key with a
+    # quote made the file invalid JSON, and its error printed the key). So the value goes
+    # escaped as inside a JSON string: once parsed, the provider's apiKey is the key itself.
+    return {KEY_VAR: json.dumps(value)[1:-1]} if isinstance(value, str) else {}
 
