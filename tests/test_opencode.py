@@ -219,3 +219,19 @@ def test_activate_gives_a_plain_opencode_the_worktrees_key(repo, run, tmp_path, 
     argv = ["bash", "--norc", "-c", script] if shell == "bash" else ["fish", "--no-config", "-c", script]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{ESCAPED}|unset|", "")
+
+
+def test_a_worktree_that_no_longer_lists_opencode_loses_its_keys_and_key_file(repo, run, tmp_path):
+    (repo / "opencode.json").write_text(USER_FILE)
+    assert run("apply", "--yes").code == 0
+    key_file = _key_file(_state_home(), repo)
+    assert key_file.exists()
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: gw\n"})  # Claude Code only, the default
+    plan = run("plan")
+    assert f"# repo: {os.path.relpath(repo / 'opencode.json')} (profile gw) will be updated" in plan.out
+    assert "- model " in plan.out and "- env.LLMCONF_OPENCODE_API_KEY = (sensitive)" in plan.out
+    assert run("apply", "--yes").code == 0
+    assert (repo / "opencode.json").read_text() == USER_FILE
+    assert not key_file.exists()
+    assert run("plan").out == "No changes.\n"
+    assert _exec(repo, "sh", "-c", PRINT_KEY).stdout == "unset|"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
-from llmconf.config.load import DEFAULT_AGENTS, WorktreeDecl, folder_identity
+from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
-from llmconf.targets.base import CLAUDE_CODE, AgentTarget, Deliveries, agent_target
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
@@ -82,10 +82,15 @@ class Planner:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int, str]] = {}
         delivering = self.target.deliveries(self, self.session.config.worktrees, self.state.files)
-        others: list[WorktreeDecl] = []  # worktrees that configure another agent than Claude Code, or none
+        # The other agents' files to plan: (worktree, agent, whether it still lists that agent).
+        others: list[tuple[WorktreeDecl, str, bool]] = []
+        declared = decls
         if any(d.agents != DEFAULT_AGENTS for d in decls):  # one pass; a config without agents: stops here
-            others = [d for d in decls if d.agents != DEFAULT_AGENTS]
+            others = [(d, name, True) for d in decls for name in d.agents if name != CLAUDE_CODE]
             decls = [d for d in decls if CLAUDE_CODE in d.agents]
+        recorded = self._agent_records()
+        if recorded:  # an earlier apply wrote another agent's files: one its worktree no longer lists loses its keys
+            others += [(d, name, False) for d in declared for name in _dropped(d, recorded)]
         plans = [self._plan_one(d, identity, delivering) for d in decls]
         seen: dict[tuple[int, int, str], WorktreeDecl] = {}
         for i, d in enumerate(decls):
@@ -113,17 +118,21 @@ class Planner:
         agents = self._plan_agents(others) if others else ()
         return Plan(tuple(self._deliver(decls, plans, delivering)) + agents, self.target.client().version, self._notes())
 
-    def _plan_agents(self, decls: Sequence[WorktreeDecl]) -> tuple[WorktreePlan, ...]:
-        """The plans of the agents other than Claude Code each worktree lists: its project
-        file, and the key file beside its Claude Code delivery file (see targets.opencode)."""
+    def _agent_records(self) -> frozenset[str]:
+        """The files of agents other than Claude Code that the state records (most states: none)."""
+        names = tuple(os.sep + n for n in OTHER_AGENT_FILES)
+        return frozenset(name for name in self.state.files if name.endswith(names))
+
+    def _plan_agents(self, others: Sequence[tuple[WorktreeDecl, str, bool]]) -> tuple[WorktreePlan, ...]:
+        """The plans of the agents other than Claude Code each worktree lists (or no longer
+        lists, when an earlier apply wrote their files): its project file, and the key file
+        beside its Claude Code delivery file (see targets.opencode)."""
         plans: list[WorktreePlan] = []
         owner: list[WorktreeDecl] = []
-        for decl in decls:
-            for name in decl.agents:
-                if name != CLAUDE_CODE:
-                    found = self._plan_agent(decl, agent_target(name))
-                    plans += found
-                    owner += [decl] * len(found)
+        for decl, name, listed in others:
+            found = self._plan_agent(decl, agent_target(name), listed)
+            plans += found
+            owner += [decl] * len(found)
         # A secret never goes into a file git may commit (a base URL from env(), say): as for Claude Code.
         holding = [
             i for i, (d, wp) in enumerate(zip(owner, plans))
@@ -134,18 +143,21 @@ class Planner:
             plans[i] = replace(plans[i], error=_tracked_error(owner[i].path, plans[i].settings, owner[i].key, t))
         return tuple(plans)
 
-    def _plan_agent(self, decl: WorktreeDecl, agent: AgentTarget) -> list[WorktreePlan]:
+    def _plan_agent(self, decl: WorktreeDecl, agent: AgentTarget, listed: bool = True) -> list[WorktreePlan]:
         """One agent's files in one worktree: its project file, and its key file (when the
-        profile has a key, or an earlier apply wrote one)."""
+        profile has a key, or an earlier apply wrote one). An agent the worktree no longer
+        lists (`listed` false) loses every key llmconf wrote for it."""
         path = agent.settings_path(decl.path)
         desired: dict[target.KeyPath, Any] = {}
+        rendered: Mapping[FieldPath, str] = {}
         try:
-            if decl.error is not None:
+            if decl.error is not None and listed:
                 raise decl.error
-            s = self.session
-            fields = resolve_fields(decl, s.profiles)
-            rendered = render_fields(decl, fields, agent.fields, s.config.vars, s.secrets, self.reads, self._rendered)
-            desired = agent.desired(decl, fields, rendered)
+            if listed:
+                s = self.session
+                fields = resolve_fields(decl, s.profiles)
+                rendered = render_fields(decl, fields, agent.fields, s.config.vars, s.secrets, self.reads, self._rendered)
+                desired = agent.desired(decl, fields, rendered)
             if not os.path.isdir(decl.path):
                 error = decl.profile.error(*missing_folder(decl))
                 return [replace(self._agent_plan(decl, path, agent), error=error, folder_missing=True)]
@@ -164,7 +176,7 @@ class Planner:
             replacement=new_text, private=holds_secret(desired, spec=agent.keys_spec),
         )
         key_path = agent.key_path(decl.path)
-        wanted = agent.key_keys(rendered)
+        wanted = agent.key_keys(rendered) if listed else {}
         if not wanted and str(key_path) not in self.state.files:
             return [own]
         try:
@@ -177,7 +189,6 @@ class Planner:
             WorktreePlan(
                 decl.name, decl.path, key_path, decl.profile.value, changes, action, desired=wanted, before_text=text,
                 private=True, role="agent-key", agent=agent.name, secret=self.state.record(key_path).secret,
-                label=agent.key_label,
             ),
         ]
 
@@ -343,6 +354,17 @@ class Planner:
         )
 
 
+def _dropped(decl: WorktreeDecl, recorded: frozenset[str]) -> list[str]:
+    """The agents other than Claude Code whose files in this worktree the state records,
+    though the worktree no longer lists them."""
+    return [
+        name
+        for name in OTHER_AGENTS
+        if name not in decl.agents
+        and any(str(p) in recorded for p in (agent_target(name).settings_path(decl.path), agent_target(name).key_path(decl.path)))
+    ]
+
+
 def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
     """Which file a worktree's settings file really is: its folder's device and inode, and its
     name. A .claude folder shared by symlink has one folder; a settings file that is a symlink
@@ -397,7 +419,7 @@ def _tracked_error(worktree: Path, settings: Path, key: str, t: Tracked) -> Llmc
     return LlmconfError(
         "git tracks this file; llmconf will not write a secret into it",
         settings,
-        hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, {allow}",
+        hint=f"git-ignore {os.path.relpath(settings, worktree)} and 'git rm --cached' it, {allow}",
     )
 
 

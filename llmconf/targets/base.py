@@ -73,6 +73,10 @@ class Target(Protocol):
 
 #: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.
 CLAUDE_CODE = "claude-code"
+#: The other agents, each with an AgentTarget, and the names of the files their targets write
+#: (the planner looks for them among the state's records, once per plan).
+OTHER_AGENTS: tuple[str, ...] = ("opencode",)
+OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", "opencode-key.json")
 
 
 class AgentTarget(Protocol):
@@ -87,8 +91,6 @@ class AgentTarget(Protocol):
     key_file_spec: Keys
     #: The profile fields it reads, rendered for it (render.render_fields).
     fields: tuple[FieldPath, ...]
-    #: What the plan says of the key file.
-    key_label: str
 
     def settings_path(self, worktree: Path) -> Path:
         """The worktree's project file for this agent."""

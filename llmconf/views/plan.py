@@ -70,6 +70,8 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
             )
         if wp.role == "delivery" and wp.delivery is not None:
             lines.append(_delivery_note(wp.delivery))
+        elif wp.role == "agent-key" and wp.file_action is not FileAction.DELETE:
+            lines.append(f"  # {wp.agent}'s key, outside the repository: 'llmconf exec' and 'llmconf activate' hand it over")
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
     if not plan.changed:

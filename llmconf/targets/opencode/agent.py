@@ -63,8 +63,6 @@ class OpenCode:
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS
-    #: What the plan says it writes the key file for.
-    key_label = f"opencode's key, {KEY_VAR} for llmconf exec and activate"
 
     def settings_path(self, worktree: Path) -> Path:
         return worktree / SETTINGS_FILE
