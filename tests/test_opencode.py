@@ -130,6 +130,14 @@ def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
         ("repo", "claude-code", "http://127.0.0.1:9/api", "s-1", "h-1", "in-sync"),
         ("repo", "opencode", "http://127.0.0.1:9/v1", "s-1", "h-1", "in-sync"),
     ]
+    assert rows[1]["effective"] == "as declared"
+    (repo / ".opencode").mkdir()
+    (repo / ".opencode" / "opencode.json").write_text('{"model": "llmconf/other"}\n')  # measured: it beats opencode.json
+    assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "differs: .opencode/opencode.json sets the model or provider"
+    (repo / ".opencode" / "opencode.json").unlink()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')  # the issue measured: it beats every file
+        assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "differs: OPENCODE_CONFIG_CONTENT is set"
     (repo / "opencode.json").write_text('{"model": "elsewhere/x"}\n')
     text = run("status", "--wide").out.splitlines()
     assert text[0].split()[:3] == ["WORKTREE", "AGENT", "PROFILE"]

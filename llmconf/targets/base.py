@@ -108,6 +108,11 @@ class AgentTarget(Protocol):
         """The key file's keys (none: no key, and the file goes)."""
         ...
 
+    def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
+        """What would make the agent, started in the worktree from this shell, use something
+        else than its project file declares (None: nothing llmconf knows of)."""
+        ...
+
 
 def agent_target(name: str) -> AgentTarget:
     """The target of an agent `agents:` names, other than Claude Code."""

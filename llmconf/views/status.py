@@ -27,7 +27,8 @@ _WHEN_SET = frozenset(target.SLOTS) - frozenset(target.IMPLICIT_SLOTS) | {"subag
 
 
 def status_rows(
-    plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None
+    plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None,
+    agents: Mapping[Path, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """One row a worktree: its profile, backend, model per slot, default model, the estimated
     cost of a typical session on that default model (with a catalog), sync state, and whether
@@ -77,13 +78,16 @@ def status_rows(
                 row["effective"] = "-"
         rows.append(row)
     if any(wp.role == "agent" for wp in plan.worktrees):  # agents: beyond Claude Code
-        rows = _with_agents(plan, rows, catalog is not None, effective is not None)
+        rows = _with_agents(plan, rows, catalog is not None, agents if effective is not None else None)
     return rows
 
 
-def _with_agents(plan: Plan, rows: list[dict[str, Any]], costs: bool, effective: bool) -> list[dict[str, Any]]:
+def _with_agents(
+    plan: Plan, rows: list[dict[str, Any]], costs: bool, effective: Mapping[Path, str | None] | None
+) -> list[dict[str, Any]]:
     """Claude Code's rows with an agent column, and a row for each other agent of each worktree:
-    what its file declares (main model as sonnet, small model as haiku) and its state."""
+    what its file declares (main model as sonnet, small model as haiku), its state, and
+    (`effective`, by file: what beats it, or None) whether the agent uses it."""
     keys = {(wp.worktree, wp.agent): wp for wp in plan.worktrees if wp.role == "agent-key"}
     out = [{"agent": "claude-code", **row} for row in rows]
     for wp in plan.worktrees:
@@ -117,8 +121,12 @@ def _with_agents(plan: Plan, rows: list[dict[str, Any]], costs: bool, effective:
         row["state"] = _state(wp, keys.get((wp.worktree, wp.agent)))
         if wp.error is not None:
             row["error"] = wp.error.format()
-        if effective:
-            row["effective"] = "-"  # not checked yet for this agent
+        if effective is not None:
+            beaten = effective.get(wp.settings, "")
+            if (wp.error is not None and not d) or wp.folder_missing or beaten == "":
+                row["effective"] = "-"
+            else:
+                row["effective"] = "as declared" if beaten is None else f"differs: {beaten}"
         out.append(row)
     return out
 

@@ -104,10 +104,37 @@ class OpenCode:
             keys[MODEL], keys[SMALL_MODEL] = Sensitive(keys[MODEL]), Sensitive(keys[SMALL_MODEL])
         return keys
 
+    def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
+        return effective(worktree, shell)
+
     def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
         """What the worktree's key file holds: the profile's token, for exec and activate to hand over."""
         token = rendered.get(("auth_token",))
         return {} if token is None else {("env", KEY_VAR): token}
+
+
+#: Layers opencode reads above a worktree's opencode.json (1.18.33): the project's
+#: .opencode/ folder (measured: its `model` wins), and OPENCODE_CONFIG_CONTENT (it wins over every file).
+OVERRIDE_FILES = (Path(".opencode") / "opencode.json", Path(".opencode") / "opencode.jsonc")
+CONTENT_VAR = "OPENCODE_CONFIG_CONTENT"
+
+
+def effective(worktree: Path, shell: Mapping[str, str]) -> str | None:
+    """Why opencode started in the worktree would not use what llmconf declares in its
+    opencode.json (None: nothing llmconf knows of beats it)."""
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    if shell.get(CONTENT_VAR):
+        return f"{CONTENT_VAR} is set"
+    for rel in OVERRIDE_FILES:
+        try:
+            text = fs.read_text(worktree / rel, fs.SETTINGS_LIMIT)
+        except (OSError, LlmconfError):
+            continue
+        if any(f'"{name}"' in text for name in ("model", "small_model", PROVIDER)):
+            return f"{rel} sets the model or provider"
+    return None
 
 
 def key_file_of(cwd: Path) -> Path | None:
