@@ -80,6 +80,12 @@ def test_apply_writes_the_provider_and_keeps_the_key_out_of_the_worktree(repo, r
     assert "  + provider.llmconf.options.apiKey  = \"{env:LLMCONF_OPENCODE_API_KEY}\"" in plan.out
     assert "env.LLMCONF_OPENCODE_API_KEY = (sensitive)" in plan.out
     assert SECRET not in plan.out and ".claude" not in plan.out  # Claude Code is not listed: nothing for it
+    as_json = json.loads(run("plan", "--json").out)
+    assert [(w["settings_file"], w["role"], w["agent"], w["action"]) for w in as_json["worktrees"]] == [
+        (str(repo / "opencode.json"), "agent", "opencode", "update"),
+        (str(_key_file(_state_home(), repo)), "agent-key", "opencode", "create"),
+    ]
+    assert SECRET not in json.dumps(as_json)
     assert run("apply", "--yes").code == 0
     doc = json.loads((repo / "opencode.json").read_text())
     assert doc == {
