@@ -47,6 +47,7 @@ def _opencode_env(home: Path) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / ".cache"),
         "OPENCODE_DISABLE_MODELS_FETCH": "1",
         "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "npm_config_offline": "true",  # else it asks registry.npmjs.org for its plugin package first
     }
 
 
