@@ -249,3 +249,16 @@ def test_a_worktree_that_no_longer_lists_opencode_loses_its_keys_and_key_file(re
     assert not key_file.exists()
     assert run("plan").out == "No changes.\n"
     assert _exec(repo, "sh", "-c", PRINT_KEY).stdout == "unset|"
+
+
+def test_two_worktrees_sharing_one_opencode_json_through_a_symlink_is_an_error(repo, run, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (repo / "opencode.json").write_text(USER_FILE)
+    (other / "opencode.json").symlink_to(repo / "opencode.json")
+    write_tree(tmp_path, {"worktrees.yaml": "agents: [opencode]\nworktrees:\n  repo: gw\n  other: gw\n"})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == "llmconf: worktrees.yaml:4: worktree 'other' writes the same opencode.json as 'repo' (through a symlink) (list it once)"
+    assert_unchanged(before, tmp_path)

@@ -133,6 +133,16 @@ class Planner:
             found = self._plan_agent(decl, agent_target(name), listed)
             plans += found
             owner += [decl] * len(found)
+        # Two worktrees whose project file is one file (through a symlink): the second is an error, as for Claude Code.
+        seen: dict[str, WorktreeDecl] = {}
+        for i, (d, wp) in enumerate(zip(owner, plans)):
+            if wp.role == "agent" and wp.error is None:
+                first = seen.setdefault(os.path.realpath(wp.settings), d)
+                if first is not d:
+                    error = d.profile.error(
+                        f"worktree '{d.key}' writes the same {wp.settings.name} as '{first.key}' (through a symlink)", "list it once"
+                    )
+                    plans[i] = replace(wp, error=error, changes=())
         # A secret never goes into a file git may commit (a base URL from env(), say): as for Claude Code.
         holding = [
             i for i, (d, wp) in enumerate(zip(owner, plans))
