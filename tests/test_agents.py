@@ -66,3 +66,19 @@ def test_a_profile_with_endpoints_plans_claude_code_as_before(tmp_path, run):
     without = run("plan", "--json").out
     _config(tmp_path, "worktrees:\n  a: gw\n")
     assert run("plan", "--json").out == without
+
+
+def test_the_config_cache_keeps_each_worktrees_agents(tmp_path, run):
+    from llmconf.config import cache
+
+    _config(tmp_path, "agents: [opencode]\nworktrees:\n  a: gw\n  b: {profile: gw, agents: [claude-code]}\nrepos:\n  r: {profile: gw, agents: [claude-code, opencode]}\n")
+    from tests.helpers import make_repo
+
+    make_repo(tmp_path, "r")
+    fresh = {d.key: d.agents for d in load_config(tmp_path).worktrees}
+    run("plan")  # saves the cache (its outcome is not the point here)
+    loaded = cache.load(tmp_path)
+    assert loaded is not None
+    assert {d.key: d.agents for d in loaded[0].worktrees} == fresh == {
+        "a": ("opencode",), "b": ("claude-code",), "r": ("claude-code", "opencode")
+    }

@@ -84,8 +84,10 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             return None
         paths: dict[str, Path] = {}  # see _unsourced
         decls = tuple(
-            WorktreeDecl(
-                w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]), agents=_agents(w, 6)
+            WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]))
+            if len(w) == 6  # most entries: the default agents, at no cost
+            else WorktreeDecl(
+                w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]), agents=tuple(w[6])
             )
             for w in entry["worktrees"]
         )
