@@ -286,6 +286,8 @@ def render(
         return render_value(sourced, context, secrets, profile, reads, memo)
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1 and fp[0] not in _NOT_TEXT}
+    if "base_url" not in scalars and _ANTHROPIC in fields:  # endpoints.anthropic is base_url by another name
+        scalars["base_url"] = out(fields[_ANTHROPIC])
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
     info: dict[str, dict[str, str]] = {}
     for fp, s in fields.items():
@@ -336,6 +338,8 @@ def render_fields(
     context = {"worktree": {"path": str(decl.path), "name": decl.name}, "profile": {"name": profile}, "vars": variables}
     return {fp: render_value(fields[fp], context, secrets, profile, reads, memo) for fp in wanted if fp in fields}
 
+
+_ANTHROPIC: FieldPath = ("endpoints", "anthropic")
 
 #: Fields that are not templated text (a mapping, a switch).
 _NOT_TEXT = ("picker", "catalog_info")

@@ -82,3 +82,15 @@ def test_the_config_cache_keeps_each_worktrees_agents(tmp_path, run):
     assert {d.key: d.agents for d in loaded[0].worktrees} == fresh == {
         "a": ("opencode",), "b": ("claude-code",), "r": ("claude-code", "opencode")
     }
+
+
+def test_endpoints_anthropic_is_claude_codes_base_url_unless_base_url_is_set(tmp_path, run):
+    import json
+
+    profile = "endpoints: {anthropic: http://127.0.0.1:7/api, openai: http://127.0.0.1:7/v1}\nmodels: {sonnet: s-1}\n"
+    _config(tmp_path, "worktrees:\n  a: gw\n", profile)
+    keys = {c["key"]: c["after"] for c in json.loads(run("plan", "--json").out)["worktrees"][0]["changes"]}
+    assert keys["env.ANTHROPIC_BASE_URL"] == "http://127.0.0.1:7/api"
+    _config(tmp_path, "worktrees:\n  a: gw\n", "base_url: http://127.0.0.1:6/api\n" + profile)
+    keys = {c["key"]: c["after"] for c in json.loads(run("plan", "--json").out)["worktrees"][0]["changes"]}
+    assert keys["env.ANTHROPIC_BASE_URL"] == "http://127.0.0.1:6/api"
