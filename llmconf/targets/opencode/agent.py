@@ -93,15 +93,12 @@ class OpenCode:
         keys: dict[KeyPath, Any] = {NPM: "@ai-sdk/openai-compatible", LABEL: f"llmconf ({profile})", BASE_URL: url}
         if ("auth_token",) in rendered:
             keys[API_KEY] = "{env:" + KEY_VAR + "}"
-        from llmconf.render import SensitiveMap, is_sensitive
+        from llmconf.render import Sensitive, SensitiveMap, is_sensitive
 
-        keys[MODELS] = SensitiveMap(models) if is_sensitive(main) or is_sensitive(small) else models
-        keys[MODEL] = f"{PROVIDER}/{main}"
-        keys[SMALL_MODEL] = f"{PROVIDER}/{small}"
-        if is_sensitive(main) or is_sensitive(small):
-            from llmconf.render import Sensitive
-
-            keys[MODEL], keys[SMALL_MODEL] = Sensitive(keys[MODEL]), Sensitive(keys[SMALL_MODEL])
+        hidden = is_sensitive(main) or is_sensitive(small)  # a model from secret() or env(): never shown
+        chosen = f"{PROVIDER}/{main}", f"{PROVIDER}/{small}"
+        keys[MODELS] = SensitiveMap(models) if hidden else models
+        keys[MODEL], keys[SMALL_MODEL] = (Sensitive(chosen[0]), Sensitive(chosen[1])) if hidden else chosen
         return keys
 
     def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
