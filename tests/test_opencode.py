@@ -151,11 +151,12 @@ def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
     assert "drifted" in text[2] and "in-sync" in text[1]
 
 
-def test_rollback_puts_opencode_json_and_the_key_file_back(repo, run):
+@pytest.mark.parametrize("named", [False, True])
+def test_rollback_puts_opencode_json_and_the_key_file_back(repo, run, named):
     (repo / "opencode.json").write_text(USER_FILE)
     assert run("apply", "--yes").code == 0
-    result = run("rollback", "--yes")
-    assert result.code == 0, result.err
+    result = run("rollback", *(["repo"] if named else []), "--yes")
+    assert (result.code, result.err) == (0, "")
     assert (repo / "opencode.json").read_text() == USER_FILE
     assert not _key_file(_state_home(), repo).exists()
 

@@ -44,8 +44,12 @@ def rollback_plan(
     sent = {delivery_path(w.path): w for w in worktrees}  # their --settings files
     agents = _agent_files(worktrees)  # other agents' files: path -> (worktree, role, agent)
     plans, records, warnings = [], {}, []
+    others: dict[Path, list[str]] = {}  # a worktree's Claude Code file -> its other agents' files
+    for path, (w, _, _) in agents.items():
+        others.setdefault(w.path / target.SETTINGS_FILE, []).append(str(path))
     for settings in sorted(only or ()):
-        if str(settings) not in journal:
+        # A worktree whose other agents' files the apply changed has something to roll back.
+        if str(settings) not in journal and not any(f in journal for f in others.get(settings, ())):
             which = "the last apply" if to is None else f"apply {to}"
             warnings.append(LlmconfError(f"{which} did not change it; nothing to roll back", settings, severity="warning"))
     if only is not None:  # a worktree's --settings file goes back with it, and its other agents' files
