@@ -69,7 +69,11 @@ def _state_home():
 
 
 def _files_holding(root, text):
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and text in p.read_text(errors="replace"))
+    """The files under root that hold `text`, as it is or escaped as in a JSON string."""
+    forms = {text, json.dumps(text)[1:-1]}
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
+    )
 
 
 def test_apply_writes_the_provider_and_keeps_the_key_out_of_the_worktree(repo, run):
@@ -289,3 +293,21 @@ def test_a_value_from_env_never_goes_into_a_tracked_opencode_json(tmp_path, run,
     )
     assert "private/model" not in result.out + result.err
     assert_unchanged(before, tmp_path)
+
+
+def test_a_worktree_that_no_longer_lists_claude_code_loses_the_keys_llmconf_wrote_for_it(repo, run, tmp_path):
+    settings = repo / ".claude" / "settings.local.json"
+    settings.parent.mkdir()
+    settings.write_text('{\n  "permissions": {"allow": ["Read"]}\n}\n')
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: gw\n"})  # Claude Code alone
+    assert run("apply", "--yes").code == 0
+    assert _files_holding(repo, SECRET) == [".claude/settings.local.json"]
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n"})
+    plan = run("plan")
+    assert f"# repo: {os.path.relpath(settings)} (profile gw) will be updated" in plan.out
+    assert "- env.ANTHROPIC_AUTH_TOKEN" in plan.out and SECRET not in plan.out
+    assert run("apply", "--yes").code == 0
+    assert settings.read_text() == '{\n  "permissions": {"allow": ["Read"]}\n}\n'
+    assert (repo / "opencode.json").exists()
+    assert run("plan").out == "No changes.\n"
+    assert _files_holding(repo, SECRET) == []

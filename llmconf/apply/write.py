@@ -173,7 +173,7 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
         )
     if new is None:
         fs.remove_file(wp.settings)
-        if wp.role == "local" and not os.path.islink(wp.settings.parent):
+        if wp.role in ("local", "dropped") and not os.path.islink(wp.settings.parent):
             # A file llmconf created goes; so does the .claude/ it leaves empty (not a link to one).
             with contextlib.suppress(OSError):  # anything else in it: it stays
                 os.rmdir(wp.settings.parent)

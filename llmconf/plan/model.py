@@ -98,7 +98,8 @@ class WorktreePlan:
     delivery: Delivery | None = None
     #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file;
     #: "agent": another agent's project file (opencode.json); "agent-key": that agent's key,
-    #: in a 0600 file outside the repository (llmconf exec and activate hand it over).
+    #: in a 0600 file outside the repository (llmconf exec and activate hand it over);
+    #: "dropped": Claude Code's file of a worktree whose `agents:` no longer lists it.
     role: str = "local"
     #: The file will hold a key but others may read it: its mode now (apply makes it 0600).
     loose_mode: int | None = None

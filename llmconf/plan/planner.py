@@ -116,6 +116,8 @@ class Planner:
             i = holding[t.index]
             plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
         agents = self._plan_agents(others) if others else ()
+        if others:  # a worktree that no longer lists Claude Code loses the keys llmconf wrote in its file
+            agents += tuple(p for d in declared if CLAUDE_CODE not in d.agents for p in self._drop_claude(d))
         return Plan(tuple(self._deliver(decls, plans, delivering)) + agents, self.target.client().version, self._notes())
 
     def _agent_records(self) -> frozenset[str]:
@@ -242,6 +244,30 @@ class Planner:
             if extra is not None:
                 out.append(self._plan_delivery(decl, *extra, wp.delivery))
         return out
+
+    def _drop_claude(self, decl: WorktreeDecl) -> list[WorktreePlan]:
+        """The plan that takes every key llmconf wrote out of Claude Code's settings file, for a
+        worktree whose `agents:` no longer lists it (none when the state records no such file)."""
+        settings = self.target.settings_path(decl.path)
+        if str(settings) not in self.state.files:
+            return []
+        try:
+            text, changes, action = self._file_changes(settings, {})
+            new = None
+            if changes and text is not None and action is FileAction.UPDATE:
+                from llmconf.apply import jsonedit
+
+                new = jsonedit.edit(text, changes)
+        except LlmconfError as e:
+            e.path = e.path or settings
+            return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped")]
+        return [
+            WorktreePlan(
+                decl.name, decl.path, settings, decl.profile.value, changes, action, before_text=text, replacement=new,
+                role="dropped", secret=self.state.record(settings).secret,
+                only_copy=self._only_copies(changes, settings),
+            )
+        ]
 
     def _agent_plan(self, decl: WorktreeDecl, path: Path, agent: AgentTarget) -> WorktreePlan:
         """An agent's project file's plan, before its changes are known."""
