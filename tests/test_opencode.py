@@ -311,3 +311,17 @@ def test_a_worktree_that_no_longer_lists_claude_code_loses_the_keys_llmconf_wrot
     assert (repo / "opencode.json").exists()
     assert run("plan").out == "No changes.\n"
     assert _files_holding(repo, SECRET) == []
+
+
+def test_dropping_claude_code_deletes_its_settings_file_too(repo, run, tmp_path):
+    """A profile with a picker reaches Claude Code through a --settings file llmconf owns whole."""
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: gw\n", "profiles/gw.yaml": GATEWAY + "picker: true\n"})
+    assert run("apply", "--yes").code == 0
+    sent = _state_home() / "llmconf" / "deliver" / str(repo).lstrip("/") / "claude-settings.json"
+    assert sent.is_file()
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n"})
+    plan = run("plan")
+    assert "# no longer needed: Claude Code is not in agents:" in plan.out
+    assert run("apply", "--yes").code == 0
+    assert not sent.exists() and not (repo / ".claude").exists()
+    assert run("plan").out == "No changes.\n"

@@ -248,9 +248,13 @@ class Planner:
     def _drop_claude(self, decl: WorktreeDecl) -> list[WorktreePlan]:
         """The plan that takes every key llmconf wrote out of Claude Code's settings file, for a
         worktree whose `agents:` no longer lists it (none when the state records no such file)."""
+        from llmconf.targets.claude_code.layers import delivery_path
+
+        sent = delivery_path(decl.path)  # its --settings file, which llmconf owns whole: it goes
+        out = [self._plan_delivery(decl, sent, {}, Delivery("file", "Claude Code is not in agents:"))] if str(sent) in self.state.files else []
         settings = self.target.settings_path(decl.path)
         if str(settings) not in self.state.files:
-            return []
+            return out
         try:
             text, changes, action = self._file_changes(settings, {})
             new = None
@@ -260,8 +264,9 @@ class Planner:
                 new = jsonedit.edit(text, changes)
         except LlmconfError as e:
             e.path = e.path or settings
-            return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped")]
+            return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped"), *out]
         return [
+            *out,
             WorktreePlan(
                 decl.name, decl.path, settings, decl.profile.value, changes, action, before_text=text, replacement=new,
                 role="dropped", secret=self.state.record(settings).secret,
