@@ -286,6 +286,8 @@ def render(
         return render_value(sourced, context, secrets, profile, reads, memo)
 
     scalars = {fp[0]: out(s) for fp, s in fields.items() if len(fp) == 1 and fp[0] not in _NOT_TEXT}
+    if "base_url" not in scalars and _ANTHROPIC in fields:  # endpoints.anthropic is base_url by another name
+        scalars["base_url"] = out(fields[_ANTHROPIC])
     models = {fp[1]: out(s) for fp, s in fields.items() if fp[0] == "models"}
     info: dict[str, dict[str, str]] = {}
     for fp, s in fields.items():
@@ -320,6 +322,25 @@ def render(
     return target.to_keys(scalars, models, env, lacks, unwritten, info, picker)
 
 
+def render_fields(
+    decl: WorktreeDecl,
+    fields: dict[FieldPath, Sourced],
+    wanted: tuple[FieldPath, ...],
+    variables: dict[str, Any],
+    secrets: SecretStore,
+    reads: dict[str, str | None] | None = None,
+    memo: dict[tuple[str, str], str] | None = None,
+) -> dict[FieldPath, str]:
+    """The profile's text fields an agent other than Claude Code reads, rendered for one
+    worktree (those of `wanted` the profile sets; Sensitive where secret() or env() made them).
+    Its target maps them onto its own keys."""
+    profile = decl.profile.value
+    context = {"worktree": {"path": str(decl.path), "name": decl.name}, "profile": {"name": profile}, "vars": variables}
+    return {fp: render_value(fields[fp], context, secrets, profile, reads, memo) for fp in wanted if fp in fields}
+
+
+_ANTHROPIC: FieldPath = ("endpoints", "anthropic")
+
 #: Fields that are not templated text (a mapping, a switch).
 _NOT_TEXT = ("picker", "catalog_info")
 
@@ -343,13 +364,15 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
         )
     name = match.group(2)
     where = ["-C", str(secrets.config_dir)] if name in secrets.sources and secrets.config_dir else []
-    command = [*_llmconf_command(), *where, "secret", "get", name]
+    command = [*llmconf_command(), *where, "secret", "get", name]
     if secrets.path != default_secrets_file():
         command += ["--file", str(secrets.path)]
     return shlex.join(command)
 
 
-def _llmconf_command() -> list[str]:
+def llmconf_command() -> list[str]:
+    """How to run this llmconf from another process: its script beside the interpreter, else
+    the one on PATH, else the interpreter with -m."""
     import shutil
     import sys
     from pathlib import Path

@@ -6,6 +6,7 @@
 set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/e2e/install-claude.sh"
+bash "$here/e2e/install-opencode.sh"
 # zsh: the completion tests and llmconf activate's; fish: llmconf activate's; tmux: the /model
 # picker test, which reads Claude Code's TUI from a tmux pane.
 missing=""

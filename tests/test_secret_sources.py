@@ -90,7 +90,7 @@ def test_the_environment_override_still_wins(tmp_path, run, monkeypatch):
         ("{env: A, key: K}", "secrets.or: 'key' goes with 'file'"),
         (
             "{vault: x}",
-            "unknown field 'vault' in secrets.or (valid fields: vars, secrets, profile_paths, strict, claude_code, worktrees, repos)",
+            "unknown field 'vault' in secrets.or (valid fields: vars, secrets, profile_paths, strict, claude_code, agents, worktrees, repos)",
         ),
         ("{env: A, username: u}", "secrets.or: 'username' goes with 'keyring'"),
     ],

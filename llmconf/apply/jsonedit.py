@@ -72,13 +72,16 @@ def _refuse_duplicates(text: str) -> None:
 def _edit_one(text: str, change: KeyChange) -> str:
     *parents, leaf = change.key
     open_at = _skip(text, 0)
-    for part in parents:
+    for i, part in enumerate(parents):
         members, _ = _members(text, open_at)
         found = _find(members, part)
         if found is None:
             if change.action is Action.REMOVE:
                 return text
-            return _insert(text, open_at, part, {leaf: change.after})
+            value = change.after
+            for name in reversed([*parents[i + 1 :], leaf]):  # each missing object on the way
+                value = {name: value}
+            return _insert(text, open_at, part, value)
         if text[found.value_start] != "{":
             return text  # not an object: the parse check falls back to re-serialising
         open_at = found.value_start
@@ -91,15 +94,31 @@ def _edit_one(text: str, change: KeyChange) -> str:
     return text[: found.value_start] + json.dumps(change.after, ensure_ascii=False) + text[found.value_end :]
 
 
-def _drop_emptied(text: str, before: Any, expected: dict[str, Any]) -> str:
+def _drop_emptied(text: str, before: Any, expected: dict[str, Any], path: tuple[str, ...] = ()) -> str:
+    """Remove the objects a removal emptied (apply_changes dropped them), at any depth."""
     for name in list(before or {}):
         if name not in expected:
-            open_at = _skip(text, 0)
+            open_at = _open_at(text, path)
+            if open_at is None:
+                continue
             members, close_at = _members(text, open_at)
             found = _find(members, name)
             if found is not None:
                 text = _remove(text, open_at, close_at, members, found)
+        elif isinstance(before[name], dict) and isinstance(expected[name], dict) and before[name] != expected[name]:
+            text = _drop_emptied(text, before[name], expected[name], (*path, name))
     return text
+
+
+def _open_at(text: str, path: tuple[str, ...]) -> int | None:
+    """Where the object at `path` opens (None: not there, or not an object)."""
+    open_at = _skip(text, 0)
+    for part in path:
+        found = _find(_members(text, open_at)[0], part)
+        if found is None or text[found.value_start] != "{":
+            return None
+        open_at = found.value_start
+    return open_at
 
 
 def _skip(text: str, i: int) -> int:

@@ -42,13 +42,19 @@ def rollback_plan(
 
     names = {w.path / target.SETTINGS_FILE: w for w in worktrees}
     sent = {delivery_path(w.path): w for w in worktrees}  # their --settings files
+    agents = _agent_files(worktrees)  # other agents' files: path -> (worktree, role, agent)
     plans, records, warnings = [], {}, []
+    others: dict[Path, list[str]] = {}  # a worktree's Claude Code file -> its other agents' files
+    for path, (w, _, _) in agents.items():
+        others.setdefault(w.path / target.SETTINGS_FILE, []).append(str(path))
     for settings in sorted(only or ()):
-        if str(settings) not in journal:
+        # A worktree whose other agents' files the apply changed has something to roll back.
+        if str(settings) not in journal and not any(f in journal for f in others.get(settings, ())):
             which = "the last apply" if to is None else f"apply {to}"
             warnings.append(LlmconfError(f"{which} did not change it; nothing to roll back", settings, severity="warning"))
-    if only is not None:  # a worktree's --settings file goes back with it
+    if only is not None:  # a worktree's --settings file goes back with it, and its other agents' files
         only = only | {path for path, w in sent.items() if w.path / target.SETTINGS_FILE in only}
+        only = only | {path for path, (w, _, _) in agents.items() if w.path / target.SETTINGS_FILE in only}
     carry = {k: e for k, e in journal.items() if only is not None and Path(k) not in only}
     for key, entry in journal.items():
         settings = Path(key)
@@ -56,14 +62,20 @@ def rollback_plan(
             continue
         apply_id = str(entry.get("apply", last["id"]))
         decl = names.get(settings) or sent.get(settings)
-        wp = WorktreePlan(
-            decl.name if decl else settings.parent.parent.name,
-            decl.path if decl else settings.parent.parent,
-            settings,
-            decl.profile.value if decl else "-",
-            label=f"back to before apply {apply_id}",
-            role="delivery" if settings in sent else "local",
-        )
+        if settings in agents:
+            decl, role, agent = agents[settings]
+            wp = WorktreePlan(
+                decl.name, decl.path, settings, decl.profile.value, label=f"back to before apply {apply_id}", role=role, agent=agent
+            )
+        else:
+            wp = WorktreePlan(
+                decl.name if decl else settings.parent.parent.name,
+                decl.path if decl else settings.parent.parent,
+                settings,
+                decl.profile.value if decl else "-",
+                label=f"back to before apply {apply_id}",
+                role="delivery" if settings in sent else "local",
+            )
         wanted = backup.load(state.dir, settings, apply_id) if entry["existed"] else None
         if entry["existed"] and wanted is None:
             warnings.append(LlmconfError(f"no backup from apply {apply_id}; left as it is", settings, severity="warning"))
@@ -105,6 +117,24 @@ def rollback_plan(
     return Plan(tuple(plans)), records, carry, warnings
 
 
+
+
+def _agent_files(worktrees: Sequence[WorktreeDecl]) -> dict[Path, tuple[WorktreeDecl, str, str]]:
+    """The files of the agents other than Claude Code the worktrees list: each one's project
+    file and key file, with its worktree, role and agent."""
+    from llmconf.config.load import DEFAULT_AGENTS
+    from llmconf.targets.base import CLAUDE_CODE, agent_target
+
+    out: dict[Path, tuple[WorktreeDecl, str, str]] = {}
+    for w in worktrees:
+        if w.agents == DEFAULT_AGENTS:
+            continue
+        for name in w.agents:
+            if name != CLAUDE_CODE:
+                agent = agent_target(name)
+                out[agent.settings_path(w.path)] = (w, "agent", name)
+                out[agent.key_path(w.path)] = (w, "agent-key", name)
+    return out
 
 
 def _from_backup(state: State, apply_id: str) -> dict[str, Any]:

@@ -120,7 +120,7 @@ NOTHING = "; nothing written"
 def _unwritten(e: OSError, wp: WorktreePlan, done: int) -> LlmconfError:
     """A settings file that could not be written, the files before it being written."""
     outcome = f"; {done} file{'s' if done != 1 else ''} before it written, it and the rest left as they were"
-    if wp.role == "delivery":  # it lives in llmconf's state folder
+    if wp.role in ("delivery", "agent-key"):  # it lives in llmconf's state folder
         return os_problem(e, wp.settings, "cannot write it", outcome)
     return LlmconfError(
         f"cannot write it: {e.strerror or e.__class__.__name__}{outcome}",
@@ -173,12 +173,12 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
         )
     if new is None:
         fs.remove_file(wp.settings)
-        if wp.role == "local" and not os.path.islink(wp.settings.parent):
+        if wp.role in ("local", "dropped") and not os.path.islink(wp.settings.parent):
             # A file llmconf created goes; so does the .claude/ it leaves empty (not a link to one).
             with contextlib.suppress(OSError):  # anything else in it: it stays
                 os.rmdir(wp.settings.parent)
         return
-    if wp.role == "delivery":  # its folders are made private: they name the worktrees
+    if wp.role in ("delivery", "agent-key"):  # its folders are made private: they name the worktrees
         from llmconf.targets.claude_code.layers import deliveries_dir
 
         fs.make_dirs(deliveries_dir(), 0o700)

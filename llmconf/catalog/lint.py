@@ -370,7 +370,8 @@ def _keys(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, str]) -
 
 def for_plan(decls: Iterable[WorktreeDecl], plan: Any, profiles: Any, catalog: Catalog) -> list[LlmconfError]:
     """The warnings for a plan's worktrees (those that rendered: the others show their error)."""
-    return check(((d, wp.desired) for d, wp in zip(decls, plan.local) if wp.error is None), profiles, catalog)
+    claude = (d for d in decls if "claude-code" in d.agents)  # plan.local: Claude Code's files, in that order
+    return check(((d, wp.desired) for d, wp in zip(claude, plan.local) if wp.error is None), profiles, catalog)
 
 
 def show(warnings: list[LlmconfError], ui: Any, strict: bool) -> None:

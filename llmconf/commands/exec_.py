@@ -2,8 +2,10 @@
 
 For a worktree whose settings reach Claude Code through its --settings layer, a `claude`
 command gets `--settings FILE` put in front of its arguments; any other command (a script,
-an IDE launcher) runs with a `claude` on PATH that does the same. Elsewhere COMMAND runs
-untouched. No config is read: the delivery files mirror the worktrees' paths.
+an IDE launcher) runs with a `claude` on PATH that does the same. In a worktree whose
+opencode key llmconf keeps, COMMAND gets it as LLMCONF_OPENCODE_API_KEY, which that
+worktree's opencode.json reads. Elsewhere COMMAND runs untouched. No config is read: the
+delivery files mirror the worktrees' paths.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code.layers import deliveries_dir, find_delivery
+from llmconf.targets.opencode import agent as opencode
 
 _SHIM = """#!/bin/sh
 # Written by llmconf exec: claude with the --settings file of the worktree exec ran in.
@@ -30,6 +33,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if not argv:
         raise LlmconfError("no command to run", hint="llmconf exec -- claude [ARG...]")
     env = dict(os.environ)
+    env.update(opencode.key_env(ui.cwd))
     settings = find_delivery(ui.cwd)
     if settings is not None:
         if os.path.basename(argv[0]) == "claude":

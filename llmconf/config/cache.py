@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmconf import __version__, caches, fs
-from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf.config.load import CONFIG_FILE, DEFAULT_AGENTS, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
@@ -85,10 +85,14 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
         paths: dict[str, Path] = {}  # see _unsourced
         decls = tuple(
             WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]))
+            if len(w) == 6  # most entries: the default agents, at no cost
+            else WorktreeDecl(
+                w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]), agents=tuple(w[6])
+            )
             for w in entry["worktrees"]
         )
         repos = tuple(
-            RepoDecl(r[0], Path(r[1]), _unsourced(r[2], paths), _unfields(r[3], paths), bool(r[4]))
+            RepoDecl(r[0], Path(r[1]), _unsourced(r[2], paths), _unfields(r[3], paths), bool(r[4]), _agents(r, 5))
             for r in entry.get("repos", ())
         )
         claude_code = entry.get("claude_code")
@@ -117,17 +121,26 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
         "claude_code": str(config.claude_code) if config.claude_code else None,
         "strict": config.strict,
         "worktrees": [
-            [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
+            [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret, *_agents_entry(d.agents)]
             for d in config.worktrees
             if d.repo is None  # found through repos: asked of git again on each run
         ],
         "repos": [
-            [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret]
+            [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret, *_agents_entry(r.agents)]
             for r in config.repos
         ],
         "resolved": {name: _fields(fields) for name, fields in resolved.items()},
     }
     caches.write(_file(config.dir), entry)
+
+
+def _agents_entry(agents: tuple[str, ...]) -> list[list[str]]:
+    """The agents as a cache entry's last item: none for the default (most entries)."""
+    return [] if agents == DEFAULT_AGENTS else [list(agents)]
+
+
+def _agents(raw: list[Any], i: int) -> tuple[str, ...]:
+    return tuple(raw[i]) if len(raw) > i else DEFAULT_AGENTS
 
 
 def _literal_secret(fp: FieldPath, value: Any) -> bool:

@@ -23,7 +23,9 @@ PROFILES_DIR = "profiles"
 
 #: A field of a profile, flattened: ("base_url",), ("models", "sonnet"), ("env", "X").
 FieldPath = tuple[str, ...]
-_DICT_FIELDS = ("models", "labels", "descriptions", "capabilities", "env")
+_DICT_FIELDS = ("models", "endpoints", "labels", "descriptions", "capabilities", "env")
+#: The agents a worktree configures when neither its entry nor the top level names any.
+DEFAULT_AGENTS: tuple[str, ...] = ("claude-code",)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class WorktreeDecl:
     #: Set on the stand-in for a `repos:` entry git could not expand: that entry's problem,
     #: reported where the entry's worktrees would be, so the other worktrees still work.
     error: LlmconfError | None = None
+    #: The coding agents whose settings this worktree gets (`agents:`).
+    agents: tuple[str, ...] = DEFAULT_AGENTS
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class RepoDecl:
     profile: Sourced
     overrides: dict[FieldPath, Sourced]
     allow_tracked_secret: bool = False
+    agents: tuple[str, ...] = DEFAULT_AGENTS
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,9 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
     elif kind == "literal_error" and len(loc) >= 2 and loc[-2] in ("models", *target.SLOT_INFO):
         message = f"unknown model slot '{loc[-1]}'"
         hint = did_you_mean(str(loc[-1]), target.SLOTS) or f"slots: {', '.join(target.SLOTS)}"
+    elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "agents":
+        message = f"{where}: not an agent llmconf configures"
+        hint = f"agents: {', '.join(m.AGENTS)}"
     elif kind == "missing":
         message = f"missing field '{loc[-1]}'"
     elif kind == "value_error":
@@ -338,6 +346,7 @@ def load_declared(config_dir: Path) -> Config:
     _check_paths(parsed, path)
     decls = []
     seen: dict[Path, str] = {}
+    default = tuple(parsed.agents) if parsed.agents else DEFAULT_AGENTS
     for key, entry in (parsed.worktrees or {}).items():
         loc = ("worktrees", key)
         wt_path = user_path(config_dir, key)
@@ -346,18 +355,18 @@ def load_declared(config_dir: Path) -> Config:
                 f"worktree '{key}' is the same folder as '{seen[wt_path]}'", path, line_of(path, loc), "list it once"
             )
         seen[wt_path] = key
-        decls.append((key, wt_path, *_entry(entry, path, loc), entry.allow_tracked_secret))
+        decls.append((key, wt_path, *_entry(entry, path, loc), entry.allow_tracked_secret, _agents_of(entry, default)))
     repos = []
     for key, entry in (parsed.repos or {}).items():
         profile, overrides = _entry(entry, path, ("repos", key))
-        repos.append(RepoDecl(key, user_path(config_dir, key), profile, overrides, entry.allow_tracked_secret))
+        repos.append(RepoDecl(key, user_path(config_dir, key), profile, overrides, entry.allow_tracked_secret, _agents_of(entry, default)))
     return Config(
         dir=config_dir,
         file=path,
         vars=dict(parsed.vars or {}),
         worktrees=tuple(
-            WorktreeDecl(key, p, name, prof, ov, allow)
-            for (key, p, prof, ov, allow), name in zip(decls, _names([(key, p) for key, p, *_ in decls]))
+            WorktreeDecl(key, p, name, prof, ov, allow, agents=agents)
+            for (key, p, prof, ov, allow, agents), name in zip(decls, _names([(key, p) for key, p, *_ in decls]))
         ),
         secret_sources={
             name: {
@@ -405,9 +414,14 @@ def _entry(entry: Any, path: Path, loc: tuple[str, ...]) -> tuple[Sourced, dict[
     overrides = {
         fp: Sourced(v, path, loc + fp)
         for fp, v in flatten(entry).items()
-        if fp not in (("profile",), ("allow_tracked_secret",))
+        if fp not in (("profile",), ("allow_tracked_secret",), ("agents",))
     }
     return Sourced(entry.profile, path, loc), overrides
+
+
+def _agents_of(entry: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+    """The agents an entry configures: its own `agents:`, else the top level's."""
+    return tuple(entry.agents) if entry.agents else default
 
 
 def _names(keyed: list[tuple[str, Path]]) -> list[str]:
@@ -464,7 +478,8 @@ def expand_repos(config: Config) -> Config:
         if isinstance(worktrees, LlmconfError):
             found.append(
                 WorktreeDecl(
-                    repo.key, repo.path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo.key, worktrees
+                    repo.key, repo.path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo.key, worktrees,
+                    repo.agents,
                 )
             )
             continue
@@ -475,7 +490,7 @@ def expand_repos(config: Config) -> Config:
             path = _as_written(wt.path, repo.path)
             key = _key(path, config.dir, repo.key)
             found.append(
-                WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key)
+                WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key, agents=repo.agents)
             )
     return replace(config, worktrees=_named([*listed, *found]))
 

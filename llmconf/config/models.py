@@ -12,6 +12,13 @@ from llmconf.targets.claude_code import settings as target
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
+#: The coding agents llmconf configures (`agents:`), by the name a config gives them.
+AGENTS: tuple[str, ...] = ("claude-code", "opencode")
+Agent = Literal[AGENTS]  # type: ignore[valid-type]
+#: The protocols a profile's `endpoints:` may give a URL for.
+PROTOCOLS: tuple[str, ...] = ("anthropic", "openai", "gemini")
+Protocol = Literal[PROTOCOLS]  # type: ignore[valid-type]
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -65,6 +72,9 @@ class ProfileFields(_Strict):
     """The fields a profile sets and a worktree entry may override. `null` unsets one."""
 
     base_url: str | None = None
+    #: One endpoint per protocol the backend serves: the agents that speak another protocol
+    #: than Claude Code's (opencode: openai) are served from theirs.
+    endpoints: dict[Protocol, str | None] | None = None
     auth_token: str | None = None
     models: dict[Slot, str | None] | None = None
     #: Per slot, what /model shows for it and what Claude Code may ask of its model.
@@ -102,10 +112,22 @@ class Profile(ProfileFields):
     extends: str | None = None
 
 
+def _agents(agents: list[str] | None) -> list[str] | None:
+    if agents is not None and not agents:
+        raise ValueError("list at least one agent, or leave agents out (then: claude-code)")
+    return list(dict.fromkeys(agents)) if agents is not None else None
+
+
+#: The agents a worktree configures; checked so that an empty list is an error at its line.
+Agents = Annotated[list[Agent] | None, AfterValidator(_agents)]
+
+
 class WorktreeEntry(ProfileFields):
     """One worktree in worktrees.yaml: a profile name plus per-worktree overrides."""
 
     profile: str
+    #: The coding agents this worktree's profile configures (default: the top level's, else claude-code).
+    agents: Agents = None
     #: Let apply write a secret into a settings file that git tracks (refused by default).
     allow_tracked_secret: bool = False
 
@@ -146,6 +168,8 @@ class WorktreesFile(_Strict):
     #: The Claude Code binary the worktrees run (default: `claude` on PATH), relative to this
     #: file's folder or ~; its version decides how llmconf delivers settings. $LLMCONF_CLAUDE wins.
     claude_code: str | None = None
+    #: The coding agents every worktree configures unless its entry says otherwise (default: claude-code).
+    agents: Agents = None
     worktrees: dict[str, WorktreeEntry] | None = None
     #: git repositories: each entry covers every worktree `git worktree list` reports for it
     #: (a worktree listed under `worktrees:` keeps its own entry).

@@ -36,6 +36,24 @@ class FileAction(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Keys:
+    """How a target's settings document is keyed, which is what diff() needs of a target: the
+    backend keys it always owns, how a key's name (as the state records it) parses back, and
+    whether the document nests an `env` object diffed per variable (Claude Code's)."""
+
+    backend: tuple[KeyPath, ...]
+    parse: Callable[[str], KeyPath]
+    env: bool = False
+    #: Whether a key's value is a secret by its name (Claude Code's: *_TOKEN, *_KEY...).
+    looks_secret: Callable[[KeyPath], bool] = target.looks_secret
+
+
+def dotted(name: str) -> KeyPath:
+    """A key's name as the state records it, split on its dots (no part of a key holds one)."""
+    return tuple(name.split("."))
+
+
+@dataclass(frozen=True)
 class KeyChange:
     """One key's change. `drift`: its value on disk is not what llmconf last wrote."""
 
@@ -78,7 +96,10 @@ class WorktreePlan:
     #: How the worktree's settings reach its agent:
     #: set on the worktree's own plan once it is known.
     delivery: Delivery | None = None
-    #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file.
+    #: "local": the worktree's .claude/settings.local.json; "delivery": its --settings file;
+    #: "agent": another agent's project file (opencode.json); "agent-key": that agent's key,
+    #: in a 0600 file outside the repository (llmconf exec and activate hand it over);
+    #: "dropped": Claude Code's file of a worktree whose `agents:` no longer lists it.
     role: str = "local"
     #: The file will hold a key but others may read it: its mode now (apply makes it 0600).
     loose_mode: int | None = None
@@ -91,16 +112,19 @@ class WorktreePlan:
     #: Keys this plan removes or replaces whose value held a key kept nowhere else (not in the
     #: secret store): the file holds its only copy, and the plan says so loudly.
     only_copy: tuple[str, ...] = ()
+    #: The coding agent this file configures (`agents:`).
+    agent: str = "claude-code"
 
 
-def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset()) -> bool:
-    """Whether settings keys hold a secret: one rendered from secret(), named like one,
-    recorded as one, or a key-shaped value."""
+def holds_secret(keys: Mapping[KeyPath, Any], secret: frozenset[str] = frozenset(), spec: Keys | None = None) -> bool:
+    """Whether settings keys hold a secret: one rendered from secret(), named like one (by
+    `spec`'s rule; None: Claude Code's), recorded as one, or a key-shaped value."""
+    looks_secret = target.looks_secret if spec is None else spec.looks_secret
     return any(
         v
         and (
             is_sensitive(v)
-            or target.looks_secret(k)
+            or looks_secret(k)
             or (secret and target.key_name(k) in secret)
             or holds_key(v)  # a literal key: 0600, never into git
         )
@@ -162,6 +186,7 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
     """The document after the changes. An `env` object that a removal emptied goes too."""
     out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
     emptied: set[str] = set()
+    deep: set[tuple[str, ...]] = set()  # objects below the top a removal emptied (opencode's provider.llmconf.options)
     for change in changes:
         *parents, leaf = change.key
         node = out
@@ -171,8 +196,16 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
             node.pop(leaf, None)
             if parents and not node:
                 emptied.add(parents[0])
+                if len(parents) > 1:
+                    deep.add(tuple(parents))
         else:  # a str subclass (Sensitive) is written as plain text; modelPicker is an object
             node[leaf] = str(change.after) if isinstance(change.after, str) else copy.deepcopy(change.after)
+    for path in sorted(deep, key=len, reverse=True):  # deepest first: each may empty the one above
+        for n in range(len(path), 1, -1):
+            above = get_key(out, path[: n - 1])
+            if not isinstance(above, dict) or above.get(path[n - 1]) != {}:
+                break
+            del above[path[n - 1]]
     for name in emptied:
         if out.get(name) == {}:
             del out[name]
@@ -186,17 +219,25 @@ def diff(
     fingerprint: Callable[[Any], str],
     created: bool,
     secret: frozenset[str] = frozenset(),
+    spec: Keys | None = None,
 ) -> tuple[tuple[KeyChange, ...], FileAction]:
     """The key changes that bring `current` to `desired`, and what happens to the file.
 
     llmconf owns the backend keys, the keys it renders now, and the keys it wrote before
     (`owned`: key name -> fingerprint of the value it wrote). Nothing else is touched.
+    `spec`: how the target keys its document (None: Claude Code's settings file).
     """
-    if current is not None and target.ENV in current and not isinstance(current[target.ENV], Mapping):
-        raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
-    if current is not None and _in_sync(desired, current, owned):
-        return (), FileAction.NONE
-    keys = dict.fromkeys([*desired, *target.BACKEND_KEYS, *(target.parse_key(k) for k in owned)])
+    if spec is not None:
+        if current is not None and _in_sync_keys(desired, current, owned, spec):
+            return (), FileAction.NONE
+        backend, parse, looks_secret = spec.backend, spec.parse, spec.looks_secret
+    else:
+        if current is not None and target.ENV in current and not isinstance(current[target.ENV], Mapping):
+            raise LlmconfError("'env' is not a JSON object", hint="fix it by hand; llmconf will not overwrite it")
+        if current is not None and _in_sync(desired, current, owned):
+            return (), FileAction.NONE
+        backend, parse, looks_secret = target.BACKEND_KEYS, target.parse_key, target.looks_secret
+    keys = dict.fromkeys([*desired, *backend, *(parse(k) for k in owned)])
     changes = []
     for key in keys:
         before = get_key(current, key)
@@ -208,7 +249,7 @@ def diff(
         written = owned.get(target.key_name(key))
         drift = written is not None and (before is ABSENT or fingerprint(before) != written)
         sensitive = (
-            is_sensitive(after) or target.looks_secret(key) or target.key_name(key) in secret
+            is_sensitive(after) or looks_secret(key) or target.key_name(key) in secret
             # What the file holds may be a key that no record names (the state folder was
             # deleted, or the file was hand-edited): a key-shaped value is hidden either way.
             or holds_key(before) or holds_key(after)
@@ -266,6 +307,16 @@ def _in_sync(desired: Mapping[KeyPath, str], current: Mapping[str, Any], owned: 
         if key not in desired and get(key) is not ABSENT:
             return False
     return True
+
+
+def _in_sync_keys(desired: Mapping[KeyPath, Any], current: Mapping[str, Any], owned: Mapping[str, str], spec: Keys) -> bool:
+    """_in_sync for any target's document: every rendered key holds its value, and no other
+    key llmconf owns is there."""
+    for key, value in desired.items():
+        if not _same(get_key(current, key), value):
+            return False
+    others = [*spec.backend, *(spec.parse(name) for name in owned)]
+    return all(key in desired or get_key(current, key) is ABSENT for key in others)
 
 
 def document_diff(

@@ -12,14 +12,14 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
-from llmconf.config.load import WorktreeDecl, folder_identity
+from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan, diff, holds_secret
-from llmconf.render import render, resolve_fields, uses_worktree
-from llmconf.targets.base import Deliveries
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
+from llmconf.render import render, render_fields, resolve_fields, uses_worktree
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
@@ -82,6 +82,15 @@ class Planner:
         """Render each worktree and diff it against its settings file; errors stay per worktree."""
         identity: dict[int, tuple[int, int, str]] = {}
         delivering = self.target.deliveries(self, self.session.config.worktrees, self.state.files)
+        # The other agents' files to plan: (worktree, agent, whether it still lists that agent).
+        others: list[tuple[WorktreeDecl, str, bool]] = []
+        declared = decls
+        if any(d.agents != DEFAULT_AGENTS for d in decls):  # one pass; a config without agents: stops here
+            others = [(d, name, True) for d in decls for name in d.agents if name != CLAUDE_CODE]
+            decls = [d for d in decls if CLAUDE_CODE in d.agents]
+        recorded = self._agent_records()
+        if recorded:  # an earlier apply wrote another agent's files: one its worktree no longer lists loses its keys
+            others += [(d, name, False) for d in declared for name in _dropped(d, recorded)]
         plans = [self._plan_one(d, identity, delivering) for d in decls]
         seen: dict[tuple[int, int, str], WorktreeDecl] = {}
         for i, d in enumerate(decls):
@@ -106,7 +115,94 @@ class Planner:
         for t in _tracked([plans[i].settings for i in holding]) if holding else ():
             i = holding[t.index]
             plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
-        return Plan(tuple(self._deliver(decls, plans, delivering)), self.target.client().version, self._notes())
+        agents = self._plan_agents(others) if others else ()
+        if others:  # a worktree that no longer lists Claude Code loses the keys llmconf wrote in its file
+            agents += tuple(p for d in declared if CLAUDE_CODE not in d.agents for p in self._drop_claude(d))
+        return Plan(tuple(self._deliver(decls, plans, delivering)) + agents, self.target.client().version, self._notes())
+
+    def _agent_records(self) -> frozenset[str]:
+        """The files of agents other than Claude Code that the state records (most states: none)."""
+        names = tuple(os.sep + n for n in OTHER_AGENT_FILES)
+        return frozenset(name for name in self.state.files if name.endswith(names))
+
+    def _plan_agents(self, others: Sequence[tuple[WorktreeDecl, str, bool]]) -> tuple[WorktreePlan, ...]:
+        """The plans of the agents other than Claude Code each worktree lists (or no longer
+        lists, when an earlier apply wrote their files): its project file, and the key file
+        beside its Claude Code delivery file (see targets.opencode)."""
+        plans: list[WorktreePlan] = []
+        owner: list[WorktreeDecl] = []
+        for decl, name, listed in others:
+            found = self._plan_agent(decl, agent_target(name), listed)
+            plans += found
+            owner += [decl] * len(found)
+        # Two worktrees whose project file is one file (through a symlink): the second is an error, as for Claude Code.
+        seen: dict[str, WorktreeDecl] = {}
+        for i, (d, wp) in enumerate(zip(owner, plans)):
+            if wp.role == "agent" and wp.error is None:
+                first = seen.setdefault(os.path.realpath(wp.settings), d)
+                if first is not d:
+                    error = d.profile.error(
+                        f"worktree '{d.key}' writes the same {wp.settings.name} as '{first.key}' (through a symlink)", "list it once"
+                    )
+                    plans[i] = replace(wp, error=error, changes=())
+        # A secret never goes into a file git may commit (a base URL from env(), say): as for Claude Code.
+        holding = [
+            i for i, (d, wp) in enumerate(zip(owner, plans))
+            if wp.role == "agent" and wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
+        ]
+        for t in _tracked([plans[i].settings for i in holding]) if holding else ():
+            i = holding[t.index]
+            plans[i] = replace(plans[i], error=_tracked_error(owner[i].path, plans[i].settings, owner[i].key, t))
+        return tuple(plans)
+
+    def _plan_agent(self, decl: WorktreeDecl, agent: AgentTarget, listed: bool = True) -> list[WorktreePlan]:
+        """One agent's files in one worktree: its project file, and its key file (when the
+        profile has a key, or an earlier apply wrote one). An agent the worktree no longer
+        lists (`listed` false) loses every key llmconf wrote for it."""
+        path = agent.settings_path(decl.path)
+        desired: dict[target.KeyPath, Any] = {}
+        rendered: Mapping[FieldPath, str] = {}
+        try:
+            if decl.error is not None and listed:
+                raise decl.error
+            if listed:
+                s = self.session
+                fields = resolve_fields(decl, s.profiles)
+                rendered = render_fields(decl, fields, agent.fields, s.config.vars, s.secrets, self.reads, self._rendered)
+                desired = agent.desired(decl, fields, rendered)
+            if not os.path.isdir(decl.path):
+                error = decl.profile.error(*missing_folder(decl))
+                return [replace(self._agent_plan(decl, path, agent), error=error, folder_missing=True)]
+            text, changes, action = self._file_changes(path, desired, agent.keys_spec)
+            new_text = None
+            if changes and text is not None and action is FileAction.UPDATE:
+                from llmconf.apply import jsonedit
+
+                new_text = jsonedit.edit(text, changes)
+        except LlmconfError as e:
+            e.path = e.path or path
+            missing = decl.error is not None and folder_identity(decl.path) is None
+            return [replace(self._agent_plan(decl, path, agent), error=e, folder_missing=missing, desired=desired)]
+        own = replace(
+            self._agent_plan(decl, path, agent), changes=changes, file_action=action, desired=desired, before_text=text,
+            replacement=new_text, private=holds_secret(desired, spec=agent.keys_spec),
+        )
+        key_path = agent.key_path(decl.path)
+        wanted = agent.key_keys(rendered) if listed else {}
+        if not wanted and str(key_path) not in self.state.files:
+            return [own]
+        try:
+            text, changes, action = self._file_changes(key_path, wanted, agent.key_file_spec)
+        except LlmconfError as e:
+            e.path = e.path or key_path
+            return [own, WorktreePlan(decl.name, decl.path, key_path, decl.profile.value, error=e, role="agent-key", agent=agent.name)]
+        return [
+            own,
+            WorktreePlan(
+                decl.name, decl.path, key_path, decl.profile.value, changes, action, desired=wanted, before_text=text,
+                private=True, role="agent-key", agent=agent.name, secret=self.state.record(key_path).secret,
+            ),
+        ]
 
     def _notes(self) -> tuple[str, ...]:
         """One line for the keys a newer Claude Code would take: the fields that set them, and
@@ -149,13 +245,50 @@ class Planner:
                 out.append(self._plan_delivery(decl, *extra, wp.delivery))
         return out
 
+    def _drop_claude(self, decl: WorktreeDecl) -> list[WorktreePlan]:
+        """The plan that takes every key llmconf wrote out of Claude Code's settings file, for a
+        worktree whose `agents:` no longer lists it (none when the state records no such file)."""
+        from llmconf.targets.claude_code.layers import delivery_path
+
+        sent = delivery_path(decl.path)  # its --settings file, which llmconf owns whole: it goes
+        out = [self._plan_delivery(decl, sent, {}, Delivery("file", "Claude Code is not in agents:"))] if str(sent) in self.state.files else []
+        settings = self.target.settings_path(decl.path)
+        if str(settings) not in self.state.files:
+            return out
+        try:
+            text, changes, action = self._file_changes(settings, {})
+            new = None
+            if changes and text is not None and action is FileAction.UPDATE:
+                from llmconf.apply import jsonedit
+
+                new = jsonedit.edit(text, changes)
+        except LlmconfError as e:
+            e.path = e.path or settings
+            return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped"), *out]
+        return [
+            *out,
+            WorktreePlan(
+                decl.name, decl.path, settings, decl.profile.value, changes, action, before_text=text, replacement=new,
+                role="dropped", secret=self.state.record(settings).secret,
+                only_copy=self._only_copies(changes, settings),
+            )
+        ]
+
+    def _agent_plan(self, decl: WorktreeDecl, path: Path, agent: AgentTarget) -> WorktreePlan:
+        """An agent's project file's plan, before its changes are known."""
+        return WorktreePlan(
+            decl.name, decl.path, path, decl.profile.value, role="agent", agent=agent.name,
+            secret=self.state.record(path).secret, tracked_ok=decl.allow_tracked_secret,
+        )
+
     def _file_changes(
-        self, path: Path, desired: Mapping[target.KeyPath, str]
+        self, path: Path, desired: Mapping[target.KeyPath, str], spec: Keys | None = None
     ) -> tuple[str | None, tuple[KeyChange, ...], FileAction]:
-        """A settings file's text as read, and the changes that bring it to `desired`."""
+        """A settings file's text as read, and the changes that bring it to `desired` (`spec`:
+        how its target keys it; None: Claude Code's)."""
         text, current = fs.read_settings(path)
         record = self.state.record(path)
-        changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret)
+        changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret, spec)
         if changes:
             fs.check_writable(path)  # found now, so apply refuses before writing any file
         return text, changes, action
@@ -262,6 +395,17 @@ class Planner:
         )
 
 
+def _dropped(decl: WorktreeDecl, recorded: frozenset[str]) -> list[str]:
+    """The agents other than Claude Code whose files in this worktree the state records,
+    though the worktree no longer lists them."""
+    return [
+        name
+        for name in OTHER_AGENTS
+        if name not in decl.agents
+        and any(str(p) in recorded for p in (agent_target(name).settings_path(decl.path), agent_target(name).key_path(decl.path)))
+    ]
+
+
 def _identity(settings: Path, folder: os.stat_result, name: str) -> tuple[int, int, str]:
     """Which file a worktree's settings file really is: its folder's device and inode, and its
     name. A .claude folder shared by symlink has one folder; a settings file that is a symlink
@@ -316,7 +460,7 @@ def _tracked_error(worktree: Path, settings: Path, key: str, t: Tracked) -> Llmc
     return LlmconfError(
         "git tracks this file; llmconf will not write a secret into it",
         settings,
-        hint=f"git-ignore {target.SETTINGS_FILE} and 'git rm --cached' it, {allow}",
+        hint=f"git-ignore {os.path.relpath(settings, worktree)} and 'git rm --cached' it, {allow}",
     )
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from llmconf.config.load import WorktreeDecl
+    from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
     from llmconf.errors import LlmconfError
-    from llmconf.plan.model import Delivery, Plan, WorktreePlan
+    from llmconf.plan.model import Delivery, Keys, Plan, WorktreePlan
 
 #: A settings key: ("model",), or ("env", "ANTHROPIC_BASE_URL").
 KeyPath = tuple[str, ...]
@@ -69,3 +69,55 @@ class Target(Protocol):
     def effective(self, plan: Plan, shell: Mapping[str, str]) -> Mapping[Path, Any]:
         """Each worktree of a plan as the agent will see it after merging its layers."""
         ...
+
+
+#: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.
+CLAUDE_CODE = "claude-code"
+#: The other agents, each with an AgentTarget, and the names of the files their targets write
+#: (the planner looks for them among the state's records, once per plan).
+OTHER_AGENTS: tuple[str, ...] = ("opencode",)
+OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", "opencode-key.json")
+
+
+class AgentTarget(Protocol):
+    """An agent other than Claude Code (`agents:`): the seam the planner asks about it. Its
+    project file holds the keys a profile becomes, key by key (everything else in it is the
+    user's); its key never goes there but into a 0600 key file outside the repository, which
+    `llmconf exec` and `activate` hand to the agent."""
+
+    name: str
+    #: How its project file and its key file are keyed (the backend keys it owns in each).
+    keys_spec: Keys
+    key_file_spec: Keys
+    #: The profile fields it reads, rendered for it (render.render_fields).
+    fields: tuple[FieldPath, ...]
+
+    def settings_path(self, worktree: Path) -> Path:
+        """The worktree's project file for this agent."""
+        ...
+
+    def key_path(self, worktree: Path) -> Path:
+        """The worktree's key file, outside the repository."""
+        ...
+
+    def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
+        """The project file's keys (a located error when the profile cannot serve the agent)."""
+        ...
+
+    def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
+        """The key file's keys (none: no key, and the file goes)."""
+        ...
+
+    def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
+        """What would make the agent, started in the worktree from this shell, use something
+        else than its project file declares (None: nothing llmconf knows of)."""
+        ...
+
+
+def agent_target(name: str) -> AgentTarget:
+    """The target of an agent `agents:` names, other than Claude Code."""
+    if name == "opencode":
+        from llmconf.targets.opencode.agent import OpenCode
+
+        return OpenCode()
+    raise ValueError(f"no target for agent {name!r}")  # config validation lists the agents there are

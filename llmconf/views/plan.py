@@ -70,6 +70,8 @@ def plan_text(plan: Plan, base: Path | None = None, color: bool = False, costs: 
             )
         if wp.role == "delivery" and wp.delivery is not None:
             lines.append(_delivery_note(wp.delivery))
+        elif wp.role == "agent-key" and wp.file_action is not FileAction.DELETE:
+            lines.append(f"  # {wp.agent}'s key, outside the repository: 'llmconf exec' and 'llmconf activate' hand it over")
         blocks.append("\n".join([head, *lines]))
     counts = [plan.count(a) for a in Action]
     if not plan.changed:
@@ -122,7 +124,9 @@ def _worktree_json(wp: WorktreePlan, costs: Costs | None = None) -> dict[str, An
     if wp.delivery is not None:
         doc["delivery"] = {"kind": wp.delivery.kind, "why": wp.delivery.why}
     if wp.role != "local":
-        doc["role"] = wp.role  # "delivery": the worktree's --settings file
+        doc["role"] = wp.role  # "delivery": the worktree's --settings file; "agent", "agent-key": another agent's
+    if wp.agent != "claude-code":
+        doc["agent"] = wp.agent
     if wp.loose_mode is not None:
         doc["mode"] = {"before": f"{wp.loose_mode:04o}", "after": "0600"}
     if wp.only_copy:

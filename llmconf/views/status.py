@@ -27,7 +27,8 @@ _WHEN_SET = frozenset(target.SLOTS) - frozenset(target.IMPLICIT_SLOTS) | {"subag
 
 
 def status_rows(
-    plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None
+    plan: Plan, catalog: Catalog | None = None, effective: Mapping[Path, Any] | None = None,
+    agents: Mapping[Path, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """One row a worktree: its profile, backend, model per slot, default model, the estimated
     cost of a typical session on that default model (with a catalog), sync state, and whether
@@ -76,7 +77,58 @@ def status_rows(
             else:  # no folder: nothing for Claude Code to read
                 row["effective"] = "-"
         rows.append(row)
+    if any(wp.role == "agent" for wp in plan.worktrees):  # agents: beyond Claude Code
+        rows = _with_agents(plan, rows, catalog is not None, agents if effective is not None else None)
     return rows
+
+
+def _with_agents(
+    plan: Plan, rows: list[dict[str, Any]], costs: bool, effective: Mapping[Path, str | None] | None
+) -> list[dict[str, Any]]:
+    """Claude Code's rows with an agent column, and a row for each other agent of each worktree:
+    what its file declares (main model as sonnet, small model as haiku), its state, and
+    (`effective`, by file: what beats it, or None) whether the agent uses it."""
+    keys = {(wp.worktree, wp.agent): wp for wp in plan.worktrees if wp.role == "agent-key"}
+    out = [{"agent": "claude-code", **row} for row in rows]
+    for wp in plan.worktrees:
+        if wp.role != "agent":
+            continue
+        from llmconf.targets.opencode import agent as opencode
+
+        d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
+
+        def model(key: tuple[str, ...]) -> str:  # "llmconf/MODEL" -> MODEL
+            value = d.get(key)
+            return value.split("/", 1)[1] if isinstance(value, str) and "/" in value else "-"
+
+        unknown = wp.error is not None and not d
+        row: dict[str, Any] = {
+            "agent": wp.agent,
+            "worktree": wp.name,
+            "profile": wp.profile,
+            "backend": "?" if unknown else d.get(opencode.BASE_URL) or "-",
+            **{slot: "-" for slot in target.SLOTS},
+            "sonnet": "?" if unknown else model(opencode.MODEL),
+            "haiku": "?" if unknown else model(opencode.SMALL_MODEL),
+            "default": "?" if unknown else f"{model(opencode.MODEL)} (main)",
+            "default_slot": "sonnet",
+            "subagent": "-",
+            "labels": {},
+            "file": str(wp.settings),
+        }
+        if costs:
+            row.update(cost="-", session_cost_usd=None)
+        row["state"] = _state(wp, keys.get((wp.worktree, wp.agent)))
+        if wp.error is not None:
+            row["error"] = wp.error.format()
+        if effective is not None:
+            beaten = effective.get(wp.settings, "")
+            if (wp.error is not None and not d) or wp.folder_missing or beaten == "":
+                row["effective"] = "-"
+            else:
+                row["effective"] = "as declared" if beaten is None else f"differs: {beaten}"
+        out.append(row)
+    return out
 
 
 def _effective(row: dict[str, Any], eff: Any) -> tuple[str, dict[str, Any]]:
@@ -128,6 +180,8 @@ def status_text(
     columns = [  # fable and subagent: only where some worktree has one
         c for c in _STATUS_COLUMNS if c not in _WHEN_SET or any(row[c] not in ("-", "?") for row in rows)
     ]
+    if rows and "agent" in rows[0]:  # some worktree configures another agent than Claude Code
+        columns.insert(1, "agent")
     lines = table(rows, columns, _HEADERS)
     if width is not None and max(map(len, lines)) > width:
         lines = _fitted(rows, columns, width)

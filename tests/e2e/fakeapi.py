@@ -4,6 +4,8 @@ Stdlib only. POST /v1/messages gets a short text reply, streamed as server-sent 
 the request asks for it (message_start, content_block_start, content_block_delta,
 content_block_stop, message_delta, message_stop), else as one JSON message. Anything else
 gets a 404 after it is recorded, so a test sees every request that reached the server.
+POST <any prefix>/chat/completions (OpenAI's chat completions, what opencode speaks) gets the
+same reply as chunks ending in `data: [DONE]` when streamed, else as one JSON completion.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ class FakeApi:
     def messages(self) -> list[Request]:
         return [r for r in self.requests if r.method == "POST" and r.path.split("?")[0] == "/v1/messages"]
 
+    @property
+    def chats(self) -> list[Request]:
+        """The OpenAI chat completions requests, in order."""
+        return [r for r in self.requests if r.method == "POST" and r.path.split("?")[0].endswith("/chat/completions")]
+
     def __enter__(self) -> FakeApi:
         self._local = self._stack.enter_context(serve(self._answer))
         return self
@@ -74,6 +81,8 @@ class FakeApi:
         if received.method != "POST":
             return _not_found(received.path)
         path = received.path.split("?")[0]
+        if path.endswith("/chat/completions"):
+            return _chat(body.get("model", "unknown"), bool(body.get("stream")))
         if path == "/v1/messages/count_tokens":
             return Reply.json({"input_tokens": 10})
         if path != "/v1/messages":
@@ -121,3 +130,19 @@ def _message(model: str) -> dict[str, Any]:
         "stop_sequence": None,
         "usage": {"input_tokens": 10, "output_tokens": 5},
     }
+
+
+def _chat(model: str, stream: bool) -> Reply:
+    """An OpenAI chat completion of REPLY: one JSON document, or server-sent chunks."""
+    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    if not stream:
+        choice = {"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}
+        return Reply.json({"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model, "choices": [choice], "usage": usage})
+    head = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model}
+    chunks = [
+        {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {"content": REPLY}, "finish_reason": None}]},
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage},
+    ]
+    data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return Reply(200, data.encode(), {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})

@@ -168,13 +168,16 @@ def delivery_name(worktree: Path | str, root: str) -> str:
     return os.path.join(root + folder, DELIVERY_NAME) if folder != os.sep else os.path.join(root, DELIVERY_NAME)
 
 
-def find_delivery(cwd: Path, root: Path | None = None) -> Path | None:
-    """The delivery file of the deepest worktree holding `cwd` (logical path, then physical)."""
+def find_delivery(cwd: Path, root: Path | None = None, name: str = DELIVERY_NAME) -> Path | None:
+    """The delivery file of the deepest worktree holding `cwd` (logical path, then physical);
+    `name`: another agent's file in the worktree's delivery folder."""
     root = root or deliveries_dir()
     for start in dict.fromkeys((os.path.normpath(os.path.abspath(cwd)), os.path.realpath(cwd))):
         here = start
         while True:
             candidate = delivery_path(Path(here), root)
+            if name != DELIVERY_NAME:
+                candidate = candidate.with_name(name)
             if candidate.is_file():
                 return candidate
             parent = os.path.dirname(here)

@@ -1,0 +1,164 @@
+"""opencode as a target: the keys a profile becomes in a worktree's opencode.json, and the
+0600 file outside the repository that holds its key.
+
+opencode (1.18.33, measured against a fake gateway) reads opencode.json from the current
+folder up to the worktree root. A custom provider with npm "@ai-sdk/openai-compatible" sends
+POST <options.baseURL>/chat/completions with `Authorization: Bearer <options.apiKey>`; the
+top-level `model` and `small_model` name a provider's model as PROVIDER/MODEL. apiKey may be
+`{env:VAR}`, which opencode reads from its environment when it starts.
+
+opencode.json is usually committed, so the key never goes into it: its apiKey is
+`{env:LLMCONF_OPENCODE_API_KEY}`, and `llmconf exec` / `activate` set that variable from the
+worktree's key file, which apply writes 0600 beside Claude Code's --settings files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmconf.plan.model import Keys, dotted
+from llmconf.targets.base import KeyPath
+
+if TYPE_CHECKING:
+    from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+
+NAME = "opencode"
+#: The project file opencode reads at the worktree root.
+SETTINGS_FILE = "opencode.json"
+#: The provider llmconf adds to it, and the variable its apiKey reads.
+PROVIDER = "llmconf"
+KEY_VAR = "LLMCONF_OPENCODE_API_KEY"
+#: The worktree's key file, in its folder of llmconf's delivery files.
+KEY_FILE = "opencode-key.json"
+#: The protocol opencode's provider speaks, and so the endpoint a profile needs to serve it.
+PROTOCOL = "openai"
+#: The profile's slots that become opencode's main and small model.
+MAIN_SLOT, SMALL_SLOT = "sonnet", "haiku"
+
+_P = ("provider", PROVIDER)
+NPM: KeyPath = (*_P, "npm")
+LABEL: KeyPath = (*_P, "name")
+BASE_URL: KeyPath = (*_P, "options", "baseURL")
+API_KEY: KeyPath = (*_P, "options", "apiKey")
+MODELS: KeyPath = (*_P, "models")
+MODEL: KeyPath = ("model",)
+SMALL_MODEL: KeyPath = ("small_model",)
+#: Every key llmconf owns in opencode.json: a profile that sets none of them removes them all.
+BACKEND_KEYS: tuple[KeyPath, ...] = (NPM, LABEL, BASE_URL, API_KEY, MODELS, MODEL, SMALL_MODEL)
+#: No key of opencode.json holds a secret by its name: options.apiKey is `{env:VAR}`, never the key.
+KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
+#: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
+KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
+
+#: The profile fields opencode reads.
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT), ("models", SMALL_SLOT))
+
+
+class OpenCode:
+    """opencode: its project file, the keys a profile becomes there, and its key file."""
+
+    name = NAME
+    keys_spec = KEYS
+    key_file_spec = KEY_FILE_KEYS
+    fields = FIELDS
+
+    def settings_path(self, worktree: Path) -> Path:
+        return worktree / SETTINGS_FILE
+
+    def key_path(self, worktree: Path) -> Path:
+        from llmconf.targets.claude_code.layers import delivery_path
+
+        return delivery_path(worktree).with_name(KEY_FILE)
+
+    def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
+        """The keys of opencode.json a rendered profile becomes (a located error when the
+        profile cannot serve opencode: no OpenAI-protocol endpoint, or no main model)."""
+        profile = decl.profile.value
+        url = rendered.get(("endpoints", PROTOCOL))
+        if url is None:
+            raise decl.profile.error(
+                f"profile '{profile}' cannot serve opencode: it gives no openai endpoint (opencode speaks OpenAI chat completions)",
+                "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave opencode out of agents:",
+            )
+        main = rendered.get(("models", MAIN_SLOT))
+        if main is None:
+            raise decl.profile.error(
+                f"profile '{profile}' maps no {MAIN_SLOT} model, which is opencode's main model",
+                f"set models.{MAIN_SLOT} in the profile, or leave opencode out of agents:",
+            )
+        small = rendered.get(("models", SMALL_SLOT), main)
+        models = {str(m): {"name": str(m)} for m in dict.fromkeys((main, small))}
+        keys: dict[KeyPath, Any] = {NPM: "@ai-sdk/openai-compatible", LABEL: f"llmconf ({profile})", BASE_URL: url}
+        if ("auth_token",) in rendered:
+            keys[API_KEY] = "{env:" + KEY_VAR + "}"
+        from llmconf.render import Sensitive, SensitiveMap, is_sensitive
+
+        hidden = is_sensitive(main) or is_sensitive(small)  # a model from secret() or env(): never shown
+        chosen = f"{PROVIDER}/{main}", f"{PROVIDER}/{small}"
+        keys[MODELS] = SensitiveMap(models) if hidden else models
+        keys[MODEL], keys[SMALL_MODEL] = (Sensitive(chosen[0]), Sensitive(chosen[1])) if hidden else chosen
+        return keys
+
+    def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
+        return effective(worktree, shell)
+
+    def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
+        """What the worktree's key file holds: the profile's token, for exec and activate to hand over."""
+        token = rendered.get(("auth_token",))
+        return {} if token is None else {("env", KEY_VAR): token}
+
+
+#: Layers opencode reads above a worktree's opencode.json (1.18.33): the project's
+#: .opencode/ folder (measured: its `model` wins), and OPENCODE_CONFIG_CONTENT (it wins over every file).
+OVERRIDE_FILES = (Path(".opencode") / "opencode.json", Path(".opencode") / "opencode.jsonc")
+CONTENT_VAR = "OPENCODE_CONFIG_CONTENT"
+
+
+def effective(worktree: Path, shell: Mapping[str, str]) -> str | None:
+    """Why opencode started in the worktree would not use what llmconf declares in its
+    opencode.json (None: nothing llmconf knows of beats it)."""
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    if shell.get(CONTENT_VAR):
+        return f"{CONTENT_VAR} is set"
+    for rel in OVERRIDE_FILES:
+        try:
+            text = fs.read_text(worktree / rel, fs.SETTINGS_LIMIT)
+        except (OSError, LlmconfError):
+            continue
+        if any(f'"{name}"' in text for name in ("model", "small_model", PROVIDER)):
+            return f"{rel} sets the model or provider"
+    return None
+
+
+def key_file_of(cwd: Path) -> Path | None:
+    """The opencode key file of the deepest worktree holding `cwd` (see layers.find_delivery)."""
+    from llmconf.targets.claude_code.layers import find_delivery
+
+    return find_delivery(cwd, name=KEY_FILE)
+
+
+def key_env(cwd: Path) -> dict[str, str]:
+    """The variables `llmconf exec` sets for opencode in `cwd`: its key, when llmconf keeps one
+    for the worktree (nothing when there is none, or it cannot be read)."""
+    import json
+
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    found = key_file_of(cwd)
+    if found is None:
+        return {}
+    try:
+        env = json.loads(fs.read_text(found, fs.SETTINGS_LIMIT)).get("env", {})
+    except (OSError, ValueError, AttributeError, LlmconfError):
+        return {}
+    value = env.get(KEY_VAR) if isinstance(env, dict) else None
+    # opencode puts {env:VAR} into the file's text before it parses it (1.18.33: a key with a
+    # quote made the file invalid JSON, and its error printed the key). So the value goes
+    # escaped as inside a JSON string: once parsed, the provider's apiKey is the key itself.
+    return {KEY_VAR: json.dumps(value)[1:-1]} if isinstance(value, str) else {}
+

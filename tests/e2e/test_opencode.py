@@ -1,0 +1,108 @@
+"""opencode end to end: after `llmconf apply`, `llmconf exec -- opencode run "hi"` in the
+worktree makes the real opencode send its chat completions to the profile's openai endpoint
+(a fake gateway on 127.0.0.1), with the declared main model and the profile's key, and no
+file in the worktree holds that key. opencode retries an unreachable gateway until killed,
+so it always runs under `timeout`, with its offline switches set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET, write_tree
+from tests.e2e.conftest import CACHE_ROOT
+from tests.helpers import make_repo
+
+VERSION = os.environ.get("LLMCONF_OPENCODE_VERSION", "1.18.33")
+#: opencode's run takes 25-35 s on an idle 2-CPU machine and over 60 s while other tests run;
+#: the timeout only stops one that retries a gateway forever.
+TIMEOUT = "120"
+
+
+@pytest.fixture(scope="session")
+def opencode_bin() -> str:
+    binary = CACHE_ROOT / f"opencode-ai-{VERSION}" / "node_modules" / ".bin" / "opencode"
+    if not os.access(binary, os.X_OK):
+        reason = f"opencode {VERSION} not installed in {CACHE_ROOT}: run 'bash tests/e2e/install-opencode.sh' (needs npm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; under CI these tests must run, not skip")
+        pytest.skip(reason)
+    return str(binary)
+
+
+def _opencode_env(home: Path) -> dict[str, str]:
+    """An empty HOME and XDG folders of opencode's own, offline; llmconf's state and secrets
+    as the test set them (exec finds the worktree's key file there)."""
+    keep = ("PATH", "XDG_STATE_HOME", "LLMCONF_SECRETS_FILE", "LLMCONF_CLAUDE")
+    return {
+        **{name: os.environ[name] for name in keep if name in os.environ},
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "npm_config_offline": "true",  # else it asks registry.npmjs.org for its plugin package first
+    }
+
+
+def test_llmconf_exec_opencode_run_reaches_the_profiles_openai_endpoint_with_its_key(api, opencode_bin, run, tmp_path):
+    assert run("secret", "set", "gw", stdin=SECRET + "\n").code == 0
+    repo = make_repo(tmp_path, files={"README": "hi\n"})
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
+            "profiles/gw.yaml": (
+                f"base_url: {api.url}\n"
+                f"endpoints: {{openai: {api.url}/v1}}\n"
+                "auth_token: \"{{ secret('gw') }}\"\n"
+                "models: {sonnet: gw/main-model, haiku: gw/small-model, opus: gw/big-model}\n"
+            ),
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    argv = ["timeout", TIMEOUT, sys.executable, "-m", "llmconf", "exec", "--", opencode_bin, "run", "hi"]
+    done = subprocess.run(argv, cwd=repo, env=_opencode_env(home), capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ok from the fake gateway" in done.stdout
+    chats = api.chats
+    assert {(r.path, r.authorization) for r in chats} == {("/v1/chat/completions", f"Bearer {SECRET}")}
+    # The session's turn goes to the main model (sonnet's); its title, to the small one (haiku's).
+    assert chats[-1].model == "gw/main-model" and {r.model for r in chats} <= {"gw/main-model", "gw/small-model"}
+    assert [r for r in api.requests if r not in chats] == []  # nothing else reached the gateway
+    # No file in the worktree holds the key, before or after opencode ran.
+    forms = (SECRET, json.dumps(SECRET)[1:-1])  # as it is, or escaped as in a JSON file
+    holding = [p for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts and any(f in p.read_text(errors="replace") for f in forms)]
+    assert holding == []
+    # opencode adds a $schema line to the file; llmconf leaves it be and sees no change.
+    assert json.loads((repo / "opencode.json").read_text())["$schema"] == "https://opencode.ai/config.json"
+    assert run("plan").out == "No changes.\n"
+
+
+def test_plain_opencode_without_exec_has_no_key(api, opencode_bin, run, tmp_path):
+    """What exec adds: without it, opencode.json's {env:...} is empty and no key goes out."""
+    assert run("secret", "set", "gw", stdin="sk-plain-test-key\n").code == 0
+    repo = make_repo(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
+            "profiles/gw.yaml": f"endpoints: {{openai: {api.url}/v1}}\nauth_token: \"{{{{ secret('gw') }}}}\"\nmodels: {{sonnet: m}}\n",
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    done = subprocess.run(
+        ["timeout", TIMEOUT, opencode_bin, "run", "hi"], cwd=repo, env=_opencode_env(home), capture_output=True, text=True, timeout=150
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert api.chats and all(r.authorization is None for r in api.chats)  # an unset {env:} sends no Authorization

@@ -1,0 +1,96 @@
+"""Agents per worktree (`agents:`) and endpoints per protocol (`endpoints:`): the config."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmconf.config.load import DEFAULT_AGENTS, load_config
+from tests.conftest import write_tree
+from tests.helpers import assert_unchanged, snapshot_tree
+
+GATEWAY = """\
+base_url: http://127.0.0.1:9/api
+endpoints: {openai: http://127.0.0.1:9/v1}
+auth_token: "{{ env('GW_TOKEN', 'gw-token') }}"
+models: {haiku: h-1, sonnet: s-1, opus: o-1}
+"""
+
+
+def _config(tmp_path, worktrees_yaml: str, profile: str = GATEWAY):
+    write_tree(tmp_path, {"worktrees.yaml": worktrees_yaml, "profiles/gw.yaml": profile, "a/.keep": "", "b/.keep": "", "c/.keep": ""})
+    return tmp_path
+
+
+def test_agents_default_to_claude_code_and_inherit_from_the_top_level(tmp_path):
+    _config(tmp_path, "worktrees:\n  a: gw\n")
+    assert load_config(tmp_path).worktrees[0].agents == DEFAULT_AGENTS == ("claude-code",)
+    _config(tmp_path, "agents: [opencode, claude-code]\nworktrees:\n  a: gw\n  b: {profile: gw, agents: [opencode, opencode]}\n")
+    by_key = {d.key: d.agents for d in load_config(tmp_path).worktrees}
+    assert by_key == {"a": ("opencode", "claude-code"), "b": ("opencode",)}
+
+
+def test_a_repos_entry_gives_its_agents_to_every_worktree_it_finds(tmp_path):
+    from tests.helpers import make_repo
+
+    _config(tmp_path, "repos:\n  r: {profile: gw, agents: [opencode]}\n")
+    make_repo(tmp_path, "r")
+    decls = load_config(tmp_path).worktrees
+    assert [d.agents for d in decls] == [("opencode",)]
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        (
+            "worktrees:\n  a: gw\n  b: {profile: gw, agents: [opencode, gemini]}\n",
+            "llmconf: worktrees.yaml:3: worktrees.b.agents.1: not an agent llmconf configures (agents: claude-code, opencode)\n",
+        ),
+        ("agents: []\nworktrees:\n  a: gw\n", "llmconf: worktrees.yaml:1: agents: list at least one agent, or leave agents out (then: claude-code)\n"),
+        (
+            "worktrees:\n  a:\n    profile: gw\n    endpoints: {opnai: http://x}\n",
+            "llmconf: worktrees.yaml:4: worktrees.a.endpoints.opnai: input should be 'anthropic', 'openai' or 'gemini'\n",
+        ),
+    ],
+)
+def test_bad_agents_or_endpoints_are_one_line_at_their_line(tmp_path, run, yaml, message):
+    _config(tmp_path, yaml)
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert (result.code, result.out, result.err) == (1, "", message)
+    assert_unchanged(before, tmp_path)
+
+
+def test_a_profile_with_endpoints_plans_claude_code_as_before(tmp_path, run):
+    """endpoints: is no Claude Code key: a Claude-only worktree's plan is the same with it."""
+    _config(tmp_path, "worktrees:\n  a: gw\n", GATEWAY.replace("endpoints: {openai: http://127.0.0.1:9/v1}\n", ""))
+    without = run("plan", "--json").out
+    _config(tmp_path, "worktrees:\n  a: gw\n")
+    assert run("plan", "--json").out == without
+
+
+def test_the_config_cache_keeps_each_worktrees_agents(tmp_path, run):
+    from llmconf.config import cache
+
+    _config(tmp_path, "agents: [opencode]\nworktrees:\n  a: gw\n  b: {profile: gw, agents: [claude-code]}\nrepos:\n  r: {profile: gw, agents: [claude-code, opencode]}\n")
+    from tests.helpers import make_repo
+
+    make_repo(tmp_path, "r")
+    fresh = {d.key: d.agents for d in load_config(tmp_path).worktrees}
+    run("plan")  # saves the cache (its outcome is not the point here)
+    loaded = cache.load(tmp_path)
+    assert loaded is not None
+    assert {d.key: d.agents for d in loaded[0].worktrees} == fresh == {
+        "a": ("opencode",), "b": ("claude-code",), "r": ("claude-code", "opencode")
+    }
+
+
+def test_endpoints_anthropic_is_claude_codes_base_url_unless_base_url_is_set(tmp_path, run):
+    import json
+
+    profile = "endpoints: {anthropic: http://127.0.0.1:7/api, openai: http://127.0.0.1:7/v1}\nmodels: {sonnet: s-1}\n"
+    _config(tmp_path, "worktrees:\n  a: gw\n", profile)
+    keys = {c["key"]: c["after"] for c in json.loads(run("plan", "--json").out)["worktrees"][0]["changes"]}
+    assert keys["env.ANTHROPIC_BASE_URL"] == "http://127.0.0.1:7/api"
+    _config(tmp_path, "worktrees:\n  a: gw\n", "base_url: http://127.0.0.1:6/api\n" + profile)
+    keys = {c["key"]: c["after"] for c in json.loads(run("plan", "--json").out)["worktrees"][0]["changes"]}
+    assert keys["env.ANTHROPIC_BASE_URL"] == "http://127.0.0.1:6/api"
