@@ -127,9 +127,8 @@ def test_opencode_adds_a_schema_line_to_the_project_file_and_nothing_else(openco
     config = opencode_config(f"{api.url}/v1", "{env:GW_KEY}", "m-main")
     write_tree(repo, {"opencode.json": json.dumps(config)})
     assert opencode(repo, GW_KEY=KEY).returncode == 0
-    text = (repo / "opencode.json").read_text()
-    assert text.startswith('{\n  "$schema": "https://opencode.ai/config.json",')
-    assert json.loads(text) == {"$schema": "https://opencode.ai/config.json", **config}
+    # One line goes in after the opening brace; the rest of the text is kept as written.
+    assert (repo / "opencode.json").read_text() == '{\n  "$schema": "https://opencode.ai/config.json",' + json.dumps(config)[1:]
 
 
 def test_opencode_reads_a_key_through_file_reference_relative_to_the_config_or_home(opencode: Run, api: FakeApi, tmp_path: Path, home: Path) -> None:
