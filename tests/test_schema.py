@@ -65,6 +65,9 @@ def test_every_shipped_profile_and_example_validates(schemas):
         ("worktrees", {"worktrees": {"a": 5}}, ["worktrees: anyOf"]),
         ("worktrees", {"worktree": {}}, [": additionalProperties"]),
         ("worktrees", {"secrets": {"k": {"env": "X", "path": "y"}}}, ["secrets: anyOf"]),
+        ("worktrees", {"agents": ["claude"]}, ["agents: anyOf"]),
+        ("worktrees", {"repos": {"r": {"profile": "p", "agents": ["gemini-cli"]}}}, ["repos: anyOf"]),
+        ("profile", {"endpoints": {"azure": "http://x"}}, ["endpoints: anyOf"]),
     ],
 )
 def test_schema_rejects_what_llmconf_rejects(schemas, kind, data, errors):
@@ -81,6 +84,8 @@ def test_schema_rejects_what_llmconf_rejects(schemas, kind, data, errors):
         ("worktrees", {"worktrees": {"a": "anthropic", "b": {"profile": 7, "allow_tracked_secret": "yes"}}}),
         ("worktrees", {"worktrees": {"a": {"profile": "p", "allow_tracked_secret": 0}}, "vars": {"n": [1, {"x": None}]}}),
         ("worktrees", {"secrets": {"k": {"command": ["pass", "show", 3]}}, "profile_paths": ["x"], "worktrees": None}),
+        ("worktrees", {"agents": ["opencode", "codex"], "repos": {"r": {"profile": "p", "agents": ["gemini", "qwen"]}}}),
+        ("profile", {"endpoints": {"anthropic": "http://x", "openai": "http://x/v1", "gemini": None}}),
     ],
 )
 def test_schema_accepts_what_llmconf_accepts(schemas, kind, data):

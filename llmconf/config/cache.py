@@ -84,17 +84,17 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             return None
         paths: dict[str, Path] = {}  # see _unsourced
         decls = tuple(
-            WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]))
+            WorktreeDecl(w[0], Path(w[1]), w[2], _unsourced(w[3], paths), _unfields(w[4], paths), bool(w[5]), agents=tuple(w[6]))
             for w in entry["worktrees"]
         )
         repos = tuple(
-            RepoDecl(r[0], Path(r[1]), _unsourced(r[2], paths), _unfields(r[3], paths), bool(r[4]))
+            RepoDecl(r[0], Path(r[1]), _unsourced(r[2], paths), _unfields(r[3], paths), bool(r[4]), tuple(r[5]))
             for r in entry.get("repos", ())
         )
         claude_code = entry.get("claude_code")
         config = Config(
             config_dir, config_dir / CONFIG_FILE, entry["vars"], decls, tuple(dirs), entry["secret_sources"], repos,
-            Path(claude_code) if claude_code else None, bool(entry.get("strict")),
+            Path(claude_code) if claude_code else None, bool(entry.get("strict")), tuple(entry["agents"]),
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, LlmconfError):
@@ -116,13 +116,14 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
         "secret_sources": config.secret_sources,
         "claude_code": str(config.claude_code) if config.claude_code else None,
         "strict": config.strict,
+        "agents": list(config.agents),
         "worktrees": [
-            [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret]
+            [d.key, str(d.path), d.name, _sourced(d.profile), _fields(d.overrides), d.allow_tracked_secret, list(d.agents)]
             for d in config.worktrees
             if d.repo is None  # found through repos: asked of git again on each run
         ],
         "repos": [
-            [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret]
+            [r.key, str(r.path), _sourced(r.profile), _fields(r.overrides), r.allow_tracked_secret, list(r.agents)]
             for r in config.repos
         ],
         "resolved": {name: _fields(fields) for name, fields in resolved.items()},

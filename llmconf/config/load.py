@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+from llmconf.targets import AGENTS, DEFAULT_AGENTS, PROTOCOLS
 
 if TYPE_CHECKING:
     from llmconf.git import GitError, Worktree
@@ -23,7 +24,9 @@ PROFILES_DIR = "profiles"
 
 #: A field of a profile, flattened: ("base_url",), ("models", "sonnet"), ("env", "X").
 FieldPath = tuple[str, ...]
-_DICT_FIELDS = ("models", "labels", "descriptions", "capabilities", "env")
+_DICT_FIELDS = ("models", "labels", "descriptions", "capabilities", "env", "endpoints")
+#: `endpoints.anthropic` is `base_url` under another name: it is flattened into base_url.
+_ANTHROPIC = ("endpoints", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class WorktreeDecl:
     #: Set on the stand-in for a `repos:` entry git could not expand: that entry's problem,
     #: reported where the entry's worktrees would be, so the other worktrees still work.
     error: LlmconfError | None = None
+    #: The agents it configures: its entry's `agents:`, else the top level's, else Claude Code alone.
+    agents: tuple[str, ...] = DEFAULT_AGENTS
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class RepoDecl:
     profile: Sourced
     overrides: dict[FieldPath, Sourced]
     allow_tracked_secret: bool = False
+    #: The agents its worktrees configure (see WorktreeDecl.agents).
+    agents: tuple[str, ...] = DEFAULT_AGENTS
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Config:
     claude_code: Path | None = None
     #: `strict: true`: lint warnings are errors for every command.
     strict: bool = False
+    #: The top level's `agents:`: what a worktree whose entry does not say configures.
+    agents: tuple[str, ...] = DEFAULT_AGENTS
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -247,11 +256,11 @@ def validate(model: Any, data: Any, path: Path, prefix: tuple[Any, ...] = ()) ->
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        errors = [_located(model, err, path, prefix) for err in e.errors(include_input=False)]
+        errors = [_located(model, err, path, prefix, data) for err in e.errors(include_input=False)]
         raise errors[0] if len(errors) == 1 else LlmconfErrors(errors) from None
 
 
-def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> LlmconfError:
+def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...], data: Any = None) -> LlmconfError:
     from llmconf.config import models as m
     from llmconf.targets.claude_code import settings as target
 
@@ -266,6 +275,14 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
     elif kind == "literal_error" and len(loc) >= 2 and loc[-2] in ("models", *target.SLOT_INFO):
         message = f"unknown model slot '{loc[-1]}'"
         hint = did_you_mean(str(loc[-1]), target.SLOTS) or f"slots: {', '.join(target.SLOTS)}"
+    elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "endpoints":
+        message = f"unknown endpoint protocol '{loc[-1]}'"
+        hint = did_you_mean(str(loc[-1]), PROTOCOLS) or f"protocols: {', '.join(PROTOCOLS)}"
+    elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "agents" and isinstance(loc[-1], int):
+        given = _at(data, loc)  # an agent's name: no secret, and the message quotes at most 40 characters of it
+        name = f"'{given[:40]}'" if isinstance(given, str) else repr(given)[:40]
+        message = f"unknown agent {name} in {'.'.join(str(x) for x in loc[:-1])}"
+        hint = (did_you_mean(given, AGENTS) if isinstance(given, str) else None) or f"agents: {', '.join(AGENTS)}"
     elif kind == "missing":
         message = f"missing field '{loc[-1]}'"
     elif kind == "value_error":
@@ -273,6 +290,16 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
     else:
         message = f"{where}: {err['msg'].lower()}" if where else err["msg"].lower()
     return LlmconfError(message, path, line_of(path, prefix + loc), hint)
+
+
+def _at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value the file gave at `loc`, or None."""
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _owner(model: type, loc: tuple[Any, ...]) -> type:
@@ -289,12 +316,20 @@ def flatten(fields: Any) -> dict[FieldPath, Any]:
 
     A dict field set to null stays as (name,): None, meaning "clear them all".
     """
-    flat: dict[FieldPath, Any] = {}
+    return {fp: value for fp, value, _ in flat_fields(fields)}
+
+
+def flat_fields(fields: Any) -> list[tuple[FieldPath, Any, FieldPath]]:
+    """flatten's fields, each with where the file wrote it: `endpoints.anthropic` is the field
+    base_url, written at endpoints.anthropic (so an error about it names that line)."""
+    flat: list[tuple[FieldPath, Any, FieldPath]] = []
     for name, value in fields.model_dump(exclude_unset=True).items():
         if name in _DICT_FIELDS and value is not None:
-            flat.update({(name, k): v for k, v in value.items()})
+            for k, v in value.items():
+                written = (name, k)
+                flat.append((("base_url",) if written == _ANTHROPIC else written, v, written))
         else:
-            flat[(name,)] = value
+            flat.append(((name,), value, (name,)))
     return flat
 
 
@@ -336,6 +371,7 @@ def load_declared(config_dir: Path) -> Config:
         raise LlmconfError("expected a mapping with 'worktrees:' at the top", path, 1)
     parsed: m.WorktreesFile = validate(m.WorktreesFile, data, path)
     _check_paths(parsed, path)
+    default = _agents(parsed.agents, DEFAULT_AGENTS)
     decls = []
     seen: dict[Path, str] = {}
     for key, entry in (parsed.worktrees or {}).items():
@@ -346,18 +382,20 @@ def load_declared(config_dir: Path) -> Config:
                 f"worktree '{key}' is the same folder as '{seen[wt_path]}'", path, line_of(path, loc), "list it once"
             )
         seen[wt_path] = key
-        decls.append((key, wt_path, *_entry(entry, path, loc), entry.allow_tracked_secret))
+        decls.append((key, wt_path, *_entry(entry, path, loc), entry.allow_tracked_secret, _agents(entry.agents, default)))
     repos = []
     for key, entry in (parsed.repos or {}).items():
         profile, overrides = _entry(entry, path, ("repos", key))
-        repos.append(RepoDecl(key, user_path(config_dir, key), profile, overrides, entry.allow_tracked_secret))
+        repos.append(
+            RepoDecl(key, user_path(config_dir, key), profile, overrides, entry.allow_tracked_secret, _agents(entry.agents, default))
+        )
     return Config(
         dir=config_dir,
         file=path,
         vars=dict(parsed.vars or {}),
         worktrees=tuple(
-            WorktreeDecl(key, p, name, prof, ov, allow)
-            for (key, p, prof, ov, allow), name in zip(decls, _names([(key, p) for key, p, *_ in decls]))
+            WorktreeDecl(key, p, name, prof, ov, allow, agents=agents)
+            for (key, p, prof, ov, allow, agents), name in zip(decls, _names([(key, p) for key, p, *_ in decls]))
         ),
         secret_sources={
             name: {
@@ -375,7 +413,12 @@ def load_declared(config_dir: Path) -> Config:
         repos=tuple(repos),
         claude_code=user_path(config_dir, parsed.claude_code) if parsed.claude_code else None,
         strict=bool(parsed.strict),
+        agents=default,
     )
+
+
+def _agents(listed: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(listed) if listed is not None else default
 
 
 #: The longest file or folder name file systems take (Linux, macOS: 255 bytes).
@@ -403,9 +446,9 @@ def _check_paths(parsed: Any, path: Path) -> None:
 def _entry(entry: Any, path: Path, loc: tuple[str, ...]) -> tuple[Sourced, dict[FieldPath, Sourced]]:
     """A worktree or repo entry's profile and overrides, each placed at its line."""
     overrides = {
-        fp: Sourced(v, path, loc + fp)
-        for fp, v in flatten(entry).items()
-        if fp not in (("profile",), ("allow_tracked_secret",))
+        fp: Sourced(v, path, loc + written)
+        for fp, v, written in flat_fields(entry)
+        if fp not in (("profile",), ("allow_tracked_secret",), ("agents",))
     }
     return Sourced(entry.profile, path, loc), overrides
 
@@ -464,7 +507,7 @@ def expand_repos(config: Config) -> Config:
         if isinstance(worktrees, LlmconfError):
             found.append(
                 WorktreeDecl(
-                    repo.key, repo.path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo.key, worktrees
+                    repo.key, repo.path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo.key, worktrees, repo.agents
                 )
             )
             continue
@@ -475,7 +518,7 @@ def expand_repos(config: Config) -> Config:
             path = _as_written(wt.path, repo.path)
             key = _key(path, config.dir, repo.key)
             found.append(
-                WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key)
+                WorktreeDecl(key, path, "", repo.profile, repo.overrides, repo.allow_tracked_secret, repo=repo.key, agents=repo.agents)
             )
     return replace(config, worktrees=_named([*listed, *found]))
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
+from llmconf.targets import AGENTS, PROTOCOLS
 from llmconf.targets.claude_code import settings as target
 
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
+Agent = Literal[AGENTS]  # type: ignore[valid-type]
+Protocol = Literal[PROTOCOLS]  # type: ignore[valid-type]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -61,10 +64,28 @@ class Picker(_Strict):
         return [{"model": r} if isinstance(r, str) else r for r in rows] if isinstance(rows, list) else rows
 
 
+def _agent_list(agents: list[str] | None) -> list[str] | None:
+    if agents is None:
+        return None
+    if not agents:
+        raise ValueError("list at least one agent (claude-code alone is the default: drop the field for it)")
+    twice = sorted({a for a in agents if agents.count(a) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} is listed more than once")
+    return agents
+
+
+#: The agents a worktree configures: a list of agent names, none twice, at least one.
+Agents = Annotated[list[Agent], AfterValidator(_agent_list)]
+
+
 class ProfileFields(_Strict):
     """The fields a profile sets and a worktree entry may override. `null` unsets one."""
 
     base_url: str | None = None
+    #: One endpoint per protocol the gateway serves, for the agents that speak it. The anthropic
+    #: one is base_url under another name: a file sets one or the other.
+    endpoints: dict[Protocol, str | None] | None = None
     auth_token: str | None = None
     models: dict[Slot, str | None] | None = None
     #: Per slot, what /model shows for it and what Claude Code may ask of its model.
@@ -94,6 +115,15 @@ class ProfileFields(_Strict):
     #: that prints it at run time, so the key stays in the 0600 secret store.
     key_via: Literal["settings", "helper"] | None = None
 
+    @field_validator("endpoints")
+    @classmethod
+    def _one_anthropic_endpoint(cls, endpoints: dict[str, str | None] | None, info: ValidationInfo) -> dict[str, str | None] | None:
+        # base_url is validated first (declared above). With `base_url: null` beside it, the
+        # anthropic endpoint simply wins: flattened, both are the field base_url, it the later.
+        if endpoints and "anthropic" in endpoints and info.data.get("base_url") is not None:
+            raise ValueError("base_url and endpoints.anthropic are the same endpoint: set one of them")
+        return endpoints
+
 
 class Profile(ProfileFields):
     """One file in profiles/: a named backend."""
@@ -108,6 +138,8 @@ class WorktreeEntry(ProfileFields):
     profile: str
     #: Let apply write a secret into a settings file that git tracks (refused by default).
     allow_tracked_secret: bool = False
+    #: The agents this worktree (or every worktree of this repo) configures, over the top level's.
+    agents: Agents | None = None
 
 
 class SecretSource(_Strict):
@@ -146,6 +178,8 @@ class WorktreesFile(_Strict):
     #: The Claude Code binary the worktrees run (default: `claude` on PATH), relative to this
     #: file's folder or ~; its version decides how llmconf delivers settings. $LLMCONF_CLAUDE wins.
     claude_code: str | None = None
+    #: The agents every worktree configures unless its entry says (default: claude-code alone).
+    agents: Agents | None = None
     worktrees: dict[str, WorktreeEntry] | None = None
     #: git repositories: each entry covers every worktree `git worktree list` reports for it
     #: (a worktree listed under `worktrees:` keeps its own entry).

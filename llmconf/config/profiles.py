@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
+from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flat_fields, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
 
 
@@ -168,8 +168,8 @@ class Profiles:
         resolved: dict[FieldPath, Sourced] = {}
         for profile, path in reversed(chain):
             layer = {
-                fp: Sourced(v, path, fp)
-                for fp, v in flatten(profile).items()
+                fp: Sourced(v, path, written)
+                for fp, v, written in flat_fields(profile)
                 if fp not in (("extends",), ("description",))
             }
             resolved = merge(resolved, layer)

@@ -29,6 +29,8 @@ _MODELINE = "# yaml-language-server: $schema="
 _HELP: dict[str, dict[str, str]] = {
     "ProfileFields": {
         "base_url": "Gateway URL (env.ANTHROPIC_BASE_URL). Absent: Anthropic direct. null unsets an inherited one.",
+        "endpoints": "One URL per protocol the gateway serves, for the agents that speak it: anthropic (the same as "
+        "base_url: set one of them), openai (opencode, Qwen Code, Codex), gemini (Gemini CLI). null unsets an inherited one.",
         "auth_token": "Gateway token (env.ANTHROPIC_AUTH_TOKEN; ANTHROPIC_API_KEY is set to \"\"). "
         "Use a template: \"{{ secret('openrouter') }}\", never a literal key.",
         "models": "A model ID per Claude Code slot: haiku, sonnet, opus, fable (--model fable, Claude Code 2.1.170+). null unsets an inherited one.",
@@ -65,6 +67,8 @@ _HELP: dict[str, dict[str, str]] = {
     "WorktreeEntry": {
         "profile": "The profile this worktree uses: a file in profiles/ (or a profile_paths folder) or a shipped one.",
         "allow_tracked_secret": "Let apply write a key into a settings file that git tracks (refused by default).",
+        "agents": "The agents this worktree (or every worktree of this repo) configures: claude-code, opencode, "
+        "gemini, qwen, codex. Default: the top level's agents.",
     },
     "SecretSource": {
         "env": "Read the secret from this environment variable.",
@@ -81,6 +85,8 @@ _HELP: dict[str, dict[str, str]] = {
         "profile_paths": "More folders of profiles, relative to worktrees.yaml (the local profiles/ wins).",
         "strict": "Lint warnings are errors for every command (plan, apply, the git hook, validate), as --strict makes them.",
         "claude_code": "The Claude Code binary the worktrees run (default: claude on PATH), relative to worktrees.yaml or ~; its version decides how llmconf delivers settings. LLMCONF_CLAUDE wins.",
+        "agents": "The agents every worktree configures unless its entry lists its own: claude-code, opencode, gemini, "
+        "qwen, codex. Default: claude-code alone.",
         "worktrees": "Worktree folder (relative to worktrees.yaml; ~ works) -> a profile name, or a "
         "profile plus per-worktree overrides.",
         "repos": "Git repository folder -> a profile name, or a profile plus overrides, for every worktree "
