@@ -9,7 +9,6 @@ Stdlib only. It speaks the protocols the agents use, each answered with one shor
   response.completed), else as one JSON response;
 - Gemini: POST <any prefix>/models/M:streamGenerateContent (server-sent events with ?alt=sse, else
   a JSON array), :generateContent and :countTokens;
-- GET <any prefix>/models lists one model, in OpenAI's shape.
 Anything else gets a 404 after it is recorded, so a test sees every request that reached the server.
 """
 
@@ -110,8 +109,6 @@ class FakeApi:
             body,
         )
         self.requests.append(request)
-        if received.method == "GET" and path.endswith("/models"):
-            return Reply.json({"object": "list", "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}]})
         if received.method != "POST":
             return _not_found(received.path)
         if path == "/v1/messages/count_tokens":
