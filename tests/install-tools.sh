@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the programs some tests drive, outside the venv: the Claude Code CLIs (end-to-end
-# tests), zsh and fish (shell completion and activate tests), tmux (the /model picker test).
+# Install the programs some tests drive, outside the venv: the Claude Code CLIs and the other
+# agents' (opencode, Gemini CLI, Qwen Code, Codex; end-to-end tests), zsh and fish (shell
+# completion and activate tests), tmux (the /model picker test).
 # Where one cannot be installed it says so and goes on: those tests then skip, and fail under
 # CI=true.
 set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/e2e/install-claude.sh"
-bash "$here/e2e/install-opencode.sh"
+bash "$here/e2e/install-agents.sh"
 # zsh: the completion tests and llmconf activate's; fish: llmconf activate's; tmux: the /model
 # picker test, which reads Claude Code's TUI from a tmux pane.
 missing=""

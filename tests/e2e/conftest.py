@@ -18,6 +18,25 @@ NEWEST = VERSIONS[0]
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llmconf-e2e"
 
 
+#: The other agents' pinned npm packages and versions (tests/e2e/agent-versions, "package version").
+AGENT_PINS: dict[str, str] = dict(
+    line.split() for line in (HERE / "agent-versions").read_text().splitlines() if line.strip() and not line.startswith("#")
+)
+
+
+def agent_binary(package: str, command: str) -> str:
+    """The command an agent's pinned npm package installed (tests/e2e/install-agents.sh), or skip
+    (fail under CI=true) when it is not there."""
+    version = AGENT_PINS[package]
+    binary = CACHE_ROOT / f"{package.rsplit('/', 1)[-1]}-{version}" / "node_modules" / ".bin" / command
+    if not os.access(binary, os.X_OK):
+        reason = f"{package} {version} not installed in {CACHE_ROOT}: run 'bash tests/e2e/install-agents.sh' (needs npm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; under CI these tests must run, not skip")
+        pytest.skip(reason)
+    return str(binary)
+
+
 def binary_of(version: str) -> str | None:
     found = sorted(glob.glob(str(CACHE_ROOT / f"claude-code-{version}" / "node_modules" / "@anthropic-ai" / "claude-code-*" / "claude")))
     return found[0] if found else None
