@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.e2e.conftest import CACHE_ROOT
+from tests.e2e.conftest import agent_binary
 from tests.helpers import make_repo
 
-VERSION = os.environ.get("LLMCONF_OPENCODE_VERSION", "1.18.33")
 #: opencode's run takes 25-35 s on an idle 2-CPU machine and over 60 s while other tests run;
 #: the timeout only stops one that retries a gateway forever.
 TIMEOUT = "120"
@@ -26,13 +25,8 @@ TIMEOUT = "120"
 
 @pytest.fixture(scope="session")
 def opencode_bin() -> str:
-    binary = CACHE_ROOT / f"opencode-ai-{VERSION}" / "node_modules" / ".bin" / "opencode"
-    if not os.access(binary, os.X_OK):
-        reason = f"opencode {VERSION} not installed in {CACHE_ROOT}: run 'bash tests/e2e/install-opencode.sh' (needs npm)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; under CI these tests must run, not skip")
-        pytest.skip(reason)
-    return str(binary)
+    """The pinned opencode (tests/e2e/agent-versions)."""
+    return agent_binary("opencode-ai", "opencode")
 
 
 def _opencode_env(home: Path) -> dict[str, str]:
