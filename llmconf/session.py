@@ -70,7 +70,7 @@ class Session:
         # Listed only when there is an error: a clean plan (the common case) lists no folder.
         if errors_at and errors_at & {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}:
             return  # an error in the config itself: the next run must read it again
-        cache.save(self.config, resolved, self.cache.key)
+        cache.save(self.config, resolved, self.cache.key, self.profiles.origins())
 
 
 def open_session(config_dir: Path) -> Session:
@@ -78,9 +78,9 @@ def open_session(config_dir: Path) -> Session:
     state = load_state()
     hit = cache.load(config_dir)
     if hit is not None:
-        config, resolved, key = hit
+        config, resolved, key, origins = hit
         profiles = Profiles(config.profile_dirs)
-        profiles.prime(resolved)
+        profiles.prime(resolved, origins)
         store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
         return Session(config, profiles, store, state, CacheTicket(True, key, len(resolved)))
     try:

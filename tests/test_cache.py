@@ -133,3 +133,42 @@ def test_use_then_use_back_is_never_hidden_by_the_cache(tmp_path, run):
     plan = run("-C", cfg, "plan", "--detailed-exitcode")
     assert plan.code == 2
     assert '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL = "b-model" -> "a-model"' in plan.out.splitlines()
+
+
+def test_status_after_a_plan_loads_no_yaml_or_pydantic_and_names_the_same_origins(tmp_path, isolated_home, monkeypatch):
+    # A local profile extending a shipped one: its origins table needs the files and the parents.
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "placeholder")
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: child\n  b: devstral\n",
+            "profiles/child.yaml": "extends: devstral\nmodels: {haiku: local-h}\n",
+            "a/.keep": "",
+            "b/.keep": "",
+        },
+    )
+    cold, out = probe(tmp_path, "status")
+    assert cold == "['pydantic', 'ruamel.yaml'] 0", out.stderr
+    origins = out.stdout.split("\n\n")[-1]
+    assert [line.split()[:2] + line.split()[3:] for line in origins.splitlines()] == [
+        ["PROFILE", "SOURCE", "EXTENDS"],
+        ["child", "local", "devstral"],
+        ["devstral", "shipped", "openrouter-base"],
+        ["openrouter-base", "shipped", "-"],
+    ]
+    probe(tmp_path, "plan")  # saves the cache, with where each profile came from
+    warm, out = probe(tmp_path, "status")
+    assert warm == "[] 0", out.stderr
+    assert out.stdout.split("\n\n")[-1] == origins
+    # An edit is a miss: the parent named now is the new one.
+    (tmp_path / "profiles/child.yaml").write_text("extends: deepseek\nmodels: {haiku: local-h}\n")
+    probe(tmp_path, "plan")
+    _, out = probe(tmp_path, "status")
+    assert [line.split()[0] for line in out.stdout.split("\n\n")[-1].splitlines()] == [
+        "PROFILE",
+        "child",
+        "deepseek",
+        "devstral",
+        "openrouter-base",
+    ]
+    assert out.stdout.split("\n\n")[-1].splitlines()[1].split()[-1] == "deepseek"

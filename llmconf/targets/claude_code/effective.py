@@ -111,7 +111,11 @@ def read_layers(
     file, when it wins over the worktree's own (Claude Code 2.1.211+). Managed settings come
     last: a --settings layer goes just below them (see effective_of)."""
     layers = []
-    common = shared.setdefault("paths", target.common_layer_paths()) if shared is not None else None
+    common = None
+    if shared is not None:
+        if "paths" not in shared:  # (setdefault would work them out for every worktree)
+            shared["paths"] = target.common_layer_paths()
+        common = shared["paths"]
     for name, path in target.layer_paths(worktree, common).items():
         if name == "managed":
             if root is not None:
@@ -230,8 +234,11 @@ def examine(
     source: dict[str, str] = {}
     for layer in usable:
         assert layer.doc is not None
-        for name, value in (layer.doc.get(ENV) or {}).items():
-            env[name], source[target.key_name((ENV, name))] = value, layer.name
+        layer_env = layer.doc.get(ENV) or {}
+        env.update(layer_env)
+        for name in layer_env:  # only a backend variable's source is ever asked for
+            if name in _BACKEND_VAR_SET:
+                source[f"{ENV}.{name}"] = layer.name
         for name, value in layer.doc.items():
             if name != ENV:
                 top[name], source[name] = value, layer.name
@@ -277,7 +284,11 @@ def examine(
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
         keys[target.DEFAULT_MODEL_KEY] = top["model"]
-    default_slot, default_model = target.default_model({k: show(k, v) for k, v in keys.items()}, env_default)
+    # Only the keys default_model reads are shown (masked): masking every value a layer holds
+    # was most of status's time per worktree.
+    default_slot, default_model = target.default_model(
+        {k: show(k, keys[k]) for k in target.DEFAULT_MODEL_READS if k in keys}, env_default
+    )
     # What views show; `models` and `env` stay as read, for the checks below.
     shown_models = {slot: show((ENV, target.slot_var(slot)), m) for slot, m in models.items()}
     allowed = top.get("availableModels")
@@ -340,6 +351,7 @@ def examine(
 
 
 _BACKEND_NAMES = frozenset(target.key_name(k) for k in target.BACKEND_KEYS)
+_BACKEND_VAR_SET = frozenset(target.BACKEND_VARS)
 
 
 def admitted(model: str, allowed: list[Any]) -> bool:
@@ -502,4 +514,7 @@ def _plain(findings: list[LlmconfError], root: Path | None) -> list[LlmconfError
 def every_effective(plan: Plan, shell: Mapping[str, str]) -> dict[Path, tuple[Effective, Effective | None, list[LlmconfError], list[LlmconfError]]]:
     """Each worktree of a plan as Claude Code will see it (see effective_of), for status."""
     shared: dict[Any, Any] = {}  # user and managed settings: found and read once, not per worktree
-    return {wp.worktree: effective_of(plan, wp, shared, shell) for wp in plan.local if not wp.folder_missing}
+    # examine reads only the backend variables of the shell: a plain dict of those, not
+    # os.environ (which encodes each name it is asked about), asked per worktree.
+    backend = {var: shell[var] for var in target.BACKEND_VARS if var in shell}
+    return {wp.worktree: effective_of(plan, wp, shared, backend) for wp in plan.local if not wp.folder_missing}
