@@ -4,7 +4,6 @@ and the state), read once and never changed. Saving the config cache is its own 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from llmconf.config import cache
 from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
 from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
+from llmconf.records import dataclass
 from llmconf.secrets.store import SecretStore
 
 if TYPE_CHECKING:

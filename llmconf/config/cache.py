@@ -13,12 +13,11 @@ entries as written, and git is asked for their worktrees on every run, hit or mi
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__, caches, fs
+from llmconf import __version__, caches, fs, hashing
 from llmconf.config.load import CONFIG_FILE, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
@@ -34,7 +33,7 @@ def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
     """The key of a config: llmconf's version, HOME (`~` paths are expanded into the cache),
     worktrees.yaml's bytes and every profile file's. Taken BEFORE those files are parsed, so
     an edit during a run can only make the next run miss, never hit on stale content."""
-    h = hashlib.sha256(b"\0".join([__version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
+    h = hashing.sha256(b"\0".join([__version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
     for folder in dirs:
         h.update(b"\0dir\0" + str(folder).encode())
         try:

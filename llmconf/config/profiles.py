@@ -6,12 +6,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+from llmconf.records import dataclass
 
 
 def _real(path: Path) -> Path:

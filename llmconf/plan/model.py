@@ -9,11 +9,11 @@ import copy
 import enum
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError
+from llmconf.records import dataclass, field
 from llmconf.render import is_sensitive
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target

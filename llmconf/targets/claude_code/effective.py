@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.errors import LlmconfError, Severity
+from llmconf.records import dataclass, field
 from llmconf.render import is_sensitive
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
