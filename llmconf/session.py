@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from llmconf import fs
 from llmconf.apply.state import State, load_state
 from llmconf.config import cache
-from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
+from llmconf.config.load import CONFIG_FILE, Config, Sourced, WorktreeDecl, load_config, user_path
 from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
-from llmconf.records import dataclass
+from llmconf.records import dataclass, replace
 from llmconf.secrets.store import SecretStore
 
 if TYPE_CHECKING:
@@ -57,6 +57,20 @@ class Session:
                 raise LlmconfError(f"'{arg}' is not a worktree declared in {self.config.file.name}", hint=hint)
             chosen[decl.path] = decl
         return tuple(chosen.values())
+
+    def switched(self, keys: Sequence[str], profile: str, written: bytes) -> Session:
+        """The session after `use` set the profile of the worktrees `keys` (each declared
+        under `worktrees:`) and changed nothing else in worktrees.yaml, whose bytes are now
+        `written`: this one with those profiles changed, as reading the file again would give,
+        without the YAML parser and pydantic that reading costs. Its cache key is the new file's."""
+        chosen = set(keys)
+        worktrees = tuple(
+            replace(d, profile=Sourced(profile, d.profile.path, d.profile.loc)) if d.repo is None and d.key in chosen else d
+            for d in self.config.worktrees
+        )
+        config = replace(self.config, worktrees=worktrees)
+        ticket = CacheTicket(False, cache.digest(config.profile_dirs, written))
+        return Session(config, self.profiles, self.secrets, self.state, ticket)
 
     def keep_cache(self, plan: Plan) -> None:
         """Save the config for the next run, after a plan that found it sound (and only when
