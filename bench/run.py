@@ -427,8 +427,16 @@ def reset(fx: Fixture) -> None:
         else:
             w.settings.write_text(w.text)
             w.settings.chmod(_mode(w))
-    # All of it: backups and the journal too, so every apply starts from the same nothing.
+    # All of it (backups and the journal too), so every apply starts from the same nothing;
+    # but the index of which config applied which worktree stays, as it does for a user
+    # after the first apply (it is written only when it changes).
+    index = fx.state_dir / "configs.json"
+    kept = index.read_bytes() if index.exists() else None
     shutil.rmtree(fx.state_dir, ignore_errors=True)
+    if kept is not None:
+        fx.state_dir.mkdir(parents=True, mode=0o700)
+        index.write_bytes(kept)
+        index.chmod(0o600)
     # So the timed job's fsyncs pay for its own writes, not for the reset's dirty pages.
     os.sync()
 

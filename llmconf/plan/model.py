@@ -5,7 +5,6 @@ Pure: built from the desired keys, the current document and the state record; no
 
 from __future__ import annotations
 
-import copy
 import enum
 import functools
 from collections.abc import Callable, Mapping
@@ -160,6 +159,8 @@ def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
 
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
     """The document after the changes. An `env` object that a removal emptied goes too."""
+    import copy  # here: a plan with nothing to change never copies a document
+
     out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
     emptied: set[str] = set()
     for change in changes:

@@ -244,11 +244,11 @@ def examine(
                 top[name], source[name] = value, layer.name
     for var in target.BACKEND_VARS:
         if var not in env and var in shell:
-            env[var], source[target.key_name((ENV, var))] = shell[var], "shell"
+            env[var], source[_ENV_NAMES[var]] = shell[var], "shell"
     paths = {layer.name: layer.path for layer in layers}
 
     for var in target.BACKEND_VARS:
-        src = source.get(target.key_name((ENV, var)))
+        src = source.get(_ENV_NAMES[var])
         want = desired.get((ENV, var))
         # A blank value is an unset one to Claude Code: blanking what the profile leaves unset is no override.
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
@@ -280,7 +280,7 @@ def examine(
 
     # A blank value is an unset one, to Claude Code (a --settings file blanks what it unsets).
     env = {k: v for k, v in env.items() if v != "" or k == target.API_KEY}
-    models = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
+    models = {slot: env.get(var) for slot, var in _SLOT_VARS}
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
         keys[target.DEFAULT_MODEL_KEY] = top["model"]
@@ -290,7 +290,7 @@ def examine(
         {k: show(k, keys[k]) for k in target.DEFAULT_MODEL_READS if k in keys}, env_default
     )
     # What views show; `models` and `env` stay as read, for the checks below.
-    shown_models = {slot: show((ENV, target.slot_var(slot)), m) for slot, m in models.items()}
+    shown_models = {slot: show((ENV, var), models[slot]) for slot, var in _SLOT_VARS}
     allowed = top.get("availableModels")
     if isinstance(allowed, list):
         where = paths[source["availableModels"]]
@@ -332,8 +332,8 @@ def examine(
     sources = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
     labels = {
         slot: show((ENV, var), label)
-        for slot in target.SLOTS
-        if models[slot] and isinstance(label := env.get(var := target.slot_info_var(slot, "labels")), str)
+        for slot, var in _LABEL_VARS
+        if models[slot] and isinstance(label := env.get(var), str)
     }
     subagent = env.get(target.SUBAGENT)
     url = env.get(target.BASE_URL)
@@ -352,6 +352,10 @@ def examine(
 
 _BACKEND_NAMES = frozenset(target.key_name(k) for k in target.BACKEND_KEYS)
 _BACKEND_VAR_SET = frozenset(target.BACKEND_VARS)
+# Worked out once, not per worktree: each backend var's key name, each slot's model var and label var.
+_ENV_NAMES = {var: target.key_name((ENV, var)) for var in target.BACKEND_VARS}
+_SLOT_VARS = tuple((slot, target.slot_var(slot)) for slot in target.SLOTS)
+_LABEL_VARS = tuple((slot, target.slot_info_var(slot, "labels")) for slot in target.SLOTS)
 
 
 def admitted(model: str, allowed: list[Any]) -> bool:
