@@ -823,6 +823,19 @@ def machine() -> dict[str, Any]:
 
 
 BYTECODE = "children run with bytecode caching on (PYTHONDONTWRITEBYTECODE unset), after an untimed warm-up round"
+EDITABLE = (
+    "note: llmconf is an editable install in this Python's environment: every Python started here, "
+    "`python -c pass` and the floor included, imports its finder at start-up (pathlib, re and more), "
+    "which hides that part of llmconf's start-up in the ratios; `pip install .` into a fresh venv "
+    "and run the bench with that venv's Python to measure what users get"
+)
+
+
+def editable_install() -> bool:
+    """Whether llmconf is installed in editable mode (pip install -e) in this Python's environment."""
+    import sysconfig
+
+    return any(Path(sysconfig.get_paths()["purelib"]).glob("__editable__*llmconf*.pth"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -868,6 +881,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": ["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])],
         "machine": machine(),
         "bytecode_cache": True,
+        "editable_install": editable_install(),
         "warm_up_rounds": 1,
         "runs": args.runs,
         "sizes": results,
@@ -876,6 +890,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "checks_passed": all(v is True for s in results for v in s["checks"].values()),
     }
     print(BYTECODE)
+    if report["editable_install"]:
+        print(EDITABLE)
     print(table(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

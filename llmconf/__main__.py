@@ -16,6 +16,11 @@ def main() -> int:
     a short-lived command does not feel the cycles it leaves. The library itself (and a test
     calling cli.main in-process) never touches the collector.
     """
+    if sys.argv[1:] == ["--version"]:  # what argparse would print, without importing it
+        from llmconf import __version__
+
+        sys.stdout.write(f"llmconf {__version__}\n")
+        return 0
     gc.disable()
     _english_argparse()
     from llmconf.cli import main as cli_main

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 
@@ -55,6 +56,11 @@ def test_benchmark_runs_checks_and_writes_its_report(tmp_path: Path) -> None:
     assert report["checks_passed"] is True
     assert report["bytecode_cache"] is True and report["warm_up_rounds"] == 1
     assert "bytecode caching on" in result.stdout and "warm-up round done" in result.stderr
+    # An editable install (pip install -e, as in a dev venv) is said, in the report and the output.
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    editable = any(p.name.startswith("__editable__") and "llmconf" in p.name and p.suffix == ".pth" for p in purelib.iterdir())
+    assert report["editable_install"] is editable
+    assert ("llmconf is an editable install" in result.stdout) is editable
     assert [s["worktrees"] for s in report["sizes"]] == [3, 40]
     assert [s["differ"] for s in report["sizes"]] == [1, 4]
     for size in report["sizes"]:
