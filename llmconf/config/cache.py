@@ -29,11 +29,16 @@ def _file(config_dir: Path) -> Path:
     return caches.entry("config", config_dir)
 
 
+#: The shape of an entry: a change of it makes every entry written before a miss, once
+#: (2: each profile's file and parent, for status's origins table).
+_FORMAT = b"2"
+
+
 def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
     """The key of a config: llmconf's version, HOME (`~` paths are expanded into the cache),
     worktrees.yaml's bytes and every profile file's. Taken BEFORE those files are parsed, so
     an edit during a run can only make the next run miss, never hit on stale content."""
-    h = hashing.sha256(b"\0".join([__version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
+    h = hashing.sha256(b"\0".join([_FORMAT, __version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
     for folder in dirs:
         h.update(b"\0dir\0" + str(folder).encode())
         try:
