@@ -23,7 +23,7 @@ process forks them (see _SPAWNER), so that the harness's own memory is not count
 Every child gets HOME, XDG_* and LLMCONF_SECRETS_FILE inside the temp folder, and its one
 secret from LLMCONF_SECRET_BENCH (a placeholder): the benchmark never touches the real home.
 
-Correctness is checked on the first round and recorded in the JSON: llmconf's pending plan
+Correctness is checked in the warm-up round and recorded in the JSON: llmconf's pending plan
 names exactly the files the harness made differ; after llmconf's apply, `plan
 --detailed-exitcode` exits 0; the floor writes the same files (parsed, and byte for byte) as
 llmconf; and llmconf finds the floor's output converged too.
