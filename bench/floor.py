@@ -2,6 +2,9 @@
 
     python bench/floor.py plan MANIFEST     print the key changes each settings file needs
     python bench/floor.py apply MANIFEST    write the changed files, atomically, with fsync
+    python bench/floor.py status MANIFEST   print a table of each worktree's effective backend
+    python bench/floor.py use MANIFEST      switch one worktree's profile in worktrees.yaml and
+                                            write its settings file
 
 It is the least work any tool can do for the job, so llmconf's times are reported as ratios to
 it. The desired state arrives precomputed in MANIFEST (written by bench/run.py): no YAML, no
@@ -9,8 +12,13 @@ templates, no profiles. What is left is the part no tool can skip: read every se
 parse it, merge the desired keys, compare, and write only the files that change, each through
 a temp file in the same folder, fsync, rename, and fsync of the folder, as llmconf does.
 
-MANIFEST is JSON: {"worktrees": [{"settings": PATH, "set": {KEY: VALUE}, "unset": [KEY],
-"private": BOOL}]}, where KEY is "env.NAME" or a top-level name such as "model".
+MANIFEST is JSON: {"worktrees": [{"name": NAME, "profile": PROFILE, "settings": PATH, "set":
+{KEY: VALUE}, "unset": [KEY], "private": BOOL}], "use": {"config": PATH, "old": LINE, "new":
+LINE, "worktree": {...as above, for the new profile}}}, where KEY is "env.NAME" or a top-level
+name such as "model". `status` reads, for each worktree, the project file beside the local one
+(.claude/settings.json, absent here) and the local one, merges their env as the client does,
+and prints the backend, the models and whether the file holds the desired keys. `use` replaces
+the worktree's line of worktrees.yaml (atomically) and then applies that one worktree.
 Only the standard library is imported, and only modules that `python -c pass` loads anyway
 or that the job cannot do without (json), so the floor's start-up is the interpreter's own.
 """
@@ -92,24 +100,81 @@ def _mode(path: str, private: bool) -> int:
     return mode & 0o600 if private else mode
 
 
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+_COLUMNS = (
+    "env.ANTHROPIC_BASE_URL",
+    "env.ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "env.ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "env.ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "env.ANTHROPIC_DEFAULT_MODEL",
+    "env.CLAUDE_CODE_SUBAGENT_MODEL",
+)
+
+
+def status(entries: list[dict[str, Any]]) -> list[str]:
+    """One row per worktree: the backend and models its settings layers give, and its state."""
+    rows = [["WORKTREE", "PROFILE", "BACKEND", "HAIKU", "SONNET", "OPUS", "DEFAULT", "SUBAGENT", "STATE"]]
+    for entry in entries:
+        local = entry["settings"]
+        env: dict[str, Any] = {}
+        top: dict[str, Any] = {}
+        docs = [_read(os.path.join(os.path.dirname(local), "settings.json")), _read(local)]
+        for doc in docs:  # later layers win, key by key within env
+            if doc is not None:
+                top.update(doc)
+                if isinstance(doc.get("env"), dict):
+                    env.update(doc["env"])
+        top["env"] = env
+        values = [str(_get(top, _split(k)) or "-") for k in _COLUMNS]
+        if values[0] == "-":
+            values[0] = "anthropic direct"
+        _, lines = _merged(docs[1], entry)
+        rows.append([entry["name"], entry["profile"], *values, "pending" if lines else "in-sync"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def use(spec: dict[str, Any]) -> list[str]:
+    """Switch one worktree's line in worktrees.yaml, then write its settings file."""
+    config = spec["config"]
+    with open(config, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    lines[lines.index(spec["old"])] = spec["new"]
+    _write_atomic(config, "\n".join(lines), os.stat(config).st_mode & 0o7777)
+    entry = spec["worktree"]
+    new, changes = _merged(_read(entry["settings"]), entry)
+    if changes:
+        _write_atomic(entry["settings"], json.dumps(new, indent=2, ensure_ascii=False) + "\n", _mode(entry["settings"], entry["private"]))
+    return [f"{entry['name']}: now {entry['profile']}", f"# {entry['settings']}", *changes, f"{len(changes)} keys written."]
+
+
 def main(argv: list[str]) -> int:
-    """Plan or apply the manifest at argv[1]; return the exit code."""
-    if len(argv) != 2 or argv[0] not in ("plan", "apply"):
-        sys.stderr.write("usage: floor.py plan|apply MANIFEST\n")
+    """Plan, apply, status or use the manifest at argv[1]; return the exit code."""
+    if len(argv) != 2 or argv[0] not in ("plan", "apply", "status", "use"):
+        sys.stderr.write("usage: floor.py plan|apply|status|use MANIFEST\n")
         return 1
     command, manifest = argv
     with open(manifest, encoding="utf-8") as f:
-        entries = json.load(f)["worktrees"]
+        doc = json.load(f)
+    if command in ("status", "use"):
+        out = status(doc["worktrees"]) if command == "status" else use(doc["use"])
+        sys.stdout.write("\n".join(out) + "\n")
+        return 0
+    entries = doc["worktrees"]
     out = []
     files = keys = 0
     for entry in entries:
         path = entry["settings"]
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except FileNotFoundError:
-            doc = None
-        new, lines = _merged(doc, entry)
+        new, lines = _merged(_read(path), entry)
         if not lines:
             continue
         files += 1

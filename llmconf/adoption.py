@@ -11,7 +11,6 @@ nothing is reported as done before it is.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
+from llmconf.records import dataclass
 from llmconf.secrets.keyfiles import FoundKey, held, key_files
 from llmconf.session import Session
 from llmconf.targets.claude_code import settings as target

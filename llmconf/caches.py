@@ -9,13 +9,12 @@ name the user's folders.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import fs
+from llmconf import fs, hashing
 
 
 def cache_dir() -> Path:
@@ -27,7 +26,7 @@ def entry(kind: str, scope: Path | str | None = None) -> Path:
     """The file of one cache entry: `kind`, one per `scope` (a config folder) when given."""
     if scope is None:
         return cache_dir() / f"{kind}.json"
-    return cache_dir() / f"{kind}-{hashlib.sha256(str(scope).encode()).hexdigest()[:16]}.json"
+    return cache_dir() / f"{kind}-{hashing.sha256(str(scope).encode()).hexdigest()[:16]}.json"
 
 
 def load(path: Path, digest: str) -> Any:

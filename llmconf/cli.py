@@ -492,8 +492,16 @@ def _subparsers(parser: argparse.ArgumentParser) -> Any:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """argv parsed; an argument no command knows is reported with the usage of the command it
     was given to (`llmconf plan --bogus` shows plan's usage, not llmconf's)."""
-    parser = _parser()
+    # Only the command given gets its arguments (building every command's took longer than a
+    # cached plan): argparse runs the parser of that command alone, so the result is the same.
+    # Where the first word that names a command is not the command argparse finds (it was an
+    # option's value, say), the whole parser parses again.
+    guess = _command_in(sys.argv[1:] if argv is None else argv)
+    parser = _parser(guess)
     args, extra = parser.parse_known_args(argv)
+    if args.command != guess:
+        parser = _parser()
+        args, extra = parser.parse_known_args(argv)
     if extra:
         chosen = parser
         while (sub := _subparsers(chosen)) is not None and getattr(args, sub.dest, None) in sub.choices:
@@ -502,8 +510,28 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _add(parser: argparse.ArgumentParser, command: Command) -> None:
-    """Give `parser` the arguments and subcommands of `command`, recursively."""
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command argv names: its first word that is not an option or a top-level option's value."""
+    takes = {name for arg in LLMCONF.all_arguments if arg.takes_value for name in arg.names if name.startswith("-")}
+    value = False
+    for word in argv:
+        if value:
+            value = False
+        elif word == "--":
+            return None
+        elif word.startswith("-"):
+            value = word in takes
+        else:
+            return word if any(c.name == word for c in COMMANDS) else None
+    return None
+
+
+_EVERY = "\0every"  # _parser's default: every command's arguments
+
+
+def _add(parser: argparse.ArgumentParser, command: Command, only: str | None = _EVERY) -> None:
+    """Give `parser` the arguments and subcommands of `command`, recursively (for the top
+    level's commands, only those of `only` when it is given: the others are listed, empty)."""
     for arg in command.all_arguments:
         options: dict[str, Any] = {"help": argparse.SUPPRESS if arg.hidden else arg.help}
         for key in ("metavar", "nargs", "action", "choices", "type", "default", "dest"):
@@ -524,22 +552,22 @@ def _add(parser: argparse.ArgumentParser, command: Command) -> None:
     for child in command.subcommands:
         listed: dict[str, Any] = {} if child.help is None else {"help": child.help}  # any help=, even None, lists it
         description = child.help if child.description is None else child.description
-        _add(
-            sub.add_parser(
-                child.name, **listed, description=description or None, epilog=child.epilog or None, add_help=False,
-                formatter_class=argparse.RawDescriptionHelpFormatter,
-            ),
-            child,
+        child_parser = sub.add_parser(
+            child.name, **listed, description=description or None, epilog=child.epilog or None, add_help=False,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if only == _EVERY or child.name == only:
+            _add(child_parser, child)
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The argparse parser of the table."""
+def _parser(only: str | None = _EVERY) -> argparse.ArgumentParser:
+    """The argparse parser of the table; with `only`, the arguments of that command alone (or
+    of none, for None)."""
     parser = _Parser(
         prog=LLMCONF.name, description=LLMCONF.description, epilog=LLMCONF.epilog, add_help=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add(parser, LLMCONF)
+    _add(parser, LLMCONF, only)
     return parser
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from llmconf.errors import LlmconfError, LlmconfErrors
+from llmconf.records import dataclass, field
 
 #: A diagnostic quotes what it was given (a path, git's own words): a control character there
 #: is shown as an escape, never sent to the terminal, and an error stays one line.

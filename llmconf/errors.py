@@ -7,7 +7,6 @@ warning is returned in a list, for a view to show. Both are LlmconfError, told a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -76,6 +75,8 @@ def display_path(path: Path, relative_to: Path | None = None) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """`did you mean 'x'?` for the closest choice, or None when nothing is close."""
     # The word itself is never a useful suggestion ("unknown 'x' (did you mean 'x'?)").
+    import difflib
+
     close = difflib.get_close_matches(word, [c for c in choices if c != word], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 

@@ -9,11 +9,14 @@ would override `-C REPO`.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmconf.records import dataclass
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: What `git rev-parse --local-env-vars` lists (git 2.39), written out to save a call.
 LOCAL_ENV_VARS = (
@@ -70,6 +73,8 @@ def clean_env() -> dict[str, str]:
 
 
 def _start(repo: Path, args: Sequence[str], stdin: bool = False) -> subprocess.Popen[bytes]:
+    import subprocess  # here, not at the top: a plan with no repository runs no git
+
     try:
         return subprocess.Popen(
             # A repository's core.fsmonitor is a command git runs even for ls-files: a cloned
@@ -88,6 +93,8 @@ def _start(repo: Path, args: Sequence[str], stdin: bool = False) -> subprocess.P
 
 
 def _finish(proc: subprocess.Popen[bytes], data: bytes | None = None, ok: tuple[int, ...] = (0,)) -> str:
+    import subprocess
+
     try:
         out, err = proc.communicate(data, timeout=_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -106,6 +113,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Kill git and all it started (a hook, a helper), then reap it. Killing git alone is not
     enough: a child left behind holds its pipes open, and reading them to the end would wait
     for that child for ever."""
+    import signal
+    import subprocess
+
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:  # gone already
@@ -232,6 +242,8 @@ def tracked(paths: Sequence[Path]) -> list[Tracked]:
 
 def ignored(worktree: Path, file: Path) -> bool | None:
     """Whether git ignores `file` (relative to `worktree`); None outside a repository or with no git."""
+    import subprocess
+
     try:
         proc = _start(worktree, ("check-ignore", "-q", "--", str(file)))
     except GitError:

@@ -4,16 +4,16 @@ and the state), read once and never changed. Saving the config cache is its own 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmconf import fs
 from llmconf.apply.state import State, load_state
 from llmconf.config import cache
-from llmconf.config.load import CONFIG_FILE, Config, WorktreeDecl, load_config, user_path
+from llmconf.config.load import CONFIG_FILE, Config, Sourced, WorktreeDecl, load_config, user_path
 from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
+from llmconf.records import dataclass, replace
 from llmconf.secrets.store import SecretStore
 
 if TYPE_CHECKING:
@@ -58,6 +58,20 @@ class Session:
             chosen[decl.path] = decl
         return tuple(chosen.values())
 
+    def switched(self, keys: Sequence[str], profile: str, written: bytes) -> Session:
+        """The session after `use` set the profile of the worktrees `keys` (each declared
+        under `worktrees:`) and changed nothing else in worktrees.yaml, whose bytes are now
+        `written`: this one with those profiles changed, as reading the file again would give,
+        without the YAML parser and pydantic that reading costs. Its cache key is the new file's."""
+        chosen = set(keys)
+        worktrees = tuple(
+            replace(d, profile=Sourced(profile, d.profile.path, d.profile.loc)) if d.repo is None and d.key in chosen else d
+            for d in self.config.worktrees
+        )
+        config = replace(self.config, worktrees=worktrees)
+        ticket = CacheTicket(False, cache.digest(config.profile_dirs, written))
+        return Session(config, self.profiles, self.secrets, self.state, ticket)
+
     def keep_cache(self, plan: Plan) -> None:
         """Save the config for the next run, after a plan that found it sound (and only when
         this run read something the cache did not hold)."""
@@ -70,7 +84,7 @@ class Session:
         # Listed only when there is an error: a clean plan (the common case) lists no folder.
         if errors_at and errors_at & {self.config.file, *(p for d in self.profiles.dirs for p in d.glob("*.yaml"))}:
             return  # an error in the config itself: the next run must read it again
-        cache.save(self.config, resolved, self.cache.key)
+        cache.save(self.config, resolved, self.cache.key, self.profiles.origins())
 
 
 def open_session(config_dir: Path) -> Session:
@@ -78,9 +92,9 @@ def open_session(config_dir: Path) -> Session:
     state = load_state()
     hit = cache.load(config_dir)
     if hit is not None:
-        config, resolved, key = hit
+        config, resolved, key, origins = hit
         profiles = Profiles(config.profile_dirs)
-        profiles.prime(resolved)
+        profiles.prime(resolved, origins)
         store = SecretStore(sources=config.secret_sources, config_dir=config_dir)
         return Session(config, profiles, store, state, CacheTicket(True, key, len(resolved)))
     try:

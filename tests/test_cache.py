@@ -133,3 +133,90 @@ def test_use_then_use_back_is_never_hidden_by_the_cache(tmp_path, run):
     plan = run("-C", cfg, "plan", "--detailed-exitcode")
     assert plan.code == 2
     assert '  ~ env.ANTHROPIC_DEFAULT_SONNET_MODEL = "b-model" -> "a-model"' in plan.out.splitlines()
+
+
+def test_status_after_a_plan_loads_no_yaml_or_pydantic_and_names_the_same_origins(tmp_path, isolated_home, monkeypatch):
+    # A local profile extending a shipped one: its origins table needs the files and the parents.
+    monkeypatch.setenv("LLMCONF_SECRET_OPENROUTER", "placeholder")
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  a: child\n  b: devstral\n",
+            "profiles/child.yaml": "extends: devstral\nmodels: {haiku: local-h}\n",
+            "a/.keep": "",
+            "b/.keep": "",
+        },
+    )
+    cold, out = probe(tmp_path, "status")
+    assert cold == "['pydantic', 'ruamel.yaml'] 0", out.stderr
+    origins = out.stdout.split("\n\n")[-1]
+    assert [line.split()[:2] + line.split()[3:] for line in origins.splitlines()] == [
+        ["PROFILE", "SOURCE", "EXTENDS"],
+        ["child", "local", "devstral"],
+        ["devstral", "shipped", "openrouter-base"],
+        ["openrouter-base", "shipped", "-"],
+    ]
+    probe(tmp_path, "plan")  # saves the cache, with where each profile came from
+    warm, out = probe(tmp_path, "status")
+    assert warm == "[] 0", out.stderr
+    assert out.stdout.split("\n\n")[-1] == origins
+    # An edit is a miss: the parent named now is the new one.
+    (tmp_path / "profiles/child.yaml").write_text("extends: deepseek\nmodels: {haiku: local-h}\n")
+    probe(tmp_path, "plan")
+    _, out = probe(tmp_path, "status")
+    assert [line.split()[0] for line in out.stdout.split("\n\n")[-1].splitlines()] == [
+        "PROFILE",
+        "child",
+        "deepseek",
+        "devstral",
+        "openrouter-base",
+    ]
+    assert out.stdout.split("\n\n")[-1].splitlines()[1].split()[-1] == "deepseek"
+
+
+def test_a_repeated_lint_warning_keeps_its_line_without_yaml(tmp_path, isolated_home):
+    profile = "base_url: https://openrouter.ai/api\n# the sonnet slot, on line 3\nmodels: {sonnet: deepseek/deepseek-v3.2}\n"
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: p\n", "profiles/p.yaml": profile, "a/.keep": ""})
+    runs = [probe(tmp_path, "plan") for _ in range(3)]
+    warnings = [[line for line in out.stderr.splitlines() if "LC104" in line] for _, out in runs]
+    assert warnings[0] and warnings[0][0].startswith(f"llmconf: warning: {tmp_path}/profiles/p.yaml:3: LC104 models.sonnet")
+    assert warnings[1] == warnings[2] == warnings[0]
+    assert [last for last, _ in runs] == ["['pydantic', 'ruamel.yaml'] 0", "[] 0", "[] 0"]
+    # The line is remembered by the file's bytes: an edit that moves it is found again.
+    (tmp_path / "profiles/p.yaml").write_text("# moved\n" + profile)
+    probe(tmp_path, "plan")
+    _, out = probe(tmp_path, "plan")
+    assert f"{tmp_path}/profiles/p.yaml:4: LC104" in out.stderr
+
+
+def test_use_apply_saves_the_switched_config_so_the_next_plan_reads_no_yaml(tmp_path, isolated_home):
+    write_tree(
+        tmp_path,
+        {
+            # ../third uses b already, so the cache holds b resolved: use needs no profile file.
+            "cfg/worktrees.yaml": "# the fleet\nworktrees:\n  ../wt: a  # first a\n  ../other:\n    profile: a\n    env: {X: '1'}\n  ../third: b\n",
+            "cfg/profiles/a.yaml": "base_url: http://a\nmodels: {sonnet: a-model}\n",
+            "cfg/profiles/b.yaml": "base_url: http://b\nmodels: {sonnet: b-model}\n",
+            "wt/.keep": "",
+            "other/.keep": "",
+            "third/.keep": "",
+        },
+    )
+    cfg = tmp_path / "cfg"
+    assert probe(cfg, "apply", "--yes")[0] == "['pydantic', 'ruamel.yaml'] 0"
+    probe(cfg, "plan")
+    last, out = probe(cfg, "use", "b", str(tmp_path / "wt"), str(tmp_path / "other"), "--apply", "--yes")
+    assert last == "['ruamel.yaml'] 0", out.stderr  # the edit keeps comments; no second, cold read
+    assert (cfg / "worktrees.yaml").read_text() == (
+        "# the fleet\nworktrees:\n  ../wt: b  # first a\n  ../other:\n    profile: b\n    env: {X: '1'}\n  ../third: b\n"
+    )
+    for folder in ("wt", "other"):
+        assert json.loads((tmp_path / folder / ".claude/settings.local.json").read_text())["env"]["ANTHROPIC_BASE_URL"] == "http://b"
+    assert json.loads((tmp_path / "other/.claude/settings.local.json").read_text())["env"]["X"] == "1"
+    last, out = probe(cfg, "plan", "--detailed-exitcode")
+    assert (last, out.stdout) == ("[] 0", "No changes.\n")
+    # The cache now holds the switched config: the same as reading the file cold.
+    hot = probe(cfg, "status", "--json")[1].stdout
+    for entry in (isolated_home / ".cache/llmconf").glob("config-*.json"):
+        entry.unlink()
+    assert probe(cfg, "status", "--json")[1].stdout == hot

@@ -106,3 +106,29 @@ def test_a_file_holding_a_key_that_others_can_read_is_made_0600_and_plan_says_so
     assert run("apply", "--yes").code == 0
     os.chmod(settings, 0o644)
     assert (run("plan").out, stat.S_IMODE(settings.stat().st_mode)) == ("No changes.\n", 0o644)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan"],
+        ["-C", "plan", "status", "--json"],  # plan is -C's value: the command is status
+        ["--no-color", "use", "deepseek", "../wt-a", "--apply", "--yes", "--model", "sonnet=x"],
+        ["secret", "set", "openrouter"],
+        ["-Cdir", "doctor", "--online"],
+        [],
+    ],
+)
+def test_the_parser_built_for_one_command_parses_as_the_whole_one(argv):
+    # _parse builds the arguments of the command it finds in argv alone; the result must be the whole parser's.
+    whole, extra = cli._parser().parse_known_args(argv)
+    assert extra == []
+    assert cli._parse(argv) == whole
+
+
+@pytest.mark.parametrize("wrong", ["status", None])
+def test_a_wrong_guess_of_the_command_parses_again_with_the_whole_parser(wrong, monkeypatch):
+    argv = ["-C", "x", "use", "deepseek", "../wt-a", "--apply"]
+    whole, _ = cli._parser().parse_known_args(argv)
+    monkeypatch.setattr(cli, "_command_in", lambda argv: wrong)
+    assert cli._parse(argv) == whole

@@ -13,12 +13,12 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from llmconf import fs
 from llmconf.apply.state import read_own
 from llmconf.fs import write_atomic
+from llmconf.records import dataclass
 
 KEEP = 5
 

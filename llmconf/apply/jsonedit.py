@@ -9,12 +9,12 @@ the file's own indentation instead (correct, if less tidy).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Action, KeyChange, apply_changes
+from llmconf.records import dataclass
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\n\r"

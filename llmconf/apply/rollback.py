@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from llmconf.apply.state import FileRecord, State, record_from_json
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
+from llmconf.records import replace
 from llmconf.targets.claude_code import settings as target
 
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmconf import fs
+from llmconf import fs, hashing
 from llmconf.errors import LlmconfError
 from llmconf.fs import write_atomic
+from llmconf.records import dataclass, field
 
 VERSION = 1
 
@@ -68,7 +67,7 @@ class State:
     def fingerprint(self, value: object) -> str:
         """A keyed hash of a value: equal values match, and the value cannot be read back."""
         raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        return hashlib.blake2b(raw.encode(), key=self._key, digest_size=8).hexdigest()
+        return hashing.blake2b(raw.encode(), key=self._key, digest_size=8).hexdigest()
 
     @functools.cached_property
     def _key(self) -> bytes:

@@ -8,13 +8,12 @@ pydantic for it (plan runs the lint on every call: it must stay cheap).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from llmconf import __version__, caches, fs
+from llmconf import __version__, caches, fs, hashing
 from llmconf.errors import LlmconfError
 
 CATALOG_FILE = "catalog.yaml"
@@ -172,7 +171,7 @@ def load(config_dir: Path | None) -> Catalog:
             user_bytes = fs.read_bytes(user, fs.CONFIG_LIMIT)  # a FIFO or /dev/zero is refused, not waited on
         except FileNotFoundError:
             user = None
-    digest = hashlib.sha256(b"\0".join([__version__.encode(), shipped_bytes, user_bytes or b"-"])).hexdigest()
+    digest = hashing.sha256(b"\0".join([__version__.encode(), shipped_bytes, user_bytes or b"-"])).hexdigest()
     memo = f"{digest}\0{user}"
     if memo in _built:  # plan asks twice: for the slots' labels, then for its lint
         return _built[memo]

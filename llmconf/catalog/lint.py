@@ -9,7 +9,6 @@ keys, locations from the resolved profile fields; a value from a secret is never
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -317,6 +316,8 @@ def _unknown_hint(value: str, catalog: Catalog) -> str:
     for m in catalog.models.values():
         if m.guide_id == value and m.note:
             return f"{m.note}; use {m.id}{':exacto' if m.exacto else ''}"
+    import difflib
+
     close = difflib.get_close_matches(value, catalog.known_ids(), n=3, cutoff=0.6)
     tail = "if the ID is right, run 'llmconf models --refresh' or add it to catalog.yaml"
     if not close:

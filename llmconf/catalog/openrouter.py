@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 
 from llmconf import __version__
 from llmconf.catalog import catalog
 from llmconf.errors import LlmconfError
+from llmconf.records import dataclass
 
 DEFAULT_SOURCE = "https://openrouter.ai"
 LIST_PATH = "/api/v1/models"

@@ -4,12 +4,12 @@ its ratings, notes, comments and layout (ruamel's round trip)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.catalog import catalog
+from llmconf.records import dataclass
 
 if TYPE_CHECKING:
     from llmconf.catalog.openrouter import Listed

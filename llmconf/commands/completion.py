@@ -11,12 +11,12 @@ and stays silent (exit 0, nothing printed) when there is no config or it is brok
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmconf import __version__
 from llmconf.cli import LLMCONF, Arg, Command
 from llmconf.console import Ui
+from llmconf.records import dataclass, field
 
 #: What each metavar's value is, as completion kinds: a word of the metavar (split on |)
 #: maps to kinds; "" means nothing to offer (free text). An unknown word is an error, so a

@@ -57,9 +57,15 @@ def _use(args: argparse.Namespace, ui: Ui) -> int:
     # put back, so a later plain `apply` cannot carry out a switch the user turned down.
     code = 1
     try:
-        # A new session, read from the file as now written: the old one's cache key is the
-        # old file's, and a plan saved under it would make the next run see the old config.
-        session = open_for(str(session.config.dir), ui.cwd)
+        # A new session, of the file as now written: the old one's cache key is the old file's,
+        # and a plan saved under it would make the next run see the old config. Where only
+        # profiles of worktrees.yaml's own entries changed, it is the old session with those
+        # profiles changed; else the file is read again.
+        declared = {w.key for w in session.config.worktrees if w.repo is None}
+        if args.reset or models or not set(keys) <= declared:
+            session = open_for(str(session.config.dir), ui.cwd)
+        else:
+            session = session.switched(keys, args.profile, fs.read_bytes(session.config.file, fs.CONFIG_LIMIT))
         names = [str(session.config.dir / os.path.expanduser(k)) for k in keys]
         code = pipeline.apply_worktrees(session, names, args.yes, ui)
     finally:

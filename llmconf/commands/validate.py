@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 from llmconf.config.load import folder_identity
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.plan.planner import Planner, missing_folder
+from llmconf.records import replace
 from llmconf.secrets.store import SecretStore, env_var
 from llmconf.session import open_for
 from llmconf.views import done

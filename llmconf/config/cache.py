@@ -13,12 +13,11 @@ entries as written, and git is asked for their worktrees on every run, hit or mi
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
-from llmconf import __version__, caches, fs
+from llmconf import __version__, caches, fs, hashing
 from llmconf.config.load import CONFIG_FILE, DEFAULT_AGENTS, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
@@ -30,11 +29,16 @@ def _file(config_dir: Path) -> Path:
     return caches.entry("config", config_dir)
 
 
+#: The shape of an entry: a change of it makes every entry written before a miss, once
+#: (2: each profile's file and parent, for status's origins table).
+_FORMAT = b"2"
+
+
 def digest(dirs: list[Path] | tuple[Path, ...], config_bytes: bytes) -> str:
     """The key of a config: llmconf's version, HOME (`~` paths are expanded into the cache),
     worktrees.yaml's bytes and every profile file's. Taken BEFORE those files are parsed, so
     an edit during a run can only make the next run miss, never hit on stale content."""
-    h = hashlib.sha256(b"\0".join([__version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
+    h = hashing.sha256(b"\0".join([_FORMAT, __version__.encode(), os.path.expanduser("~").encode(), config_bytes]))
     for folder in dirs:
         h.update(b"\0dir\0" + str(folder).encode())
         try:
@@ -71,8 +75,12 @@ def _unfields(raw: list[Any], paths: dict[str, Path]) -> dict[FieldPath, Sourced
     return {tuple(r[0]): _unsourced(r[1:], paths) for r in raw}
 
 
-def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str] | None:
-    """The cached config, resolved profiles and key, when every input is byte for byte the same."""
+Origins = dict[str, tuple[Path, str | None]]
+
+
+def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]], str, Origins] | None:
+    """The cached config, resolved profiles, key and profile origins (each profile's file and
+    parent), when every input is byte for byte the same."""
     try:
         entry = caches.read(_file(config_dir))  # never blocks on a FIFO in its place
         config_bytes = fs.read_bytes(config_dir / CONFIG_FILE, fs.CONFIG_LIMIT)
@@ -101,13 +109,14 @@ def load(config_dir: Path) -> tuple[Config, dict[str, dict[FieldPath, Sourced]],
             Path(claude_code) if claude_code else None, bool(entry.get("strict")),
         )
         resolved = {name: _unfields(raw, paths) for name, raw in entry["resolved"].items()}
+        origins: Origins = {name: (Path(o[0]), o[1] if isinstance(o[1], str) else None) for name, o in entry.get("origins", {}).items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, LlmconfError):
         return None
     # Outside the try: git's answer is today's, and its errors are the user's to see.
-    return expand_repos(config), resolved, key
+    return expand_repos(config), resolved, key, origins
 
 
-def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str) -> None:
+def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str, origins: Origins | None = None) -> None:
     """Remember this config for the next run (best effort: a cache that cannot be written is skipped)."""
     every = [*resolved.values(), *(d.overrides for d in config.worktrees), *(r.overrides for r in config.repos)]
     if holds_key([config.vars, config.secret_sources]) or any(_literal_secret(fp, s.value) for fields in every for fp, s in fields.items()):
@@ -130,6 +139,7 @@ def save(config: Config, resolved: dict[str, dict[FieldPath, Sourced]], key: str
             for r in config.repos
         ],
         "resolved": {name: _fields(fields) for name, fields in resolved.items()},
+        "origins": {name: [str(path), extends] for name, (path, extends) in (origins or {}).items()},
     }
     caches.write(_file(config.dir), entry)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import os
 from collections import Counter
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+from llmconf.records import dataclass, field, replace
 
 if TYPE_CHECKING:
     from llmconf.git import GitError, Worktree
@@ -210,19 +210,56 @@ def _line(event: Any) -> int | None:
     return event.start_mark.line + 1 if event.start_mark is not None else None
 
 
+def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest key of `loc` found in a YAML file, if any. Lines found
+    are remembered on disk by the file's bytes: a lint warning a cached plan repeats on every
+    run then needs no YAML parser (ruamel's round trip cost more than the rest of the plan)."""
+    from llmconf import caches, fs, hashing
+    from llmconf.jsontext import dumps
+    from llmconf.secrets.mask import holds_key
+
+    try:
+        data = fs.read_bytes(path, fs.CONFIG_LIMIT)
+        digest = hashing.sha256(data).hexdigest()
+        key = f"{digest}:{dumps(list(loc))}"
+    except Exception:  # the error being placed matters more than its line
+        return None
+    file = caches.entry("lines")
+    memo = _lines(file)
+    if key in memo:
+        line: int | None = memo[key]
+        return line
+    line = _line_in(digest, data, loc)
+    if not holds_key(list(loc)):  # a key-shaped YAML key is never written down
+        memo[key] = line
+        caches.write(file, dict(list(memo.items())[-_LINES_KEPT:]))
+    return line
+
+
+_LINES_KEPT = 256
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(file: Path) -> dict[str, Any]:
+    """Lines found before, by file digest and key path (see line_of), read once a run."""
+    from llmconf import caches
+
+    found = caches.read(file)
+    return {k: v for k, v in found.items() if v is None or isinstance(v, int)} if isinstance(found, dict) else {}
+
+
 @functools.lru_cache(maxsize=64)
-def _round_trip(path: Path, mtime_ns: int) -> Any:
+def _round_trip(digest: str, data: bytes) -> Any:
     from ruamel.yaml import YAML
 
-    from llmconf import fs
+    text = data.decode("utf-8")  # as fs.read_text gives it
+    return YAML(typ="rt").load(text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text)
 
-    return YAML(typ="rt").load(fs.read_text(path, fs.CONFIG_LIMIT))
 
-
-def line_of(path: Path, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest key of `loc` found in a YAML file, if any."""
+def _line_in(digest: str, data: bytes, loc: tuple[Any, ...]) -> int | None:
+    """The line of `loc` in the YAML `data` (whose sha256 is `digest`)."""
     try:
-        node = _round_trip(path, path.stat().st_mtime_ns)
+        node = _round_trip(digest, data)
     except Exception:  # the error being placed matters more than its line
         return None
     line = None

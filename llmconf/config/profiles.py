@@ -6,12 +6,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
+from llmconf.records import dataclass
 
 
 def _real(path: Path) -> Path:
@@ -46,14 +46,14 @@ def origins(config: Config, profiles: Profiles, names: Sequence[str]) -> dict[st
         if name in out:
             continue
         try:
-            profile, path = profiles.load(name, Sourced(name, config.file, ()))
+            path, extends = profiles.origin(name, Sourced(name, config.file, ()))
         except LlmconfError:
             continue
         folder = _real(path.parent)
         source = "local" if folder == local else "shipped" if folder == shipped else "shared"
-        out[name] = ProfileOrigin(path, source, profile.extends)
-        if profile.extends:
-            todo.append(profile.extends)
+        out[name] = ProfileOrigin(path, source, extends)
+        if extends:
+            todo.append(extends)
     return dict(sorted(out.items()))
 
 
@@ -64,14 +64,27 @@ class Profiles:
         self.dirs = tuple(dict.fromkeys(_real(d) for d in dirs))
         self._loaded: dict[str, tuple[Any, Path]] = {}
         self._resolved: dict[str, dict[FieldPath, Sourced]] = {}
+        self._origins: dict[str, tuple[Path, str | None]] = {}
 
-    def prime(self, resolved: dict[str, dict[FieldPath, Sourced]]) -> None:
-        """Start from resolutions worked out before (the config cache)."""
+    def prime(self, resolved: dict[str, dict[FieldPath, Sourced]], origins: dict[str, tuple[Path, str | None]]) -> None:
+        """Start from resolutions worked out before (the config cache), and the files they came from."""
         self._resolved.update(resolved)
+        self._origins.update(origins)
 
     def resolved(self) -> dict[str, dict[FieldPath, Sourced]]:
         """Every profile resolved so far, by name."""
         return dict(self._resolved)
+
+    def origins(self) -> dict[str, tuple[Path, str | None]]:
+        """Every profile loaded (or primed) so far: its file and the profile it extends."""
+        return dict(self._origins)
+
+    def origin(self, name: str, ref: Sourced) -> tuple[Path, str | None]:
+        """A profile's file and the profile it extends: from the cache when primed, so status
+        need not load (and validate) the profiles a cached plan did not."""
+        if name not in self._origins:
+            self.load(name, ref)
+        return self._origins[name]
 
     def names(self) -> list[str]:
         """Every profile name on the search path, first folder winning."""
@@ -145,6 +158,7 @@ class Profiles:
             raise LlmconfError("a profile must be a mapping of fields", path, 1)
         profile = validate(m.Profile, data, path)
         self._loaded[name] = (profile, path)
+        self._origins[name] = (path, profile.extends)
         return profile, path
 
     def resolve(self, name: str, ref: Sourced) -> dict[FieldPath, Sourced]:

@@ -5,15 +5,14 @@ Pure: built from the desired keys, the current document and the state record; no
 
 from __future__ import annotations
 
-import copy
 import enum
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llmconf.errors import LlmconfError
+from llmconf.records import dataclass, field
 from llmconf.render import is_sensitive
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
@@ -184,6 +183,8 @@ def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
 
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
     """The document after the changes. An `env` object that a removal emptied goes too."""
+    import copy  # here: a plan with nothing to change never copies a document
+
     out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
     emptied: set[str] = set()
     deep: set[tuple[str, ...]] = set()  # objects below the top a removal emptied (opencode's provider.llmconf.options)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from llmconf.config.load import CONFIG_FILE
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, write_atomic
 from llmconf.plan.model import Plan
+from llmconf.records import replace
 from llmconf.views.plan import plan_json
 
 if TYPE_CHECKING:

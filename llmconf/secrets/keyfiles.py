@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from llmconf import fs
 from llmconf.config.load import user_path
 from llmconf.errors import LlmconfError, display_path
+from llmconf.records import dataclass
 from llmconf.secrets.store import SecretStore, check_name, env_lines, env_var
 
 #: Where the guide's save-openrouter-key.sh keeps keys: one .env.NAME file per gateway.

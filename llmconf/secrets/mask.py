@@ -62,12 +62,17 @@ def keys_in(text: str) -> list[str]:
 def scrub_value(value: Any) -> Any:
     """A value read from a file, as a view may show it: each key-shaped part replaced by (sensitive)."""
     if isinstance(value, str):
-        return _KEY_IN_VALUE.sub(SENSITIVE, value)
+        return _scrub_str(value)
     if isinstance(value, dict):
         return {k: scrub_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub_value(v) for v in value]
     return value
+
+
+@functools.lru_cache(maxsize=4096)  # every worktree of a profile holds the same strings
+def _scrub_str(value: str) -> str:
+    return _KEY_IN_VALUE.sub(SENSITIVE, value)
 
 
 def shown(value: Any, sensitive: bool) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from llmconf.config.profiles import Profiles
 from llmconf.config.yamledit import yaml_scalar
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import ABSENT, Action, KeyChange, diff, get_key
+from llmconf.records import dataclass, field, replace
 from llmconf.render import as_literal, render
 from llmconf.secrets.mask import holds_key, keys_in
 from llmconf.secrets.store import SecretStore

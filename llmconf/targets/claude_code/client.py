@@ -13,11 +13,11 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from llmconf import fs
 from llmconf.errors import LlmconfError
+from llmconf.records import dataclass
 from llmconf.targets.claude_code.settings import (
     BEHAVES_AS_KEY,
     DEFAULT_MODEL_VAR,

@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.errors import LlmconfError, Severity
+from llmconf.records import dataclass, field
 from llmconf.render import is_sensitive
 
 # A value as the plan view shows it, so doctor hides a secret exactly as plan does.
@@ -81,7 +81,7 @@ class Effective:
     wire: Wire | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True)
 class Wire:
     """The raw values a session sends: the gateway address, each slot's model ID and the
     credentials. Never shown: its repr names none of them."""
@@ -129,7 +129,11 @@ def read_layers(
     file, when it wins over the worktree's own (Claude Code 2.1.211+). Managed settings come
     last: a --settings layer goes just below them (see effective_of)."""
     layers = []
-    common = shared.setdefault("paths", target.common_layer_paths()) if shared is not None else None
+    common = None
+    if shared is not None:
+        if "paths" not in shared:  # (setdefault would work them out for every worktree)
+            shared["paths"] = target.common_layer_paths()
+        common = shared["paths"]
     for name, path in target.layer_paths(worktree, common).items():
         if name == "managed":
             if root is not None:
@@ -248,18 +252,21 @@ def examine(
     source: dict[str, str] = {}
     for layer in usable:
         assert layer.doc is not None
-        for name, value in (layer.doc.get(ENV) or {}).items():
-            env[name], source[target.key_name((ENV, name))] = value, layer.name
+        layer_env = layer.doc.get(ENV) or {}
+        env.update(layer_env)
+        for name in layer_env:  # only a backend variable's source is ever asked for
+            if name in _BACKEND_VAR_SET:
+                source[f"{ENV}.{name}"] = layer.name
         for name, value in layer.doc.items():
             if name != ENV:
                 top[name], source[name] = value, layer.name
     for var in target.BACKEND_VARS:
         if var not in env and var in shell:
-            env[var], source[target.key_name((ENV, var))] = shell[var], "shell"
+            env[var], source[_ENV_NAMES[var]] = shell[var], "shell"
     paths = {layer.name: layer.path for layer in layers}
 
     for var in target.BACKEND_VARS:
-        src = source.get(target.key_name((ENV, var)))
+        src = source.get(_ENV_NAMES[var])
         want = desired.get((ENV, var))
         # A blank value is an unset one to Claude Code: blanking what the profile leaves unset is no override.
         if src is None or src == own or env[var] == want or (want is None and env[var] == ""):
@@ -291,13 +298,17 @@ def examine(
 
     # A blank value is an unset one, to Claude Code (a --settings file blanks what it unsets).
     env = {k: v for k, v in env.items() if v != "" or k == target.API_KEY}
-    models = {slot: env.get(target.slot_var(slot)) for slot in target.SLOTS}
+    models = {slot: env.get(var) for slot, var in _SLOT_VARS}
     keys: dict[KeyPath, str] = {(ENV, k): v for k, v in env.items() if isinstance(v, str)}
     if isinstance(top.get("model"), str):
         keys[target.DEFAULT_MODEL_KEY] = top["model"]
-    default_slot, default_model = target.default_model({k: show(k, v) for k, v in keys.items()}, env_default)
+    # Only the keys default_model reads are shown (masked): masking every value a layer holds
+    # was most of status's time per worktree.
+    default_slot, default_model = target.default_model(
+        {k: show(k, keys[k]) for k in target.DEFAULT_MODEL_READS if k in keys}, env_default
+    )
     # What views show; `models` and `env` stay as read, for the checks below.
-    shown_models = {slot: show((ENV, target.slot_var(slot)), m) for slot, m in models.items()}
+    shown_models = {slot: show((ENV, var), models[slot]) for slot, var in _SLOT_VARS}
     allowed = top.get("availableModels")
     if isinstance(allowed, list):
         where = paths[source["availableModels"]]
@@ -339,8 +350,8 @@ def examine(
     sources = {key: str(paths.get(src, src)) for key, src in source.items() if key in _BACKEND_NAMES or key == "model"}
     labels = {
         slot: show((ENV, var), label)
-        for slot in target.SLOTS
-        if models[slot] and isinstance(label := env.get(var := target.slot_info_var(slot, "labels")), str)
+        for slot, var in _LABEL_VARS
+        if models[slot] and isinstance(label := env.get(var), str)
     }
     subagent = env.get(target.SUBAGENT)
     url = env.get(target.BASE_URL)
@@ -370,6 +381,11 @@ def _text(value: Any) -> str | None:
 
 
 _BACKEND_NAMES = frozenset(target.key_name(k) for k in target.BACKEND_KEYS)
+_BACKEND_VAR_SET = frozenset(target.BACKEND_VARS)
+# Worked out once, not per worktree: each backend var's key name, each slot's model var and label var.
+_ENV_NAMES = {var: target.key_name((ENV, var)) for var in target.BACKEND_VARS}
+_SLOT_VARS = tuple((slot, target.slot_var(slot)) for slot in target.SLOTS)
+_LABEL_VARS = tuple((slot, target.slot_info_var(slot, "labels")) for slot in target.SLOTS)
 
 
 def admitted(model: str, allowed: list[Any]) -> bool:
@@ -511,4 +527,7 @@ def _plain(findings: list[LlmconfError], root: Path | None) -> list[LlmconfError
 def every_effective(plan: Plan, shell: Mapping[str, str]) -> dict[Path, tuple[Effective, Effective | None, list[LlmconfError], list[LlmconfError]]]:
     """Each worktree of a plan as Claude Code will see it (see effective_of), for status."""
     shared: dict[Any, Any] = {}  # user and managed settings: found and read once, not per worktree
-    return {wp.worktree: effective_of(plan, wp, shared, shell) for wp in plan.local if not wp.folder_missing}
+    # examine reads only the backend variables of the shell: a plain dict of those, not
+    # os.environ (which encodes each name it is asked about), asked per worktree.
+    backend = {var: shell[var] for var in target.BACKEND_VARS if var in shell}
+    return {wp.worktree: effective_of(plan, wp, shared, backend) for wp in plan.local if not wp.folder_missing}

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 
 from llmconf import __version__
 from llmconf.errors import LlmconfError
+from llmconf.records import dataclass, field
 from llmconf.render import Sensitive
 from llmconf.secrets.mask import SENSITIVE, scrub
 from llmconf.targets.claude_code import settings as target
@@ -61,7 +61,7 @@ _TOOL = {
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True)  # its own __repr__ below: never a credential
 class Credential:
     """One credential header as Claude Code sends it, and how people know it (`name`)."""
 
@@ -88,7 +88,7 @@ class Outcome:
     first_byte_ms: int | None = None
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True)  # its own __repr__ below: never a credential
 class Slot:
     """One slot of one worktree, as its sessions send it. `known`: an outcome found without
     asking the gateway (not checked, or a key that cannot be had)."""
@@ -204,7 +204,7 @@ def slots_of(worktree: Path, effective: Effective, names: Names, missing: bool =
 
 
 def _slot(base: Slot, effective: Effective, names: Names, missing: bool) -> Slot:
-    from dataclasses import replace
+    from llmconf.records import replace
 
     wire = effective.wire
     if missing or wire is None:

@@ -131,6 +131,10 @@ def default_model(keys: dict[KeyPath, str], env_default: bool = True) -> tuple[s
     return slot, keys.get((ENV, slot_var(slot)))
 
 
+#: Every key default_model reads.
+DEFAULT_MODEL_READS: tuple[KeyPath, ...] = (DEFAULT_MODEL_KEY, (ENV, DEFAULT_MODEL_VAR), *((ENV, slot_var(s)) for s in SLOTS))
+
+
 #: Keys whose value has a known type: a wrong one makes Claude Code drop the whole file,
 #: silently (seen with "model": 42 on 2.1.197: no env, so "Not logged in").
 KNOWN_TYPES: dict[str, type] = {
