@@ -55,6 +55,18 @@ class _Tty(io.StringIO):
 
 
 @pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    """Local time is UTC for the test (usage counts days in local time), and back after it."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run the CLI in-process from tmp_path, as a user would type it."""
     monkeypatch.chdir(tmp_path)

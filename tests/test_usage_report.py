@@ -23,13 +23,8 @@ UNPRICED = "test/unpriced-model"
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch):
+def _in_utc(utc):
     """Days are counted in local time: UTC here, for every test."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture

@@ -27,10 +27,15 @@ AGENT_PINS: dict[str, str] = dict(
 def agent_binary(package: str, command: str) -> str:
     """The command an agent's pinned npm package installed (tests/e2e/install-agents.sh), or skip
     (fail under CI=true) when it is not there."""
-    version = AGENT_PINS[package]
+    return npm_binary(package, AGENT_PINS[package], command, "tests/e2e/install-agents.sh")
+
+
+def npm_binary(package: str, version: str, command: str, installer: str) -> str:
+    """`command` of npm `package`@`version` as `installer` puts it in the e2e cache
+    (<name>-<version>/node_modules/.bin), or skip (fail under CI=true) when it is not there."""
     binary = CACHE_ROOT / f"{package.rsplit('/', 1)[-1]}-{version}" / "node_modules" / ".bin" / command
     if not os.access(binary, os.X_OK):
-        reason = f"{package} {version} not installed in {CACHE_ROOT}: run 'bash tests/e2e/install-agents.sh' (needs npm)"
+        reason = f"{package} {version} not installed in {CACHE_ROOT}: run 'bash {installer}' (needs npm)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; under CI these tests must run, not skip")
         pytest.skip(reason)

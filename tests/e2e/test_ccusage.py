@@ -11,35 +11,17 @@ import json
 import os
 import random
 import subprocess
-import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import write_tree
-from tests.e2e.conftest import CACHE_ROOT
+from tests.e2e.conftest import npm_binary
 from tests.transcripts import CLAUDE_MODELS, Expected, assistant_line, project_folder, random_usage, write_session
 
 VERSION = (Path(__file__).parent / "ccusage-version").read_text().strip()
 
 
 def ccusage_bin() -> str:
-    binary = CACHE_ROOT / f"ccusage-{VERSION}" / "node_modules" / ".bin" / "ccusage"
-    if not os.access(binary, os.X_OK):
-        reason = f"ccusage {VERSION} not installed in {CACHE_ROOT}: run 'bash tests/install-tools.sh' (needs npm)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; under CI this test must run, not skip")
-        pytest.skip(reason)
-    return str(binary)
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    return npm_binary("ccusage", VERSION, "ccusage", "tests/install-tools.sh")
 
 
 def _ccusage(binary: str, config: Path, *argv: str) -> dict:
