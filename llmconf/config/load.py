@@ -289,11 +289,21 @@ def validate(model: Any, data: Any, path: Path, prefix: tuple[Any, ...] = ()) ->
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        errors = [_located(model, err, path, prefix) for err in e.errors(include_input=False)]
+        errors = [_located(model, err, path, prefix, data) for err in e.errors(include_input=False)]
         raise errors[0] if len(errors) == 1 else LlmconfErrors(errors) from None
 
 
-def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> LlmconfError:
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value at a validation error's location in the data it was given (None: not there)."""
+    for key in loc:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...], data: Any = None) -> LlmconfError:
     from llmconf.config import models as m
     from llmconf.targets.claude_code import settings as target
 
@@ -309,8 +319,14 @@ def _located(model: type, err: Any, path: Path, prefix: tuple[Any, ...]) -> Llmc
         message = f"unknown model slot '{loc[-1]}'"
         hint = did_you_mean(str(loc[-1]), target.SLOTS) or f"slots: {', '.join(target.SLOTS)}"
     elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "agents":
-        message = f"{where}: not an agent llmconf configures"
-        hint = f"agents: {', '.join(m.AGENTS)}"
+        # An agent's name is the config's own word, never a secret: it is quoted.
+        name = str(_value_at(data, loc))
+        if name in m.COMING_AGENTS:
+            message = f"{where}: llmconf does not configure {name} yet"
+            hint = f"agents: {', '.join(m.AGENTS)}"
+        else:
+            message = f"{where}: unknown agent '{name}'"
+            hint = did_you_mean(name, (*m.AGENTS, *m.COMING_AGENTS)) or f"agents: {', '.join(m.AGENTS)}"
     elif kind == "missing":
         message = f"missing field '{loc[-1]}'"
     elif kind == "value_error":
