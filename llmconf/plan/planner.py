@@ -106,15 +106,7 @@ class Planner:
                     ),
                     changes=(),
                 )
-        # A secret never goes into a file git tracks: one commit and the key is in history.
-        holding = [
-            i
-            for i, (d, wp) in enumerate(zip(decls, plans))
-            if wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
-        ]
-        for t in _tracked([plans[i].settings for i in holding]) if holding else ():
-            i = holding[t.index]
-            plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
+        _refuse_tracked(decls, plans)
         agents = self._plan_agents(others) if others else ()
         if others:  # a worktree that no longer lists Claude Code loses the keys llmconf wrote in its file
             agents += tuple(p for d in declared if CLAUDE_CODE not in d.agents for p in self._drop_claude(d))
@@ -146,13 +138,7 @@ class Planner:
                     )
                     plans[i] = replace(wp, error=error, changes=())
         # A secret never goes into a file git may commit (a base URL from env(), say): as for Claude Code.
-        holding = [
-            i for i, (d, wp) in enumerate(zip(owner, plans))
-            if wp.role == "agent" and wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
-        ]
-        for t in _tracked([plans[i].settings for i in holding]) if holding else ():
-            i = holding[t.index]
-            plans[i] = replace(plans[i], error=_tracked_error(owner[i].path, plans[i].settings, owner[i].key, t))
+        _refuse_tracked(owner, plans, role="agent")
         return tuple(plans)
 
     def _plan_agent(self, decl: WorktreeDecl, agent: AgentTarget, listed: bool = True) -> list[WorktreePlan]:
@@ -174,11 +160,7 @@ class Planner:
                 error = decl.profile.error(*missing_folder(decl))
                 return [replace(self._agent_plan(decl, path, agent), error=error, folder_missing=True)]
             text, changes, action = self._file_changes(path, desired, agent.keys_spec)
-            new_text = None
-            if changes and text is not None and action is FileAction.UPDATE:
-                from llmconf.apply import jsonedit
-
-                new_text = jsonedit.edit(text, changes)
+            new_text = _edited(text, changes, action)
         except LlmconfError as e:
             e.path = e.path or path
             missing = decl.error is not None and folder_identity(decl.path) is None
@@ -257,11 +239,7 @@ class Planner:
             return out
         try:
             text, changes, action = self._file_changes(settings, {})
-            new = None
-            if changes and text is not None and action is FileAction.UPDATE:
-                from llmconf.apply import jsonedit
-
-                new = jsonedit.edit(text, changes)
+            new = _edited(text, changes, action)
         except LlmconfError as e:
             e.path = e.path or settings
             return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped"), *out]
@@ -349,17 +327,11 @@ class Planner:
                 fs.check_writable(settings)  # a mode-only change is still a write apply would refuse
             except LlmconfError as e:
                 return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
-        new_text = None
-        if changes and text is not None and action is FileAction.UPDATE:
-            # The edit apply will make, made now: one it would refuse (a duplicate key it would
-            # drop) is this plan's error, and apply writes this text without editing again.
-            from llmconf.apply import jsonedit
-
-            try:
-                new_text = jsonedit.edit(text, changes)
-            except LlmconfError as e:
-                e.path = e.path or settings
-                return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
+        try:
+            new_text = _edited(text, changes, action)
+        except LlmconfError as e:
+            e.path = e.path or settings
+            return WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, desired=desired)
         return WorktreePlan(
             decl.name,
             decl.path,
@@ -393,6 +365,29 @@ class Planner:
             and written.get(name := target.key_name(c.key)) != self.state.fingerprint(c.before)
             and not self.session.secrets.holds(c.before)
         )
+
+
+def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction) -> str | None:
+    """The edit apply will make, made at plan time: one it would refuse (a duplicate key it
+    would drop) is the plan's error, and apply writes this text without editing again."""
+    if not changes or text is None or action is not FileAction.UPDATE:
+        return None
+    from llmconf.apply import jsonedit
+
+    return jsonedit.edit(text, changes)
+
+
+def _refuse_tracked(decls: Sequence[WorktreeDecl], plans: list[WorktreePlan], role: str | None = None) -> None:
+    """Make an error of each plan (of `role`, if given) that would write a secret into a file
+    git tracks or would commit: one commit and the key is in history. `decls[i]` owns `plans[i]`."""
+    holding = [
+        i
+        for i, (d, wp) in enumerate(zip(decls, plans))
+        if (role is None or wp.role == role) and wp.changes and wp.error is None and not d.allow_tracked_secret and wp.private
+    ]
+    for t in _tracked([plans[i].settings for i in holding]) if holding else ():
+        i = holding[t.index]
+        plans[i] = replace(plans[i], error=_tracked_error(decls[i].path, plans[i].settings, decls[i].key, t))
 
 
 def _dropped(decl: WorktreeDecl, recorded: frozenset[str]) -> list[str]:
