@@ -2,27 +2,29 @@
 # gets that worktree's file, and a plain `opencode` in a worktree whose opencode key llmconf
 # keeps gets that key (through llmconf exec); everywhere else both run untouched.
 set -gx LLMCONF_ACTIVATED {root}
-function claude --description 'claude with the worktree delivery of llmconf'
+# The file NAME that llmconf keeps for the folder holding $PWD (or one above it), if any.
+function __llmconf_kept
     set -l d $PWD
     while true
-        if test -f {root}"$d"/{name}
-            command claude --settings {root}"$d"/{name} $argv
-            return $status
+        if test -f {root}"$d"/$argv[1]
+            echo {root}"$d"/$argv[1]
+            return 0
         end
-        test -z "$d"; and break
+        test -z "$d"; and return 1
         set d (string replace -r '/[^/]*$' '' -- $d)
     end
-    command claude $argv
+end
+function claude --description 'claude with the worktree delivery of llmconf'
+    if set -l f (__llmconf_kept {name})
+        command claude --settings $f $argv
+    else
+        command claude $argv
+    end
 end
 function opencode --description 'opencode with the worktree key llmconf keeps'
-    set -l d $PWD
-    while true
-        if test -f {root}"$d"/{opencode_key}
-            command {llmconf} exec -- opencode $argv
-            return $status
-        end
-        test -z "$d"; and break
-        set d (string replace -r '/[^/]*$' '' -- $d)
+    if __llmconf_kept {opencode_key} >/dev/null
+        command {llmconf} exec -- opencode $argv
+    else
+        command opencode $argv
     end
-    command opencode $argv
 end
