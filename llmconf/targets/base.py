@@ -73,10 +73,20 @@ class Target(Protocol):
 
 #: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.
 CLAUDE_CODE = "claude-code"
-#: The other agents, each with an AgentTarget, and the names of the files their targets write
-#: (the planner looks for them among the state's records, once per plan).
-OTHER_AGENTS: tuple[str, ...] = ("opencode",)
-OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", "opencode-key.json")
+#: The other agents, by name: the module and class of each one's AgentTarget.
+_TARGETS: dict[str, tuple[str, str]] = {
+    "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
+}
+OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
+#: The names of the files their targets write (the planner looks for them among the state's
+#: records, once per plan).
+OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", *(f"{name}-key.json" for name in _TARGETS))
+
+
+def key_file_name(agent: str) -> str:
+    """The name of an agent's key file, in its worktree's folder of llmconf's delivery files
+    (exec and activate look for it without loading the agent's target)."""
+    return f"{agent}-key.json"
 
 
 class AgentTarget(Protocol):
@@ -86,6 +96,8 @@ class AgentTarget(Protocol):
     `llmconf exec` and `activate` hand to the agent."""
 
     name: str
+    #: The program that starts it (what `llmconf exec -- PROGRAM` and `activate` recognise).
+    command: str
     #: How its project file and its key file are keyed (the backend keys it owns in each).
     keys_spec: Keys
     key_file_spec: Keys
@@ -113,11 +125,25 @@ class AgentTarget(Protocol):
         else than its project file declares (None: nothing llmconf knows of)."""
         ...
 
+    def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
+        """What status shows of the project file's keys: the backend URL, the main model and
+        the small model (None where the keys give none)."""
+        ...
+
+    def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        """How `llmconf exec` starts `argv` in a worktree whose key file holds the variables
+        `kept`: the command line (its program is this agent's, or any other) and the variables
+        to set."""
+        ...
+
 
 def agent_target(name: str) -> AgentTarget:
     """The target of an agent `agents:` names, other than Claude Code."""
-    if name == "opencode":
-        from llmconf.targets.opencode.agent import OpenCode
+    import importlib
 
-        return OpenCode()
-    raise ValueError(f"no target for agent {name!r}")  # config validation lists the agents there are
+    try:
+        module, cls = _TARGETS[name]
+    except KeyError:
+        raise ValueError(f"no target for agent {name!r}") from None  # config validation lists the agents there are
+    target: AgentTarget = getattr(importlib.import_module(module), cls)()
+    return target

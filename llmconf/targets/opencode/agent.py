@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import KeyPath
+from llmconf.targets.base import KeyPath, key_file_name
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -31,7 +31,7 @@ SETTINGS_FILE = "opencode.json"
 PROVIDER = "llmconf"
 KEY_VAR = "LLMCONF_OPENCODE_API_KEY"
 #: The worktree's key file, in its folder of llmconf's delivery files.
-KEY_FILE = "opencode-key.json"
+KEY_FILE = key_file_name(NAME)
 #: The protocol opencode's provider speaks, and so the endpoint a profile needs to serve it.
 PROTOCOL = "openai"
 #: The profile's slots that become opencode's main and small model.
@@ -60,6 +60,7 @@ class OpenCode:
     """opencode: its project file, the keys a profile becomes there, and its key file."""
 
     name = NAME
+    command = "opencode"
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS
@@ -104,6 +105,22 @@ class OpenCode:
     def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
         return effective(worktree, shell)
 
+    def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
+        def model(key: KeyPath) -> Any:  # "llmconf/MODEL" -> MODEL
+            value = desired.get(key)
+            return value.split("/", 1)[1] if isinstance(value, str) and "/" in value else None
+
+        return desired.get(BASE_URL), model(MODEL), model(SMALL_MODEL)
+
+    def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        # opencode puts {env:VAR} into the file's text before it parses it (1.18.33: a key with a
+        # quote made the file invalid JSON, and its error printed the key). So the value goes
+        # escaped as inside a JSON string: once parsed, the provider's apiKey is the key itself.
+        import json
+
+        value = kept.get(KEY_VAR)
+        return argv, ({KEY_VAR: json.dumps(value)[1:-1]} if value is not None else {})
+
     def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
         """What the worktree's key file holds: the profile's token, for exec and activate to hand over."""
         token = rendered.get(("auth_token",))
@@ -132,33 +149,3 @@ def effective(worktree: Path, shell: Mapping[str, str]) -> str | None:
         if any(f'"{name}"' in text for name in ("model", "small_model", PROVIDER)):
             return f"{rel} sets the model or provider"
     return None
-
-
-def key_file_of(cwd: Path) -> Path | None:
-    """The opencode key file of the deepest worktree holding `cwd` (see layers.find_delivery)."""
-    from llmconf.targets.claude_code.layers import find_delivery
-
-    return find_delivery(cwd, name=KEY_FILE)
-
-
-def key_env(cwd: Path) -> dict[str, str]:
-    """The variables `llmconf exec` sets for opencode in `cwd`: its key, when llmconf keeps one
-    for the worktree (nothing when there is none, or it cannot be read)."""
-    import json
-
-    from llmconf import fs
-    from llmconf.errors import LlmconfError
-
-    found = key_file_of(cwd)
-    if found is None:
-        return {}
-    try:
-        env = json.loads(fs.read_text(found, fs.SETTINGS_LIMIT)).get("env", {})
-    except (OSError, ValueError, AttributeError, LlmconfError):
-        return {}
-    value = env.get(KEY_VAR) if isinstance(env, dict) else None
-    # opencode puts {env:VAR} into the file's text before it parses it (1.18.33: a key with a
-    # quote made the file invalid JSON, and its error printed the key). So the value goes
-    # escaped as inside a JSON string: once parsed, the provider's apiKey is the key itself.
-    return {KEY_VAR: json.dumps(value)[1:-1]} if isinstance(value, str) else {}
-
