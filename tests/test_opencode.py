@@ -325,3 +325,29 @@ def test_dropping_claude_code_deletes_its_settings_file_too(repo, run, tmp_path)
     assert run("apply", "--yes").code == 0
     assert not sent.exists() and not (repo / ".claude").exists()
     assert run("plan").out == "No changes.\n"
+
+
+def test_agent_models_picks_another_slot_or_a_model_id_for_opencode(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models:\n  opencode: {main: opus, small: vendor/tiny-9}\n"})
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / "opencode.json").read_text())
+    assert (doc["model"], doc["small_model"]) == ("llmconf/o-1", "llmconf/vendor/tiny-9")
+    assert doc["provider"]["llmconf"]["models"] == {"o-1": {"name": "o-1"}, "vendor/tiny-9": {"name": "vendor/tiny-9"}}
+    # A worktree entry overrides one of them; the other stays the profile's.
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo:\n    profile: gw\n    agents: [opencode]\n    agent_models: {opencode: {main: haiku}}\n"})
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / "opencode.json").read_text())
+    assert (doc["model"], doc["small_model"]) == ("llmconf/h-1", "llmconf/vendor/tiny-9")
+    assert run("plan").out == "No changes.\n"
+
+
+def test_agent_models_naming_a_slot_the_profile_leaves_empty_is_an_error_at_its_line(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace(", opus: o-1", "") + "agent_models:\n  opencode: {main: opus}\n"})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: worktrees.yaml:2: profile 'gw' gives opencode no main model (set models.sonnet in the profile "
+        "(or agent_models.opencode.main: a slot or a model ID), or leave opencode out of agents:)"
+    )
+    assert_unchanged(before, tmp_path)

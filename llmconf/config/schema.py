@@ -34,6 +34,8 @@ _HELP: dict[str, dict[str, str]] = {
         "auth_token": "Gateway token (env.ANTHROPIC_AUTH_TOKEN; ANTHROPIC_API_KEY is set to \"\"). "
         "Use a template: \"{{ secret('openrouter') }}\", never a literal key.",
         "models": "A model ID per Claude Code slot: haiku, sonnet, opus, fable (--model fable, Claude Code 2.1.170+). null unsets an inherited one.",
+        "agent_models": "Per agent other than Claude Code, its main and small model: a slot (its model comes from "
+        "models.SLOT) or a model ID. Default: main sonnet, small haiku.",
         "labels": "Per slot, its name in Claude Code's /model picker (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_NAME).",
         "descriptions": "Per slot, its description in /model (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_DESCRIPTION).",
         "capabilities": "Per slot, what Claude Code may ask of its model: effort, thinking, adaptive_thinking... "
@@ -57,6 +59,10 @@ _HELP: dict[str, dict[str, str]] = {
         "rows": "The rows, in order: a slot (haiku, sonnet, opus, fable), a model ID the gateway serves, or "
         "{model, label, description, behaves_as}. Default: a row per slot the profile maps.",
         "replace": "true (default): /model shows only Default and these rows. false: these after Claude Code's own.",
+    },
+    "AgentModels": {
+        "main": "The agent's main model: a slot (haiku, sonnet, opus, fable) or a model ID. Default: sonnet.",
+        "small": "The agent's small model (titles, summaries), where it has one: a slot or a model ID. Default: haiku.",
     },
     "PickerRow": {
         "model": "A slot name (its model comes from models.SLOT) or a model ID the gateway serves.",
@@ -93,6 +99,7 @@ _HELP: dict[str, dict[str, str]] = {
 }
 
 _MODEL_HELP = {
+    "AgentModels": "Which of the profile's models an agent other than Claude Code uses.",
     "Profile": "An llmconf profile (profiles/NAME.yaml): one LLM backend for Claude Code.",
     "WorktreesFile": "llmconf's worktrees.yaml: which backend profile each worktree uses.",
 }

@@ -19,7 +19,7 @@ from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
-from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
@@ -154,7 +154,9 @@ class Planner:
             if listed:
                 s = self.session
                 fields = resolve_fields(decl, s.profiles)
-                rendered = render_fields(decl, fields, agent.fields, s.config.vars, s.secrets, self.reads, self._rendered)
+                source = model_fields(agent.name, agent.fields, fields)
+                got = render_fields(decl, fields, tuple(source.values()), s.config.vars, s.secrets, self.reads, self._rendered)
+                rendered = {fp: got[src] for fp, src in source.items() if src in got}
                 desired = agent.desired(decl, fields, rendered)
             if not os.path.isdir(decl.path):
                 error = decl.profile.error(*missing_folder(decl))

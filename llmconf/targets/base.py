@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+    from llmconf.config.load import Sourced, WorktreeDecl
     from llmconf.errors import LlmconfError
     from llmconf.plan.model import Delivery, Keys, Plan, WorktreePlan
 
 #: A settings key: ("model",), or ("env", "ANTHROPIC_BASE_URL").
 KeyPath = tuple[str, ...]
+#: A profile field, flattened (config.load.FieldPath): ("models", "sonnet").
+FieldPath = tuple[str, ...]
 
 
 class Renders(Protocol):
@@ -69,6 +71,30 @@ class Target(Protocol):
     def effective(self, plan: Plan, shell: Mapping[str, str]) -> Mapping[Path, Any]:
         """Each worktree of a plan as the agent will see it after merging its layers."""
         ...
+
+
+#: The fields an agent's target reads for its main and small model: the planner fills them
+#: from the slot (or model ID) the profile's `agent_models:` names for it, by default these.
+MAIN_MODEL: FieldPath = ("model", "main")
+SMALL_MODEL: FieldPath = ("model", "small")
+DEFAULT_SLOTS: dict[FieldPath, str] = {MAIN_MODEL: "sonnet", SMALL_MODEL: "haiku"}
+
+
+def model_fields(agent: str, wanted: tuple[FieldPath, ...], fields: Mapping[FieldPath, Sourced]) -> dict[FieldPath, FieldPath]:
+    """The profile field each of `wanted` is rendered from, for `agent`: a slot's model (the
+    one `agent_models.AGENT.main`/`small` names, else the default slot), a model ID that
+    field gives, or the field itself."""
+    from llmconf.targets.claude_code.settings import SLOTS
+
+    out: dict[FieldPath, FieldPath] = {}
+    for fp in wanted:
+        if fp not in DEFAULT_SLOTS:
+            out[fp] = fp
+            continue
+        chosen = ("agent_models", agent, fp[1])
+        named = fields[chosen].value if chosen in fields else DEFAULT_SLOTS[fp]
+        out[fp] = ("models", named) if named in SLOTS else chosen
+    return out
 
 
 #: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.

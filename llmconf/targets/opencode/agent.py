@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import KeyPath, key_file_name
+from llmconf.targets import base
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -31,29 +31,27 @@ SETTINGS_FILE = "opencode.json"
 PROVIDER = "llmconf"
 KEY_VAR = "LLMCONF_OPENCODE_API_KEY"
 #: The worktree's key file, in its folder of llmconf's delivery files.
-KEY_FILE = key_file_name(NAME)
+KEY_FILE = base.key_file_name(NAME)
 #: The protocol opencode's provider speaks, and so the endpoint a profile needs to serve it.
 PROTOCOL = "openai"
-#: The profile's slots that become opencode's main and small model.
-MAIN_SLOT, SMALL_SLOT = "sonnet", "haiku"
 
 _P = ("provider", PROVIDER)
-NPM: KeyPath = (*_P, "npm")
-LABEL: KeyPath = (*_P, "name")
-BASE_URL: KeyPath = (*_P, "options", "baseURL")
-API_KEY: KeyPath = (*_P, "options", "apiKey")
-MODELS: KeyPath = (*_P, "models")
-MODEL: KeyPath = ("model",)
-SMALL_MODEL: KeyPath = ("small_model",)
+NPM: base.KeyPath = (*_P, "npm")
+LABEL: base.KeyPath = (*_P, "name")
+BASE_URL: base.KeyPath = (*_P, "options", "baseURL")
+API_KEY: base.KeyPath = (*_P, "options", "apiKey")
+MODELS: base.KeyPath = (*_P, "models")
+MODEL: base.KeyPath = ("model",)
+SMALL_MODEL: base.KeyPath = ("small_model",)
 #: Every key llmconf owns in opencode.json: a profile that sets none of them removes them all.
-BACKEND_KEYS: tuple[KeyPath, ...] = (NPM, LABEL, BASE_URL, API_KEY, MODELS, MODEL, SMALL_MODEL)
+BACKEND_KEYS: tuple[base.KeyPath, ...] = (NPM, LABEL, BASE_URL, API_KEY, MODELS, MODEL, SMALL_MODEL)
 #: No key of opencode.json holds a secret by its name: options.apiKey is `{env:VAR}`, never the key.
 KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
 #: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
 
 #: The profile fields opencode reads.
-FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT), ("models", SMALL_SLOT))
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), base.MAIN_MODEL, base.SMALL_MODEL)
 
 
 class OpenCode:
@@ -73,7 +71,7 @@ class OpenCode:
 
         return delivery_path(worktree).with_name(KEY_FILE)
 
-    def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
+    def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[base.KeyPath, Any]:
         """The keys of opencode.json a rendered profile becomes (a located error when the
         profile cannot serve opencode: no OpenAI-protocol endpoint, or no main model)."""
         profile = decl.profile.value
@@ -83,15 +81,15 @@ class OpenCode:
                 f"profile '{profile}' cannot serve opencode: it gives no openai endpoint (opencode speaks OpenAI chat completions)",
                 "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave opencode out of agents:",
             )
-        main = rendered.get(("models", MAIN_SLOT))
+        main = rendered.get(base.MAIN_MODEL)
         if main is None:
             raise decl.profile.error(
-                f"profile '{profile}' maps no {MAIN_SLOT} model, which is opencode's main model",
-                f"set models.{MAIN_SLOT} in the profile, or leave opencode out of agents:",
+                f"profile '{profile}' gives opencode no main model",
+                "set models.sonnet in the profile (or agent_models.opencode.main: a slot or a model ID), or leave opencode out of agents:",
             )
-        small = rendered.get(("models", SMALL_SLOT), main)
+        small = rendered.get(base.SMALL_MODEL, main)
         models = {str(m): {"name": str(m)} for m in dict.fromkeys((main, small))}
-        keys: dict[KeyPath, Any] = {NPM: "@ai-sdk/openai-compatible", LABEL: f"llmconf ({profile})", BASE_URL: url}
+        keys: dict[base.KeyPath, Any] = {NPM: "@ai-sdk/openai-compatible", LABEL: f"llmconf ({profile})", BASE_URL: url}
         if ("auth_token",) in rendered:
             keys[API_KEY] = "{env:" + KEY_VAR + "}"
         from llmconf.render import Sensitive, SensitiveMap, is_sensitive
@@ -105,8 +103,8 @@ class OpenCode:
     def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
         return effective(worktree, shell)
 
-    def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
-        def model(key: KeyPath) -> Any:  # "llmconf/MODEL" -> MODEL
+    def shown(self, desired: Mapping[base.KeyPath, Any]) -> tuple[Any, Any, Any]:
+        def model(key: base.KeyPath) -> Any:  # "llmconf/MODEL" -> MODEL
             value = desired.get(key)
             return value.split("/", 1)[1] if isinstance(value, str) and "/" in value else None
 
@@ -121,7 +119,7 @@ class OpenCode:
         value = kept.get(KEY_VAR)
         return argv, ({KEY_VAR: json.dumps(value)[1:-1]} if value is not None else {})
 
-    def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
+    def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[base.KeyPath, str]:
         """What the worktree's key file holds: the profile's token, for exec and activate to hand over."""
         token = rendered.get(("auth_token",))
         return {} if token is None else {("env", KEY_VAR): token}
