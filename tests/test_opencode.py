@@ -351,3 +351,47 @@ def test_agent_models_naming_a_slot_the_profile_leaves_empty_is_an_error_at_its_
         "(or agent_models.opencode.main: a slot or a model ID), or leave opencode out of agents:)"
     )
     assert_unchanged(before, tmp_path)
+
+
+def test_doctor_reports_each_agent_with_what_it_declares_and_what_beats_it(repo, run, tmp_path, monkeypatch):
+    before = run("doctor")
+    assert before.code == 0, before.err
+    assert before.out.splitlines() == [
+        "# repo: opencode (profile gw): http://127.0.0.1:9/v1",
+        "  main    s-1",
+        "  small   h-1",
+        f"  via     {os.path.relpath(repo / 'opencode.json')}; the key through llmconf exec / activate (opencode)",
+        f"  warning: {os.path.relpath(repo / 'opencode.json')}: not applied yet: the file differs from the profile (run 'llmconf apply')",
+        f"  warning: {_key_file(_state_home(), repo)}: not applied yet: the file differs from the profile (run 'llmconf apply')",
+        before.out.splitlines()[-2],  # the Claude Code line
+        "0 errors, 2 warnings.",
+    ]
+    assert run("apply", "--yes").code == 0
+    clean = run("doctor")
+    assert (clean.code, clean.out.splitlines()[-1]) == (0, "0 errors, 0 warnings.")
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')
+    beaten = run("doctor", "--json")
+    doc = json.loads(beaten.out)
+    assert doc["agents"] == [
+        {
+            "name": "repo",
+            "agent": "opencode",
+            "profile": "gw",
+            "file": str(repo / "opencode.json"),
+            "declared": {"base_url": "http://127.0.0.1:9/v1", "main_model": "s-1", "small_model": "h-1"},
+            "findings": [
+                {
+                    **doc["agents"][0]["findings"][0],
+                    "message": "opencode started here would not use what llmconf declares: OPENCODE_CONFIG_CONTENT is set",
+                    "level": "warning",
+                    "path": str(repo / "opencode.json"),
+                }
+            ],
+        }
+    ]
+    assert doc["warnings"] == 1 and SECRET not in beaten.out
+    # A profile that cannot serve opencode: doctor says so, and exits 1.
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: direct, agents: [opencode]}\n"})
+    broken = run("doctor")
+    assert broken.code == 1
+    assert "  error: " in broken.out and "cannot serve opencode" in broken.out
