@@ -173,8 +173,10 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
         )
     if new is None:
         fs.remove_file(wp.settings)
-        if wp.role in ("local", "dropped") and not os.path.islink(wp.settings.parent):
-            # A file llmconf created goes; so does the .claude/ it leaves empty (not a link to one).
+        own_folder = wp.role in ("local", "dropped") or (wp.role == "agent" and wp.settings.parent != wp.worktree)
+        if own_folder and not os.path.islink(wp.settings.parent):
+            # A file llmconf created goes; so does the .claude/ (or an agent's folder, such as
+            # .gemini/) it leaves empty, not a link to one.
             with contextlib.suppress(OSError):  # anything else in it: it stays
                 os.rmdir(wp.settings.parent)
         return

@@ -102,11 +102,12 @@ CLAUDE_CODE = "claude-code"
 #: The other agents, by name: the module and class of each one's AgentTarget.
 _TARGETS: dict[str, tuple[str, str]] = {
     "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
+    "gemini": ("llmconf.targets.gemini.agent", "Gemini"),
 }
 OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
 #: The names of the files their targets write (the planner looks for them among the state's
 #: records, once per plan).
-OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", *(f"{name}-key.json" for name in _TARGETS))
+OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", str(Path(".gemini", "settings.json")), *(f"{name}-key.json" for name in _TARGETS))
 
 
 def key_file_name(agent: str) -> str:
@@ -152,8 +153,8 @@ class AgentTarget(Protocol):
         ...
 
     def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
-        """What status shows of the project file's keys: the backend URL, the main model and
-        the small model (None where the keys give none)."""
+        """What status shows of the project file's keys (with the key file's under them): the
+        backend URL, the main model and the small model (None where the keys give none)."""
         ...
 
     def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:

@@ -96,7 +96,9 @@ def _with_agents(
         from llmconf.targets.base import agent_target
 
         d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
-        backend, main, small = agent_target(wp.agent).shown(d)
+        key_file = keys.get((wp.worktree, wp.agent))
+        kept = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in (key_file.desired if key_file else {}).items()}
+        backend, main, small = agent_target(wp.agent).shown({**kept, **d})  # an agent may keep its URL in its key file
         unknown = wp.error is not None and not d
         row: dict[str, Any] = {
             "agent": wp.agent,
