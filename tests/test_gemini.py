@@ -128,6 +128,8 @@ def test_use_switches_it_and_the_users_edits_survive(repo, run):
 def test_status_shows_every_agent_and_what_beats_the_declared_model(repo, run, tmp_path, monkeypatch):
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [claude-code, gemini]}\n"})
     assert run("apply", "--yes").code == 0
+    monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(tmp_path / "no-system-settings.json"))  # not this machine's
+    monkeypatch.delenv("GEMINI_MODEL", raising=False)
 
     def gemini_row():
         rows = json.loads(run("status", "--json").out)["worktrees"]

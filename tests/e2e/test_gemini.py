@@ -43,6 +43,7 @@ def _env(home: Path) -> dict[str, str]:
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local" / "share"),
         "XDG_CACHE_HOME": str(home / ".cache"),
+        "GEMINI_CLI_SYSTEM_SETTINGS_PATH": str(home / "no-system-settings.json"),  # not this machine's
     }
 
 
@@ -146,6 +147,8 @@ def test_what_status_says_beats_the_declared_model_does_and_a_subfolder_reads_no
 
     def effective(**extra: str) -> str:
         with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"])
+            mp.delenv("GEMINI_MODEL", raising=False)
             for name, value in extra.items():
                 mp.setenv(name, value)
             return json.loads(run("status", "--json").out)["worktrees"][0]["effective"]
