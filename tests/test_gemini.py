@@ -250,6 +250,52 @@ def test_a_model_from_env_never_goes_into_a_tracked_settings_file(tmp_path, run,
     assert_unchanged(before, tmp_path)
 
 
+def test_agent_models_picks_another_slot_or_a_model_id_for_gemini(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models:\n  gemini: {main: opus}\n"})
+    assert run("apply", "--yes").code == 0
+    assert json.loads((repo / ".gemini" / "settings.json").read_text())["model"] == {"name": "o-1"}
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo:\n    profile: gw\n    agents: [gemini]\n    agent_models: {gemini: {main: vendor/gem-9}}\n"})
+    assert run("apply", "--yes").code == 0
+    assert json.loads((repo / ".gemini" / "settings.json").read_text())["model"] == {"name": "vendor/gem-9"}
+    assert run("plan").out == "No changes.\n"
+
+
+def test_a_profile_that_gives_gemini_no_model_is_an_error_at_its_line(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace("haiku: h-1, sonnet: s-1, opus: o-1", "haiku: h-1")})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: worktrees.yaml:2: profile 'gw' gives gemini no main model (set models.sonnet in the profile "
+        "(or agent_models.gemini.main: a slot or a model ID), or leave gemini out of agents:)"
+    )
+    assert_unchanged(before, tmp_path)
+
+
+def test_doctor_shows_gemini_with_the_url_its_key_file_holds(repo, run, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(tmp_path / "no-system-settings.json"))
+    monkeypatch.delenv("GEMINI_MODEL", raising=False)
+    assert run("apply", "--yes").code == 0
+    clean = run("doctor")
+    assert clean.code == 0, clean.err
+    assert clean.out.splitlines()[:3] == [
+        "# repo: gemini (profile gw): http://127.0.0.1:9/gem",
+        "  main    s-1",
+        f"  via     {os.path.relpath(repo / '.gemini' / 'settings.json')}; the key through llmconf exec / activate (gemini)",
+    ]
+    assert clean.out.splitlines()[-1] == "0 errors, 0 warnings."
+    monkeypatch.setenv("GEMINI_MODEL", "m-shell")
+    doc = json.loads(run("doctor", "--json").out)
+    assert [(a["agent"], a["declared"], [f["message"] for f in a["findings"]]) for a in doc["agents"]] == [
+        (
+            "gemini",
+            {"base_url": "http://127.0.0.1:9/gem", "main_model": "s-1", "small_model": None},
+            ["gemini started here would not use what llmconf declares: GEMINI_MODEL is set"],
+        )
+    ]
+    assert SECRET not in json.dumps(doc)
+
+
 # --- launch paths: llmconf exec, and the activate hook ---------------------------------------
 
 PRINT = 'printf "%s|%s|%s|" "${GOOGLE_GEMINI_BASE_URL-unset}" "${GEMINI_API_KEY-unset}" "${GEMINI_CLI_TRUST_WORKSPACE-unset}"'

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if any(wp.role == "agent" for wp in plan.worktrees):  # agents: beyond Claude Code
         from llmconf.targets import agents
 
-        others = [(wp, agents.diagnose(plan, wp, os.environ)) for wp in plan.worktrees if wp.role == "agent"]
+        others = [(wp, agents.key_plan(plan, wp), agents.diagnose(plan, wp, os.environ)) for wp in plan.worktrees if wp.role == "agent"]
     claude = planner.claude()
     live = _online(session, planner, report, ui, args) if args.online else None
     ui.out(doctor_json(report, claude, live, others) if args.json else doctor_text(report, claude, ui.cwd, live, others))

@@ -14,7 +14,7 @@ def diagnose(plan: Plan, wp: WorktreePlan, shell: Mapping[str, str]) -> list[Llm
     is not applied yet (its key file too), and what beats the file when the agent starts."""
     from llmconf.targets.base import agent_target
 
-    key = next((k for k in plan.worktrees if k.role == "agent-key" and k.worktree == wp.worktree and k.agent == wp.agent), None)
+    key = key_plan(plan, wp)
     findings: list[LlmconfError] = []
     for found in (wp, key):
         if found is None:
@@ -33,3 +33,8 @@ def diagnose(plan: Plan, wp: WorktreePlan, shell: Mapping[str, str]) -> list[Llm
                 LlmconfError(f"{agent.command} started here would not use what llmconf declares: {beaten}", wp.settings, severity="warning")
             )
     return findings
+
+
+def key_plan(plan: Plan, wp: WorktreePlan) -> WorktreePlan | None:
+    """The plan of the key file beside an agent's project file (`wp`), if it has one."""
+    return next((k for k in plan.worktrees if k.role == "agent-key" and k.worktree == wp.worktree and k.agent == wp.agent), None)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -34,8 +34,6 @@ SETTINGS_FILE = Path(".gemini") / "settings.json"
 KEY_FILE = key_file_name(NAME)
 #: The protocol Gemini CLI speaks, and so the endpoint a profile needs to serve it.
 PROTOCOL = "gemini"
-#: The profile's slot that becomes Gemini CLI's model (it has no small model of its own to set).
-MAIN_SLOT = "sonnet"
 #: The auth type that sends the key as x-goog-api-key to GOOGLE_GEMINI_BASE_URL.
 AUTH_TYPE = "gemini-api-key"
 
@@ -50,8 +48,9 @@ URL: KeyPath = ("env", URL_VAR)
 #: The key file: the variables in an `env` object, as Claude Code's settings hold theirs.
 KEY_FILE_KEYS = Keys((KEY, URL), dotted)
 
-#: The profile fields Gemini CLI reads.
-FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT))
+#: The profile fields Gemini CLI reads: its model is the main one (sonnet's, unless the profile's
+#: agent_models.gemini.main says); it has no small model to set.
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), MAIN_MODEL)
 
 
 class Gemini:
@@ -80,11 +79,11 @@ class Gemini:
                 f"profile '{profile}' cannot serve gemini: it gives no gemini endpoint (Gemini CLI speaks the Gemini API)",
                 "add endpoints: {gemini: URL} to the profile (the URL that /v1beta/models/... follows), or leave gemini out of agents:",
             )
-        main = rendered.get(("models", MAIN_SLOT))
+        main = rendered.get(MAIN_MODEL)
         if main is None:
             raise decl.profile.error(
-                f"profile '{profile}' maps no {MAIN_SLOT} model, which is Gemini CLI's model",
-                f"set models.{MAIN_SLOT} in the profile, or leave gemini out of agents:",
+                f"profile '{profile}' gives gemini no main model",
+                "set models.sonnet in the profile (or agent_models.gemini.main: a slot or a model ID), or leave gemini out of agents:",
             )
         return {AUTH: AUTH_TYPE, MODEL: main}  # a model from secret() or env() stays Sensitive
 
