@@ -103,11 +103,14 @@ CLAUDE_CODE = "claude-code"
 _TARGETS: dict[str, tuple[str, str]] = {
     "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
     "gemini": ("llmconf.targets.gemini.agent", "Gemini"),
+    "qwen": ("llmconf.targets.qwen.agent", "Qwen"),
 }
 OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
 #: The names of the files their targets write (the planner looks for them among the state's
 #: records, once per plan).
-OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", str(Path(".gemini", "settings.json")), *(f"{name}-key.json" for name in _TARGETS))
+OTHER_AGENT_FILES: tuple[str, ...] = (
+    "opencode.json", str(Path(".gemini", "settings.json")), str(Path(".qwen", "settings.json")), *(f"{name}-key.json" for name in _TARGETS)
+)
 
 
 def key_file_name(agent: str) -> str:

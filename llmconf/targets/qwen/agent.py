@@ -1,0 +1,207 @@
+"""Qwen Code as a target: the keys a profile becomes in a worktree's .qwen/settings.json, and
+the 0600 file outside the repository that holds its key.
+
+Qwen Code (0.24.4, measured against a fake gateway) reads .qwen/settings.json in the folder it
+starts in, and ~/.qwen/settings.json under it. `modelProviders.openai` is an array of
+`{id, name, baseUrl, envKey}`; `security.auth.selectedType: "openai"` and `model.name` set to
+an entry's id choose it, and it sends POST <baseUrl>/chat/completions with
+`Authorization: Bearer $<envKey>`. Of two entries with the same id the first wins, unless
+`model.baseUrl` names the other's URL.
+
+The array may hold the user's own providers, so llmconf owns one element of it, the one named
+"llmconf" (plan.model.element), and leaves the others as they are. Its envKey is
+LLMCONF_QWEN_API_KEY, which `llmconf exec` / `activate` set from the worktree's key file: the
+environment beats every .env file Qwen Code reads (a nested worktree reads its main
+checkout's .qwen/.env).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmconf.plan.model import Keys, dotted, element
+from llmconf.targets.base import KeyPath, key_file_name
+
+if TYPE_CHECKING:
+    from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+
+NAME = "qwen"
+#: The project file Qwen Code reads, from the worktree root.
+SETTINGS_FILE = Path(".qwen") / "settings.json"
+#: The name of the modelProviders.openai entry llmconf owns, and the variable its envKey names.
+PROVIDER = "llmconf"
+KEY_VAR = "LLMCONF_QWEN_API_KEY"
+KEY_FILE = key_file_name(NAME)
+#: The protocol Qwen Code's openai provider speaks, and so the endpoint a profile needs.
+PROTOCOL = "openai"
+#: The profile's slot that becomes Qwen Code's model (it has no small model of its own).
+MAIN_SLOT = "sonnet"
+
+ENTRY: KeyPath = ("modelProviders", "openai", element("name", PROVIDER))
+AUTH: KeyPath = ("security", "auth", "selectedType")
+MODEL: KeyPath = ("model", "name")
+#: Picks llmconf's entry over one of the user's with the same model id (measured: the first wins).
+MODEL_URL: KeyPath = ("model", "baseUrl")
+#: Every key llmconf owns in .qwen/settings.json: a profile that sets none removes them all.
+BACKEND_KEYS: tuple[KeyPath, ...] = (ENTRY, AUTH, MODEL, MODEL_URL)
+#: No key of the file holds a secret by its name: envKey is the variable's name, never the key.
+KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
+#: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
+KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
+
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT))
+
+
+class Qwen:
+    """Qwen Code: its project file, the keys a profile becomes there, and its key file."""
+
+    name = NAME
+    command = "qwen"
+    keys_spec = KEYS
+    key_file_spec = KEY_FILE_KEYS
+    fields = FIELDS
+
+    def settings_path(self, worktree: Path) -> Path:
+        return worktree / SETTINGS_FILE
+
+    def key_path(self, worktree: Path) -> Path:
+        from llmconf.targets.claude_code.layers import delivery_path
+
+        return delivery_path(worktree).with_name(KEY_FILE)
+
+    def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
+        """The keys of .qwen/settings.json a rendered profile becomes (a located error when the
+        profile cannot serve Qwen Code: no OpenAI-protocol endpoint, or no main model)."""
+        profile = decl.profile.value
+        url = rendered.get(("endpoints", PROTOCOL))
+        if url is None:
+            raise decl.profile.error(
+                f"profile '{profile}' cannot serve qwen: it gives no openai endpoint (Qwen Code speaks OpenAI chat completions)",
+                "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave qwen out of agents:",
+            )
+        main = rendered.get(("models", MAIN_SLOT))
+        if main is None:
+            raise decl.profile.error(
+                f"profile '{profile}' maps no {MAIN_SLOT} model, which is Qwen Code's model",
+                f"set models.{MAIN_SLOT} in the profile, or leave qwen out of agents:",
+            )
+        from llmconf.render import SensitiveMap, is_sensitive
+
+        entry = {"id": str(main), "name": PROVIDER, "baseUrl": str(url), "envKey": KEY_VAR}
+        hidden = is_sensitive(main) or is_sensitive(url)  # from secret() or env(): never shown
+        return {ENTRY: SensitiveMap(entry) if hidden else entry, AUTH: "openai", MODEL: main, MODEL_URL: url}
+
+    def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:
+        """What the worktree's key file holds: the profile's token, for exec and activate to hand over."""
+        token = rendered.get(("auth_token",))
+        return {} if token is None else {("env", KEY_VAR): token}
+
+    def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
+        return effective(worktree, shell, _declared_key(self.key_path(worktree)))
+
+    def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
+        return desired.get(MODEL_URL), desired.get(MODEL), None
+
+    def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        # Qwen Code reads the variable as it is (the environment beats its .env files).
+        value = kept.get(KEY_VAR)
+        return argv, ({KEY_VAR: value} if value is not None else {})
+
+
+def _declared_key(path: Path) -> str | None:
+    """The key the worktree's key file holds (None: none, or it cannot be read)."""
+    data = _read_json(path)
+    env = data.get("env") if data is not None else None
+    value = env.get(KEY_VAR) if isinstance(env, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _read_json(path: Path | str) -> dict[str, Any] | None:
+    """A JSON object from a file (None: no such file, or not a JSON object)."""
+    import json
+
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    try:
+        data = json.loads(fs.read_text(Path(path), fs.SETTINGS_LIMIT))
+    except (OSError, ValueError, LlmconfError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+#: Qwen Code's system settings, merged over the project's (its QWEN_CODE_SYSTEM_SETTINGS_PATH
+#: moves them), and the keys there that would choose another backend.
+SYSTEM_VAR, SYSTEM_FILE = "QWEN_CODE_SYSTEM_SETTINGS_PATH", "/etc/qwen-code/settings.json"
+
+
+def effective(worktree: Path, shell: Mapping[str, str], declared: str | None) -> str | None:
+    """Why Qwen Code started in the worktree would not use what llmconf declares (None:
+    nothing llmconf knows of beats it). `declared`: the key in the worktree's key file.
+
+    Its system settings beat the project file. And a plain `qwen`, started without `llmconf
+    exec`, takes LLMCONF_QWEN_API_KEY from the shell, else from the first .qwen/.env or .env
+    up from the worktree (a nested worktree's main checkout's one too), ~/.qwen/.env or
+    ~/.env, else from an `env` object in its settings: one that holds another key than the
+    key file sends that one."""
+    system = shell.get(SYSTEM_VAR) or SYSTEM_FILE
+    doc = _read_json(system)
+    if doc is not None and any(name in doc for name in ("model", "modelProviders")):
+        return f"{system} sets the model or provider"
+    found = _plain_key(worktree, shell)
+    if found is not None and found[1] != declared:
+        return f"a plain qwen, without llmconf exec, takes {KEY_VAR} from {found[0]}"
+    return None
+
+
+def _plain_key(worktree: Path, shell: Mapping[str, str]) -> tuple[str, str] | None:
+    """Where a plain `qwen` in the worktree takes LLMCONF_QWEN_API_KEY from, and its value
+    (None: nowhere), in Qwen Code's order (measured on 0.24.4; an empty value counts as unset)."""
+    if shell.get(KEY_VAR):
+        return "the shell", shell[KEY_VAR]
+    home = Path(shell.get("HOME") or Path.home())
+    qwen_home = Path(shell["QWEN_HOME"]) if shell.get("QWEN_HOME") else home / ".qwen"
+    for path in (*_project_dotenv(worktree, home), qwen_home / ".env", home / ".env"):
+        value = _dotenv_value(path)
+        if value:
+            return str(path), value
+    for path in (worktree / SETTINGS_FILE, qwen_home / "settings.json"):  # the project's env wins
+        doc = _read_json(path)
+        env = doc.get("env") if doc is not None else None
+        value = env.get(KEY_VAR) if isinstance(env, dict) else None
+        if isinstance(value, str) and value:
+            return f"env in {path}", value
+    return None
+
+
+def _project_dotenv(worktree: Path, home: Path) -> tuple[Path, ...]:
+    """The one .env file Qwen Code loads walking up from the worktree (none at or above HOME)."""
+    folder = Path(os.path.realpath(worktree))
+    for here in (folder, *folder.parents):
+        if here == home:
+            break
+        for path in (here / ".qwen" / ".env", here / ".env"):
+            if os.path.isfile(path):
+                return (path,)
+    return ()
+
+
+def _dotenv_value(path: Path) -> str | None:
+    """LLMCONF_QWEN_API_KEY's value in a .env file (None: not set there, or no such file)."""
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    try:
+        text = fs.read_text(path, fs.SETTINGS_LIMIT)
+    except (OSError, LlmconfError):
+        return None
+    value = None
+    for line in text.splitlines():
+        name, sep, rest = line.strip().removeprefix("export ").partition("=")
+        if sep and name.strip() == KEY_VAR:
+            rest = rest.strip()
+            value = rest[1:-1] if len(rest) > 1 and rest[0] == rest[-1] and rest[0] in "\"'" else rest.split(" #")[0].strip()
+    return value
