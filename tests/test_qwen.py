@@ -264,5 +264,12 @@ def test_exec_hands_the_worktrees_key_to_qwen_as_it_is(repo, run, tmp_path):
     done = _exec(repo / "sub", "sh", "-c", PRINT_KEY)
     assert (done.returncode, done.stdout, done.stderr) == (0, SECRET + "|", "")
     assert _exec(tmp_path, "sh", "-c", PRINT_KEY).stdout == "unset|"
-    hook = run("activate", "bash").out
-    assert "qwen()" in hook and "qwen-key.json" in hook
+    # activate: a plain `qwen` in the worktree goes through exec; elsewhere it runs untouched.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "qwen").write_text(f"#!/bin/sh\n{PRINT_KEY}\n")  # stands in for the real one
+    (bin_dir / "qwen").chmod(0o755)
+    script = f"{run('activate', 'bash').out}\ncd {repo}\nqwen\ncd {tmp_path}\nqwen\n"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{SECRET}|unset|", "")
