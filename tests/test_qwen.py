@@ -165,6 +165,16 @@ def test_what_qwen_adds_and_the_users_edits_survive_a_switch(repo, run):
     assert json.loads(settings.read_text()) == {"modelProviders": {"openai": [mine]}, "ui": {"theme": "dark"}, "$version": 4}
 
 
+@pytest.mark.parametrize("how", ["drop", "rollback"])
+def test_a_file_llmconf_created_goes_with_its_folder(repo, run, how):
+    assert run("apply", "--yes").code == 0
+    assert (repo / ".qwen" / "settings.json").is_file()
+    if how == "drop":
+        write_tree(repo.parent, {"worktrees.yaml": "worktrees:\n  repo: direct\n"})
+    assert run(*(["apply"] if how == "drop" else ["rollback"]), "--yes").code == 0
+    assert sorted(p.name for p in repo.iterdir()) == [".git"]
+
+
 def test_an_edit_of_llmconfs_entry_is_drift_and_goes_back(repo, run):
     assert run("apply", "--yes").code == 0
     settings = repo / ".qwen" / "settings.json"
@@ -219,7 +229,15 @@ def test_status_shows_the_qwen_row_and_what_beats_it(repo, run, tmp_path, monkey
     assert effective() == (
         f"differs: a plain qwen, without llmconf exec, takes LLMCONF_QWEN_API_KEY from env in {tmp_path / 'home/.qwen/settings.json'}"
     )
+    # Folder trust on: a folder no rule trusts has its project file ignored (measured).
+    write_tree(tmp_path, {"home/.qwen/settings.json": '{"security": {"folderTrust": {"enabled": true}}}'})
+    assert effective() == "differs: folder trust is on and the worktree is not a trusted folder: Qwen Code ignores its .qwen/settings.json"
+    write_tree(tmp_path, {"home/.qwen/trustedFolders.json": json.dumps({str(tmp_path): "TRUST_FOLDER"})})
+    assert effective() == "as declared"
     monkeypatch.delenv("QWEN_HOME")
+    write_tree(tmp_path, {"system.json": '{"model": {"temperature": 0}}'})
+    monkeypatch.setenv("QWEN_CODE_SYSTEM_SETTINGS_PATH", str(tmp_path / "system.json"))
+    assert effective() == "as declared"
     write_tree(tmp_path, {"system.json": '{"model": {"name": "x"}}'})
     monkeypatch.setenv("QWEN_CODE_SYSTEM_SETTINGS_PATH", str(tmp_path / "system.json"))
     assert effective() == f"differs: {tmp_path / 'system.json'} sets the model or provider"

@@ -133,37 +133,68 @@ def _read_json(path: Path | str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-#: Qwen Code's system settings, merged over the project's (its QWEN_CODE_SYSTEM_SETTINGS_PATH
-#: moves them), and the keys there that would choose another backend.
+#: Qwen Code's system settings, merged over the project's (QWEN_CODE_SYSTEM_SETTINGS_PATH moves
+#: them), and its list of trusted folders (QWEN_CODE_TRUSTED_FOLDERS_PATH moves it).
 SYSTEM_VAR, SYSTEM_FILE = "QWEN_CODE_SYSTEM_SETTINGS_PATH", "/etc/qwen-code/settings.json"
+TRUSTED_VAR, TRUSTED_FILE = "QWEN_CODE_TRUSTED_FOLDERS_PATH", "trustedFolders.json"
 
 
 def effective(worktree: Path, shell: Mapping[str, str], declared: str | None) -> str | None:
     """Why Qwen Code started in the worktree would not use what llmconf declares (None:
     nothing llmconf knows of beats it). `declared`: the key in the worktree's key file.
 
-    Its system settings beat the project file. And a plain `qwen`, started without `llmconf
-    exec`, takes LLMCONF_QWEN_API_KEY from the shell, else from the first .qwen/.env or .env
-    up from the worktree (a nested worktree's main checkout's one too), ~/.qwen/.env or
+    Measured on 0.24.4: its system settings beat the project file; with folder trust on, it
+    ignores the project file of a folder not trusted. And a plain `qwen`, started without
+    `llmconf exec`, takes LLMCONF_QWEN_API_KEY from the shell, else from the first .qwen/.env
+    or .env up from the worktree (in a nested worktree: its main checkout's), ~/.qwen/.env or
     ~/.env, else from an `env` object in its settings: one that holds another key than the
     key file sends that one."""
-    system = shell.get(SYSTEM_VAR) or SYSTEM_FILE
-    doc = _read_json(system)
-    if doc is not None and any(name in doc for name in ("model", "modelProviders")):
-        return f"{system} sets the model or provider"
-    found = _plain_key(worktree, shell)
+    home = Path(shell.get("HOME") or Path.home())
+    qwen_home = Path(shell["QWEN_HOME"]) if shell.get("QWEN_HOME") else home / ".qwen"
+    system_path = shell.get(SYSTEM_VAR) or SYSTEM_FILE
+    system = _read_json(system_path) or {}
+    model, providers = system.get("model"), system.get("modelProviders")
+    if (
+        (isinstance(model, dict) and ("name" in model or "baseUrl" in model))
+        or (isinstance(providers, dict) and "openai" in providers)
+        or _get(system, AUTH) is not None
+    ):
+        return f"{system_path} sets the model or provider"
+    user = _read_json(qwen_home / "settings.json") or {}
+    trust = ("security", "folderTrust", "enabled")
+    if (_get(user, trust) is True or _get(system, trust) is True) and not _trusted(worktree, shell, qwen_home):
+        return "folder trust is on and the worktree is not a trusted folder: Qwen Code ignores its .qwen/settings.json"
+    found = _plain_key(worktree, home, qwen_home, shell)
     if found is not None and found[1] != declared:
         return f"a plain qwen, without llmconf exec, takes {KEY_VAR} from {found[0]}"
     return None
 
 
-def _plain_key(worktree: Path, shell: Mapping[str, str]) -> tuple[str, str] | None:
+def _get(doc: Mapping[str, Any], key: KeyPath) -> Any:
+    from llmconf.plan.model import ABSENT, get_key
+
+    value = get_key(dict(doc), key)
+    return None if value is ABSENT else value
+
+
+def _trusted(worktree: Path, shell: Mapping[str, str], qwen_home: Path) -> bool:
+    """Whether Qwen Code's trusted folders trust the worktree: TRUST_FOLDER on it or a folder
+    above it, or TRUST_PARENT on a folder inside one of those (measured: either trusts it)."""
+    rules = _read_json(shell.get(TRUSTED_VAR) or qwen_home / TRUSTED_FILE) or {}
+    folder = Path(os.path.realpath(worktree))
+    above = {folder, *folder.parents}
+    for path, level in rules.items():
+        rule = Path(os.path.realpath(path))
+        if (level == "TRUST_FOLDER" and rule in above) or (level == "TRUST_PARENT" and rule.parent in above):
+            return True
+    return False
+
+
+def _plain_key(worktree: Path, home: Path, qwen_home: Path, shell: Mapping[str, str]) -> tuple[str, str] | None:
     """Where a plain `qwen` in the worktree takes LLMCONF_QWEN_API_KEY from, and its value
     (None: nowhere), in Qwen Code's order (measured on 0.24.4; an empty value counts as unset)."""
     if shell.get(KEY_VAR):
         return "the shell", shell[KEY_VAR]
-    home = Path(shell.get("HOME") or Path.home())
-    qwen_home = Path(shell["QWEN_HOME"]) if shell.get("QWEN_HOME") else home / ".qwen"
     for path in (*_project_dotenv(worktree, home), qwen_home / ".env", home / ".env"):
         value = _dotenv_value(path)
         if value:
