@@ -544,3 +544,12 @@ def test_qwen_project_list_replaces_the_users_and_system_settings_or_folder_trus
     write_tree(home, {".qwen/trustedFolders.json": json.dumps({str(tmp_path): "TRUST_FOLDER"})})  # a folder above it
     assert qwen(repo, GW_KEY=KEY).returncode == 0
     assert {path for path, _, _ in posts(api)} == {"/project/v1/chat/completions"}
+
+
+def test_qwen_reads_the_project_settings_of_the_folder_it_starts_in_only(qwen: Run, api: FakeApi, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "r", ignore=False)
+    write_tree(repo, {".qwen/settings.json": qwen_settings(f"{api.url}/v1", "m-qwen"), "sub/.keep": ""})
+    result = qwen(repo / "sub", GW_KEY=KEY)
+    assert result.returncode == 1
+    assert "No auth type is selected." in result.stderr
+    assert posts(api) == []
