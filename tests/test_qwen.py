@@ -291,3 +291,22 @@ def test_exec_hands_the_worktrees_key_to_qwen_as_it_is(repo, run, tmp_path):
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{SECRET}|unset|", "")
+
+
+def test_agent_models_picks_qwens_model_and_doctor_shows_it(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models: {qwen: {main: opus}}\n"})
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / ".qwen" / "settings.json").read_text())
+    assert (doc["model"]["name"], doc["modelProviders"]["openai"][0]["id"]) == ("o-1", "o-1")
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [qwen], agent_models: {qwen: {main: lab/m.2}}}\n"})
+    assert run("apply", "--yes").code == 0
+    assert json.loads((repo / ".qwen" / "settings.json").read_text())["model"]["name"] == "lab/m.2"
+    assert run("plan").out == "No changes.\n"
+    (tmp_path / ".env").write_text("LLMCONF_QWEN_API_KEY=sk-elsewhere\n")
+    report = json.loads(run("doctor", "--json").out)
+    assert SECRET not in json.dumps(report) and "sk-elsewhere" not in json.dumps(report)
+    [agent] = report["agents"]
+    assert agent["agent"] == "qwen"
+    assert [f["message"] for f in agent["findings"]] == [
+        f"qwen started here would not use what llmconf declares: a plain qwen, without llmconf exec, takes LLMCONF_QWEN_API_KEY from {tmp_path / '.env'}"
+    ]

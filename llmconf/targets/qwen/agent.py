@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -37,8 +37,6 @@ KEY_VAR = "LLMCONF_QWEN_API_KEY"
 KEY_FILE = key_file_name(NAME)
 #: The protocol Qwen Code's openai provider speaks, and so the endpoint a profile needs.
 PROTOCOL = "openai"
-#: The profile's slot that becomes Qwen Code's model (it has no small model of its own).
-MAIN_SLOT = "sonnet"
 
 ENTRY: KeyPath = ("modelProviders", "openai", element("name", PROVIDER))
 AUTH: KeyPath = ("security", "auth", "selectedType")
@@ -52,7 +50,9 @@ KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
 #: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
 
-FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT))
+#: The profile fields Qwen Code reads: its model is the main one (sonnet, unless agent_models.qwen
+#: says); it has no small model of its own.
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), MAIN_MODEL)
 
 
 class Qwen:
@@ -82,11 +82,11 @@ class Qwen:
                 f"profile '{profile}' cannot serve qwen: it gives no openai endpoint (Qwen Code speaks OpenAI chat completions)",
                 "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave qwen out of agents:",
             )
-        main = rendered.get(("models", MAIN_SLOT))
+        main = rendered.get(MAIN_MODEL)
         if main is None:
             raise decl.profile.error(
-                f"profile '{profile}' maps no {MAIN_SLOT} model, which is Qwen Code's model",
-                f"set models.{MAIN_SLOT} in the profile, or leave qwen out of agents:",
+                f"profile '{profile}' gives qwen no main model",
+                "set models.sonnet in the profile (or agent_models.qwen.main: a slot or a model ID), or leave qwen out of agents:",
             )
         from llmconf.render import SensitiveMap, is_sensitive
 
