@@ -13,9 +13,9 @@ Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
 #: The coding agents llmconf configures (`agents:`), by the name a config gives them.
-AGENTS: tuple[str, ...] = ("claude-code", "opencode", "gemini", "qwen")
+AGENTS: tuple[str, ...] = ("claude-code", "opencode", "gemini", "qwen", "codex")
 #: The agents llmconf will configure, named so that listing one says "not yet", not "unknown".
-COMING_AGENTS: tuple[str, ...] = ("codex",)
+COMING_AGENTS: tuple[str, ...] = ()
 Agent = Literal[AGENTS]  # type: ignore[valid-type]
 #: The protocols a profile's `endpoints:` may give a URL for.
 PROTOCOLS: tuple[str, ...] = ("anthropic", "openai", "gemini")

@@ -45,6 +45,10 @@ class Keys:
     env: bool = False
     #: Whether a key's value is a secret by its name (Claude Code's: *_TOKEN, *_KEY...).
     looks_secret: Callable[[KeyPath], bool] = target.looks_secret
+    #: A file that is not JSON (None: JSON, edited member by member): how its text parses into
+    #: a document (raising a located LlmconfError), and the whole new text of a document.
+    load: Callable[[str], dict[str, Any]] | None = None
+    dump: Callable[[Mapping[str, Any]], str] | None = None
 
 
 def dotted(name: str) -> KeyPath:

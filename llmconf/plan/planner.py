@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf import fs
 from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, apply_changes, diff, holds_secret
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
 from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
@@ -113,9 +113,9 @@ class Planner:
         return Plan(tuple(self._deliver(decls, plans, delivering)) + agents, self.target.client().version, self._notes())
 
     def _agent_records(self) -> frozenset[str]:
-        """The files of agents other than Claude Code that the state records (most states: none)."""
-        names = tuple(os.sep + n for n in OTHER_AGENT_FILES)
-        return frozenset(name for name in self.state.files if name.endswith(names))
+        """The files of agents other than Claude Code that the state records, found by the
+        endings their targets' files have (targets.base.OTHER_AGENT_FILES; most states: none)."""
+        return frozenset(name for name in self.state.files if name.endswith(OTHER_AGENT_FILES))
 
     def _plan_agents(self, others: Sequence[tuple[WorktreeDecl, str, bool]]) -> tuple[WorktreePlan, ...]:
         """The plans of the agents other than Claude Code each worktree lists (or no longer
@@ -162,7 +162,7 @@ class Planner:
                 error = decl.profile.error(*missing_folder(decl))
                 return [replace(self._agent_plan(decl, path, agent), error=error, folder_missing=True)]
             text, changes, action = self._file_changes(path, desired, agent.keys_spec)
-            new_text = _edited(text, changes, action)
+            new_text = _edited(text, changes, action, agent.keys_spec)
         except LlmconfError as e:
             e.path = e.path or path
             missing = decl.error is not None and folder_identity(decl.path) is None
@@ -266,7 +266,7 @@ class Planner:
     ) -> tuple[str | None, tuple[KeyChange, ...], FileAction]:
         """A settings file's text as read, and the changes that bring it to `desired` (`spec`:
         how its target keys it; None: Claude Code's)."""
-        text, current = fs.read_settings(path)
+        text, current = fs.read_settings(path, spec.load if spec is not None else None)
         record = self.state.record(path)
         changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret, spec)
         if changes:
@@ -369,9 +369,14 @@ class Planner:
         )
 
 
-def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction) -> str | None:
+def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction, spec: Keys | None = None) -> str | None:
     """The edit apply will make, made at plan time: one it would refuse (a duplicate key it
-    would drop) is the plan's error, and apply writes this text without editing again."""
+    would drop) is the plan's error, and apply writes this text without editing again. A
+    target's file that is not JSON (`spec.dump`) is written whole from its new document."""
+    if spec is not None and spec.dump is not None and spec.load is not None:
+        if not changes or action not in (FileAction.CREATE, FileAction.UPDATE):
+            return None
+        return spec.dump(apply_changes(spec.load(text) if text is not None else None, changes))
     if not changes or text is None or action is not FileAction.UPDATE:
         return None
     from llmconf.apply import jsonedit

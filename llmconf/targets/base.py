@@ -8,6 +8,7 @@ the first; adding an agent means adding a folder beside it that implements these
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -104,12 +105,18 @@ _TARGETS: dict[str, tuple[str, str]] = {
     "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
     "gemini": ("llmconf.targets.gemini.agent", "Gemini"),
     "qwen": ("llmconf.targets.qwen.agent", "Qwen"),
+    "codex": ("llmconf.targets.codex.agent", "Codex"),
 }
 OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
-#: The names of the files their targets write (the planner looks for them among the state's
-#: records, once per plan).
+#: How the paths of the files their targets write end (the planner looks for them among the
+#: state's records, once per plan): a file name, or the ending of one (Codex's profile files,
+#: $CODEX_HOME/llmconf-<worktree>.config.toml).
 OTHER_AGENT_FILES: tuple[str, ...] = (
-    "opencode.json", str(Path(".gemini", "settings.json")), str(Path(".qwen", "settings.json")), *(f"{name}-key.json" for name in _TARGETS)
+    os.sep + "opencode.json",
+    os.sep + str(Path(".gemini", "settings.json")),
+    os.sep + str(Path(".qwen", "settings.json")),
+    ".config.toml",
+    *(f"{os.sep}{name}-key.json" for name in _TARGETS),
 )
 
 
