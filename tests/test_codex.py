@@ -219,6 +219,10 @@ def test_rollback_puts_the_profile_file_and_the_key_file_back(repo, run, codex_h
 
 def test_leaving_codex_out_of_agents_deletes_its_files_and_rollback_restores_them(repo, run, tmp_path, codex_home):
     path = _profile_file(codex_home, repo)
+    # The user's own Codex files: llmconf never writes them.
+    mine = {"config.toml": '# mine\nmodel = "gpt-x"\n[projects."/x"]\ntrust_level = "trusted"\n', "work.config.toml": 'model = "w"\n'}
+    write_tree(codex_home, mine)
+    write_tree(repo, {".codex/config.toml": "# the project's\n"})
     assert run("apply", "--yes").code == 0
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n"})
     plan = run("plan")
@@ -231,6 +235,8 @@ def test_leaving_codex_out_of_agents_deletes_its_files_and_rollback_restores_the
     assert (result.code, result.err) == (0, "")
     assert path.read_text() == PROFILE_TEXT and os.path.exists(_key_file(repo))
     assert not (repo / "opencode.json").exists()
+    assert {name: (codex_home / name).read_text() for name in mine} == mine
+    assert (repo / ".codex/config.toml").read_text() == "# the project's\n"
 
 
 def test_rolling_back_the_first_apply_removes_both_files(repo, run, codex_home):
