@@ -172,7 +172,7 @@ def test_status_shows_codex_and_what_a_trusted_project_sets(repo, run, tmp_path,
     assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "as declared"  # untrusted: Codex ignores it
     write_tree(codex_home, {"config.toml": f'[projects."{repo}"]\ntrust_level = "trusted"\n'})
     assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == (
-        "differs: .codex/config.toml sets model (a trusted project's: only 'llmconf exec -- codex' overrides it)"
+        "differs: .codex/config.toml sets model, which beats the profile's unless codex starts through llmconf exec"
     )
     _profile_file(codex_home, repo).write_text(PROFILE_TEXT.replace('"s-1"', '"hand-edited"'))
     assert "drifted" in json.loads(run("status", "--json").out)["worktrees"][1]["state"]
@@ -283,6 +283,40 @@ def test_a_profile_without_a_key_sends_none_and_exec_still_selects_the_profile(r
         assert json.load(f) == {"env": {"LLMCONF_CODEX_MODEL": "s-1"}}
     done = _exec(repo, tmp_path, "codex", "exec", "hi")
     assert done.stdout.splitlines() == ["-p", _profile(repo), "-c", 'model="s-1"', "exec", "hi", "key=unset"]
+
+
+def test_agent_models_picks_codexs_model(repo, run, tmp_path, codex_home):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models:\n  codex: {main: opus}\n"})
+    assert run("apply", "--yes").code == 0
+    assert tomllib.loads(_profile_file(codex_home, repo).read_text())["model"] == "o-1"
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo:\n    profile: gw\n    agents: [codex]\n    agent_models: {codex: {main: vendor/x-9}}\n"})
+    assert run("apply", "--yes").code == 0
+    assert tomllib.loads(_profile_file(codex_home, repo).read_text())["model"] == "vendor/x-9"
+    with open(_key_file(repo)) as f:
+        assert json.load(f)["env"]["LLMCONF_CODEX_MODEL"] == "vendor/x-9"
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace("sonnet: s-1, ", ""), "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [codex]}\n"})
+    result = run("plan")
+    assert (result.code, result.err.splitlines()[0]) == (
+        1,
+        "llmconf: worktrees.yaml:2: profile 'gw' gives codex no main model (set models.sonnet in the profile "
+        "(or agent_models.codex.main: a slot or a model ID), or leave codex out of agents:)",
+    )
+
+
+def test_doctor_reports_codex_and_a_trusted_projects_model(repo, run, codex_home):
+    assert run("apply", "--yes").code == 0
+    path = os.path.relpath(_profile_file(codex_home, repo))
+    assert run("doctor").out.splitlines()[:3] == [
+        "# repo: codex (profile gw): http://127.0.0.1:9/v1",
+        "  main    s-1",
+        f"  via     {path}; the key through llmconf exec / activate (codex)",
+    ]
+    write_tree(repo, {".codex/config.toml": 'model = "m-project"\n'})
+    write_tree(codex_home, {"config.toml": f'[projects."{repo}"]\ntrust_level = "trusted"\n'})
+    assert run("doctor").out.splitlines()[3] == (
+        f"  warning: {path}: codex started here would not use what llmconf declares: "
+        ".codex/config.toml sets model, which beats the profile's unless codex starts through llmconf exec"
+    )
 
 
 # --- launch: llmconf exec and the activate hook --------------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 from llmconf.targets.codex import toml
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ MODEL_VAR = "LLMCONF_CODEX_MODEL"  # exec's `-c model=...`; never handed to code
 KEY_FILE = key_file_name(NAME)
 #: The protocol Codex's provider speaks (the Responses API), so the endpoint a profile needs.
 PROTOCOL = "openai"
-MAIN_SLOT = "sonnet"
 #: Profile files llmconf writes: `llmconf-<name>.config.toml` in CODEX_HOME.
 PREFIX, SUFFIX = "llmconf-", ".config.toml"
 
@@ -65,7 +64,8 @@ def _dump(doc: Mapping[str, Any]) -> str:
 KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False, load=toml.loads, dump=_dump)
 #: The key file: the key and the main model, as variables in an `env` object.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR), ("env", MODEL_VAR)), dotted)
-FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), ("models", MAIN_SLOT))
+#: The profile fields Codex reads: its main model is `sonnet`'s unless `agent_models.codex.main` names another.
+FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), MAIN_MODEL)
 
 
 def codex_home(env: Mapping[str, str] = os.environ) -> Path:
@@ -113,11 +113,11 @@ class Codex:
                 f"profile '{profile}' cannot serve codex: it gives no openai endpoint (Codex speaks the OpenAI Responses API)",
                 "add endpoints: {openai: URL} to the profile (a .../v1 URL that serves POST /responses), or leave codex out of agents:",
             )
-        main = rendered.get(("models", MAIN_SLOT))
+        main = rendered.get(MAIN_MODEL)
         if main is None:
             raise decl.profile.error(
-                f"profile '{profile}' maps no {MAIN_SLOT} model, which is Codex's model",
-                f"set models.{MAIN_SLOT} in the profile, or leave codex out of agents:",
+                f"profile '{profile}' gives codex no main model",
+                "set models.sonnet in the profile (or agent_models.codex.main: a slot or a model ID), or leave codex out of agents:",
             )
         keys: dict[KeyPath, Any] = {MODEL: main, MODEL_PROVIDER: PROVIDER, LABEL: f"llmconf ({profile})", BASE_URL: url}
         if ("auth_token",) in rendered:  # without one, Codex sends no Authorization header
@@ -131,8 +131,8 @@ class Codex:
         keys: dict[KeyPath, str] = {}
         if ("auth_token",) in rendered:
             keys[("env", KEY_VAR)] = rendered[("auth_token",)]
-        if ("models", MAIN_SLOT) in rendered:
-            keys[("env", MODEL_VAR)] = rendered[("models", MAIN_SLOT)]
+        if MAIN_MODEL in rendered:
+            keys[("env", MODEL_VAR)] = rendered[MAIN_MODEL]
         return keys
 
     def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
@@ -228,7 +228,7 @@ def effective(worktree: Path, shell: Mapping[str, str]) -> str | None:
         return None
     if "model" not in doc or not _trusted(worktree, shell):
         return None
-    return f"{PROJECT_FILE} sets model (a trusted project's: only 'llmconf exec -- codex' overrides it)"
+    return f"{PROJECT_FILE} sets model, which beats the profile's unless codex starts through llmconf exec"
 
 
 def _trusted(worktree: Path, shell: Mapping[str, str]) -> bool:
