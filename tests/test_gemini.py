@@ -361,3 +361,22 @@ def test_activate_sends_a_plain_gemini_through_exec(repo, run, tmp_path, shell):
     argv = {"bash": ["bash", "--norc", "-c"], "zsh": ["zsh", "-f", "-c"], "fish": ["fish", "--no-config", "-c"]}[shell] + [script]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"http://127.0.0.1:9/gem|{SECRET}|true|unset|unset|unset|", "")
+
+
+def test_a_settings_file_with_comments_is_edited_and_keeps_them(repo, run):
+    # Gemini CLI reads settings.json with comments; llmconf edits it as JSONC.
+    text = '{\n  // our MCP servers\n  "mcpServers": {"docs": {"command": "docs-server"}},\n  "model": {"maxSessionTurns": 10}, /* turns */\n}\n'
+    write_tree(repo, {".gemini/settings.json": text})
+    assert run("apply", "--yes").code == 0
+    after = (repo / ".gemini" / "settings.json").read_text()
+    assert "// our MCP servers" in after and "/* turns */" in after
+    from llmconf.apply import jsonc
+
+    assert jsonc.loads(after) == {
+        "mcpServers": {"docs": {"command": "docs-server"}},
+        "model": {"maxSessionTurns": 10, "name": "s-1"},
+        "security": {"auth": {"selectedType": "gemini-api-key"}},
+    }
+    assert run("plan").out == "No changes.\n"
+    assert run("rollback", "--yes").code == 0
+    assert (repo / ".gemini" / "settings.json").read_text() == text

@@ -143,7 +143,13 @@ def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
     assert rows[1]["effective"] == "as declared"
     (repo / ".opencode").mkdir()
     (repo / ".opencode" / "opencode.json").write_text('{"model": "llmconf/other"}\n')  # measured: it beats opencode.json
-    assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "differs: .opencode/opencode.json sets the model or provider"
+    # llmconf's keys go where they win: the plan now edits that file, and until it is applied
+    # opencode does not use what is declared.
+    row = json.loads(run("status", "--json").out)["worktrees"][1]
+    assert (row["file"], row["state"], row["effective"]) == (str(repo / ".opencode" / "opencode.json"), "drifted", "differs: not applied yet")
+    assert run("apply", "--yes").code == 0
+    assert json.loads((repo / ".opencode" / "opencode.json").read_text())["model"] == "llmconf/s-1"
+    assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "as declared"
     (repo / ".opencode" / "opencode.json").unlink()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')  # the issue measured: it beats every file
@@ -395,3 +401,34 @@ def test_doctor_reports_each_agent_with_what_it_declares_and_what_beats_it(repo,
     broken = run("doctor")
     assert broken.code == 1
     assert "  error: " in broken.out and "cannot serve opencode" in broken.out
+
+
+def test_an_opencode_jsonc_with_comments_is_edited_where_it_wins_and_keeps_every_comment(repo, run):
+    text = (
+        "// Our opencode setup: keep the comments.\n"
+        "{\n"
+        '  "mcp": {"docs": {"type": "local", "command": ["docs-server"],},}, // trailing commas, as opencode allows\n'
+        '  /* the team model */ "model": "mine/m",\n'
+        "}\n"
+    )
+    (repo / "opencode.jsonc").write_text(text)
+    (repo / "opencode.json").write_text('{"model": "beaten/by-jsonc"}\n')  # measured: opencode.jsonc beats it
+    plan = run("plan")
+    assert plan.out.splitlines()[0] == f"# repo: {os.path.relpath(repo / 'opencode.jsonc')} (profile gw) will be updated"
+    assert run("apply", "--yes").code == 0
+    after = (repo / "opencode.jsonc").read_text()
+    assert after.startswith("// Our opencode setup: keep the comments.\n{\n")
+    for kept in ("// trailing commas, as opencode allows", '"command": ["docs-server"],},},', '/* the team model */ "model": "llmconf/s-1",'):
+        assert kept in after
+    from llmconf.apply import jsonc
+
+    assert jsonc.loads(after)["provider"]["llmconf"]["options"]["baseURL"] == "http://127.0.0.1:9/v1"
+    assert (repo / "opencode.json").read_text() == '{"model": "beaten/by-jsonc"}\n'  # not llmconf's file: untouched
+    assert run("plan").out == "No changes.\n"
+    # Taking opencode out removes llmconf's keys (`model` among them) and the comments between
+    # them; every other comment stays.
+    write_tree(repo.parent, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [claude-code]}\n"})
+    assert run("apply", "--yes").code == 0
+    assert (repo / "opencode.jsonc").read_text() == (
+        '// Our opencode setup: keep the comments.\n{\n  "mcp": {"docs": {"type": "local", "command": ["docs-server"],},},\n}\n'
+    )

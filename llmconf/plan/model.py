@@ -45,10 +45,11 @@ class Keys:
     env: bool = False
     #: Whether a key's value is a secret by its name (Claude Code's: *_TOKEN, *_KEY...).
     looks_secret: Callable[[KeyPath], bool] = target.looks_secret
-    #: A file that is not JSON (None: JSON, edited member by member): how its text parses into
-    #: a document (raising a located LlmconfError), and the whole new text of a document.
+    #: A file that is not plain JSON (None: JSON, edited member by member by apply.jsonedit):
+    #: how its text parses into a document (raising a located LlmconfError), and its new text
+    #: after some changes (text None: a new file).
     load: Callable[[str], dict[str, Any]] | None = None
-    dump: Callable[[Mapping[str, Any]], str] | None = None
+    edit: Callable[[str | None, tuple[KeyChange, ...]], str] | None = None
 
 
 def dotted(name: str) -> KeyPath:

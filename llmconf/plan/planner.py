@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from llmconf import fs
 from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, apply_changes, diff, holds_secret
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
 from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
@@ -372,11 +372,11 @@ class Planner:
 def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction, spec: Keys | None = None) -> str | None:
     """The edit apply will make, made at plan time: one it would refuse (a duplicate key it
     would drop) is the plan's error, and apply writes this text without editing again. A
-    target's file that is not JSON (`spec.dump`) is written whole from its new document."""
-    if spec is not None and spec.dump is not None and spec.load is not None:
+    target's file that is not plain JSON is edited as its target says (`spec.edit`)."""
+    if spec is not None and spec.edit is not None:
         if not changes or action not in (FileAction.CREATE, FileAction.UPDATE):
             return None
-        return spec.dump(apply_changes(spec.load(text) if text is not None else None, changes))
+        return spec.edit(text, changes)
     if not changes or text is None or action is not FileAction.UPDATE:
         return None
     from llmconf.apply import jsonedit

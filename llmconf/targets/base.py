@@ -113,6 +113,7 @@ OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
 #: $CODEX_HOME/llmconf-<worktree>.config.toml).
 OTHER_AGENT_FILES: tuple[str, ...] = (
     os.sep + "opencode.json",
+    os.sep + "opencode.jsonc",
     os.sep + str(Path(".gemini", "settings.json")),
     os.sep + str(Path(".qwen", "settings.json")),
     ".config.toml",

@@ -123,6 +123,8 @@ def _with_agents(
             beaten = effective.get(wp.settings, "")
             if (wp.error is not None and not d) or wp.folder_missing or beaten == "":
                 row["effective"] = "-"
+            elif wp.changes or (key_file is not None and key_file.changes):  # the agent reads what is on disk, not the plan
+                row["effective"] = "differs: not applied yet"
             else:
                 row["effective"] = "as declared" if beaten is None else f"differs: {beaten}"
         out.append(row)

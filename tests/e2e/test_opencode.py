@@ -100,3 +100,30 @@ def test_plain_opencode_without_exec_has_no_key(api, opencode_bin, run, tmp_path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert api.chats and all(r.authorization is None for r in api.chats)  # an unset {env:} sends no Authorization
+
+
+def test_llmconf_edits_the_commented_file_opencode_reads_last_and_opencode_uses_it(api, opencode_bin, run, tmp_path):
+    """.opencode/opencode.jsonc beats opencode.json (measured): llmconf writes there, keeps its
+    comments, and the real opencode parses the result and uses llmconf's provider."""
+    assert run("secret", "set", "gw", stdin=SECRET + "\n").code == 0
+    repo = make_repo(tmp_path, files={"README": "hi\n"})
+    user = '// ours\n{\n  "provider": {"mine": {"npm": "@ai-sdk/openai-compatible", "options": {"baseURL": "http://127.0.0.1:9/v1",},},}, /* keep */\n}\n'
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
+            "profiles/gw.yaml": f"endpoints: {{openai: {api.url}/v1}}\nauth_token: \"{{{{ secret('gw') }}}}\"\nmodels: {{sonnet: gw/jsonc-model}}\n",
+            "repo/opencode.json": '{"model": "mine/beaten"}\n',
+            "repo/.opencode/opencode.jsonc": user,
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    text = (repo / ".opencode" / "opencode.jsonc").read_text()
+    assert text.startswith("// ours\n{\n") and "/* keep */" in text
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    argv = ["timeout", TIMEOUT, sys.executable, "-m", "llmconf", "exec", "--", opencode_bin, "run", "hi"]
+    done = subprocess.run(argv, cwd=repo, env=_opencode_env(home), capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {(r.path, r.model, r.authorization) for r in api.chats} == {("/v1/chat/completions", "gw/jsonc-model", f"Bearer {SECRET}")}
+    assert run("plan").out == "No changes.\n"

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmconf.plan.model import Keys, dotted
+from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
 from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 from llmconf.targets.codex import toml
 
@@ -56,12 +56,13 @@ HEADER = (
 )
 
 
-def _dump(doc: Mapping[str, Any]) -> str:
-    return HEADER + toml.dumps(doc)
+def _edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
+    """The profile file's new text: written whole (llmconf owns it), from its new document."""
+    return HEADER + toml.dumps(apply_changes(toml.loads(text) if text is not None else None, changes))
 
 
 #: No key of the profile file holds a secret by its name: env_key names the variable, never the key.
-KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False, load=toml.loads, dump=_dump)
+KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False, load=toml.loads, edit=_edit)
 #: The key file: the key and the main model, as variables in an `env` object.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR), ("env", MODEL_VAR)), dotted)
 #: The profile fields Codex reads: its main model is `sonnet`'s unless `agent_models.codex.main` names another.

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
 from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 
@@ -40,7 +41,7 @@ AUTH_TYPE = "gemini-api-key"
 AUTH: KeyPath = ("security", "auth", "selectedType")
 MODEL: KeyPath = ("model", "name")
 #: Every key llmconf owns in .gemini/settings.json. Neither holds a secret by its name.
-KEYS = Keys((AUTH, MODEL), dotted, looks_secret=lambda key: False)
+KEYS = Keys((AUTH, MODEL), dotted, looks_secret=lambda key: False, load=jsonc.load, edit=jsonc.edit)
 #: The variables Gemini CLI takes its gateway from, and the one that trusts the folder.
 KEY_VAR, URL_VAR, TRUST_VAR = "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMINI_CLI_TRUST_WORKSPACE"
 KEY: KeyPath = ("env", KEY_VAR)

@@ -14,10 +14,12 @@ worktree's key file, which apply writes 0600 beside Claude Code's --settings fil
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
 from llmconf.targets import base
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 NAME = "opencode"
 #: The project file opencode reads at the worktree root.
 SETTINGS_FILE = "opencode.json"
+#: The project files opencode reads, each beating those before it (1.18.33, measured): llmconf
+#: writes the last of them that exists (opencode.json when none does), so that its keys win.
+PROJECT_FILES = (Path(SETTINGS_FILE), Path("opencode.jsonc"), Path(".opencode", "opencode.json"), Path(".opencode", "opencode.jsonc"))
 #: The provider llmconf adds to it, and the variable its apiKey reads.
 PROVIDER = "llmconf"
 KEY_VAR = "LLMCONF_OPENCODE_API_KEY"
@@ -46,7 +51,7 @@ SMALL_MODEL: base.KeyPath = ("small_model",)
 #: Every key llmconf owns in opencode.json: a profile that sets none of them removes them all.
 BACKEND_KEYS: tuple[base.KeyPath, ...] = (NPM, LABEL, BASE_URL, API_KEY, MODELS, MODEL, SMALL_MODEL)
 #: No key of opencode.json holds a secret by its name: options.apiKey is `{env:VAR}`, never the key.
-KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
+KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False, load=jsonc.load, edit=jsonc.edit)
 #: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
 
@@ -64,6 +69,9 @@ class OpenCode:
     fields = FIELDS
 
     def settings_path(self, worktree: Path) -> Path:
+        for rel in reversed(PROJECT_FILES):
+            if os.path.isfile(worktree / rel):
+                return worktree / rel
         return worktree / SETTINGS_FILE
 
     def key_path(self, worktree: Path) -> Path:
@@ -125,25 +133,13 @@ class OpenCode:
         return {} if token is None else {("env", KEY_VAR): token}
 
 
-#: Layers opencode reads above a worktree's opencode.json (1.18.33): the project's
-#: .opencode/ folder (measured: its `model` wins), and OPENCODE_CONFIG_CONTENT (it wins over every file).
-OVERRIDE_FILES = (Path(".opencode") / "opencode.json", Path(".opencode") / "opencode.jsonc")
+#: What beats every project file: OPENCODE_CONFIG_CONTENT (measured, 1.18.33).
 CONTENT_VAR = "OPENCODE_CONFIG_CONTENT"
 
 
 def effective(worktree: Path, shell: Mapping[str, str]) -> str | None:
     """Why opencode started in the worktree would not use what llmconf declares in its
-    opencode.json (None: nothing llmconf knows of beats it)."""
-    from llmconf import fs
-    from llmconf.errors import LlmconfError
-
+    project file (None: nothing llmconf knows of beats it)."""
     if shell.get(CONTENT_VAR):
         return f"{CONTENT_VAR} is set"
-    for rel in OVERRIDE_FILES:
-        try:
-            text = fs.read_text(worktree / rel, fs.SETTINGS_LIMIT)
-        except (OSError, LlmconfError):
-            continue
-        if any(f'"{name}"' in text for name in ("model", "small_model", PROVIDER)):
-            return f"{rel} sets the model or provider"
     return None

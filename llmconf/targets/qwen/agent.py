@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
 from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
 
@@ -46,7 +47,7 @@ MODEL_URL: KeyPath = ("model", "baseUrl")
 #: Every key llmconf owns in .qwen/settings.json: a profile that sets none removes them all.
 BACKEND_KEYS: tuple[KeyPath, ...] = (ENTRY, AUTH, MODEL, MODEL_URL)
 #: No key of the file holds a secret by its name: envKey is the variable's name, never the key.
-KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False)
+KEYS = Keys(BACKEND_KEYS, dotted, looks_secret=lambda key: False, load=jsonc.load, edit=jsonc.edit)
 #: The key file: one variable in an `env` object, as Claude Code's settings hold theirs.
 KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
 
