@@ -127,3 +127,41 @@ def test_llmconf_edits_the_commented_file_opencode_reads_last_and_opencode_uses_
     assert done.returncode == 0, done.stderr[-2000:]
     assert {(r.path, r.model, r.authorization) for r in api.chats} == {("/v1/chat/completions", "gw/jsonc-model", f"Bearer {SECRET}")}
     assert run("plan").out == "No changes.\n"
+
+
+def test_main_checkout_sibling_and_nested_worktree_each_reach_their_own_profile(api, opencode_bin, run, tmp_path):
+    """A linked worktree beside the main checkout and one nested inside it, each on another
+    profile than the main checkout's: opencode reads no file above its worktree's root
+    (measured), so each gets its own endpoint, model and key through exec."""
+    from tests.helpers import git
+
+    keys = {"main": SECRET, "sib": "sk-opencode-sibling", "nest": "sk-opencode-nested"}
+    for name, key in keys.items():
+        assert run("secret", "set", name, stdin=key + "\n").code == 0
+    main = make_repo(tmp_path, "r", linked=("r-sib",))
+    sibling, nested = tmp_path / "r-sib", main / ".worktrees" / "nest"
+    git(main, "worktree", "add", "-q", "-b", "nest", ".worktrees/nest")
+    profiles = {
+        f"profiles/{name}.yaml": f"endpoints: {{openai: {api.url}/{name}/v1}}\nauth_token: \"{{{{ secret('{name}') }}}}\"\nmodels: {{sonnet: m-{name}}}\n"
+        for name in keys
+    }
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "agents: [opencode]\nworktrees:\n  r: main\n  r-sib: sib\n  r/.worktrees/nest: nest\n",
+            **profiles,
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    seen = {}
+    for name, cwd in (("main", main), ("sib", sibling), ("nest", nested)):
+        api.requests.clear()
+        argv = ["timeout", TIMEOUT, sys.executable, "-m", "llmconf", "exec", "--", opencode_bin, "run", "hi"]
+        done = subprocess.run(argv, cwd=cwd, env=_opencode_env(home), capture_output=True, text=True, timeout=150)
+        assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
+        seen[name] = {(r.path, r.model, r.authorization) for r in api.chats}
+    assert seen == {name: {(f"/{name}/v1/chat/completions", f"m-{name}", f"Bearer {key}")} for name, key in keys.items()}
+    rows = {r["worktree"]: (r["agent"], r["sonnet"], r["state"], r["effective"]) for r in json.loads(run("status", "--json").out)["worktrees"]}
+    assert rows == {name: ("opencode", f"m-{profile}", "in-sync", "as declared") for name, profile in (("r", "main"), ("r-sib", "sib"), ("nest", "nest"))}
