@@ -28,6 +28,7 @@ from llmconf.console import Ui
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
 from llmconf.records import dataclass, field, replace
 from llmconf.secrets.keyfiles import FoundKey, held, key_files
+from llmconf.secrets.mask import holds_key
 from llmconf.session import Session
 from llmconf.targets.base import Found
 from llmconf.targets.claude_code import settings as target
@@ -73,6 +74,9 @@ class AgentAdopted:
     secret: str | None = None
     #: Why it is not adopted (None: it is).
     left_out: str | None = None
+    #: The host the profile's key will now go to, when that is not the profile's own gateway
+    #: and the agent's files did not show the same key going there.
+    other_host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -371,7 +375,8 @@ def _serve(
 
     # The key: the profile's, one secret.
     has_key = found.key is not None or found.key_ref is not None
-    token = render_fields(wdecl, fields, (("auth_token",),), variables, markers).get(("auth_token",))
+    own = render_fields(wdecl, fields, (("auth_token",), ("base_url",)), variables, markers)
+    token = own.get(("auth_token",))
     if token is None and has_key:
         why = (
             f"its backend takes a key, and profile '{decl.profile}' (Claude Code's here) has none; "
@@ -409,6 +414,13 @@ def _serve(
     for fp, model in ((MAIN_MODEL, found.main), (SMALL_MODEL, found.small)):
         if model is not None and fp in target.fields and rendered.get(fp) != model:
             want[("agent_models", agent, fp[1])] = as_literal(model)
+    if any(holds_key(value) for value in (found.url, found.main, found.small) if value is not None):
+        raise LlmconfError(
+            f"{agent}'s URL or model here holds what looks like a key, which llmconf never writes into worktrees.yaml; nothing changed",
+            found.file,
+            found.line,
+            hint="put the key where the agent reads its key from, and import again",
+        )
     if found.main is None and MAIN_MODEL not in rendered:
         raise LlmconfError(
             f"{agent} here names no model, and profile '{decl.profile}' gives it none; nothing changed",
@@ -416,7 +428,20 @@ def _serve(
             found.line,
             hint="name the model in the agent's settings, or set models.sonnet in the profile, and import again",
         )
+    # A key the import did not see go to that URL (by reference, or none) may go somewhere new.
+    gateways = {_host(str(url)) for url in (rendered.get(url_field), own.get(("base_url",))) if url is not None}
+    if token is not None and adopted.key in ("ref", "none") and url_field in want and _host(found.url) not in gateways:
+        adopted = replace(adopted, other_host=_host(found.url) or found.url)
     return replace(adopted, fields=tuple(want)), want
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _secrets_in(text: str) -> list[str]:

@@ -219,7 +219,11 @@ def test_gemini_with_its_gateway_in_dotenv_gets_the_endpoint_and_model(tmp_path,
     ("agent", "files", "where"),
     [
         ("opencode", {"opencode.json": _opencode("sk-or-v1-another-key")}, "oc/opencode.json:9"),
-        ("gemini", {".gemini/settings.json": json.dumps(GEMINI), ".env": "# mine\nGEMINI_API_KEY=sk-or-v1-another-key\n"}, "oc/.env:2"),
+        (
+            "gemini",
+            {".gemini/settings.json": json.dumps(GEMINI), ".env": f"# mine\nGEMINI_API_KEY=sk-or-v1-another-key\nGOOGLE_GEMINI_BASE_URL={GEMINI_URL}\n"},
+            "oc/.env:2",
+        ),
         ("qwen", {".qwen/settings.json": json.dumps(QWEN), ".qwen/.env": "OPENROUTER_API_KEY=sk-or-v1-another-key\n"}, "oc/.qwen/.env:1"),
     ],
 )
@@ -299,16 +303,22 @@ def test_a_new_profile_serves_the_agent_itself(tmp_path, run, isolated_home):
     assert ("small_model", "change", "llmconf/z-ai/glm-4.5-air") in planned[("b", "opencode", "agent")]
 
 
-def test_codex_is_not_adopted_and_init_adopts_the_others(tmp_path, run, isolated_home):
-    """Codex keeps no backend in a project: its .codex/config.toml is left alone. `init WT`
-    adopts as import does."""
-    files = {"opencode.json": _opencode(), ".codex/config.toml": 'model = "gpt-5"\n'}
+def test_codex_and_gemini_on_google_are_not_adopted_and_init_adopts_the_others(tmp_path, run, isolated_home):
+    """Codex keeps no backend in a project: its .codex/config.toml is left alone. Gemini CLI
+    with no GOOGLE_GEMINI_BASE_URL talks to Google with a Google key: no profile serves that.
+    `init WT` adopts as import does."""
+    files = {
+        "opencode.json": _opencode(),
+        ".codex/config.toml": 'model = "gpt-5"\n',
+        ".gemini/settings.json": json.dumps(GEMINI),
+        ".gemini/.env": "GEMINI_API_KEY=AIza-google-key\n",
+    }
     write_tree(tmp_path / "oc", files)
     write_tree(tmp_path / "oc", {SETTINGS: switched("devstral")})
     result = run("init", "-C", "team", "oc")
     assert result.code == 0, result.err
     assert "  opencode (oc/opencode.json:8): added to its agents, with its own agent_models.opencode.main in its entry;" in result.out
-    assert "  codex" not in result.out
+    assert "  codex" not in result.out and "  gemini" not in result.out
     assert _entry(tmp_path, "../oc") == {
         "profile": "devstral",
         "agents": ["claude-code", "opencode"],
@@ -330,4 +340,32 @@ def test_an_agent_file_that_does_not_parse_refuses_the_folder(tmp_path, run, iso
     result = run("-C", "team", "import", "oc")
     assert (result.code, result.out) == (1, "")
     assert result.err.startswith("llmconf: oc/opencode.json:2: invalid JSON: ")
+    assert changed_paths(before, _everything(tmp_path, isolated_home)) == set()
+
+
+def test_a_key_by_reference_going_to_another_host_is_pointed_out(tmp_path, run, isolated_home):
+    qwen = json.loads(json.dumps(QWEN))
+    qwen["modelProviders"]["openai"][0]["baseUrl"] = "http://127.0.0.1:8/v1"
+    _worktree(tmp_path, "qw", {".qwen/settings.json": json.dumps(qwen, indent=2)}, switched("devstral"))
+    result = run("-C", "team", "import", "qw")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1:4] == [
+        "  qwen (qw/.qwen/settings.json:12): added to its agents, with its own endpoints.openai, agent_models.qwen.main in its entry; "
+        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it.",
+        "  its key is read from $OPENROUTER_API_KEY (envKey) (qw/.qwen/settings.json:13): llmconf will hand over the profile's key instead.",
+        "  so the profile's key will go to 127.0.0.1, which is not the profile's gateway: check it before 'llmconf apply'.",
+    ]
+    assert _entry(tmp_path, "../qw")["endpoints"] == {"openai": "http://127.0.0.1:8/v1"}
+
+
+def test_a_key_inside_an_agent_url_is_refused(tmp_path, run, isolated_home):
+    oc = _opencode().replace("https://openrouter.ai/api/v1", "https://gw.example/sk-or-v1-0123456789abcdef0123456789/v1")
+    _worktree(tmp_path, "oc", {"opencode.json": oc}, switched("devstral"))
+    before = _everything(tmp_path, isolated_home)
+    result = run("-C", "team", "import", "oc")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        "llmconf: oc/opencode.json:8: opencode's URL or model here holds what looks like a key, which llmconf never writes "
+        "into worktrees.yaml; nothing changed (put the key where the agent reads its key from, and import again)\n"
+    )
     assert changed_paths(before, _everything(tmp_path, isolated_home)) == set()

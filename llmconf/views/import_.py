@@ -95,6 +95,10 @@ def _agent_lines(found: Sequence[AgentAdopted], would: bool, cwd: Path) -> list[
             )
         elif a.key == "ref":
             lines.append(f"  its key is read from {a.found.key_ref} ({key_at}): llmconf will hand over the profile's key instead.")
+        if a.other_host is not None:
+            lines.append(
+                f"  so the profile's key will go to {a.other_host}, which is not the profile's gateway: check it before 'llmconf apply'."
+            )
     return lines
 
 

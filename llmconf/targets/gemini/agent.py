@@ -110,15 +110,12 @@ class Gemini:
         return adopt(worktree)
 
 
-#: Where Gemini CLI sends requests when GOOGLE_GEMINI_BASE_URL is not set.
-GOOGLE_URL = "https://generativelanguage.googleapis.com"
-
-
 def adopt(worktree: Path) -> Found | None:
     """What .gemini/settings.json in the worktree selects with security.auth.selectedType
-    "gemini-api-key": model.name, sent to GOOGLE_GEMINI_BASE_URL (Google's API when unset) with
-    GEMINI_API_KEY, both from the worktree's own dotenv file (.gemini/.env, else .env: the one
-    Gemini CLI loads there). None: no such file or selection."""
+    "gemini-api-key": model.name, sent to GOOGLE_GEMINI_BASE_URL with GEMINI_API_KEY, both from
+    the worktree's own dotenv file (.gemini/.env, else .env: the one Gemini CLI loads there).
+    None: no such file or selection, or no GOOGLE_GEMINI_BASE_URL there (Google's own API: no
+    profile's gateway key belongs there)."""
     from llmconf import fs
     from llmconf.errors import LlmconfError
     from llmconf.records import replace
@@ -136,13 +133,14 @@ def adopt(worktree: Path) -> Found | None:
     model = doc.get("model")
     main = model.get("name") if isinstance(model, dict) and isinstance(model.get("name"), str) else None
     switch = f"plan keeps {SETTINGS_FILE} as it is; the URL and key go to llmconf's key file, which 'llmconf exec' hands over"
-    found = Found(path, line_of(text, '"selectedType"'), PROTOCOL, GOOGLE_URL, main, switch=switch)
+    found = Found(path, line_of(text, '"selectedType"'), PROTOCOL, "", main, switch=switch)
     env_file = next((p for p in (worktree / ".gemini" / ".env", worktree / ".env") if p.is_file()), None)
     if env_file is None:
-        return found
+        return None  # Google's own API (or a gateway set only in the shell, which import cannot see)
     url = dotenv_value(env_file, URL_VAR)
-    if url is not None:
-        found = replace(found, file=env_file, line=url[1], url=url[0])
+    if url is None:
+        return None  # Google's own API, with a Google key: no gateway a profile could serve it from
+    found = replace(found, file=env_file, line=url[1], url=url[0])
     key = dotenv_value(env_file, KEY_VAR)
     if key is not None:
         found = replace(found, key=key[0], key_file=env_file, key_line=key[1])
