@@ -163,7 +163,8 @@ def test_qwen_with_its_key_by_reference_is_adopted(tmp_path, run, isolated_home)
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines()[1:3] == [
         "  qwen (qw/.qwen/settings.json:12): added to its agents, with its own agent_models.qwen.main in its entry; "
-        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it.",
+        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it; "
+        "Qwen Code keeps using your own entry, the first with that model and URL, until you take it out.",
         "  its key is read from $OPENROUTER_API_KEY (envKey) (qw/.qwen/settings.json:13): "
         "llmconf will hand over the profile's key instead.",
     ]
@@ -351,7 +352,8 @@ def test_a_key_by_reference_going_to_another_host_is_pointed_out(tmp_path, run, 
     assert result.code == 0, result.err
     assert result.out.splitlines()[1:4] == [
         "  qwen (qw/.qwen/settings.json:12): added to its agents, with its own endpoints.openai, agent_models.qwen.main in its entry; "
-        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it.",
+        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it; "
+        "Qwen Code keeps using your own entry, the first with that model and URL, until you take it out.",
         "  its key is read from $OPENROUTER_API_KEY (envKey) (qw/.qwen/settings.json:13): llmconf will hand over the profile's key instead.",
         "  so the profile's key will go to 127.0.0.1, which is not the profile's gateway: check it before 'llmconf apply'.",
     ]
@@ -369,3 +371,14 @@ def test_a_key_inside_an_agent_url_is_refused(tmp_path, run, isolated_home):
         "into worktrees.yaml; nothing changed (put the key where the agent reads its key from, and import again)\n"
     )
     assert changed_paths(before, _everything(tmp_path, isolated_home)) == set()
+
+
+def test_a_dotenv_key_is_read_as_the_agent_reads_it(tmp_path, run, isolated_home):
+    """Unquoted, a dotenv value ends at '#' (the npm dotenv package Gemini CLI uses): the key
+    Gemini CLI would send is not the whole key, so it is not the profile's."""
+    files = {".gemini/settings.json": json.dumps(GEMINI), ".gemini/.env": f"GOOGLE_GEMINI_BASE_URL={GEMINI_URL}\nGEMINI_API_KEY={SECRET}\n"}
+    _worktree(tmp_path, "gm", files, switched("devstral"))
+    result = run("-C", "team", "import", "gm")
+    assert result.code == 1
+    assert result.err.startswith("llmconf: gm/.gemini/.env:2: gemini's key here is not the key of profile 'devstral'")
+    assert SECRET.split("#")[0] not in result.err

@@ -151,24 +151,29 @@ def line_of(text: str, needle: str) -> int | None:
 
 
 def dotenv_value(path: Path, name: str) -> tuple[str, int] | None:
-    """The value a dotenv file gives `name` (`NAME=value`, `export NAME=value`, quoted or not),
-    and its line; the last one wins. None: not set there (or empty)."""
+    """The value a dotenv file gives `name`, and its line, read as Gemini CLI and Qwen Code read
+    it (the npm dotenv package's rules: `NAME=value`, `export NAME=value`, `NAME: value`; a
+    quoted value as it is, `\\n` in double quotes a newline; an unquoted one ends at `#`); the
+    last one wins. None: not set there (or empty)."""
     import re
 
     from llmconf import fs
 
-    text = fs.read_text(path, fs.SETTINGS_LIMIT)
+    text = fs.read_text(path, fs.SETTINGS_LIMIT).replace("\r\n", "\n")
+    line = re.compile(
+        r"^[ \t]*(?:export[ \t]+)?" + re.escape(name) + r"(?:[ \t]*=[ \t]*?|:[ \t]+?)"
+        r"(\s*'(?:\\'|[^'])*'|\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\n]+)?\s*(?:#.*)?$",
+        re.MULTILINE,
+    )
     found = None
-    for number, line in enumerate(text.splitlines(), 1):
-        match = re.match(rf"^\s*(?:export\s+)?{re.escape(name)}\s*=\s*(.*?)\s*$", line)
-        if match is None:
-            continue
-        value = match.group(1)
-        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+    for match in line.finditer(text):
+        value = (match.group(1) or "").strip()
+        quote = value[:1]
+        if len(value) > 1 and quote in "'\"`" and value[-1] == quote:
             value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].strip()
-        found = (value, number) if value else None
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace("\\r", "\r")
+        found = (value, text.count("\n", 0, match.start()) + 1) if value else None
     return found
 
 

@@ -144,6 +144,9 @@ def adopt(worktree: Path) -> Found | None:
         return None
     url, env_key = entry["baseUrl"], entry.get("envKey")
     switch = f"plan adds the '{PROVIDER}' entry to modelProviders.openai in {SETTINGS_FILE} and points model.name at it"
+    if entry.get("name") != PROVIDER:
+        # Measured on 0.24.4: of two entries with the same id and URL, the first (yours) wins.
+        switch += "; Qwen Code keeps using your own entry, the first with that model and URL, until you take it out"
     found = Found(path, line_of(text, json.dumps(url)), PROTOCOL, url, name, switch=switch)
     if isinstance(env_key, str) and env_key:
         from llmconf.records import replace
