@@ -431,7 +431,7 @@ def _serve(
     # A key the import did not see go to that URL (by reference, or none) may go somewhere new.
     gateways = {_host(str(url)) for url in (rendered.get(url_field), own.get(("base_url",))) if url is not None}
     if token is not None and adopted.key in ("ref", "none") and url_field in want and _host(found.url) not in gateways:
-        adopted = replace(adopted, other_host=_host(found.url) or found.url)
+        adopted = replace(adopted, other_host=_host(found.url) or "another address")
     return replace(adopted, fields=tuple(want)), want
 
 
