@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from llmconf.records import dataclass, field
+
 if TYPE_CHECKING:
     from llmconf.config.load import Sourced, WorktreeDecl
     from llmconf.errors import LlmconfError
@@ -121,6 +123,60 @@ OTHER_AGENT_FILES: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Found:
+    """The backend an agent's own files in a worktree configure, for `import`: what it sends
+    where (its protocol's URL), which models, and with which key. The key is either a literal
+    value (`key`: never shown) or a reference the agent resolves itself (`key_ref`:
+    `{env:VAR}`, an envKey's variable), with the file and line it came from."""
+
+    file: Path  # the file that names the backend
+    line: int | None
+    protocol: str  # the `endpoints:` protocol the agent speaks
+    url: str
+    main: str | None
+    small: str | None = None
+    key: str | None = field(default=None, repr=False)
+    key_file: Path | None = None
+    key_line: int | None = None
+    key_ref: str | None = None
+    #: What plan then does to the agent's file (import says so).
+    switch: str = ""
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """The line (from 1) where `needle` first occurs in `text` (None: nowhere)."""
+    at = text.find(needle)
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+def dotenv_value(path: Path, name: str) -> tuple[str, int] | None:
+    """The value a dotenv file gives `name`, and its line, read as Gemini CLI and Qwen Code read
+    it (the npm dotenv package's rules: `NAME=value`, `export NAME=value`, `NAME: value`; a
+    quoted value as it is, `\\n` in double quotes a newline; an unquoted one ends at `#`); the
+    last one wins. None: not set there (or empty)."""
+    import re
+
+    from llmconf import fs
+
+    text = fs.read_text(path, fs.SETTINGS_LIMIT).replace("\r\n", "\n")
+    line = re.compile(
+        r"^[ \t]*(?:export[ \t]+)?" + re.escape(name) + r"(?:[ \t]*=[ \t]*?|:[ \t]+?)"
+        r"(\s*'(?:\\'|[^'])*'|\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\n]+)?\s*(?:#.*)?$",
+        re.MULTILINE,
+    )
+    found = None
+    for match in line.finditer(text):
+        value = (match.group(1) or "").strip()
+        quote = value[:1]
+        if len(value) > 1 and quote in "'\"`" and value[-1] == quote:
+            value = value[1:-1]
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace("\\r", "\r")
+        found = (value, text.count("\n", 0, match.start()) + 1) if value else None
+    return found
+
+
 def key_file_name(agent: str) -> str:
     """The name of an agent's key file, in its worktree's folder of llmconf's delivery files
     (exec and activate look for it without loading the agent's target)."""
@@ -172,6 +228,12 @@ class AgentTarget(Protocol):
         """How `llmconf exec` starts `argv` in a worktree whose key file holds the variables
         `kept`: the command line (its program is this agent's, or any other) and the variables
         to set."""
+        ...
+
+    def adopt(self, worktree: Path) -> Found | None:
+        """For `import`: the backend the agent's own files in the worktree configure by hand
+        (None: none it can take over). Reads, never writes; a file it cannot read raises a
+        located error."""
         ...
 
 

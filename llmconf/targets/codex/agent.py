@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, key_file_name
 from llmconf.targets.codex import toml
 
 if TYPE_CHECKING:
@@ -154,6 +154,12 @@ class Codex:
         if MODEL_VAR in kept:
             extra += ["-c", f"model={toml.string(kept[MODEL_VAR])}"]
         return [argv[0], *extra, *argv[1:]], env
+
+    def adopt(self, worktree: Path) -> Found | None:
+        """Nothing to adopt: Codex keeps no backend in a project (a trusted project's
+        .codex/config.toml may set `model`, never a provider); its providers live in
+        $CODEX_HOME, shared by every folder."""
+        return None
 
 
 def _profile_here() -> str:

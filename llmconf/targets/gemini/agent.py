@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, line_of
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -105,6 +105,48 @@ class Gemini:
         # The variables beat every dotenv file, and the trust lets Gemini CLI read the project
         # file and the auth type in it (untrusted, it exits 41).
         return argv, {**{var: kept[var] for var in (URL_VAR, KEY_VAR) if var in kept}, TRUST_VAR: "true"}
+
+    def adopt(self, worktree: Path) -> Found | None:
+        return adopt(worktree)
+
+
+def adopt(worktree: Path) -> Found | None:
+    """What .gemini/settings.json in the worktree selects with security.auth.selectedType
+    "gemini-api-key": model.name, sent to GOOGLE_GEMINI_BASE_URL with GEMINI_API_KEY, both from
+    the worktree's own dotenv file (.gemini/.env, else .env: the one Gemini CLI loads there).
+    None: no such file or selection, or no GOOGLE_GEMINI_BASE_URL there (Google's own API: no
+    profile's gateway key belongs there)."""
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+    from llmconf.records import replace
+
+    path = worktree / SETTINGS_FILE
+    try:
+        text, doc = fs.read_settings(path, jsonc.load)
+    except LlmconfError as e:
+        e.path = e.path or path
+        raise
+    security = doc.get("security") if doc is not None else None
+    auth = security.get("auth") if isinstance(security, dict) else None
+    if text is None or doc is None or not isinstance(auth, dict) or auth.get("selectedType") != AUTH_TYPE:
+        return None
+    model = doc.get("model")
+    main = model.get("name") if isinstance(model, dict) and isinstance(model.get("name"), str) else None
+    switch = f"plan keeps {SETTINGS_FILE} as it is; the URL and key go to llmconf's key file, which 'llmconf exec' hands over"
+    found = Found(path, line_of(text, '"selectedType"'), PROTOCOL, "", main, switch=switch)
+    env_file = next((p for p in (worktree / ".gemini" / ".env", worktree / ".env") if p.is_file()), None)
+    if env_file is None:
+        return None  # Google's own API (or a gateway set only in the shell, which import cannot see)
+    url = dotenv_value(env_file, URL_VAR)
+    if url is None:
+        return None  # Google's own API, with a Google key: no gateway a profile could serve it from
+    found = replace(found, file=env_file, line=url[1], url=url[0])
+    key = dotenv_value(env_file, KEY_VAR)
+    if key is not None:
+        found = replace(found, key=key[0], key_file=env_file, key_line=key[1])
+    return found
+
+
 
 
 #: The variable that beats model.name (measured: so does the nearest dotenv file that sets it),

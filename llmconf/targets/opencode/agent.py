@@ -132,6 +132,67 @@ class OpenCode:
         token = rendered.get(("auth_token",))
         return {} if token is None else {("env", KEY_VAR): token}
 
+    def adopt(self, worktree: Path) -> base.Found | None:
+        return adopt(worktree)
+
+
+#: The packages whose provider speaks OpenAI chat completions at options.baseURL.
+OPENAI_NPM = (None, "@ai-sdk/openai-compatible", "@ai-sdk/openai")
+
+
+def adopt(worktree: Path) -> base.Found | None:
+    """The custom provider opencode's project files in the worktree point `model` at: its
+    options.baseURL, the model and small model on it, and its options.apiKey (a key, or
+    `{env:VAR}` / `{file:PATH}`, which opencode resolves itself). None: no `model`, or it names
+    a provider of opencode's own (no baseURL there) or one that speaks another protocol."""
+    import json
+    import re
+
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+    from llmconf.records import replace
+
+    files = []
+    for rel in PROJECT_FILES:  # each beats the ones before it
+        path = worktree / rel
+        try:
+            text, doc = fs.read_settings(path, jsonc.load)
+        except LlmconfError as e:
+            e.path = e.path or path
+            raise
+        if text is not None and doc is not None:
+            files.append((path, text, doc))
+
+    def last(get: Any) -> tuple[Path, str, Any] | None:
+        return next(((p, t, v) for p, t, d in reversed(files) if (v := get(d)) is not None), None)
+
+    chosen = last(lambda d: d.get("model") if isinstance(d.get("model"), str) else None)
+    if chosen is None or "/" not in chosen[2]:
+        return None
+    name, main = chosen[2].split("/", 1)
+
+    def provider(d: dict[str, Any]) -> dict[str, Any] | None:
+        p = d.get("provider")
+        entry = p.get(name) if isinstance(p, dict) else None
+        options = entry.get("options") if isinstance(entry, dict) else None
+        return entry if isinstance(options, dict) and isinstance(options.get("baseURL"), str) else None
+
+    found = last(provider)
+    if found is None or found[2].get("npm") not in OPENAI_NPM:
+        return None
+    path, text, entry = found
+    url, api_key = entry["options"]["baseURL"], entry["options"].get("apiKey")
+    small = last(lambda d: d.get("small_model") if isinstance(d.get("small_model"), str) else None)
+    small_model = small[2].split("/", 1)[1] if small is not None and small[2].startswith(name + "/") else None
+    switch = f"plan adds provider '{PROVIDER}' to {chosen[0].name} and points model and small_model at it"
+    out = base.Found(path, base.line_of(text, json.dumps(url)), PROTOCOL, url, main, small_model, switch=switch)
+    if not isinstance(api_key, str) or not api_key:
+        return out
+    key_line = base.line_of(text, json.dumps(api_key)) or base.line_of(text, '"apiKey"')
+    if re.search(r"\{(env|file):[^}]*\}", api_key):
+        return replace(out, key_ref=api_key, key_file=path, key_line=key_line)
+    return replace(out, key=api_key, key_file=path, key_line=key_line)
+
 
 #: What beats every project file: OPENCODE_CONFIG_CONTENT (measured, 1.18.33).
 CONTENT_VAR = "OPENCODE_CONFIG_CONTENT"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import MAIN_MODEL, KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, line_of
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -110,6 +110,54 @@ class Qwen:
         # Qwen Code reads the variable as it is (the environment beats its .env files).
         value = kept.get(KEY_VAR)
         return argv, ({KEY_VAR: value} if value is not None else {})
+
+    def adopt(self, worktree: Path) -> Found | None:
+        return adopt(worktree)
+
+
+def adopt(worktree: Path) -> Found | None:
+    """The OpenAI provider .qwen/settings.json in the worktree selects: with
+    security.auth.selectedType "openai", the modelProviders.openai entry whose id is model.name
+    (the one at model.baseUrl when it names one; else the first). Its key is the variable its
+    envKey names: a reference Qwen Code resolves itself, or the value the worktree's own
+    .qwen/.env (else .env) gives it. None: no such file or selection."""
+    import json
+
+    from llmconf import fs
+    from llmconf.errors import LlmconfError
+
+    path = worktree / SETTINGS_FILE
+    try:
+        text, doc = fs.read_settings(path, jsonc.load)
+    except LlmconfError as e:
+        e.path = e.path or path
+        raise
+    if text is None or doc is None or _get(doc, AUTH) != "openai":
+        return None
+    name, at = _get(doc, MODEL), _get(doc, MODEL_URL)
+    providers = _get(doc, ("modelProviders", "openai"))
+    if not isinstance(name, str) or not name or not isinstance(providers, list):
+        return None
+    entries = [e for e in providers if isinstance(e, dict) and e.get("id") == name and isinstance(e.get("baseUrl"), str)]
+    entry = next((e for e in entries if e["baseUrl"] == at), entries[0] if entries else None)
+    if entry is None:
+        return None
+    url, env_key = entry["baseUrl"], entry.get("envKey")
+    switch = f"plan adds the '{PROVIDER}' entry to modelProviders.openai in {SETTINGS_FILE} and points model.name at it"
+    if entry.get("name") != PROVIDER:
+        # Measured on 0.24.4: of two entries with the same id and URL, the first (yours) wins.
+        switch += "; Qwen Code keeps using your own entry, the first with that model and URL, until you take it out"
+    found = Found(path, line_of(text, json.dumps(url)), PROTOCOL, url, name, switch=switch)
+    if isinstance(env_key, str) and env_key:
+        from llmconf.records import replace
+
+        found = replace(found, key_ref=f"${env_key} (envKey)", key_file=path, key_line=line_of(text, json.dumps(env_key)))
+        # The worktree's own .qwen/.env, else .env, may hold the key itself (Qwen Code reads it).
+        env_file = next((p for p in (worktree / ".qwen" / ".env", worktree / ".env") if os.path.isfile(p)), None)
+        value = dotenv_value(env_file, env_key) if env_file is not None else None
+        if env_file is not None and value is not None:
+            found = replace(found, key=value[0], key_ref=None, key_file=env_file, key_line=value[1])
+    return found
 
 
 def _declared_key(path: Path) -> str | None:
