@@ -163,8 +163,8 @@ def test_qwen_with_its_key_by_reference_is_adopted(tmp_path, run, isolated_home)
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines()[1:3] == [
         "  qwen (qw/.qwen/settings.json:12): added to its agents, with its own agent_models.qwen.main in its entry; "
-        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it; "
-        "Qwen Code keeps using your own entry, the first with that model and URL, until you take it out.",
+        "plan adds the 'llmconf' entry ahead of your own entry in modelProviders.openai (Qwen Code takes the first that matches) "
+        "in .qwen/settings.json and points model.name at it.",
         "  its key is read from $OPENROUTER_API_KEY (envKey) (qw/.qwen/settings.json:13): "
         "llmconf will hand over the profile's key instead.",
     ]
@@ -352,8 +352,8 @@ def test_a_key_by_reference_going_to_another_host_is_pointed_out(tmp_path, run, 
     assert result.code == 0, result.err
     assert result.out.splitlines()[1:4] == [
         "  qwen (qw/.qwen/settings.json:12): added to its agents, with its own endpoints.openai, agent_models.qwen.main in its entry; "
-        "plan adds the 'llmconf' entry to modelProviders.openai in .qwen/settings.json and points model.name at it; "
-        "Qwen Code keeps using your own entry, the first with that model and URL, until you take it out.",
+        "plan adds the 'llmconf' entry ahead of your own entry in modelProviders.openai (Qwen Code takes the first that matches) "
+        "in .qwen/settings.json and points model.name at it.",
         "  its key is read from $OPENROUTER_API_KEY (envKey) (qw/.qwen/settings.json:13): llmconf will hand over the profile's key instead.",
         "  so the profile's key will go to 127.0.0.1, which is not the profile's gateway: check it before 'llmconf apply'.",
     ]

@@ -491,10 +491,10 @@ def _element_changes(desired: dict[tuple[str, ...], Any], doc: dict[str, Any] | 
     return changes
 
 
-def test_an_element_goes_last_in_its_array_with_the_siblings_separator():
+def test_an_element_goes_first_in_its_array_with_the_siblings_separator():
     out = edit(ARRAY_FILE, _element_changes({ELEMENT: OURS}, json.loads(ARRAY_FILE), {}))
     assert out == ARRAY_FILE.replace(
-        '"More"}\n', '"More"},\n      {\n        "id": "a.b/c",\n        "name": "ours",\n        "url": "http://x"\n      }\n'
+        '      {"id": "theirs"', '      {\n        "id": "a.b/c",\n        "name": "ours",\n        "url": "http://x"\n      },\n      {"id": "theirs"'
     )
     assert plan.get_key(json.loads(out), ELEMENT) == OURS
 

@@ -105,8 +105,8 @@ def test_apply_adds_one_provider_entry_and_keeps_the_users_and_the_key_out(repo,
         "mcpServers": {"docs": {"command": "docs-server"}},
         "modelProviders": {
             "openai": [
-                {"id": "vendor/s-1.5", "name": "Mine", "baseUrl": "http://mine/v1", "envKey": "MINE_KEY"},
                 ENTRY,
+                {"id": "vendor/s-1.5", "name": "Mine", "baseUrl": "http://mine/v1", "envKey": "MINE_KEY"},
             ],
             "anthropic": [{"id": "claude-x", "baseUrl": "http://mine/anthropic"}],
         },
@@ -114,9 +114,11 @@ def test_apply_adds_one_provider_entry_and_keeps_the_users_and_the_key_out(repo,
         "$version": 4,
         "security": {"auth": {"selectedType": "openai"}},
     }
-    # The user's text is kept byte for byte up to llmconf's entry, which follows theirs.
+    # llmconf's entry goes first (Qwen Code takes the first of two that match), laid out as
+    # the user's; their text is kept byte for byte around it.
     mine = '{"id": "vendor/s-1.5", "name": "Mine", "baseUrl": "http://mine/v1", "envKey": "MINE_KEY"}'
-    assert text.startswith(USER_FILE[: USER_FILE.index(mine) + len(mine)] + ",\n            {\n")
+    before = USER_FILE[: USER_FILE.index(mine)]
+    assert text.startswith(before + "{\n") and (",\n" + before.rsplit("\n", 1)[-1] + mine) in text
     assert '        "anthropic": [{"id": "claude-x", "baseUrl": "http://mine/anthropic"}]\n    },\n    "model": {"temperature": 0.2' in text
     assert _files_holding(repo, SECRET) == []
     key_file = _key_file(repo)

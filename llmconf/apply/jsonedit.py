@@ -113,7 +113,7 @@ def _edit_element(text: str, array: _Member, part: str, change: KeyChange) -> st
         multiline = "\n" in text[open_at:close_at]
         indent = _line_indent(text, found.value_start) if multiline else None
         return text[: found.value_start] + _render(change.after, indent, style) + text[found.value_end :]
-    return _append(text, open_at, close_at, elements, change.after, style)
+    return _prepend(text, open_at, close_at, elements, change.after, style)
 
 
 def _elements(text: str, open_at: int) -> tuple[list[_Member], int]:
@@ -133,17 +133,18 @@ def _elements(text: str, open_at: int) -> tuple[list[_Member], int]:
         i = _skip(text, i + 1)  # past ','
 
 
-def _append(text: str, open_at: int, close_at: int, elements: list[_Member], value: Any, style: _Style) -> str:
-    """`value` as the last element of the array at `open_at`, laid out as its elements are."""
+def _prepend(text: str, open_at: int, close_at: int, elements: list[_Member], value: Any, style: _Style) -> str:
+    """`value` as the first element of the array at `open_at`, laid out as its elements are
+    (first: an agent that takes the first of two matching elements takes llmconf's)."""
     if elements:
-        last = elements[-1]
+        first = elements[0]
         multiline = "\n" in text[open_at:close_at]
-        indent = _line_indent(text, last.start) if multiline else None
+        indent = _line_indent(text, first.start) if multiline else None
         if len(elements) > 1:
-            sep = text[elements[-2].value_end : last.start]
+            sep = text[first.value_end : elements[1].start]
         else:
             sep = "," + style.newline + indent if indent is not None else style.comma
-        return text[: last.value_end] + sep + _render(value, indent, style) + text[last.value_end :]
+        return text[: first.start] + _render(value, indent, style) + sep + text[first.start :]
     if "\n" not in text.strip():
         return text[: open_at + 1] + _render(value, None, style) + text[close_at:]
     outer = _line_indent(text, open_at)

@@ -281,7 +281,7 @@ def _change_element(parent: dict[str, Any], name: str, part: str, change: KeyCha
         return not array
     value = copy.deepcopy(change.after)
     if i is None:
-        array.append(value)
+        array.insert(0, value)  # first: an agent that takes the first of two matching elements takes llmconf's
     else:
         array[i] = value
     return False

@@ -72,10 +72,11 @@ def test_agents_set_up_by_hand_reach_the_same_gateway_model_and_key_after_import
         assert {_key(r) for r in api.requests if r.method == "POST"} <= {SECRET}, name
     assert run("-C", "team", "plan").out == "No changes.\n"
 
-    # Qwen Code picks the first entry with that model and URL: the user's, as import said. Without
-    # it (and its key), the same request goes through llmconf's entry with the key exec hands over.
-    assert "Qwen Code keeps using your own entry" in imported.out
+    # Qwen Code takes the first entry with that model and URL: llmconf's, which apply put ahead
+    # of the user's. Without the user's entry and its key, the same request goes through.
+    assert "ahead of your own entry in modelProviders.openai" in imported.out
     wt = tmp_path / "wt"
+    assert [e["name"] for e in json.loads((wt / ".qwen/settings.json").read_text())["modelProviders"]["openai"]] == ["llmconf", "mygw"]
     settings = json.loads((wt / ".qwen/settings.json").read_text())
     settings["modelProviders"]["openai"] = [e for e in settings["modelProviders"]["openai"] if e["name"] == "llmconf"]
     (wt / ".qwen/settings.json").write_text(json.dumps(settings))

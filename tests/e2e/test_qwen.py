@@ -90,9 +90,9 @@ def test_exec_qwen_reaches_each_worktrees_endpoint_with_its_model_and_key(api, q
     assert rows["nest"]["effective"] == (
         f"differs: a plain qwen, without llmconf exec, takes LLMCONF_QWEN_API_KEY from {main / '.qwen' / '.env'}"
     )
-    # Qwen Code added "$version" to each file it read; the user's entry is still first. No change to plan.
+    # Qwen Code added "$version" to each file it read; llmconf's entry is first, the user's next. No change to plan.
     doc = json.loads((main / ".qwen" / "settings.json").read_text())
-    assert doc["$version"] == 4 and doc["modelProviders"]["openai"][0] == mine and doc["ui"] == {"hideTips": True}
+    assert doc["$version"] == 4 and doc["modelProviders"]["openai"][1] == mine and doc["ui"] == {"hideTips": True}
     assert run("plan").out == "No changes.\n"
     forms = (SECRET, json.dumps(SECRET)[1:-1])  # as it is, or escaped as in a JSON file
     files = [p for root in (main, sibling) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]

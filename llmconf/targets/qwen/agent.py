@@ -145,8 +145,8 @@ def adopt(worktree: Path) -> Found | None:
     url, env_key = entry["baseUrl"], entry.get("envKey")
     switch = f"plan adds the '{PROVIDER}' entry to modelProviders.openai in {SETTINGS_FILE} and points model.name at it"
     if entry.get("name") != PROVIDER:
-        # Measured on 0.24.4: of two entries with the same id and URL, the first (yours) wins.
-        switch += "; Qwen Code keeps using your own entry, the first with that model and URL, until you take it out"
+        # Measured on 0.24.4: of two entries with the same id and URL, the first wins; llmconf's goes first.
+        switch = switch.replace("to modelProviders.openai", "ahead of your own entry in modelProviders.openai (Qwen Code takes the first that matches)")
     found = Found(path, line_of(text, json.dumps(url)), PROTOCOL, url, name, switch=switch)
     if isinstance(env_key, str) and env_key:
         from llmconf.records import replace
