@@ -157,11 +157,12 @@ def loose_mode(path: Path) -> int | None:
     return mode if mode & 0o077 else None
 
 
-def write_atomic(path: Path, data: str, mode: int | None = None, private: bool = False) -> None:
+def write_atomic(path: Path, data: str, mode: int | None = None, private: bool = False, sync_folder: bool = True) -> None:
     """Replace `path` with `data` so a reader sees the old file or the new one, never half.
 
     A temp file in the same folder is written, fsynced and renamed over the target; the
-    folder is fsynced too so the rename survives a crash. The old file's mode (0600 when
+    folder is fsynced too so the rename survives a crash (`sync_folder`: False where the
+    caller would be as well served by the old file after a crash). The old file's mode (0600 when
     `private`), owner and line endings are kept; a symlink is written through to its target,
     never replaced. Only a regular file is written, and no folder is created: see
     check_target.
@@ -197,7 +198,8 @@ def write_atomic(path: Path, data: str, mode: int | None = None, private: bool =
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(target.parent)
+    if sync_folder:
+        fsync_dir(target.parent)
 
 
 def check_target(path: Path) -> os.stat_result | None:
