@@ -181,11 +181,23 @@ def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
     return node
 
 
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and immutable scalars), as copy.deepcopy makes
+    it, without importing copy; anything else goes through copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    import copy
+
+    return copy.deepcopy(value)
+
+
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
     """The document after the changes. An `env` object that a removal emptied goes too."""
-    import copy  # here: a plan with nothing to change never copies a document
-
-    out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
+    out: dict[str, Any] = _copied(dict(doc or {}))
     emptied: set[str] = set()
     deep: set[tuple[str, ...]] = set()  # objects below the top a removal emptied (opencode's provider.llmconf.options)
     for change in changes:
@@ -200,7 +212,7 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
                 if len(parents) > 1:
                     deep.add(tuple(parents))
         else:  # a str subclass (Sensitive) is written as plain text; modelPicker is an object
-            node[leaf] = str(change.after) if isinstance(change.after, str) else copy.deepcopy(change.after)
+            node[leaf] = str(change.after) if isinstance(change.after, str) else _copied(change.after)
     for path in sorted(deep, key=len, reverse=True):  # deepest first: each may empty the one above
         for n in range(len(path), 1, -1):
             above = get_key(out, path[: n - 1])
