@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import Any, Literal
 
 from llmconf.errors import LlmconfError
 
@@ -387,7 +387,7 @@ _VALUE = re.compile(rf" +(?P<value>{_SCALAR_TOKEN})(?P<tail> *(?:(?<![^ ])#.*)?)
 _TAIL = re.compile(r" *(?:(?<![^ ])#.*)?")
 
 
-def _value_span(rest: str) -> tuple[int, ...] | None | bool:
+def _value_span(rest: str) -> tuple[int, ...] | None | Literal[False]:
     """Where the value is in what follows `KEY:` on its line: (start, end) for a scalar, (start,
     end, 0) for a flow mapping or list, which must close on its line; None for no value; False
     when it is outside the subset."""
