@@ -172,6 +172,8 @@ def test_outside_the_subset():
         "\ufeffworktrees:\n  a: devstral\n",
         "worktrees:\n\ta: devstral\n",
         "---\nworktrees:\n  a: devstral\n",
+        "worktrees:\n  a: devstral\x0c  b: x\n",  # a form feed: a line break to str.splitlines, not to YAML
+        "worktrees:\n  a: devstral\u2028  b: x\n",
     ):
         assert yamledit._subset_tree(text) is None or yamledit._plain_set_profile(text, "a", "anthropic") is None, text
     assert yamledit._plain_set_profile("worktrees:\n  a: devstral\n", "a", "yes") is None  # a name YAML 1.1 reads as true

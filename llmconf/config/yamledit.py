@@ -373,12 +373,15 @@ def _dump_without(doc: Any, key: str) -> str:
 #   blank, or a comment (`# ...` after optional spaces);
 #   `KEY:` opening a nested block (its lines indented deeper, all alike), with an optional comment;
 #   `KEY: VALUE`, with an optional comment, followed by no deeper line.
-# KEY is plain ([A-Za-z0-9_./~][A-Za-z0-9_./~-]*) or quoted with no escape ("..." without \\
-# or ", '...' without '); VALUE is such a quoted scalar, or a plain run of characters that
-# cannot start or change a structure (no #, quote, bracket, brace, comma, alias, anchor, tag,
-# block indicator, no `: `, no ` #`). A tab, a BOM, a lone CR, a document marker, a directive,
-# a sequence or a duplicate key puts the file outside. Within the subset, the lines say the
-# whole document's structure, so replacing one VALUE changes that value and nothing else.
+# KEY is plain ([A-Za-z0-9_./~][A-Za-z0-9_./~-]*, not a word YAML 1.1 reads as another type) or
+# quoted with no escape ("..." without \\ or ", '...' without '). VALUE is such a quoted scalar;
+# or a plain one whose first character cannot start a structure (no quote, bracket, brace,
+# alias, anchor, tag, block indicator or -?:) and which holds no `: ` and no ` #`; or a flow
+# mapping or list that closes on its line, holding plain scalars, quoted ones without escapes
+# and flow collections. A tab, a BOM, a lone CR, a line break other than \n and \r\n, a
+# document marker, a directive, a sequence or a duplicate key puts the file outside. Within the
+# subset the lines say the whole document's structure, so replacing one scalar VALUE changes
+# that value and nothing else; the result is parsed again and must differ only there.
 
 _KEY_TOKEN = r'(?:[A-Za-z0-9_./~][A-Za-z0-9_./~-]*|"[^"\\]*"|\'[^\']*\')'
 _SCALAR_TOKEN = r'(?:"[^"\\]*"|\'[^\']*\'|[A-Za-z0-9_./~$=+](?:[^\s#:]|:(?=\S))*(?: +(?:[^\s#:]|:(?=\S))+)*)'
@@ -472,10 +475,16 @@ def _key_text(token: str) -> str | None:
     return token
 
 
+#: What str.splitlines also takes for a line break (besides \n and \r).
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 def _subset_tree(text: str) -> dict[str, object] | None:
     """The document's structure when every line is in the subset: each key to a child mapping,
     or to its value's offsets in `text` (see _value_span; None for a bare `KEY:`); else None."""
     if "\t" in text or text.startswith("\ufeff") or "\r" in text.replace("\r\n", ""):
+        return None
+    if any(c in text for c in _OTHER_BREAKS):  # str.splitlines breaks lines where YAML may not
         return None
     root: dict[str, object] = {}
     # The open mappings: (indent of their keys, the mapping), outermost first.
