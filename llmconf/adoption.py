@@ -6,6 +6,11 @@ direct), the key files, each worktree's declaration (rendered and diffed as plan
 each key against the secret store. Only then is anything written: new profiles (unused until
 declared), then secrets, then worktrees.yaml last; a failure undoes what this run wrote, and
 nothing is reported as done before it is.
+
+The other agents come through their targets (`AgentTarget.adopt`): what each one's own files
+in the folder configure by hand. The worktree's one profile must serve it: its entry lists the
+agent, and gets the endpoint and models where the profile's differ (a new profile gets them
+itself); the agent's key must be the profile's.
 """
 
 from __future__ import annotations
@@ -16,16 +21,26 @@ from typing import Any
 
 from llmconf import fs
 from llmconf.config import discover
-from llmconf.config.load import PROFILES_DIR, folder_identity, user_path
+from llmconf.config.load import DEFAULT_AGENTS, PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, folder_identity, merge, user_path
 from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError, LlmconfErrors, display_path
-from llmconf.records import dataclass
+from llmconf.records import dataclass, field, replace
 from llmconf.secrets.keyfiles import FoundKey, held, key_files
+from llmconf.secrets.mask import holds_key
 from llmconf.session import Session
+from llmconf.targets.base import Found
 from llmconf.targets.claude_code import settings as target
-from llmconf.targets.claude_code.adopt import Declaration, Folder, NewProfile, declare, declare_absent, secrets_read
+from llmconf.targets.claude_code.adopt import (
+    Declaration,
+    Folder,
+    NewProfile,
+    Override,
+    declare,
+    declare_absent,
+    secrets_read,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,37 @@ class Adoption:
     stored: list[FoundKey]
     #: Each --key-file key left out, with why.
     left_out: list[tuple[FoundKey, str]]
+    #: By worktree key: each other agent found configured there, adopted or left out.
+    agents: dict[str, list[AgentAdopted]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentAdopted:
+    """An agent other than Claude Code that a folder's own files configure by hand."""
+
+    agent: str
+    found: Found
+    #: The fields given for it so that its profile serves it as its files do, and where:
+    #: "entry" (the worktree's entry) or "profile" (the new profile this import writes).
+    fields: tuple[FieldPath, ...] = ()
+    where: str = "entry"
+    #: Its key: "same" (the profile's), "stored" (stored as the profile's secret), "ref" (a
+    #: reference the agent resolves; the profile's key replaces it), or "none".
+    key: str = "none"
+    secret: str | None = None
+    #: Why it is not adopted (None: it is).
+    left_out: str | None = None
+    #: The host the profile's key will now go to, when that is not the profile's own gateway
+    #: and the agent's files did not show the same key going there.
+    other_host: str | None = None
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """What a worktree's entry gets for its other agents: their fields, and its `agents:`."""
+
+    overrides: dict[FieldPath, Override] = field(default_factory=dict)
+    agents: list[str] | None = None
 
 
 def adopt(session: Session, paths: list[str], key_file_args: list[str], ui: Ui, dry_run: bool) -> Adoption:
@@ -55,15 +101,17 @@ def adopt(session: Session, paths: list[str], key_file_args: list[str], ui: Ui, 
 
     # worktrees.yaml, edited in memory and checked before anything is written.
     text = fs.read_text(session.config.file, fs.CONFIG_LIMIT)
+    decls, extras, agents = _other_agents(session, decls, store_now, _default_agents(text), ui.cwd, errors)
+    _raise(errors)
     new_text = text
     for wt, decl in decls:
-        new_text = add_entry(new_text, wt.key, _entry(decl))
+        new_text = add_entry(new_text, wt.key, _entry(decl, extras.get(wt.key, _Extra())))
 
     if not dry_run:
         _write(session, decls, store_now, new_text if new_text != text else None, ui.cwd)
         # So that a command run inside these worktrees finds this config with no -C.
         discover.remember(session.config.dir, [wt.path for wt, _ in decls])
-    return Adoption(skipped, decls, list(store_now.values()), notes)
+    return Adoption(skipped, decls, list(store_now.values()), notes, agents)
 
 
 def _folders(
@@ -217,14 +265,187 @@ def _raise(errors: list[LlmconfError]) -> None:
         raise LlmconfErrors(errors)
 
 
-def _entry(decl: Declaration) -> str | dict[str, Any]:
-    """The worktrees.yaml entry for a declaration: its profile, or a mapping with its overrides."""
-    if not decl.overrides:
+def _entry(decl: Declaration, extra: _Extra) -> str | dict[str, Any]:
+    """The worktrees.yaml entry for a declaration: its profile, or a mapping with its agents
+    and overrides."""
+    overrides = {**decl.overrides, **extra.overrides}
+    if not overrides and not extra.agents:
         return decl.profile
     entry: dict[str, Any] = {"profile": decl.profile}
-    for fp, value in decl.overrides.items():
-        if len(fp) == 1:
-            entry[fp[0]] = value
-        else:
-            entry.setdefault(fp[0], {})[fp[1]] = value
+    if extra.agents:
+        from ruamel.yaml.comments import CommentedSeq
+
+        entry["agents"] = listed = CommentedSeq(extra.agents)
+        listed.fa.set_flow_style()  # agents: [claude-code, opencode]
+    for fp, value in overrides.items():
+        node = entry
+        for part in fp[:-1]:
+            node = node.setdefault(part, {})
+        node[fp[-1]] = value
     return entry
+
+
+def _default_agents(text: str) -> tuple[str, ...]:
+    """The agents worktrees.yaml gives an entry that names none (its top-level `agents:`)."""
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="safe", pure=True).load(text)
+    agents = doc.get("agents") if isinstance(doc, dict) else None
+    return tuple(agents) if isinstance(agents, list) and agents else DEFAULT_AGENTS
+
+
+def _other_agents(
+    session: Session,
+    decls: list[tuple[Folder, Declaration]],
+    store_now: dict[str, FoundKey],
+    defaults: tuple[str, ...],
+    cwd: Path,
+    errors: list[LlmconfError],
+) -> tuple[list[tuple[Folder, Declaration]], dict[str, _Extra], dict[str, list[AgentAdopted]]]:
+    """Each folder's other agents, as their targets find them: the declarations (a new profile
+    may gain their endpoint and models), what each entry gets for them, and what was found."""
+    from llmconf.targets.base import OTHER_AGENTS, agent_target
+
+    pending: dict[str, NewProfile] = {}
+    out: list[tuple[Folder, Declaration]] = []
+    extras: dict[str, _Extra] = {}
+    found_by: dict[str, list[AgentAdopted]] = {}
+    for wt, decl in decls:
+        new = decl.new_profile
+        if new is not None:
+            pending[decl.profile] = new
+        extra: dict[FieldPath, Override] = {}
+        adopted: list[AgentAdopted] = []
+        for name in OTHER_AGENTS:
+            target = agent_target(name)
+            try:
+                found = target.adopt(wt.path)
+                if found is None:
+                    continue
+                one, want = _serve(session, wt, decl, pending.get(decl.profile), extra, name, found, store_now, cwd)
+            except LlmconfError as e:
+                errors.append(e)
+                continue
+            if new is not None and want:  # the new profile serves the agent itself
+                new = pending[decl.profile] = NewProfile(new.name, {**new.fields, **want})
+                one = replace(one, where="profile")
+            else:
+                extra.update(want)
+            adopted.append(one)
+        if new is not None:
+            decl = replace(decl, new_profile=new)
+        names = [a.agent for a in adopted if a.left_out is None]
+        listed = list(dict.fromkeys([*defaults, *names])) if any(n not in defaults for n in names) else None
+        if extra or listed:
+            extras[wt.key] = _Extra(extra, listed)
+        if adopted:
+            found_by[wt.key] = adopted
+        out.append((wt, decl))
+    return out, extras, found_by
+
+
+def _serve(
+    session: Session,
+    wt: Folder,
+    decl: Declaration,
+    new: NewProfile | None,
+    extra: dict[FieldPath, Override],
+    agent: str,
+    found: Found,
+    store_now: dict[str, FoundKey],
+    cwd: Path,
+) -> tuple[AgentAdopted, dict[FieldPath, str]]:
+    """How the worktree's profile serves `agent` as its own files do: the fields that make its
+    endpoint and models the agent's (none where the profile's already are). Raises when the
+    agent's key is not the profile's: a worktree's agents share one profile, so one key."""
+    from llmconf.render import as_literal, render_fields
+    from llmconf.targets.base import MAIN_MODEL, SMALL_MODEL, agent_target, model_fields
+    from llmconf.targets.claude_code.adopt import Markers, marker, pending_fields
+
+    target = agent_target(agent)
+    where = Sourced(decl.profile, wt.config_file, ("worktrees", wt.key))
+    base = pending_fields(new, session.profiles, wt) if new is not None else session.profiles.resolve(decl.profile, where)
+    overrides = {**decl.overrides, **extra}
+    wdecl = WorktreeDecl(
+        wt.key, wt.path, wt.path.name, where, {fp: Sourced(v, wt.config_file, ("worktrees", wt.key, *fp)) for fp, v in overrides.items()}
+    )
+    fields = merge(base, wdecl.overrides)
+    markers, variables = Markers(session.secrets), session.config.vars
+    adopted = AgentAdopted(agent, found)
+
+    # The key: the profile's, one secret.
+    has_key = found.key is not None or found.key_ref is not None
+    own = render_fields(wdecl, fields, (("auth_token",), ("base_url",)), variables, markers)
+    token = own.get(("auth_token",))
+    if token is None and has_key:
+        why = (
+            f"its backend takes a key, and profile '{decl.profile}' (Claude Code's here) has none; "
+            "a worktree's agents share one profile and its one key"
+        )
+        return replace(adopted, left_out=why), {}
+    if token is not None and found.key is not None:
+        name = next((n for n in _secrets_in(str(token)) if str(token) == marker(n)), None)
+        value = None
+        if name is not None:
+            value = store_now[name].value if name in store_now else held(session.secrets, name)[0]
+        if name is None or (value is not None and value != found.key):
+            what = f"secret '{name}'" if name is not None else "its auth_token"
+            raise LlmconfError(
+                f"{agent}'s key here is not the key of profile '{decl.profile}' ({what}), which Claude Code uses: "
+                "a worktree's agents share one profile and its one key; nothing changed",
+                found.key_file,
+                found.key_line,
+                hint=f"make the two keys the same, or take the key out of this file and import again ({agent} then gets the profile's)",
+            )
+        if value is None:
+            store_now[name] = FoundKey(name, found.key, display_path(found.key_file or found.file, cwd))
+        adopted = replace(adopted, key="same" if value is not None else "stored", secret=name)
+    elif found.key_ref is not None:
+        adopted = replace(adopted, key="ref")
+
+    # The endpoint and models: the agent's own, where the profile's differ.
+    source = model_fields(agent, target.fields, fields)
+    got = render_fields(wdecl, fields, tuple(source.values()), variables, markers)
+    rendered = {fp: str(got[src]) for fp, src in source.items() if src in got}
+    want: dict[FieldPath, str] = {}
+    url_field = ("endpoints", found.protocol)
+    if rendered.get(url_field) != found.url:
+        want[url_field] = as_literal(found.url)
+    for fp, model in ((MAIN_MODEL, found.main), (SMALL_MODEL, found.small)):
+        if model is not None and fp in target.fields and rendered.get(fp) != model:
+            want[("agent_models", agent, fp[1])] = as_literal(model)
+    if any(holds_key(value) for value in (found.url, found.main, found.small) if value is not None):
+        raise LlmconfError(
+            f"{agent}'s URL or model here holds what looks like a key, which llmconf never writes into worktrees.yaml; nothing changed",
+            found.file,
+            found.line,
+            hint="put the key where the agent reads its key from, and import again",
+        )
+    if found.main is None and MAIN_MODEL not in rendered:
+        raise LlmconfError(
+            f"{agent} here names no model, and profile '{decl.profile}' gives it none; nothing changed",
+            found.file,
+            found.line,
+            hint="name the model in the agent's settings, or set models.sonnet in the profile, and import again",
+        )
+    # A key the import did not see go to that URL (by reference, or none) may go somewhere new.
+    gateways = {_host(str(url)) for url in (rendered.get(url_field), own.get(("base_url",))) if url is not None}
+    if token is not None and adopted.key in ("ref", "none") and url_field in want and _host(found.url) not in gateways:
+        adopted = replace(adopted, other_host=_host(found.url) or "another address")
+    return replace(adopted, fields=tuple(want)), want
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def _secrets_in(text: str) -> list[str]:
+    """The secrets a text rendered with markers holds."""
+    import re
+
+    return re.findall(r"\x00llmconf-secret:(.+?)\x00", text)

@@ -7,9 +7,12 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, display_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The largest file each reader takes: a FIFO, /dev/zero or a runaway file is refused, never
 #: waited on or read to exhaustion. Claude Code's own --settings limit is 2 MiB.
@@ -100,12 +103,22 @@ def _hint(e: OSError) -> str | None:
     }.get(e.errno or 0)
 
 
-def read_settings(path: Path) -> tuple[str | None, dict[str, Any] | None]:
-    """A settings file's text and parsed object, or (None, None) when it does not exist."""
+def settings_text(path: Path) -> str | None:
+    """A settings file's text, or None when it does not exist."""
     try:
-        text = read_text(path, SETTINGS_LIMIT, "settings file")
+        return read_text(path, SETTINGS_LIMIT, "settings file")
     except FileNotFoundError:
+        return None
+
+
+def read_settings(path: Path, load: Callable[[str], dict[str, Any]] | None = None) -> tuple[str | None, dict[str, Any] | None]:
+    """A settings file's text and parsed object, or (None, None) when it does not exist.
+    `load`: how its target parses a file that is not JSON (it raises a located LlmconfError)."""
+    text = settings_text(path)
+    if text is None:
         return None, None
+    if load is not None:
+        return text, load(text)
     try:
         doc = json.loads(text, parse_constant=lambda word: _not_json(word, text))
     except RecursionError:

@@ -42,8 +42,8 @@ def test_a_repos_entry_gives_its_agents_to_every_worktree_it_finds(tmp_path):
     ("yaml", "message"),
     [
         (
-            "worktrees:\n  a: gw\n  b: {profile: gw, agents: [opencode, gemini]}\n",
-            "llmconf: worktrees.yaml:3: worktrees.b.agents.1: llmconf does not configure gemini yet (agents: claude-code, opencode)\n",
+            "worktrees:\n  a: gw\n  b: {profile: gw, agents: [opencode, codx]}\n",
+            "llmconf: worktrees.yaml:3: worktrees.b.agents.1: unknown agent 'codx' (did you mean 'codex'?)\n",
         ),
         (
             "agents: [claude]\nworktrees:\n  a: gw\n",
@@ -51,7 +51,7 @@ def test_a_repos_entry_gives_its_agents_to_every_worktree_it_finds(tmp_path):
         ),
         (
             "worktrees:\n  a:\n    profile: gw\n    agents:\n      - opencode\n      - cursor\n",
-            "llmconf: worktrees.yaml:6: worktrees.a.agents.1: unknown agent 'cursor' (agents: claude-code, opencode)\n",
+            "llmconf: worktrees.yaml:6: worktrees.a.agents.1: unknown agent 'cursor' (agents: claude-code, opencode, gemini, qwen, codex)\n",
         ),
         ("agents: []\nworktrees:\n  a: gw\n", "llmconf: worktrees.yaml:1: agents: list at least one agent, or leave agents out (then: claude-code)\n"),
         (

@@ -467,3 +467,57 @@ def test_edit_keeps_permissions_written_with_indent_2_verbatim(doc):
     out = edit(text, _changes(desired, doc))
     permissions = '"permissions": ' + json.dumps(doc["permissions"], indent=2).replace("\n", "\n  ")
     assert permissions in out
+
+
+# --- one element of an array (plan.model.element) --------------------------------------
+
+ELEMENT = ("providers", "list", plan.element("name", "ours"))
+OURS = {"id": "a.b/c", "name": "ours", "url": "http://x"}
+ARRAY_FILE = """\
+{
+  "providers": {
+    "list": [
+      {"id": "theirs", "name": "Theirs"},
+      {"id": "more", "name": "More"}
+    ]
+  }
+}
+"""
+
+
+def _element_changes(desired: dict[tuple[str, ...], Any], doc: dict[str, Any] | None, owned: dict[str, str]) -> tuple[KeyChange, ...]:
+    spec = plan.Keys((ELEMENT,), plan.dotted, looks_secret=lambda key: False)
+    changes, _ = plan.diff(desired, doc, owned=owned, fingerprint=lambda v: "x", created=False, spec=spec)
+    return changes
+
+
+def test_an_element_goes_last_in_its_array_with_the_siblings_separator():
+    out = edit(ARRAY_FILE, _element_changes({ELEMENT: OURS}, json.loads(ARRAY_FILE), {}))
+    assert out == ARRAY_FILE.replace(
+        '"More"}\n', '"More"},\n      {\n        "id": "a.b/c",\n        "name": "ours",\n        "url": "http://x"\n      }\n'
+    )
+    assert plan.get_key(json.loads(out), ELEMENT) == OURS
+
+
+def test_an_element_is_replaced_and_removed_in_place_and_the_others_keep_their_text():
+    text = ARRAY_FILE.replace('{"id": "theirs", "name": "Theirs"}', '{"id": "old", "name": "ours"}')
+    owned = {"providers.list.[name=ours]": "x"}
+    replaced = edit(text, _element_changes({ELEMENT: OURS}, json.loads(text), owned))
+    assert replaced == text.replace('{"id": "old", "name": "ours"}', '{\n        "id": "a.b/c",\n        "name": "ours",\n        "url": "http://x"\n      }')
+    assert edit(replaced, _element_changes({}, json.loads(replaced), owned)) == '{\n  "providers": {\n    "list": [\n      {"id": "more", "name": "More"}\n    ]\n  }\n}\n'
+
+
+def test_removing_the_last_element_drops_the_array_and_the_objects_it_emptied():
+    text = '{"a": 1, "providers": {"list": [{"name": "ours"}]}}'
+    owned = {"providers.list.[name=ours]": "x"}
+    assert edit(text, _element_changes({}, json.loads(text), owned)) == '{"a": 1}'
+    assert edit('{"a": 1}', _element_changes({ELEMENT: OURS}, {"a": 1}, {})) == (
+        '{"a": 1, "providers": {"list": [{"id": "a.b/c", "name": "ours", "url": "http://x"}]}}'
+    )
+
+
+def test_an_element_selector_takes_the_first_match_and_a_non_array_is_refused():
+    doc = {"providers": {"list": ["text", {"name": "ours", "n": 1}, {"name": "ours", "n": 2}]}}
+    assert plan.get_key(doc, ELEMENT) == {"name": "ours", "n": 1}
+    with pytest.raises(LlmconfError, match="'list' is not a JSON array"):
+        edit('{"providers": {"list": {}}}', _element_changes({ELEMENT: OURS}, {"providers": {"list": {}}}, {}))

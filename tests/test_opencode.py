@@ -143,7 +143,13 @@ def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
     assert rows[1]["effective"] == "as declared"
     (repo / ".opencode").mkdir()
     (repo / ".opencode" / "opencode.json").write_text('{"model": "llmconf/other"}\n')  # measured: it beats opencode.json
-    assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "differs: .opencode/opencode.json sets the model or provider"
+    # llmconf's keys go where they win: the plan now edits that file, and until it is applied
+    # opencode does not use what is declared.
+    row = json.loads(run("status", "--json").out)["worktrees"][1]
+    assert (row["file"], row["state"], row["effective"]) == (str(repo / ".opencode" / "opencode.json"), "drifted", "differs: not applied yet")
+    assert run("apply", "--yes").code == 0
+    assert json.loads((repo / ".opencode" / "opencode.json").read_text())["model"] == "llmconf/s-1"
+    assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "as declared"
     (repo / ".opencode" / "opencode.json").unlink()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')  # the issue measured: it beats every file
@@ -325,3 +331,104 @@ def test_dropping_claude_code_deletes_its_settings_file_too(repo, run, tmp_path)
     assert run("apply", "--yes").code == 0
     assert not sent.exists() and not (repo / ".claude").exists()
     assert run("plan").out == "No changes.\n"
+
+
+def test_agent_models_picks_another_slot_or_a_model_id_for_opencode(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models:\n  opencode: {main: opus, small: vendor/tiny-9}\n"})
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / "opencode.json").read_text())
+    assert (doc["model"], doc["small_model"]) == ("llmconf/o-1", "llmconf/vendor/tiny-9")
+    assert doc["provider"]["llmconf"]["models"] == {"o-1": {"name": "o-1"}, "vendor/tiny-9": {"name": "vendor/tiny-9"}}
+    # A worktree entry overrides one of them; the other stays the profile's.
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo:\n    profile: gw\n    agents: [opencode]\n    agent_models: {opencode: {main: haiku}}\n"})
+    assert run("apply", "--yes").code == 0
+    doc = json.loads((repo / "opencode.json").read_text())
+    assert (doc["model"], doc["small_model"]) == ("llmconf/h-1", "llmconf/vendor/tiny-9")
+    assert run("plan").out == "No changes.\n"
+
+
+def test_agent_models_naming_a_slot_the_profile_leaves_empty_is_an_error_at_its_line(repo, run, tmp_path):
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace(", opus: o-1", "") + "agent_models:\n  opencode: {main: opus}\n"})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "llmconf: worktrees.yaml:2: profile 'gw' gives opencode no main model (set models.sonnet in the profile "
+        "(or agent_models.opencode.main: a slot or a model ID), or leave opencode out of agents:)"
+    )
+    assert_unchanged(before, tmp_path)
+
+
+def test_doctor_reports_each_agent_with_what_it_declares_and_what_beats_it(repo, run, tmp_path, monkeypatch):
+    before = run("doctor")
+    assert before.code == 0, before.err
+    assert before.out.splitlines() == [
+        "# repo: opencode (profile gw): http://127.0.0.1:9/v1",
+        "  main    s-1",
+        "  small   h-1",
+        f"  via     {os.path.relpath(repo / 'opencode.json')}; the key through llmconf exec / activate (opencode)",
+        f"  warning: {os.path.relpath(repo / 'opencode.json')}: not applied yet: the file differs from the profile (run 'llmconf apply')",
+        f"  warning: {_key_file(_state_home(), repo)}: not applied yet: the file differs from the profile (run 'llmconf apply')",
+        before.out.splitlines()[-2],  # the Claude Code line
+        "0 errors, 2 warnings.",
+    ]
+    assert run("apply", "--yes").code == 0
+    clean = run("doctor")
+    assert (clean.code, clean.out.splitlines()[-1]) == (0, "0 errors, 0 warnings.")
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')
+    beaten = run("doctor", "--json")
+    doc = json.loads(beaten.out)
+    assert doc["agents"] == [
+        {
+            "name": "repo",
+            "agent": "opencode",
+            "profile": "gw",
+            "file": str(repo / "opencode.json"),
+            "declared": {"base_url": "http://127.0.0.1:9/v1", "main_model": "s-1", "small_model": "h-1"},
+            "findings": [
+                {
+                    **doc["agents"][0]["findings"][0],
+                    "message": "opencode started here would not use what llmconf declares: OPENCODE_CONFIG_CONTENT is set",
+                    "level": "warning",
+                    "path": str(repo / "opencode.json"),
+                }
+            ],
+        }
+    ]
+    assert doc["warnings"] == 1 and SECRET not in beaten.out
+    # A profile that cannot serve opencode: doctor says so, and exits 1.
+    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: direct, agents: [opencode]}\n"})
+    broken = run("doctor")
+    assert broken.code == 1
+    assert "  error: " in broken.out and "cannot serve opencode" in broken.out
+
+
+def test_an_opencode_jsonc_with_comments_is_edited_where_it_wins_and_keeps_every_comment(repo, run):
+    text = (
+        "// Our opencode setup: keep the comments.\n"
+        "{\n"
+        '  "mcp": {"docs": {"type": "local", "command": ["docs-server"],},}, // trailing commas, as opencode allows\n'
+        '  /* the team model */ "model": "mine/m",\n'
+        "}\n"
+    )
+    (repo / "opencode.jsonc").write_text(text)
+    (repo / "opencode.json").write_text('{"model": "beaten/by-jsonc"}\n')  # measured: opencode.jsonc beats it
+    plan = run("plan")
+    assert plan.out.splitlines()[0] == f"# repo: {os.path.relpath(repo / 'opencode.jsonc')} (profile gw) will be updated"
+    assert run("apply", "--yes").code == 0
+    after = (repo / "opencode.jsonc").read_text()
+    assert after.startswith("// Our opencode setup: keep the comments.\n{\n")
+    for kept in ("// trailing commas, as opencode allows", '"command": ["docs-server"],},},', '/* the team model */ "model": "llmconf/s-1",'):
+        assert kept in after
+    from llmconf.apply import jsonc
+
+    assert jsonc.loads(after)["provider"]["llmconf"]["options"]["baseURL"] == "http://127.0.0.1:9/v1"
+    assert (repo / "opencode.json").read_text() == '{"model": "beaten/by-jsonc"}\n'  # not llmconf's file: untouched
+    assert run("plan").out == "No changes.\n"
+    # Taking opencode out removes llmconf's keys (`model` among them) and the comments between
+    # them; every other comment stays.
+    write_tree(repo.parent, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [claude-code]}\n"})
+    assert run("apply", "--yes").code == 0
+    assert (repo / "opencode.jsonc").read_text() == (
+        '// Our opencode setup: keep the comments.\n{\n  "mcp": {"docs": {"type": "local", "command": ["docs-server"],},},\n}\n'
+    )

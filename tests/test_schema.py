@@ -65,7 +65,7 @@ def test_every_shipped_profile_and_example_validates(schemas):
         ("worktrees", {"worktrees": {"a": 5}}, ["worktrees: anyOf"]),
         ("worktrees", {"worktree": {}}, [": additionalProperties"]),
         ("worktrees", {"agents": ["gemini-cli"]}, ["agents: anyOf"]),
-        ("worktrees", {"worktrees": {"a": {"profile": "p", "agents": ["codex"]}}}, ["worktrees: anyOf"]),
+        ("worktrees", {"worktrees": {"a": {"profile": "p", "agents": ["aider"]}}}, ["worktrees: anyOf"]),
         ("profile", {"endpoints": {"opnai": "http://x"}}, ["endpoints: anyOf"]),
         ("worktrees", {"secrets": {"k": {"env": "X", "path": "y"}}}, ["secrets: anyOf"]),
     ],

@@ -13,7 +13,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # public in C
 from typing import Any
 
 from llmconf.errors import LlmconfError
-from llmconf.plan.model import Action, KeyChange, apply_changes
+from llmconf.plan.model import Action, KeyChange, apply_changes, find_element, is_element
 from llmconf.records import dataclass
 
 _DECODER = json.JSONDecoder()
@@ -71,6 +71,7 @@ def _refuse_duplicates(text: str) -> None:
 
 def _edit_one(text: str, change: KeyChange) -> str:
     *parents, leaf = change.key
+    element = bool(parents) and is_element(leaf)  # one element of an array (plan.model.element)
     open_at = _skip(text, 0)
     for i, part in enumerate(parents):
         members, _ = _members(text, open_at)
@@ -78,10 +79,12 @@ def _edit_one(text: str, change: KeyChange) -> str:
         if found is None:
             if change.action is Action.REMOVE:
                 return text
-            value = change.after
-            for name in reversed([*parents[i + 1 :], leaf]):  # each missing object on the way
+            value = [change.after] if element else change.after
+            for name in reversed([*parents[i + 1 :], *([] if element else [leaf])]):  # each missing object on the way
                 value = {name: value}
             return _insert(text, open_at, part, value)
+        if element and i == len(parents) - 1:
+            return _edit_element(text, found, leaf, change)
         if text[found.value_start] != "{":
             return text  # not an object: the parse check falls back to re-serialising
         open_at = found.value_start
@@ -92,6 +95,60 @@ def _edit_one(text: str, change: KeyChange) -> str:
     if found is None:
         return _insert(text, open_at, leaf, change.after)
     return text[: found.value_start] + json.dumps(change.after, ensure_ascii=False) + text[found.value_end :]
+
+
+def _edit_element(text: str, array: _Member, part: str, change: KeyChange) -> str:
+    """Set, replace or remove, in the array that is `array`'s value, the element `part` names
+    (plan.model.element); the other elements keep their text."""
+    open_at = array.value_start
+    if text[open_at] != "[":
+        return text  # not an array: apply_changes refuses it first
+    elements, close_at = _elements(text, open_at)
+    i = find_element([json.loads(text[e.value_start : e.value_end]) for e in elements], part)
+    if change.action is Action.REMOVE:
+        return text if i is None else _remove(text, open_at, close_at, elements, elements[i])
+    style = _style(text)
+    if i is not None:
+        found = elements[i]
+        multiline = "\n" in text[open_at:close_at]
+        indent = _line_indent(text, found.value_start) if multiline else None
+        return text[: found.value_start] + _render(change.after, indent, style) + text[found.value_end :]
+    return _append(text, open_at, close_at, elements, change.after, style)
+
+
+def _elements(text: str, open_at: int) -> tuple[list[_Member], int]:
+    """The elements of the array whose `[` is at `open_at` (as members without a key), and the
+    index of its `]`."""
+    elements: list[_Member] = []
+    i = _skip(text, open_at + 1)
+    if text[i] == "]":
+        return elements, i
+    while True:
+        start = i
+        _, i = _DECODER.raw_decode(text, i)
+        elements.append(_Member("", start, "", start, i))
+        i = _skip(text, i)
+        if text[i] == "]":
+            return elements, i
+        i = _skip(text, i + 1)  # past ','
+
+
+def _append(text: str, open_at: int, close_at: int, elements: list[_Member], value: Any, style: _Style) -> str:
+    """`value` as the last element of the array at `open_at`, laid out as its elements are."""
+    if elements:
+        last = elements[-1]
+        multiline = "\n" in text[open_at:close_at]
+        indent = _line_indent(text, last.start) if multiline else None
+        if len(elements) > 1:
+            sep = text[elements[-2].value_end : last.start]
+        else:
+            sep = "," + style.newline + indent if indent is not None else style.comma
+        return text[: last.value_end] + sep + _render(value, indent, style) + text[last.value_end :]
+    if "\n" not in text.strip():
+        return text[: open_at + 1] + _render(value, None, style) + text[close_at:]
+    outer = _line_indent(text, open_at)
+    inner = outer + style.unit
+    return text[: open_at + 1] + style.newline + inner + _render(value, inner, style) + style.newline + outer + text[close_at:]
 
 
 def _drop_emptied(text: str, before: Any, expected: dict[str, Any], path: tuple[str, ...] = ()) -> str:

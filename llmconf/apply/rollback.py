@@ -13,6 +13,7 @@ from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
 from llmconf.records import replace
+from llmconf.targets.base import agent_target
 from llmconf.targets.claude_code import settings as target
 
 
@@ -42,7 +43,7 @@ def rollback_plan(
 
     names = {w.path / target.SETTINGS_FILE: w for w in worktrees}
     sent = {delivery_path(w.path): w for w in worktrees}  # their --settings files
-    agents = _agent_files(worktrees)  # other agents' files: path -> (worktree, role, agent)
+    agents = _agent_files(worktrees, journal)  # other agents' files: path -> (worktree, role, agent)
     plans, records, warnings = [], {}, []
     others: dict[Path, list[str]] = {}  # a worktree's Claude Code file -> its other agents' files
     for path, (w, _, _) in agents.items():
@@ -62,8 +63,10 @@ def rollback_plan(
             continue
         apply_id = str(entry.get("apply", last["id"]))
         decl = names.get(settings) or sent.get(settings)
+        load = None  # how the file parses: JSON, unless its agent's target says otherwise
         if settings in agents:
             decl, role, agent = agents[settings]
+            load = agent_target(agent).keys_spec.load if role == "agent" else None
             wp = WorktreePlan(
                 decl.name, decl.path, settings, decl.profile.value, label=f"back to before apply {apply_id}", role=role, agent=agent
             )
@@ -83,14 +86,14 @@ def rollback_plan(
         restored = record_from_json(entry["record"])
         secret = state.record(settings).secret | (restored.secret if restored else frozenset())
         try:
-            wanted_doc = json.loads(wanted) if wanted is not None else None
-        except (ValueError, RecursionError):
+            wanted_doc = (load or json.loads)(wanted) if wanted is not None else None
+        except (ValueError, RecursionError, LlmconfError):
             wanted_doc = None
         if wanted is not None and not isinstance(wanted_doc, dict):
             warnings.append(LlmconfError(f"the backup from apply {apply_id} is damaged; left as it is", settings, severity="warning"))
             continue
         try:
-            text, current = fs.read_settings(settings)
+            text, current = fs.read_settings(settings, load)
             changes = document_diff(current, wanted_doc, secret)
         except LlmconfError as e:
             e.path = e.path or settings
@@ -119,21 +122,20 @@ def rollback_plan(
 
 
 
-def _agent_files(worktrees: Sequence[WorktreeDecl]) -> dict[Path, tuple[WorktreeDecl, str, str]]:
-    """The files of the agents other than Claude Code the worktrees list: each one's project
-    file and key file, with its worktree, role and agent."""
-    from llmconf.config.load import DEFAULT_AGENTS
-    from llmconf.targets.base import CLAUDE_CODE, agent_target
+def _agent_files(worktrees: Sequence[WorktreeDecl], journal: Mapping[str, Any]) -> dict[Path, tuple[WorktreeDecl, str, str]]:
+    """The files of the agents other than Claude Code in the worktrees: each one's project
+    file and key file, with its worktree, role and agent. Every agent's, listed or not (the
+    apply may have taken one out of `agents:`), once the journal holds such a file."""
+    from llmconf.targets.base import OTHER_AGENT_FILES, OTHER_AGENTS, agent_target
 
+    if not any(key.endswith(OTHER_AGENT_FILES) for key in journal):
+        return {}
     out: dict[Path, tuple[WorktreeDecl, str, str]] = {}
-    for w in worktrees:
-        if w.agents == DEFAULT_AGENTS:
-            continue
-        for name in w.agents:
-            if name != CLAUDE_CODE:
-                agent = agent_target(name)
-                out[agent.settings_path(w.path)] = (w, "agent", name)
-                out[agent.key_path(w.path)] = (w, "agent-key", name)
+    for name in OTHER_AGENTS:
+        agent = agent_target(name)
+        for w in worktrees:
+            out[agent.settings_path(w.path)] = (w, "agent", name)
+            out[agent.key_path(w.path)] = (w, "agent-key", name)
     return out
 
 

@@ -171,7 +171,7 @@ def _prepare(wp: WorktreePlan) -> str | None:
 
 
 def _write_one(wp: WorktreePlan, new: str | None) -> None:
-    text, _ = fs.read_settings(wp.settings)
+    text = fs.settings_text(wp.settings)  # its text only: another agent's file may not be JSON
     if text != wp.before_text:
         raise LlmconfError(
             "changed on disk since the plan was made; nothing written to it",
@@ -180,8 +180,11 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
         )
     if new is None:
         fs.remove_file(wp.settings)
-        if wp.role in ("local", "dropped") and not os.path.islink(wp.settings.parent):
-            # A file llmconf created goes; so does the .claude/ it leaves empty (not a link to one).
+        # An agent's folder in the worktree (.gemini/), not one outside it (Codex's CODEX_HOME).
+        own_folder = wp.role in ("local", "dropped") or (wp.role == "agent" and wp.worktree in wp.settings.parent.parents)
+        if own_folder and not os.path.islink(wp.settings.parent):
+            # A file llmconf created goes; so does the .claude/ (or an agent's folder, such as
+            # .gemini/) it leaves empty, not a link to one.
             with contextlib.suppress(OSError):  # anything else in it: it stays
                 os.rmdir(wp.settings.parent)
         return

@@ -10,7 +10,7 @@ from llmconf import pipeline
 from llmconf.console import Ui
 from llmconf.session import open_for
 from llmconf.targets.claude_code import effective
-from llmconf.views.doctor import Report, counts, doctor_json, doctor_text
+from llmconf.views.doctor import AgentReport, Report, counts, doctor_json, doctor_text
 
 if TYPE_CHECKING:
     from llmconf.plan.planner import Planner
@@ -24,10 +24,15 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     sessions = effective.running_sessions([wp.worktree for wp in plan.local])
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     report = [(wp, *effective.diagnose(plan, wp, shared, os.environ, sessions)) for wp in plan.local]
+    others: AgentReport = []
+    if any(wp.role == "agent" for wp in plan.worktrees):  # agents: beyond Claude Code
+        from llmconf.targets import agents
+
+        others = [(wp, agents.key_plan(plan, wp), agents.diagnose(plan, wp, os.environ)) for wp in plan.worktrees if wp.role == "agent"]
     claude = planner.claude()
     live = _online(session, planner, report, ui, args) if args.online else None
-    ui.out(doctor_json(report, claude, live) if args.json else doctor_text(report, claude, ui.cwd, live))
-    errors, _ = counts(report)
+    ui.out(doctor_json(report, claude, live, others) if args.json else doctor_text(report, claude, ui.cwd, live, others))
+    errors, _ = counts(report, others)
     return 1 if errors or (live is not None and live.count("failed")) else 0
 
 

@@ -2,10 +2,10 @@
 
 For a worktree whose settings reach Claude Code through its --settings layer, a `claude`
 command gets `--settings FILE` put in front of its arguments; any other command (a script,
-an IDE launcher) runs with a `claude` on PATH that does the same. In a worktree whose
-opencode key llmconf keeps, COMMAND gets it as LLMCONF_OPENCODE_API_KEY, which that
-worktree's opencode.json reads. Elsewhere COMMAND runs untouched. No config is read: the
-delivery files mirror the worktrees' paths.
+an IDE launcher) runs with a `claude` on PATH that does the same. In a worktree where
+llmconf keeps another agent's key file, COMMAND gets what that agent's target hands over
+(opencode: the variable its opencode.json reads the key from). Elsewhere COMMAND runs
+untouched. No config is read: the delivery files mirror the worktrees' paths.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
+from llmconf.targets.base import OTHER_AGENTS, agent_target, key_file_name
 from llmconf.targets.claude_code.layers import deliveries_dir, find_delivery
-from llmconf.targets.opencode import agent as opencode
 
 _SHIM = """#!/bin/sh
 # Written by llmconf exec: claude with the --settings file of the worktree exec ran in.
@@ -33,7 +33,11 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if not argv:
         raise LlmconfError("no command to run", hint="llmconf exec -- claude [ARG...]")
     env = dict(os.environ)
-    env.update(opencode.key_env(ui.cwd))
+    for name in OTHER_AGENTS:  # each agent whose key file llmconf keeps for this worktree
+        found = find_delivery(ui.cwd, name=key_file_name(name))
+        if found is not None:
+            argv, more = agent_target(name).launch(argv, _kept(found))
+            env.update(more)
     settings = find_delivery(ui.cwd)
     if settings is not None:
         if os.path.basename(argv[0]) == "claude":
@@ -54,6 +58,19 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         ui.stderr.write(f"llmconf: {argv[0]}: cannot run it: {e.strerror or e.__class__.__name__}\n")
         return 126
     return 0  # not reached: exec replaced this process
+
+
+def _kept(path: Path) -> dict[str, str]:
+    """The variables an agent's key file holds (none when it cannot be read)."""
+    import json
+
+    from llmconf import fs
+
+    try:
+        env = json.loads(fs.read_text(path, fs.SETTINGS_LIMIT)).get("env", {})
+    except (OSError, ValueError, AttributeError, LlmconfError):
+        return {}
+    return {k: v for k, v in env.items() if isinstance(v, str)} if isinstance(env, dict) else {}
 
 
 def _shim() -> Path:

@@ -21,5 +21,5 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     with locked(state_file().parent):
         session = open_for(getattr(args, "config_dir", None), ui.cwd)
         done = adopt(session, args.paths or ["."], args.key_file, ui, args.dry_run)
-    ui.out(imported(done.skipped, done.decls, done.stored, done.left_out, session.secrets.path, args.dry_run, ui.cwd))
+    ui.out(imported(done.skipped, done.decls, done.stored, done.left_out, session.secrets.path, args.dry_run, ui.cwd, done.agents))
     return 0

@@ -95,7 +95,7 @@ def _adopt(args: argparse.Namespace, ui: Ui, folder: Path) -> str:
     with locked(state_file().parent):
         session = open_for(str(folder), ui.cwd)
         adopted = adopt(session, args.worktrees, [], ui, dry_run=False)
-    return imported(adopted.skipped, adopted.decls, adopted.stored, adopted.left_out, session.secrets.path, False, ui.cwd)
+    return imported(adopted.skipped, adopted.decls, adopted.stored, adopted.left_out, session.secrets.path, False, ui.cwd, adopted.agents)
 
 
 def _undo(written: list[Path], made: list[Path]) -> None:

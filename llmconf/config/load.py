@@ -354,6 +354,9 @@ def flatten(fields: Any) -> dict[FieldPath, Any]:
     for name, value in fields.model_dump(exclude_unset=True).items():
         if name in _DICT_FIELDS and value is not None:
             flat.update({(name, k): v for k, v in value.items()})
+        elif name == "agent_models" and value is not None:  # ("agent_models", AGENT, "main"|"small")
+            for agent, chosen in value.items():
+                flat.update({(name, agent, k): v for k, v in chosen.items()} if chosen is not None else {(name, agent): None})
         else:
             flat[(name,)] = value
     return flat

@@ -13,9 +13,9 @@ Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
 #: The coding agents llmconf configures (`agents:`), by the name a config gives them.
-AGENTS: tuple[str, ...] = ("claude-code", "opencode")
+AGENTS: tuple[str, ...] = ("claude-code", "opencode", "gemini", "qwen", "codex")
 #: The agents llmconf will configure, named so that listing one says "not yet", not "unknown".
-COMING_AGENTS: tuple[str, ...] = ("gemini", "qwen", "codex")
+COMING_AGENTS: tuple[str, ...] = ()
 Agent = Literal[AGENTS]  # type: ignore[valid-type]
 #: The protocols a profile's `endpoints:` may give a URL for.
 PROTOCOLS: tuple[str, ...] = ("anthropic", "openai", "gemini")
@@ -70,6 +70,14 @@ class Picker(_Strict):
         return [{"model": r} if isinstance(r, str) else r for r in rows] if isinstance(rows, list) else rows
 
 
+class AgentModels(_Strict):
+    """The models an agent other than Claude Code is given: each a slot of the profile's
+    `models:` (default: main sonnet, small haiku) or a model ID."""
+
+    main: str | None = None
+    small: str | None = None
+
+
 class ProfileFields(_Strict):
     """The fields a profile sets and a worktree entry may override. `null` unsets one."""
 
@@ -79,6 +87,8 @@ class ProfileFields(_Strict):
     endpoints: dict[Protocol, str | None] | None = None
     auth_token: str | None = None
     models: dict[Slot, str | None] | None = None
+    #: Per agent other than Claude Code, which slot (or model ID) is its main and small model.
+    agent_models: dict[Agent, AgentModels | None] | None = None
     #: Per slot, what /model shows for it and what Claude Code may ask of its model.
     labels: dict[Slot, str | None] | None = None
     descriptions: dict[Slot, str | None] | None = None
@@ -89,6 +99,13 @@ class ProfileFields(_Strict):
     #: false: no slot takes its label, description or capabilities from the model catalog.
     catalog_info: bool | None = None
     env: dict[EnvName, str | None] | None = None
+
+    @field_validator("agent_models")
+    @classmethod
+    def _not_claude_code(cls, value: Any) -> Any:
+        if value and "claude-code" in value:
+            raise ValueError("Claude Code's models are its slots: set them under models:, not agent_models:")
+        return value
 
     @field_validator("picker", mode="before", json_schema_input_type=Picker | Literal[True] | None)
     @classmethod

@@ -30,10 +30,12 @@ _HELP: dict[str, dict[str, str]] = {
     "ProfileFields": {
         "base_url": "Gateway URL (env.ANTHROPIC_BASE_URL). Absent: Anthropic direct. null unsets an inherited one.",
         "endpoints": "One URL per protocol the backend serves: anthropic (base_url wins for Claude Code), openai "
-        "(opencode, …/v1), gemini. An agent whose protocol has none cannot use the profile.",
+        "(opencode, Qwen Code, Codex: …/v1), gemini (Gemini CLI). An agent whose protocol has none cannot use the profile.",
         "auth_token": "Gateway token (env.ANTHROPIC_AUTH_TOKEN; ANTHROPIC_API_KEY is set to \"\"). "
         "Use a template: \"{{ secret('openrouter') }}\", never a literal key.",
         "models": "A model ID per Claude Code slot: haiku, sonnet, opus, fable (--model fable, Claude Code 2.1.170+). null unsets an inherited one.",
+        "agent_models": "Per agent other than Claude Code, its main and small model: a slot (its model comes from "
+        "models.SLOT) or a model ID. Default: main sonnet, small haiku.",
         "labels": "Per slot, its name in Claude Code's /model picker (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_NAME).",
         "descriptions": "Per slot, its description in /model (env.ANTHROPIC_DEFAULT_<SLOT>_MODEL_DESCRIPTION).",
         "capabilities": "Per slot, what Claude Code may ask of its model: effort, thinking, adaptive_thinking... "
@@ -58,6 +60,10 @@ _HELP: dict[str, dict[str, str]] = {
         "{model, label, description, behaves_as}. Default: a row per slot the profile maps.",
         "replace": "true (default): /model shows only Default and these rows. false: these after Claude Code's own.",
     },
+    "AgentModels": {
+        "main": "The agent's main model: a slot (haiku, sonnet, opus, fable) or a model ID. Default: sonnet.",
+        "small": "The agent's small model (titles, summaries), where it has one: a slot or a model ID. Default: haiku.",
+    },
     "PickerRow": {
         "model": "A slot name (its model comes from models.SLOT) or a model ID the gateway serves.",
         "label": "The row's name in /model (default: the slot's label, or the catalog's name for the model).",
@@ -67,7 +73,7 @@ _HELP: dict[str, dict[str, str]] = {
     "WorktreeEntry": {
         "profile": "The profile this worktree uses: a file in profiles/ (or a profile_paths folder) or a shipped one.",
         "allow_tracked_secret": "Let apply write a key into a settings file that git tracks (refused by default).",
-        "agents": "The coding agents this worktree's backend is set for: claude-code, opencode (default: the top level's agents, else claude-code).",
+        "agents": "The coding agents this worktree's backend is set for: claude-code, opencode, gemini, qwen, codex (default: the top level's agents, else claude-code).",
     },
     "SecretSource": {
         "env": "Read the secret from this environment variable.",
@@ -84,7 +90,7 @@ _HELP: dict[str, dict[str, str]] = {
         "profile_paths": "More folders of profiles, relative to worktrees.yaml (the local profiles/ wins).",
         "strict": "Lint warnings are errors for every command (plan, apply, the git hook, validate), as --strict makes them.",
         "claude_code": "The Claude Code binary the worktrees run (default: claude on PATH), relative to worktrees.yaml or ~; its version decides how llmconf delivers settings. LLMCONF_CLAUDE wins.",
-        "agents": "The coding agents every worktree's backend is set for, unless its entry lists its own: claude-code, opencode (default: claude-code).",
+        "agents": "The coding agents every worktree's backend is set for, unless its entry lists its own: claude-code, opencode, gemini, qwen, codex (default: claude-code).",
         "worktrees": "Worktree folder (relative to worktrees.yaml; ~ works) -> a profile name, or a "
         "profile plus per-worktree overrides.",
         "repos": "Git repository folder -> a profile name, or a profile plus overrides, for every worktree "
@@ -93,6 +99,7 @@ _HELP: dict[str, dict[str, str]] = {
 }
 
 _MODEL_HELP = {
+    "AgentModels": "Which of the profile's models an agent other than Claude Code uses.",
     "Profile": "An llmconf profile (profiles/NAME.yaml): one LLM backend for Claude Code.",
     "WorktreesFile": "llmconf's worktrees.yaml: which backend profile each worktree uses.",
 }

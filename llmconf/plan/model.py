@@ -45,11 +45,45 @@ class Keys:
     env: bool = False
     #: Whether a key's value is a secret by its name (Claude Code's: *_TOKEN, *_KEY...).
     looks_secret: Callable[[KeyPath], bool] = target.looks_secret
+    #: A file that is not plain JSON (None: JSON, edited member by member by apply.jsonedit):
+    #: how its text parses into a document (raising a located LlmconfError), and its new text
+    #: after some changes (text None: a new file).
+    load: Callable[[str], dict[str, Any]] | None = None
+    edit: Callable[[str | None, tuple[KeyChange, ...]], str] | None = None
 
 
 def dotted(name: str) -> KeyPath:
     """A key's name as the state records it, split on its dots (no part of a key holds one)."""
     return tuple(name.split("."))
+
+
+def element(member: str, value: str) -> str:
+    """The last part of a key that names one element of an array: the first object in it whose
+    `member` is the string `value` (`[name=llmconf]`). llmconf owns that element whole, and
+    the array's other elements are the user's. Neither part may hold a dot, `=` or `]`."""
+    return f"[{member}={value}]"
+
+
+def _element_of(part: str) -> tuple[str, str] | None:
+    """(member, value) of a key part element() made; None for an object's key."""
+    if part.startswith("[") and part.endswith("]") and "=" in part:
+        member, value = part[1:-1].split("=", 1)
+        return member, value
+    return None
+
+
+def is_element(part: str) -> bool:
+    """Whether a key part names an element of an array (element())."""
+    return _element_of(part) is not None
+
+
+def find_element(array: list[Any], part: str) -> int | None:
+    """The index of the element `part` (element()) names in an array; None when none is there."""
+    selector = _element_of(part)
+    if selector is None:
+        return None
+    member, value = selector
+    return next((i for i, e in enumerate(array) if isinstance(e, dict) and e.get(member) == value), None)
 
 
 @dataclass(frozen=True)
@@ -175,6 +209,12 @@ def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
     node: Any = doc
     for part in key:
         # dict, not Mapping: documents come from json.loads, and an ABC check costs 10x.
+        if isinstance(node, list):  # an element() of an array
+            i = find_element(node, part)
+            if i is None:
+                return ABSENT
+            node = node[i]
+            continue
         if not isinstance(node, dict) or part not in node:
             return ABSENT
         node = node[part]
@@ -196,12 +236,21 @@ def _copied(value: Any) -> Any:
 
 
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
-    """The document after the changes. An `env` object that a removal emptied goes too."""
+    """The document after the changes. An `env` object that a removal emptied goes too, and so
+    do an array and the objects above it that removing an element() emptied."""
     out: dict[str, Any] = _copied(dict(doc or {}))
     emptied: set[str] = set()
     deep: set[tuple[str, ...]] = set()  # objects below the top a removal emptied (opencode's provider.llmconf.options)
     for change in changes:
         *parents, leaf = change.key
+        if parents and is_element(leaf):  # one element of the array the last parent names
+            *parents, array = parents
+            node = out
+            for part in parents:
+                node = node.setdefault(part, {})
+            if not _change_element(node, array, leaf, change):
+                continue
+            leaf = array  # a removal emptied the array: it goes, as an emptied object would
         node = out
         for part in parents:
             node = node.setdefault(part, {})
@@ -216,13 +265,36 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
     for path in sorted(deep, key=len, reverse=True):  # deepest first: each may empty the one above
         for n in range(len(path), 1, -1):
             above = get_key(out, path[: n - 1])
-            if not isinstance(above, dict) or above.get(path[n - 1]) != {}:
+            if not isinstance(above, dict) or above.get(path[n - 1]) not in ({}, []):
                 break
             del above[path[n - 1]]
     for name in emptied:
-        if out.get(name) == {}:
+        if out.get(name) in ({}, []):
             del out[name]
     return out
+
+
+def _change_element(parent: dict[str, Any], name: str, part: str, change: KeyChange) -> bool:
+    """Set, replace or remove the element `part` names in the array `parent[name]` (made when
+    missing); whether a removal left the array empty."""
+    array = parent.get(name)
+    if array is None:
+        if change.action is Action.REMOVE:
+            return False
+        array = parent[name] = []
+    elif not isinstance(array, list):
+        raise LlmconfError(f"'{name}' is not a JSON array", hint="fix it by hand; llmconf will not overwrite it")
+    i = find_element(array, part)
+    if change.action is Action.REMOVE:
+        if i is not None:
+            del array[i]
+        return not array
+    value = _copied(change.after)
+    if i is None:
+        array.append(value)
+    else:
+        array[i] = value
+    return False
 
 
 def diff(

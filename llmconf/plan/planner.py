@@ -19,7 +19,7 @@ from llmconf.errors import LlmconfError, display_path
 from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
-from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
@@ -113,9 +113,9 @@ class Planner:
         return Plan(tuple(self._deliver(decls, plans, delivering)) + agents, self.target.client().version, self._notes())
 
     def _agent_records(self) -> frozenset[str]:
-        """The files of agents other than Claude Code that the state records (most states: none)."""
-        names = tuple(os.sep + n for n in OTHER_AGENT_FILES)
-        return frozenset(name for name in self.state.files if name.endswith(names))
+        """The files of agents other than Claude Code that the state records, found by the
+        endings their targets' files have (targets.base.OTHER_AGENT_FILES; most states: none)."""
+        return frozenset(name for name in self.state.files if name.endswith(OTHER_AGENT_FILES))
 
     def _plan_agents(self, others: Sequence[tuple[WorktreeDecl, str, bool]]) -> tuple[WorktreePlan, ...]:
         """The plans of the agents other than Claude Code each worktree lists (or no longer
@@ -154,13 +154,15 @@ class Planner:
             if listed:
                 s = self.session
                 fields = resolve_fields(decl, s.profiles)
-                rendered = render_fields(decl, fields, agent.fields, s.config.vars, s.secrets, self.reads, self._rendered)
+                source = model_fields(agent.name, agent.fields, fields)
+                got = render_fields(decl, fields, tuple(source.values()), s.config.vars, s.secrets, self.reads, self._rendered)
+                rendered = {fp: got[src] for fp, src in source.items() if src in got}
                 desired = agent.desired(decl, fields, rendered)
             if not os.path.isdir(decl.path):
                 error = decl.profile.error(*missing_folder(decl))
                 return [replace(self._agent_plan(decl, path, agent), error=error, folder_missing=True)]
             text, changes, action = self._file_changes(path, desired, agent.keys_spec)
-            new_text = _edited(text, changes, action)
+            new_text = _edited(text, changes, action, agent.keys_spec)
         except LlmconfError as e:
             e.path = e.path or path
             missing = decl.error is not None and folder_identity(decl.path) is None
@@ -264,7 +266,7 @@ class Planner:
     ) -> tuple[str | None, tuple[KeyChange, ...], FileAction]:
         """A settings file's text as read, and the changes that bring it to `desired` (`spec`:
         how its target keys it; None: Claude Code's)."""
-        text, current = fs.read_settings(path)
+        text, current = fs.read_settings(path, spec.load if spec is not None else None)
         record = self.state.record(path)
         changes, action = diff(desired, current, record.keys, self.state.fingerprint, record.created, record.secret, spec)
         if changes:
@@ -367,9 +369,14 @@ class Planner:
         )
 
 
-def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction) -> str | None:
+def _edited(text: str | None, changes: tuple[KeyChange, ...], action: FileAction, spec: Keys | None = None) -> str | None:
     """The edit apply will make, made at plan time: one it would refuse (a duplicate key it
-    would drop) is the plan's error, and apply writes this text without editing again."""
+    would drop) is the plan's error, and apply writes this text without editing again. A
+    target's file that is not plain JSON is edited as its target says (`spec.edit`)."""
+    if spec is not None and spec.edit is not None:
+        if not changes or action not in (FileAction.CREATE, FileAction.UPDATE):
+            return None
+        return spec.edit(text, changes)
     if not changes or text is None or action is not FileAction.UPDATE:
         return None
     from llmconf.apply import jsonedit

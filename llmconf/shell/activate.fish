@@ -1,6 +1,7 @@
 # llmconf activate fish: a plain `claude` in a worktree llmconf delivers through --settings
-# gets that worktree's file, and a plain `opencode` in a worktree whose opencode key llmconf
-# keeps gets that key (through llmconf exec); everywhere else both run untouched.
+# gets that worktree's file, and a plain `opencode` (or another agent
+# llmconf configures) in a worktree whose key file llmconf keeps runs through llmconf exec,
+# which hands it over; everywhere else they run untouched.
 set -gx LLMCONF_ACTIVATED {root}
 # The file NAME that llmconf keeps for the folder holding $PWD (or one above it), if any.
 function __llmconf_kept
@@ -21,10 +22,4 @@ function claude --description 'claude with the worktree delivery of llmconf'
         command claude $argv
     end
 end
-function opencode --description 'opencode with the worktree key llmconf keeps'
-    if __llmconf_kept {opencode_key} >/dev/null
-        command {llmconf} exec -- opencode $argv
-    else
-        command opencode $argv
-    end
-end
+{agents}

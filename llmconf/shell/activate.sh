@@ -1,6 +1,7 @@
 # llmconf activate {shell}: a plain `claude` in a worktree llmconf delivers through --settings
-# gets that worktree's file, and a plain `opencode` in a worktree whose opencode key llmconf
-# keeps gets that key (through llmconf exec); everywhere else both run untouched.
+# gets that worktree's file, and a plain `opencode` (or another agent
+# llmconf configures) in a worktree whose key file llmconf keeps runs through llmconf exec,
+# which hands it over; everywhere else they run untouched.
 export LLMCONF_ACTIVATED={root}
 # The file NAME that llmconf keeps for the folder holding $PWD (or one above it), if any.
 _llmconf_kept() {{
@@ -22,10 +23,4 @@ claude() {{
     command claude "$@"
   fi
 }}
-opencode() {{
-  if _llmconf_kept {opencode_key} >/dev/null; then
-    command {llmconf} exec -- opencode "$@"
-  else
-    command opencode "$@"
-  fi
-}}
+{agents}

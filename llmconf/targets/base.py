@@ -8,17 +8,22 @@ the first; adding an agent means adding a folder beside it that implements these
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from llmconf.records import dataclass, field
+
 if TYPE_CHECKING:
-    from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
+    from llmconf.config.load import Sourced, WorktreeDecl
     from llmconf.errors import LlmconfError
     from llmconf.plan.model import Delivery, Keys, Plan, WorktreePlan
 
 #: A settings key: ("model",), or ("env", "ANTHROPIC_BASE_URL").
 KeyPath = tuple[str, ...]
+#: A profile field, flattened (config.load.FieldPath): ("models", "sonnet").
+FieldPath = tuple[str, ...]
 
 
 class Renders(Protocol):
@@ -71,12 +76,111 @@ class Target(Protocol):
         ...
 
 
+#: The fields an agent's target reads for its main and small model: the planner fills them
+#: from the slot (or model ID) the profile's `agent_models:` names for it, by default these.
+MAIN_MODEL: FieldPath = ("model", "main")
+SMALL_MODEL: FieldPath = ("model", "small")
+DEFAULT_SLOTS: dict[FieldPath, str] = {MAIN_MODEL: "sonnet", SMALL_MODEL: "haiku"}
+
+
+def model_fields(agent: str, wanted: tuple[FieldPath, ...], fields: Mapping[FieldPath, Sourced]) -> dict[FieldPath, FieldPath]:
+    """The profile field each of `wanted` is rendered from, for `agent`: a slot's model (the
+    one `agent_models.AGENT.main`/`small` names, else the default slot), a model ID that
+    field gives, or the field itself."""
+    from llmconf.targets.claude_code.settings import SLOTS
+
+    out: dict[FieldPath, FieldPath] = {}
+    for fp in wanted:
+        if fp not in DEFAULT_SLOTS:
+            out[fp] = fp
+            continue
+        chosen = ("agent_models", agent, fp[1])
+        named = fields[chosen].value if chosen in fields else DEFAULT_SLOTS[fp]
+        out[fp] = ("models", named) if named in SLOTS else chosen
+    return out
+
+
 #: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.
 CLAUDE_CODE = "claude-code"
-#: The other agents, each with an AgentTarget, and the names of the files their targets write
-#: (the planner looks for them among the state's records, once per plan).
-OTHER_AGENTS: tuple[str, ...] = ("opencode",)
-OTHER_AGENT_FILES: tuple[str, ...] = ("opencode.json", "opencode-key.json")
+#: The other agents, by name: the module and class of each one's AgentTarget.
+_TARGETS: dict[str, tuple[str, str]] = {
+    "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
+    "gemini": ("llmconf.targets.gemini.agent", "Gemini"),
+    "qwen": ("llmconf.targets.qwen.agent", "Qwen"),
+    "codex": ("llmconf.targets.codex.agent", "Codex"),
+}
+OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
+#: How the paths of the files their targets write end (the planner looks for them among the
+#: state's records, once per plan): a file name, or the ending of one (Codex's profile files,
+#: $CODEX_HOME/llmconf-<worktree>.config.toml).
+OTHER_AGENT_FILES: tuple[str, ...] = (
+    os.sep + "opencode.json",
+    os.sep + "opencode.jsonc",
+    os.sep + str(Path(".gemini", "settings.json")),
+    os.sep + str(Path(".qwen", "settings.json")),
+    ".config.toml",
+    *(f"{os.sep}{name}-key.json" for name in _TARGETS),
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The backend an agent's own files in a worktree configure, for `import`: what it sends
+    where (its protocol's URL), which models, and with which key. The key is either a literal
+    value (`key`: never shown) or a reference the agent resolves itself (`key_ref`:
+    `{env:VAR}`, an envKey's variable), with the file and line it came from."""
+
+    file: Path  # the file that names the backend
+    line: int | None
+    protocol: str  # the `endpoints:` protocol the agent speaks
+    url: str
+    main: str | None
+    small: str | None = None
+    key: str | None = field(default=None, repr=False)
+    key_file: Path | None = None
+    key_line: int | None = None
+    key_ref: str | None = None
+    #: What plan then does to the agent's file (import says so).
+    switch: str = ""
+
+
+def line_of(text: str, needle: str) -> int | None:
+    """The line (from 1) where `needle` first occurs in `text` (None: nowhere)."""
+    at = text.find(needle)
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+def dotenv_value(path: Path, name: str) -> tuple[str, int] | None:
+    """The value a dotenv file gives `name`, and its line, read as Gemini CLI and Qwen Code read
+    it (the npm dotenv package's rules: `NAME=value`, `export NAME=value`, `NAME: value`; a
+    quoted value as it is, `\\n` in double quotes a newline; an unquoted one ends at `#`); the
+    last one wins. None: not set there (or empty)."""
+    import re
+
+    from llmconf import fs
+
+    text = fs.read_text(path, fs.SETTINGS_LIMIT).replace("\r\n", "\n")
+    line = re.compile(
+        r"^[ \t]*(?:export[ \t]+)?" + re.escape(name) + r"(?:[ \t]*=[ \t]*?|:[ \t]+?)"
+        r"(\s*'(?:\\'|[^'])*'|\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\n]+)?\s*(?:#.*)?$",
+        re.MULTILINE,
+    )
+    found = None
+    for match in line.finditer(text):
+        value = (match.group(1) or "").strip()
+        quote = value[:1]
+        if len(value) > 1 and quote in "'\"`" and value[-1] == quote:
+            value = value[1:-1]
+            if quote == '"':
+                value = value.replace("\\n", "\n").replace("\\r", "\r")
+        found = (value, text.count("\n", 0, match.start()) + 1) if value else None
+    return found
+
+
+def key_file_name(agent: str) -> str:
+    """The name of an agent's key file, in its worktree's folder of llmconf's delivery files
+    (exec and activate look for it without loading the agent's target)."""
+    return f"{agent}-key.json"
 
 
 class AgentTarget(Protocol):
@@ -86,6 +190,8 @@ class AgentTarget(Protocol):
     `llmconf exec` and `activate` hand to the agent."""
 
     name: str
+    #: The program that starts it (what `llmconf exec -- PROGRAM` and `activate` recognise).
+    command: str
     #: How its project file and its key file are keyed (the backend keys it owns in each).
     keys_spec: Keys
     key_file_spec: Keys
@@ -113,11 +219,31 @@ class AgentTarget(Protocol):
         else than its project file declares (None: nothing llmconf knows of)."""
         ...
 
+    def shown(self, desired: Mapping[KeyPath, Any]) -> tuple[Any, Any, Any]:
+        """What status shows of the project file's keys (with the key file's under them): the
+        backend URL, the main model and the small model (None where the keys give none)."""
+        ...
+
+    def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        """How `llmconf exec` starts `argv` in a worktree whose key file holds the variables
+        `kept`: the command line (its program is this agent's, or any other) and the variables
+        to set."""
+        ...
+
+    def adopt(self, worktree: Path) -> Found | None:
+        """For `import`: the backend the agent's own files in the worktree configure by hand
+        (None: none it can take over). Reads, never writes; a file it cannot read raises a
+        located error."""
+        ...
+
 
 def agent_target(name: str) -> AgentTarget:
     """The target of an agent `agents:` names, other than Claude Code."""
-    if name == "opencode":
-        from llmconf.targets.opencode.agent import OpenCode
+    import importlib
 
-        return OpenCode()
-    raise ValueError(f"no target for agent {name!r}")  # config validation lists the agents there are
+    try:
+        module, cls = _TARGETS[name]
+    except KeyError:
+        raise ValueError(f"no target for agent {name!r}") from None  # config validation lists the agents there are
+    target: AgentTarget = getattr(importlib.import_module(module), cls)()
+    return target

@@ -18,21 +18,24 @@ if TYPE_CHECKING:
     from llmconf.targets.claude_code.live import Report as Live
 
 Report = Sequence[tuple["WorktreePlan", "Effective", list[LlmconfError]]]
+#: The other agents' project files (`agents:`), each with its key file's plan and its findings.
+AgentReport = Sequence[tuple["WorktreePlan", "WorktreePlan | None", list[LlmconfError]]]
 
 
-def counts(report: Report) -> tuple[int, int]:
-    """(errors, warnings) over every worktree."""
-    found = [f for _, _, findings in report for f in findings]
+def counts(report: Report, others: AgentReport = ()) -> tuple[int, int]:
+    """(errors, warnings) over every worktree and agent."""
+    found = [f for _, _, findings in report for f in findings] + [f for _, _, findings in others for f in findings]
     return sum(f.severity == "error" for f in found), sum(f.severity == "warning" for f in found)
 
 
-def doctor_text(report: Report, claude: Client, cwd: Path, live: Live | None = None) -> str:
+def doctor_text(report: Report, claude: Client, cwd: Path, live: Live | None = None, others: AgentReport = ()) -> str:
     out = [_worktree_text(wp, effective, findings, cwd) + _live_text(wp, live) for wp, effective, findings in report]
+    out += [_agent_text(wp, key, findings, cwd) for wp, key, findings in others]
     if claude.assumed:
         out.append(f"Claude Code: {claude.why}; assuming {claude.version}'s rules (the newest llmconf knows).\n")
     else:
         out.append(f"Claude Code {claude.version}: {display_path(claude.path, cwd) if claude.path else '?'}\n")
-    errors, warnings = counts(report)
+    errors, warnings = counts(report, others)
     summary = f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
     if live is not None:
         summary += f"; live checks: {live.count('ok')} ok, {live.count('failed')} failed, {live.count('skipped')} skipped"
@@ -40,11 +43,12 @@ def doctor_text(report: Report, claude: Client, cwd: Path, live: Live | None = N
     return "".join(out)
 
 
-def doctor_json(report: Report, claude: Client, live: Live | None = None) -> str:
-    errors, warnings = counts(report)
+def doctor_json(report: Report, claude: Client, live: Live | None = None, others: AgentReport = ()) -> str:
+    errors, warnings = counts(report, others)
     doc: dict[str, Any] = {
         "claude_code": {"path": str(claude.path) if claude.path else None, "version": claude.version, "assumed": claude.assumed},
         "worktrees": [_worktree_json(wp, eff, findings, live) for wp, eff, findings in report],
+        "agents": [_agent_json(wp, key, findings) for wp, key, findings in others],
         "errors": errors,
         "warnings": warnings,
     }
@@ -139,6 +143,44 @@ def _worktree_text(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
         hint = f" ({f.hint})" if f.hint else ""
         lines.append(f"  {f.severity}: {where}{f.message}{hint}")
     return "\n".join(lines) + "\n"
+
+
+def _shown(wp: WorktreePlan, key: WorktreePlan | None) -> tuple[Any, Any, Any]:
+    """What an agent's project file (and its key file, `key`) declare, as status shows it:
+    backend, main and small model."""
+    from llmconf.render import is_sensitive
+    from llmconf.secrets.mask import SENSITIVE, scrub_value
+    from llmconf.targets.base import agent_target
+
+    both = {**(key.desired if key is not None else {}), **wp.desired}  # an agent may keep its URL in its key file
+    return agent_target(wp.agent).shown({k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in both.items()})
+
+
+def _agent_text(wp: WorktreePlan, key: WorktreePlan | None, findings: list[LlmconfError], cwd: Path) -> str:
+    from llmconf.targets.base import agent_target
+
+    backend, main, small = _shown(wp, key)
+    lines = [f"# {wp.name}: {wp.agent} (profile {wp.profile}): {backend or '-'}", f"  main    {main or '-'}"]
+    if small:
+        lines.append(f"  small   {small}")
+    lines.append(f"  via     {display_path(wp.settings, cwd)}; the key through llmconf exec / activate ({agent_target(wp.agent).command})")
+    for f in findings:
+        where = f"{display_path(f.path, cwd)}: " if f.path else ""
+        hint = f" ({f.hint})" if f.hint else ""
+        lines.append(f"  {f.severity}: {where}{f.message}{hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _agent_json(wp: WorktreePlan, key: WorktreePlan | None, findings: list[LlmconfError]) -> dict[str, Any]:
+    backend, main, small = _shown(wp, key)
+    return {
+        "name": wp.name,
+        "agent": wp.agent,
+        "profile": wp.profile,
+        "file": str(wp.settings),
+        "declared": {"base_url": backend, "main_model": main, "small_model": small},
+        "findings": [{**diagnostic(f), "level": f.severity, "path": str(f.path) if f.path else None} for f in findings],
+    }
 
 
 def _worktree_json(wp: WorktreePlan, effective: Effective, findings: list[LlmconfError], live: Live | None = None) -> dict[str, Any]:

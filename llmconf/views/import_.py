@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ from llmconf.config.load import PROFILES_DIR
 from llmconf.targets.claude_code.settings import API_KEY, SETTINGS_FILE
 
 if TYPE_CHECKING:
+    from llmconf.adoption import AgentAdopted
     from llmconf.secrets.keyfiles import FoundKey
     from llmconf.targets.claude_code.adopt import Declaration, Folder
 
@@ -23,9 +24,12 @@ def imported(
     store: Path,
     dry_run: bool,
     cwd: Path,
+    agents: Mapping[str, Sequence[AgentAdopted]] | None = None,
 ) -> str:
     """What `import` did (or, with --dry-run, would do): each folder already declared, each
-    worktree declared, each secret stored, each --key-file key left out, then what to do next."""
+    worktree declared (with the other agents found there), each secret stored, each --key-file
+    key left out, then what to do next."""
+    agents = agents or {}
     lines = [f"{key}: already declared in {config} (profile '{profile}'); left as it is." for key, config, profile in skipped]
     for wt, decl in decls:
         lines.append(f"{wt.key}: {_declared(decl, dry_run)}")
@@ -41,6 +45,7 @@ def imported(
                 f"  its file has no {API_KEY}: plan will add {API_KEY}: \"\" (the one change there; "
                 "the token is still what Claude Code sends)."
             )
+        lines += _agent_lines(agents.get(wt.key, ()), dry_run, cwd)
     verb = "would be stored" if dry_run else "stored"
     lines += (f"Secret '{found.name}': {verb} from {found.origin} in {store} (0600)." for found in stored)
     lines += (f"{found.origin}: {found.var} not stored: {why}." for found, why in left_out)
@@ -52,6 +57,12 @@ def imported(
         extra.append(f"{API_KEY} for {', '.join(blank)} ('llmconf apply' adds it)")
     if loose := [wt.key for wt, d in decls if d.loose_mode]:
         extra.append(f"the file mode of {', '.join(loose)} ('llmconf apply' makes it 0600)")
+    switched = sorted({a.agent for found in agents.values() for a in found if a.left_out is None})
+    if switched:
+        extra.append(
+            f"the switch of {', '.join(switched)} to llmconf's own keys ('llmconf apply' makes it; "
+            "start them with 'llmconf exec -- AGENT' or 'llmconf activate' so they get the key)"
+        )
     if extra:
         lines.append(
             f"Next: 'llmconf plan' shows no changes for them, except {' and '.join(extra)}; "
@@ -60,6 +71,40 @@ def imported(
     elif decls:
         lines.append("Next: 'llmconf plan' shows no changes for them; switch a worktree with 'llmconf use PROFILE WORKTREE'.")
     return "\n".join(lines)
+
+
+def _agent_lines(found: Sequence[AgentAdopted], would: bool, cwd: Path) -> list[str]:
+    """What import made of each other agent found in a folder. Never a key, nor a URL (one
+    may hold a key): the file and line, the fields, the secret's name."""
+    lines = []
+    for a in found:
+        where = _at(a.found.file, a.found.line, cwd)
+        if a.left_out is not None:
+            lines.append(f"  {a.agent} ({where}): not adopted: {a.left_out}. llmconf leaves it as it is.")
+            continue
+        listed = "would be added" if would else "added"
+        said = f"  {a.agent} ({where}): {listed} to its agents"
+        if a.fields:
+            names = ", ".join(".".join(fp) for fp in a.fields)
+            said += f", with its own {names} " + ("in the new profile" if a.where == "profile" else "in its entry")
+        lines.append(said + f"; {a.found.switch}.")
+        key_at = _at(a.found.key_file or a.found.file, a.found.key_line, cwd)
+        if a.key in ("same", "stored"):
+            lines.append(
+                f"  its key ({key_at}) is the profile's (secret '{a.secret}'); llmconf leaves it in that file: take it out by hand."
+            )
+        elif a.key == "ref":
+            lines.append(f"  its key is read from {a.found.key_ref} ({key_at}): llmconf will hand over the profile's key instead.")
+        if a.other_host is not None:
+            lines.append(
+                f"  so the profile's key will go to {a.other_host}, which is not the profile's gateway: check it before 'llmconf apply'."
+            )
+    return lines
+
+
+def _at(path: Path, line: int | None, cwd: Path) -> str:
+    rel = os.path.relpath(path, cwd)
+    return f"{rel}:{line}" if line else rel
 
 
 def _declared(decl: Declaration, would: bool) -> str:

@@ -93,24 +93,22 @@ def _with_agents(
     for wp in plan.worktrees:
         if wp.role != "agent":
             continue
-        from llmconf.targets.opencode import agent as opencode
+        from llmconf.targets.base import agent_target
 
         d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
-
-        def model(key: tuple[str, ...]) -> str:  # "llmconf/MODEL" -> MODEL
-            value = d.get(key)
-            return value.split("/", 1)[1] if isinstance(value, str) and "/" in value else "-"
-
+        key_file = keys.get((wp.worktree, wp.agent))
+        kept = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in (key_file.desired if key_file else {}).items()}
+        backend, main, small = agent_target(wp.agent).shown({**kept, **d})  # an agent may keep its URL in its key file
         unknown = wp.error is not None and not d
         row: dict[str, Any] = {
             "agent": wp.agent,
             "worktree": wp.name,
             "profile": wp.profile,
-            "backend": "?" if unknown else d.get(opencode.BASE_URL) or "-",
+            "backend": "?" if unknown else backend or "-",
             **{slot: "-" for slot in target.SLOTS},
-            "sonnet": "?" if unknown else model(opencode.MODEL),
-            "haiku": "?" if unknown else model(opencode.SMALL_MODEL),
-            "default": "?" if unknown else f"{model(opencode.MODEL)} (main)",
+            "sonnet": "?" if unknown else main or "-",
+            "haiku": "?" if unknown else small or "-",
+            "default": "?" if unknown else f"{main or '-'} (main)",
             "default_slot": "sonnet",
             "subagent": "-",
             "labels": {},
@@ -125,6 +123,8 @@ def _with_agents(
             beaten = effective.get(wp.settings, "")
             if (wp.error is not None and not d) or wp.folder_missing or beaten == "":
                 row["effective"] = "-"
+            elif wp.changes or (key_file is not None and key_file.changes):  # the agent reads what is on disk, not the plan
+                row["effective"] = "differs: not applied yet"
             else:
                 row["effective"] = "as declared" if beaten is None else f"differs: {beaten}"
         out.append(row)

@@ -500,3 +500,56 @@ def test_qwen_nested_worktree_inherits_the_main_checkouts_dotenv_a_sibling_does_
     assert result.returncode == 1
     assert "Set the 'GW_KEY' environment variable" in result.stderr
     assert posts(api) == []
+
+
+def test_qwen_picks_the_first_entry_of_an_id_unless_model_base_url_names_another(qwen: Run, api: FakeApi, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "r", ignore=False)
+    first = {"id": "m-same", "name": "Mine", "baseUrl": f"{api.url}/first/v1", "envKey": "GW_KEY"}
+    second = {"id": "m-same", "name": "llmconf", "baseUrl": f"{api.url}/second/v1", "envKey": "GW_KEY", "unknown": True}
+    doc = {"modelProviders": {"openai": [first, second]}, "security": {"auth": {"selectedType": "openai"}}, "model": {"name": "m-same"}}
+    write_tree(repo, {".qwen/settings.json": json.dumps(doc)})
+    assert qwen(repo, GW_KEY=KEY).returncode == 0
+    assert {path for path, _, _ in posts(api)} == {"/first/v1/chat/completions"}
+    api.requests.clear()
+    doc["model"]["baseUrl"] = second["baseUrl"]  # an unknown member in an entry is no error either
+    write_tree(repo, {".qwen/settings.json": json.dumps(doc)})
+    assert qwen(repo, GW_KEY=KEY).returncode == 0
+    assert {path for path, _, _ in posts(api)} == {"/second/v1/chat/completions"}
+
+
+def test_qwen_project_list_replaces_the_users_and_system_settings_or_folder_trust_beat_the_project(
+    qwen: Run, api: FakeApi, tmp_path: Path, home: Path
+) -> None:
+    repo = make_repo(tmp_path, "r", ignore=False)
+    user_entry = {"id": "m-user", "name": "User", "baseUrl": f"{api.url}/user/v1", "envKey": "GW_KEY"}
+    write_tree(home, {".qwen/settings.json": json.dumps({**json.loads(NO_STATS), "modelProviders": {"openai": [user_entry]}})})
+    project = json.loads(qwen_settings(f"{api.url}/project/v1", "m-project"))
+    write_tree(repo, {".qwen/settings.json": json.dumps({**project, "model": {"name": "m-user"}})})
+    # The user's list is gone: m-user is not found, and the project list's first entry answers.
+    assert qwen(repo, GW_KEY=KEY).returncode == 0
+    assert set(posts(api)) == {("/project/v1/chat/completions", "m-project", f"Bearer {KEY}")}
+    api.requests.clear()
+    write_tree(repo, {".qwen/settings.json": json.dumps(project)})
+    system = {"modelProviders": {"openai": [user_entry]}, "model": {"name": "m-user"}}
+    write_tree(tmp_path, {"system.json": json.dumps(system)})
+    assert qwen(repo, GW_KEY=KEY, QWEN_CODE_SYSTEM_SETTINGS_PATH=str(tmp_path / "system.json")).returncode == 0
+    assert {path for path, _, _ in posts(api)} == {"/user/v1/chat/completions"}
+    api.requests.clear()
+    trust = {"folderTrust": {"enabled": True}, "auth": {"selectedType": "openai"}}
+    user = {**json.loads(NO_STATS), "security": trust, "model": {"name": "m-user"}, "modelProviders": {"openai": [user_entry]}}
+    write_tree(home, {".qwen/settings.json": json.dumps(user)})
+    assert qwen(repo, GW_KEY=KEY).returncode == 0  # not trusted: the project file is ignored, silently
+    assert {path for path, _, _ in posts(api)} == {"/user/v1/chat/completions"}
+    api.requests.clear()
+    write_tree(home, {".qwen/trustedFolders.json": json.dumps({str(tmp_path): "TRUST_FOLDER"})})  # a folder above it
+    assert qwen(repo, GW_KEY=KEY).returncode == 0
+    assert {path for path, _, _ in posts(api)} == {"/project/v1/chat/completions"}
+
+
+def test_qwen_reads_the_project_settings_of_the_folder_it_starts_in_only(qwen: Run, api: FakeApi, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "r", ignore=False)
+    write_tree(repo, {".qwen/settings.json": qwen_settings(f"{api.url}/v1", "m-qwen"), "sub/.keep": ""})
+    result = qwen(repo / "sub", GW_KEY=KEY)
+    assert result.returncode == 1
+    assert "No auth type is selected." in result.stderr
+    assert posts(api) == []

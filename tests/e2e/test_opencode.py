@@ -100,3 +100,68 @@ def test_plain_opencode_without_exec_has_no_key(api, opencode_bin, run, tmp_path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert api.chats and all(r.authorization is None for r in api.chats)  # an unset {env:} sends no Authorization
+
+
+def test_llmconf_edits_the_commented_file_opencode_reads_last_and_opencode_uses_it(api, opencode_bin, run, tmp_path):
+    """.opencode/opencode.jsonc beats opencode.json (measured): llmconf writes there, keeps its
+    comments, and the real opencode parses the result and uses llmconf's provider."""
+    assert run("secret", "set", "gw", stdin=SECRET + "\n").code == 0
+    repo = make_repo(tmp_path, files={"README": "hi\n"})
+    user = '// ours\n{\n  "provider": {"mine": {"npm": "@ai-sdk/openai-compatible", "options": {"baseURL": "http://127.0.0.1:9/v1",},},}, /* keep */\n}\n'
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
+            "profiles/gw.yaml": f"endpoints: {{openai: {api.url}/v1}}\nauth_token: \"{{{{ secret('gw') }}}}\"\nmodels: {{sonnet: gw/jsonc-model}}\n",
+            "repo/opencode.json": '{"model": "mine/beaten"}\n',
+            "repo/.opencode/opencode.jsonc": user,
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    text = (repo / ".opencode" / "opencode.jsonc").read_text()
+    assert text.startswith("// ours\n{\n") and "/* keep */" in text
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    argv = ["timeout", TIMEOUT, sys.executable, "-m", "llmconf", "exec", "--", opencode_bin, "run", "hi"]
+    done = subprocess.run(argv, cwd=repo, env=_opencode_env(home), capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {(r.path, r.model, r.authorization) for r in api.chats} == {("/v1/chat/completions", "gw/jsonc-model", f"Bearer {SECRET}")}
+    assert run("plan").out == "No changes.\n"
+
+
+def test_main_checkout_sibling_and_nested_worktree_each_reach_their_own_profile(api, opencode_bin, run, tmp_path):
+    """A linked worktree beside the main checkout and one nested inside it, each on another
+    profile than the main checkout's: opencode reads no file above its worktree's root
+    (measured), so each gets its own endpoint, model and key through exec."""
+    from tests.helpers import git
+
+    keys = {"main": SECRET, "sib": "sk-opencode-sibling", "nest": "sk-opencode-nested"}
+    for name, key in keys.items():
+        assert run("secret", "set", name, stdin=key + "\n").code == 0
+    main = make_repo(tmp_path, "r", linked=("r-sib",))
+    sibling, nested = tmp_path / "r-sib", main / ".worktrees" / "nest"
+    git(main, "worktree", "add", "-q", "-b", "nest", ".worktrees/nest")
+    profiles = {
+        f"profiles/{name}.yaml": f"endpoints: {{openai: {api.url}/{name}/v1}}\nauth_token: \"{{{{ secret('{name}') }}}}\"\nmodels: {{sonnet: m-{name}}}\n"
+        for name in keys
+    }
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": "agents: [opencode]\nworktrees:\n  r: main\n  r-sib: sib\n  r/.worktrees/nest: nest\n",
+            **profiles,
+        },
+    )
+    assert run("apply", "--yes").code == 0
+    home = tmp_path / "opencode-home"
+    home.mkdir()
+    seen = {}
+    for name, cwd in (("main", main), ("sib", sibling), ("nest", nested)):
+        api.requests.clear()
+        argv = ["timeout", TIMEOUT, sys.executable, "-m", "llmconf", "exec", "--", opencode_bin, "run", "hi"]
+        done = subprocess.run(argv, cwd=cwd, env=_opencode_env(home), capture_output=True, text=True, timeout=150)
+        assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
+        seen[name] = {(r.path, r.model, r.authorization) for r in api.chats}
+    assert seen == {name: {(f"/{name}/v1/chat/completions", f"m-{name}", f"Bearer {key}")} for name, key in keys.items()}
+    rows = {r["worktree"]: (r["agent"], r["sonnet"], r["state"], r["effective"]) for r in json.loads(run("status", "--json").out)["worktrees"]}
+    assert rows == {name: ("opencode", f"m-{profile}", "in-sync", "as declared") for name, profile in (("r", "main"), ("r-sib", "sib"), ("nest", "nest"))}

@@ -42,7 +42,7 @@ _BASE_URL: target.KeyPath = (target.ENV, target.BASE_URL)
 _IDENTITY = (_BASE_URL, _TOKEN, _API_KEY)
 _MARKER = re.compile(r"^\x00llmconf-secret:(.+)\x00$")
 _FIELD_ORDER = (
-    "description", "extends", "base_url", "auth_token", "models", "labels", "descriptions", "capabilities", "subagent",
+    "description", "extends", "base_url", "endpoints", "auth_token", "models", "agent_models", "labels", "descriptions", "capabilities", "subagent",
     "default", "catalog_info", "env",
 )
 #: The override (or profile field) that keeps the catalog's slot labels out of a file without them.
@@ -57,7 +57,7 @@ def marker(name: str) -> str:
     return f"\x00llmconf-secret:{name}\x00"
 
 
-class _Markers(SecretStore):
+class Markers(SecretStore):
     """A store whose every secret is its marker; path and sources are the real store's, so a
     `key_via: helper` command renders exactly as plan renders it."""
 
@@ -94,10 +94,17 @@ class NewProfile:
         done: set[str] = set()
         for name in _FIELD_ORDER:
             sub = [(fp[1], v) for fp, v in self.fields.items() if fp[0] == name and len(fp) == 2]
+            # Three levels (agent_models.opencode.main): one flow mapping per agent.
+            deep: dict[str, list[str]] = {}
+            for fp, v in self.fields.items():
+                if fp[0] == name and len(fp) == 3:
+                    deep.setdefault(fp[1], []).append(f"{yaml_scalar(fp[2], key=True)}: {yaml_scalar(v, flow=True)}")
             if (name,) in self.fields:
                 lines.append(f"{name}: {yaml_scalar(self.fields[(name,)])}\n")
             elif sub:
                 lines.append(f"{name}:\n" + "".join(f"  {k}: {yaml_scalar(v)}\n" for k, v in sub))
+            elif deep:
+                lines.append(f"{name}:\n" + "".join(f"  {k}: {{{', '.join(v)}}}\n" for k, v in deep.items()))
             done.add(name)
         assert {fp[0] for fp in self.fields} <= done, "every field has a place"
         return "".join(lines)
@@ -195,11 +202,11 @@ def declare(session: Session, wt: Folder, doc: Mapping[str, Any], pending: Mappi
         return check.result(c.name, c.fields, overrides, "override")
 
     new = _new_profile(doc, check.record, wt, groups.values(), profiles, pending, check.hidden)
-    fields = _pending_fields(new, profiles, wt)
+    fields = pending_fields(new, profiles, wt)
     changes, _ = check.changes(new.name, fields, {})
     if changes and all(_from_catalog(c) for c in changes):  # the file has no labels: the profile adds none
         new = NewProfile(new.name, {**new.fields, _NO_CATALOG_INFO: False})
-        fields = _pending_fields(new, profiles, wt)
+        fields = pending_fields(new, profiles, wt)
     near_misses = [  # how many settings away, the catalog's /model labels aside
         (n, c.rank, c.name)
         for c, ch, _ in groups.values()
@@ -232,7 +239,7 @@ def secrets_read(session: Session, decl: WorktreeDecl) -> set[str]:
     try:
         fields = merge(session.profiles.resolve(decl.profile.value, decl.profile), decl.overrides)
         reads: dict[str, str | None] = {}
-        render(decl, fields, session.config.vars, _Markers(session.secrets), reads)
+        render(decl, fields, session.config.vars, Markers(session.secrets), reads)
         return _secret_names(reads)
     except LlmconfError:
         return {m.group(2) for s in fields.values() if isinstance(s.value, str) for m in _SECRET_CALL.finditer(s.value)}
@@ -242,7 +249,7 @@ class _Checker:
     """Renders a declaration for one worktree and diffs it against the file, as plan would."""
 
     def __init__(self, session: Session, wt: Folder, doc: Mapping[str, Any]) -> None:
-        self.doc, self.wt, self.markers, self.variables = doc, wt, _Markers(session.secrets), session.config.vars
+        self.doc, self.wt, self.markers, self.variables = doc, wt, Markers(session.secrets), session.config.vars
         self.record, self.fingerprint = session.state.record(wt.settings), session.state.fingerprint
         self.describe = Describer(session.config.dir)  # as plan renders: slots labelled from the catalog
         #: Each key-shaped part of the file's other values -> the secret it goes under. The
@@ -369,7 +376,7 @@ def _candidates(profiles: Profiles, pending: Mapping[str, NewProfile], wt: Folde
         out.append(_Candidate(name, fields, (folder, depth, name)))
     for name, new in pending.items():
         try:
-            out.append(_Candidate(name, _pending_fields(new, profiles, wt), (0, 0, name), new))
+            out.append(_Candidate(name, pending_fields(new, profiles, wt), (0, 0, name), new))
         except LlmconfError:
             continue
     return out
@@ -383,7 +390,7 @@ def _depth(profiles: Profiles, name: str) -> int:
     return depth
 
 
-def _pending_fields(new: NewProfile, profiles: Profiles, wt: Folder) -> dict[FieldPath, Sourced]:
+def pending_fields(new: NewProfile, profiles: Profiles, wt: Folder) -> dict[FieldPath, Sourced]:
     """A profile not yet written, resolved as Profiles would resolve it."""
     where = wt.config_file.parent / PROFILES_DIR / f"{new.name}.yaml"
     layer = {fp: Sourced(v, where, fp) for fp, v in new.fields.items() if fp != ("extends",)}
