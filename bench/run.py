@@ -462,7 +462,7 @@ class Sample:
 
 
 def llmconf_command() -> list[str]:
-    """The venv's console script next to this interpreter, as a user runs it."""
+    """The venv's llmconf script next to this interpreter, as a user runs it."""
     script = Path(sys.executable).parent / "llmconf"
     if script.exists():
         return [str(script)]
@@ -844,7 +844,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10,100,1000,10000", help="worktree counts, comma-separated")
     parser.add_argument("--runs", type=int, default=3, help="rounds; each runs every job once")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON here")
-    parser.add_argument("--llmconf", help="llmconf executable (default: the console script beside this Python)")
+    parser.add_argument("--llmconf", help="llmconf executable (default: the llmconf script beside this Python)")
     parser.add_argument("--workdir", type=Path, help="where to make the temp folders (default: the system temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folders, to inspect or profile them")
     args = parser.parse_args(argv)

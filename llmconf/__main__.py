@@ -21,11 +21,88 @@ def main() -> int:
 
         sys.stdout.write(f"llmconf {__version__}\n")
         return 0
+    if sys.argv[1:] in ([], ["--help"], ["-h"]):
+        return _help()
     gc.disable()
     _english_argparse()
     from llmconf.cli import main as cli_main
 
     return cli_main(sys.argv[1:])
+
+
+def _help() -> int:
+    """llmconf's own help, as argparse prints it, from the help cache when it holds the text
+    for this build of cli.py, this Python and this width; else made by argparse and kept.
+
+    argparse (and the re and gettext it imports) is two thirds of a --help: a kept text is
+    printed with nothing imported. The text depends only on the command table in cli.py (its
+    size and mtime are in the key, as in a .pyc's), on the Python (argparse's layout), and on
+    the width argparse wraps to (found as shutil.get_terminal_size finds it)."""
+    import os
+
+    from llmconf import __version__
+
+    cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli.py")
+    try:
+        st = os.stat(cli)
+    except OSError:
+        st = None
+    key = f"{__version__} {sys.version!r} {st and (st.st_mtime_ns, st.st_size)} {_columns()}\n"
+    path = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llmconf", "help.txt")
+    kept = _read_small(path)
+    if kept is not None and kept.startswith(key):
+        sys.stdout.write(kept[len(key) :])
+        return 0
+    _english_argparse()
+    from llmconf import caches
+    from llmconf.cli import _parser
+
+    text = _parser(None).format_help()  # the top level's help lists the commands, not their arguments
+    caches.write_text(path, key + text)
+    sys.stdout.write(text)
+    return 0
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it (argparse wraps to it)."""
+    import os
+
+    def env(name: str) -> int:
+        try:
+            return int(os.environ[name])
+        except (KeyError, ValueError):
+            return 0
+
+    columns, lines = env("COLUMNS"), env("LINES")
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((80, 24))
+        if columns <= 0:
+            columns = size.columns or 80
+    return columns
+
+
+def _read_small(path: str) -> str | None:
+    """A cache file's text, or None: missing, not a regular file (never blocking on a FIFO),
+    over 64 KiB, or not UTF-8."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 65536:
+            return None
+        return os.read(fd, 65537).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def _english_argparse() -> None:

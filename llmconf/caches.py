@@ -57,7 +57,16 @@ def save(path: Path, digest: str, data: Any) -> None:
 def write(path: Path, doc: Any) -> None:
     """Write a cache file whose shape its owner checks itself (best effort)."""
     try:
-        text = json.dumps(doc, separators=(",", ":"))
+        write_text(path, json.dumps(doc, separators=(",", ":")))
+    except (TypeError, ValueError):
+        pass
+
+
+def write_text(path: Path | str, text: str) -> None:
+    """Write a cache file of plain text (best effort). Its one reader that is not load/read:
+    __main__._help, which must not import this module to read it."""
+    path = Path(path)
+    try:
         fs.make_dirs(path.parent, 0o700)  # under sudo: still the user's
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -65,5 +74,5 @@ def write(path: Path, doc: Any) -> None:
             fs.own_like_folder(f.fileno(), path.parent)  # under sudo: still the user's
             f.write(text)
         os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
+    except (OSError, ValueError):
         pass

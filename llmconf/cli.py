@@ -454,7 +454,7 @@ LLMCONF = Command(
 
 #: What other tools (and the guide's scripts) call a command: `llmconf switch` means `use`.
 _SYNONYMS = {"switch": "use", "diff": "plan", "show": "status", "check": "doctor", "run": "exec"}
-_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+_INVALID_CHOICE = r"invalid choice: '([^']*)' \(choose from (.*)\)$"  # compiled only for a usage error
 
 
 def _meant(word: str, choices: str) -> str | None:
@@ -473,7 +473,7 @@ class _Parser(argparse.ArgumentParser):
         from llmconf.secrets.mask import looks_like_key, scrub
 
         self.print_usage(sys.stderr)
-        if (m := _INVALID_CHOICE.search(message)) and (hint := _meant(m[1], m[2])):
+        if (m := re.search(_INVALID_CHOICE, message)) and (hint := _meant(m[1], m[2])):
             message = f"{message} ({hint})"
         elif message.endswith("required: ACTION") and (sub := _subparsers(self)) is not None:
             message += f" (one of: {', '.join(sub.choices)}; 'llmconf {self.prog.split(' ', 1)[-1]} --help' says more)"

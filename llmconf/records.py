@@ -5,7 +5,7 @@ repr, eq on the fields, hash when frozen, assignment refused when frozen, __slot
 Why: importing dataclasses imports inspect (half of Python's own start-up again), and each class
 it makes compiles five or six generated functions one by one. A plan of 10 worktrees spent more
 on that than on its work. Here a class compiles its __init__ alone (the fastest way to make an
-instance); repr, eq, hash and the frozen refusals are shared functions reading the fields by name.
+instance), and only when its first instance is made; repr, eq, hash and the frozen refusals are shared functions reading the fields by name.
 mypy reads the decorator as a dataclass through PEP 681 (dataclass_transform).
 """
 
@@ -97,7 +97,17 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
             value = name
         body.append(f"  _set(self, {name!r}, {value})" if frozen else f"  self.{name} = {value}")
     source = "\n".join([f"def __init__(self, {', '.join(params)}):" if params else "def __init__(self):", *(body or ["  pass"])])
-    exec(source, env)  # the one compile: the other methods are shared, reading the fields by name
+    made_init: list[type[Any]] = []  # the class the __init__ goes on, once it is final (slots make a new one)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # The one compile, on the first instance: a run makes instances of only some of the
+        # classes it imports (a status makes none of doctor's). The other methods are shared,
+        # reading the fields by name.
+        exec(source, env)
+        real = env["__init__"]
+        real.__qualname__ = f"{made_init[0].__qualname__}.__init__"
+        made_init[0].__init__ = real
+        real(self, *args, **kwargs)
     keyed = [n for n, f in fields if f.compare]
     compared: Callable[[Any], Any] = operator.attrgetter(*keyed) if keyed else _nothing
     if len(keyed) == 1:  # attrgetter of one name gives the value, not a 1-tuple
@@ -124,7 +134,7 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
             object.__setattr__(self, name, value)
 
     env.update(
-        __repr__=__repr__, __eq__=__eq__, __hash__=__hash__, __setattr__=_frozen_setattr, __delattr__=_frozen_delattr,
+        __init__=__init__, __repr__=__repr__, __eq__=__eq__, __hash__=__hash__, __setattr__=_frozen_setattr, __delattr__=_frozen_delattr,
         __getstate__=__getstate__, __setstate__=__setstate__,
     )
     if slots:
@@ -155,6 +165,7 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
                     delattr(cls, name)
                 else:
                     setattr(cls, name, f.default)
+    made_init.append(cls)
     setattr(cls, "__match_args__", tuple(names))
     cls.__record_fields__ = tuple(names)  # type: ignore[attr-defined]
     return cls

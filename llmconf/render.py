@@ -348,7 +348,7 @@ _NOT_TEXT = ("picker", "catalog_info")
 #: there, any of them None; None for a model (or gateway) it does not know.
 Describe = Callable[[str, str], "tuple[str, str | None, str | None] | None"]
 
-_SECRET_REF = re.compile(r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$""")
+_SECRET_REF = r"""^\s*\{\{\s*secret\(\s*(['"])([^'"]+)\1\s*\)\s*\}\}\s*$"""  # compiled on first use
 
 
 def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
@@ -357,7 +357,7 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
     own environment, not this one)."""
     import shlex
 
-    match = _SECRET_REF.match(auth_token.value)
+    match = re.match(_SECRET_REF, auth_token.value)
     if not match:
         raise auth_token.error(
             "key_via: helper needs auth_token to be exactly one secret", "write it as \"{{ secret('NAME') }}\""

@@ -206,7 +206,7 @@ def test_use_apply_saves_the_switched_config_so_the_next_plan_reads_no_yaml(tmp_
     assert probe(cfg, "apply", "--yes")[0] == "['pydantic', 'ruamel.yaml'] 0"
     probe(cfg, "plan")
     last, out = probe(cfg, "use", "b", str(tmp_path / "wt"), str(tmp_path / "other"), "--apply", "--yes")
-    assert last == "['ruamel.yaml'] 0", out.stderr  # the edit keeps comments; no second, cold read
+    assert last == "[] 0", out.stderr  # a plain edit that keeps comments; no second, cold read
     assert (cfg / "worktrees.yaml").read_text() == (
         "# the fleet\nworktrees:\n  ../wt: b  # first a\n  ../other:\n    profile: b\n    env: {X: '1'}\n  ../third: b\n"
     )

@@ -33,7 +33,7 @@ FRESH = 4  # worktrees without one: apply creates it
 TRIALS = 52
 SEED = 20260124
 SETTINGS = Path(".claude/settings.local.json")
-# What fs.write_atomic's mkstemp names its temp file; a SIGKILL between creating and renaming it leaves one.
+# What fs.write_atomic names its temp file; a SIGKILL between creating and renaming it leaves one.
 TEMP = re.compile(r"\.settings\.local\.json\..+\.tmp")
 
 GATEWAY = """\

@@ -386,8 +386,7 @@ def test_a_file_where_the_backups_folder_should_be_leaves_everything_untouched(t
     result = run("apply", "--yes")
     assert (result.code, result.err) == (1, f"llmconf: {backups}: cannot keep the backups: {IN_THE_WAY}; nothing written ({MOVE_FOLDER})\n")
     assert_unchanged(before, team)
-    doc = json.loads((sdir(isolated_home) / "state.json").read_text())
-    assert (doc["files"], doc["last_apply"]) == ({}, None)  # a first apply: the record owns nothing
+    assert not (sdir(isolated_home) / "state.json").exists()  # the backups go first: no record was written
     backups.unlink()
     _converges(run)
 
@@ -395,6 +394,9 @@ def test_a_file_where_the_backups_folder_should_be_leaves_everything_untouched(t
 @pytest.mark.parametrize(("code", "hint"), [(errno.ENOSPC, ENOSPC), (errno.EROFS, EROFS)])
 def test_state_that_cannot_be_recorded_after_the_write_says_the_next_apply_converges(team, run, isolated_home, code, hint):
     state = sdir(isolated_home) / "state.json"
+    assert run("apply", "--yes").code == 0
+    # Keys llmconf wrote go: the final record (the new keys) differs from the write-ahead one (old and new).
+    (team / "worktrees.yaml").write_text("worktrees:\n  a: anthropic\n  b: anthropic\n")
     saves = []
     with failing_replace(lambda p: p.name == "state.json" and saves.append(p) is None and len(saves) > 1, code):
         result = run("apply", "--yes")  # the write-ahead record is saved, the final one is not
@@ -408,6 +410,20 @@ def test_state_that_cannot_be_recorded_after_the_write_says_the_next_apply_conve
     _converges(run)
     assert {p: p.read_bytes() for p in team.rglob("settings.local.json")} == written
     assert SECRET not in state.read_text()
+
+
+def test_an_apply_whose_final_record_is_its_write_ahead_one_saves_it_once(team, run, isolated_home):
+    """Every file written and no key dropped: the record on disk is already the final one."""
+    saves: list[str] = []
+    with failing_replace(lambda p: p.name == "state.json" and saves.append(p) is None and False, errno.EIO):
+        assert run("apply", "--yes").code == 0
+    assert len(saves) == 1
+    doc = json.loads((sdir(isolated_home) / "state.json").read_text())
+    assert sorted(doc["files"]) == sorted(str(team / w / ".claude/settings.local.json") for w in "ab")
+    assert run("plan", "--detailed-exitcode").code == 0
+    assert run("rollback", "--yes").code == 0
+    assert (team / "a/.claude/settings.local.json").read_text() == GROWN
+    assert not (team / "b/.claude/settings.local.json").exists()
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EIO])

@@ -71,13 +71,17 @@ def bundle(state_dir: Path, apply_id: str) -> Path:
 
 def save(state_dir: Path, apply_id: str, files: dict[str, str], created: Sequence[str] = ()) -> None:
     """Keep the previous text of each file an apply is about to change, and the names of the
-    files it creates (so `rollback --to` can take them away again); prune old bundles."""
+    files it creates (so `rollback --to` can take them away again). See prune."""
     if not files and not created:
         return
     folder = _folder(state_dir)
     fs.make_dirs(folder, 0o700)
     doc = {"files": files, "created": sorted(created)}
     write_atomic(bundle(state_dir, apply_id), json.dumps(doc, ensure_ascii=False), mode=0o600)
+
+
+def prune(state_dir: Path) -> None:
+    """Remove the bundles whose every file has KEEP newer versions."""
     newer: dict[str, int] = {}
     for kept in reversed(_bundles(state_dir)):
         names = list(_read(kept))

@@ -59,6 +59,8 @@ class State:
     last_apply: dict[str, object] | None = None
     #: The last apply's journal was there but damaged (so `last_apply` is None): rollback says so.
     journal_damaged: bool = False
+    #: The text this object last saved: saving it again is a no-op.
+    saved: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def dir(self) -> Path:
@@ -76,16 +78,22 @@ class State:
     def record(self, settings: Path) -> FileRecord:
         return self.files.get(str(settings)) or FileRecord()
 
-    def save(self) -> None:
+    def save(self, sync_folder: bool = True) -> None:
+        """Write the state file (see fs.write_atomic for `sync_folder`), unless this object
+        saved that very text last."""
         doc = {
             "version": VERSION,
             "salt": self.salt,
             "files": {p: record_json(r) for p, r in sorted(self.files.items())},
             "last_apply": self.last_apply,
         }
-        fs.make_dirs(self.path.parent, 0o700)
         # Compact: with thousands of worktrees this file is rewritten on every apply.
-        write_atomic(self.path, json.dumps(doc, separators=(",", ":")) + "\n", mode=0o600)
+        text = json.dumps(doc, separators=(",", ":")) + "\n"
+        if text == self.saved:
+            return
+        fs.make_dirs(self.path.parent, 0o700)
+        write_atomic(self.path, text, mode=0o600, sync_folder=sync_folder)
+        self.saved = text
 
 
 def record_json(record: FileRecord | None) -> dict[str, object] | None:

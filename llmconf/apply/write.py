@@ -25,9 +25,9 @@ def write(
 ) -> list[WorktreePlan]:
     """Write every changed file of a plan; return the ones written.
 
-    Crash-safe order: the journal (what each file's record was, for rollback) and a
-    write-ahead record owning old and new keys are saved first; then, per file, its
-    previous bytes are backed up and the new ones atomically replace them; last, the
+    Crash-safe order: the previous bytes of every file (one backup bundle), then the journal
+    (what each file's record was, for rollback) with a write-ahead record owning old and new
+    keys, are made durable first; then the new files atomically replace the old; last, the
     state records exactly what was written. `records` overrides those final records
     (rollback restores the ones the undone apply replaced); `carry` keeps journal entries
     of files this run leaves alone (a rollback of some worktrees keeps the others' undo).
@@ -50,20 +50,8 @@ def write(
             for key, wp in zip(previous, changed)
         }
     )
-    before_files, before_last = dict(state.files), state.last_apply
-    for key, wp in zip(previous, changed):
-        old = previous[key] or FileRecord()
-        state.files[key] = FileRecord(
-            {**old.keys, **_fingerprints(state, wp.desired)},
-            old.created or wp.before_text is None,
-            old.secret | _secret_names(wp.desired),
-        )
-    state.last_apply = {"id": apply_id, "files": journal}
-    try:
-        state.save()
-    except OSError as e:
-        raise os_problem(e, state.path, "cannot record llmconf's state", NOTHING) from None
     # Every previous version in one file, durable before the first settings file changes.
+    # It goes first: should the state save below fail, it is only a bundle no journal names.
     try:
         backup.save(
             state.dir,
@@ -72,10 +60,25 @@ def write(
             created=[key for key, wp in zip(previous, changed) if wp.before_text is None],
         )
     except OSError as e:
-        state.files, state.last_apply = before_files, before_last
-        with contextlib.suppress(OSError):  # else the write-ahead record stays: the next apply converges from it
-            state.save()
         raise os_problem(e, backup.bundle(state.dir, apply_id), "cannot keep the backups", NOTHING) from None
+    for key, wp in zip(previous, changed):
+        old = previous[key] or FileRecord()
+        state.files[key] = FileRecord(
+            {**old.keys, **_fingerprints(state, wp.desired)},
+            old.created or wp.before_text is None,
+            old.secret | _secret_names(wp.desired),
+        )
+    state.last_apply = {"id": apply_id, "files": journal}
+    # The write-ahead record, durable (its folder fsynced, which also keeps a backups folder
+    # made just now) before the first settings file changes.
+    try:
+        state.save()
+    except OSError as e:
+        with contextlib.suppress(OSError):  # a bundle no journal names: it goes too
+            backup.bundle(state.dir, apply_id).unlink(missing_ok=True)
+        raise os_problem(e, state.path, "cannot record llmconf's state", NOTHING) from None
+    with contextlib.suppress(OSError):  # old bundles that stay only cost space
+        backup.prune(state.dir)
     done: list[WorktreePlan] = []
     failed = False
     try:
@@ -104,7 +107,11 @@ def write(
             else:
                 state.files[key] = before
         try:
-            state.save()
+            # The final record only narrows the write-ahead one, which is durable and owns every
+            # key written: should a crash lose this rename, the next apply converges from that
+            # one, and rollback reads the same journal. So its folder is not fsynced, and when it
+            # is the same text (every file written, no old key dropped) it is not written at all.
+            state.save(sync_folder=False)
         except OSError as e:
             # The write-ahead record on disk owns every key written: the next apply converges.
             if not failed:

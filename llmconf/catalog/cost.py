@@ -4,18 +4,19 @@ Arithmetic is in Decimal, so $0.425 rounds to $0.43 as a person would round it, 
 $0.42 a binary float gives.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` (see llmconf.catalog.catalog): the NamedTuples' fields
+# are real types, which typing.NamedTuple does not compile; names only the type checker imports
+# are quoted.
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from llmconf.catalog.catalog import Catalog, Model
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.targets.claude_code import settings as target
 
 if TYPE_CHECKING:
-    from llmconf.catalog.catalog import Catalog, Model
     from llmconf.config.profiles import Profiles
     from llmconf.plan.model import Plan
 
@@ -69,7 +70,7 @@ class Tokens(NamedTuple):
     cache_write_1h: int = 0
     cache_read: int = 0
 
-    def __add__(self, other: Any) -> Tokens:
+    def __add__(self, other: Any) -> "Tokens":
         return Tokens(*(a + b for a, b in zip(self, other)))
 
     @property
@@ -170,7 +171,7 @@ class SlotChange(NamedTuple):
         }
 
 
-def plan_changes(plan: Plan, catalog: Catalog, usage: Usage = Usage()) -> dict[Path, tuple[SlotChange, ...]]:
+def plan_changes(plan: "Plan", catalog: Catalog, usage: Usage = Usage()) -> dict[Path, tuple[SlotChange, ...]]:
     """Per settings file of the plan, the slots whose model changes to one the catalog prices.
     A model from a secret is never shown, so it is never priced either."""
     from llmconf.plan.model import Action
@@ -233,7 +234,7 @@ class Estimate(NamedTuple):
         return str(scrub_value(self.model_id))
 
 
-def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:
+def estimate(name: str, profiles: "Profiles", known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:
     """A profile's estimate (the slot asked for, else the one a session starts on), or a model's."""
     path = profiles.path(name)
     if path is None:
@@ -269,7 +270,7 @@ def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, us
     return Estimate(name, slot, model_id, model, session(model, usage))
 
 
-def profile_slots(name: str, profiles: Profiles, known: Catalog) -> dict[str, tuple[str, Model | None]]:
+def profile_slots(name: str, profiles: "Profiles", known: Catalog) -> dict[str, tuple[str, Model | None]]:
     """A profile's model per slot, as shown and as the catalog prices it: an unset slot is Claude
     Code's own model for it, a model rendered per worktree (a template) has no price."""
     path = profiles.path(name)

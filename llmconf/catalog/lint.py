@@ -49,7 +49,7 @@ RULES = {
     "LC302": "a deprecated variable",
 }
 #: `# noqa: LC104 the reason` (codes comma-separated); the reason is required.
-_NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>LC\d{3}(?:\s*,\s*LC\d{3})*)(?P<reason>.*)$")
+_NOQA = r"#\s*noqa:\s*(?P<codes>LC\d{3}(?:\s*,\s*LC\d{3})*)(?P<reason>.*)$"  # compiled on first use
 
 
 def check(
@@ -113,7 +113,7 @@ def _not_accepted(warnings: Iterable[LlmconfError]) -> list[LlmconfError]:
             except (OSError, LlmconfError):
                 lines[w.path] = []
         text = lines[w.path][w.line - 1] if w.line <= len(lines[w.path]) else ""
-        noqa = _NOQA.search(text)
+        noqa = re.search(_NOQA, text)
         if noqa is None or w.code not in re.split(r"\s*,\s*", noqa["codes"]):
             out.append(w)
         elif not noqa["reason"].strip(" -:"):
@@ -211,7 +211,7 @@ DISCOVERY = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
 #: The IDs discovery keeps: Claude Code 2.1.332 filters the gateway's list with
 #: /(claude|anthropic)/i (2.1.197: /^(claude|anthropic)/i, stricter still). The e2e tests
 #: check each pinned binary still holds its filter.
-_DISCOVERED = re.compile(r"claude|anthropic", re.IGNORECASE)
+_DISCOVERED = r"(?i)claude|anthropic"
 
 
 def _discovery(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, Any]) -> Iterator[LlmconfError]:
@@ -223,7 +223,7 @@ def _discovery(fields: Mapping[FieldPath, Sourced], desired: Mapping[KeyPath, An
     from llmconf.render import Sensitive
     from llmconf.secrets.mask import SENSITIVE
 
-    hidden = [SENSITIVE if isinstance(m, Sensitive) else m for m in models if not _DISCOVERED.search(m)]
+    hidden = [SENSITIVE if isinstance(m, Sensitive) else m for m in models if not re.search(_DISCOVERED, m)]
     if hidden:
         yield src.warning(
             f"env.{DISCOVERY} lists only gateway models whose ID contains 'claude' or 'anthropic': "

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import Any, Literal
 
 from llmconf.errors import LlmconfError
 
 
 def set_profile(text: str, key: str, profile: str) -> str:
     """worktrees.yaml text with worktree `key` using `profile` (added when absent)."""
+    plain = _plain_set_profile(text, key, profile)
+    if plain is not None:
+        return plain
     from ruamel.yaml import YAML
 
     doc = YAML(typ="rt").load(text)
@@ -359,3 +362,178 @@ def _dump_without(doc: Any, key: str) -> str:
     buf = io.StringIO()
     yaml.dump(doc, buf)
     return buf.getvalue()
+
+
+# --- the plain edit ----------------------------------------------------------------------
+# `use` on a declared worktree changes one scalar. Where every line of the file is in a small
+# subset of YAML this module parses itself (block mappings of one-line scalars and comments),
+# that scalar's characters are replaced and nothing else, with no YAML library imported (ruamel
+# takes longer to import than a cached plan takes to run). Anything outside the subset goes
+# through ruamel as before. The subset, line by line:
+#   blank, or a comment (`# ...` after optional spaces);
+#   `KEY:` opening a nested block (its lines indented deeper, all alike), with an optional comment;
+#   `KEY: VALUE`, with an optional comment, followed by no deeper line.
+# KEY is plain ([A-Za-z0-9_./~][A-Za-z0-9_./~-]*, not a word YAML 1.1 reads as another type) or
+# quoted with no escape ("..." without \\ or ", '...' without '). VALUE is such a quoted scalar;
+# or a plain one whose first character cannot start a structure (no quote, bracket, brace,
+# alias, anchor, tag, block indicator or -?:) and which holds no `: ` and no ` #`; or a flow
+# mapping or list that closes on its line, holding plain scalars, quoted ones without escapes
+# and flow collections. A tab, a BOM, a lone CR, a line break other than \n and \r\n, a
+# document marker, a directive, a sequence or a duplicate key puts the file outside. Within the
+# subset the lines say the whole document's structure, so replacing one scalar VALUE changes
+# that value and nothing else; the result is parsed again and must differ only there.
+
+_KEY_TOKEN = r'(?:[A-Za-z0-9_./~][A-Za-z0-9_./~-]*|"[^"\\]*"|\'[^\']*\')'
+_SCALAR_TOKEN = r'(?:"[^"\\]*"|\'[^\']*\'|[A-Za-z0-9_./~$=+](?:[^\s#:]|:(?=\S))*(?: +(?:[^\s#:]|:(?=\S))+)*)'
+_SUBSET_LINE = re.compile(rf"(?P<indent> *)(?:(?P<key>{_KEY_TOKEN}):(?P<rest>(?: .*)?))?(?P<tail> *(?:(?<![^ ])#.*)?)")
+_VALUE = re.compile(rf" +(?P<value>{_SCALAR_TOKEN})(?P<tail> *(?:(?<![^ ])#.*)?)")
+_TAIL = re.compile(r" *(?:(?<![^ ])#.*)?")
+
+
+def _value_span(rest: str) -> tuple[int, ...] | None | Literal[False]:
+    """Where the value is in what follows `KEY:` on its line: (start, end) for a scalar, (start,
+    end, 0) for a flow mapping or list, which must close on its line; None for no value; False
+    when it is outside the subset."""
+    if _TAIL.fullmatch(rest):
+        return None
+    m = _VALUE.fullmatch(rest)
+    if m is not None:
+        return m.span("value")
+    start = len(rest) - len(rest.lstrip(" "))
+    if start == 0 or rest[start : start + 1] not in ("{", "["):
+        return False
+    end = _flow_end(rest, start)
+    if end is None or not _TAIL.fullmatch(rest, end):
+        return False
+    return start, end, 0
+
+
+def _flow_end(text: str, start: int) -> int | None:
+    """The end of the flow collection opening at `start`, when it closes on this line and
+    holds only plain scalars, quoted ones without escapes, and nested collections."""
+    depth, i, prev = 0, start, ""
+    while i < len(text):
+        c = text[i]
+        if c in "{[":
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif c in "\"'":
+            close = text.find(c, i + 1)
+            after = text[close + 1 :].lstrip(" ")[:1] if close > 0 else ""
+            if prev not in ("{", "[", ",", ":") or close < 0 or "\\" in text[i:close] or after not in (",", "}", "]", ":"):
+                return None
+            i, prev = close + 1, c
+            continue
+        elif c == "#" and text[i - 1] == " ":
+            return None
+        if c != " ":
+            prev = c
+        i += 1
+    return None
+
+
+def _plain_set_profile(text: str, key: str, profile: str) -> str | None:
+    """The text with `key`'s profile scalar replaced in place (see above); None when the file
+    is outside the subset, `key` is not declared with a profile, or the new name is not a
+    plain scalar that surely reads back as itself."""
+    new_value = _plain_name(profile)
+    tree = _subset_tree(text)
+    if new_value is None or tree is None:
+        return None
+    entries = tree.get("worktrees")
+    entry = entries.get(key) if isinstance(entries, dict) else None
+    if isinstance(entry, dict):
+        entry = entry.get("profile")
+    if not isinstance(entry, tuple) or len(entry) != 2:  # absent, or no profile scalar: the general path
+        return None
+    start, end = entry
+    out = text[:start] + new_value + text[end:]
+    # The subset holds the edit's result too, with that one value moved and nothing else.
+    after = _subset_tree(out)
+    shift = len(new_value) - (end - start)
+    if after is None or after != _shifted(tree, start, shift):
+        return None
+    return out
+
+
+def _plain_name(value: str) -> str | None:
+    """`value` as a plain YAML scalar that no reader takes for anything but that string."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./@+-]*", value) and value.lower() not in _KEYWORDS:
+        return value
+    return None
+
+
+def _key_text(token: str) -> str | None:
+    """A KEY token's string; None for a plain one a YAML reader may take for another type."""
+    if token[0] in "\"'":
+        return token[1:-1]
+    if token.lower() in _KEYWORDS or token in ("~", ".inf", ".nan") or not (token[0].isalpha() or token[0] == "_" or "/" in token):
+        return None
+    return token
+
+
+#: What str.splitlines also takes for a line break (besides \n and \r).
+_OTHER_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _subset_tree(text: str) -> dict[str, object] | None:
+    """The document's structure when every line is in the subset: each key to a child mapping,
+    or to its value's offsets in `text` (see _value_span; None for a bare `KEY:`); else None."""
+    if "\t" in text or text.startswith("\ufeff") or "\r" in text.replace("\r\n", ""):
+        return None
+    if any(c in text for c in _OTHER_BREAKS):  # str.splitlines breaks lines where YAML may not
+        return None
+    root: dict[str, object] = {}
+    # The open mappings: (indent of their keys, the mapping), outermost first.
+    stack: list[tuple[int, dict[str, object]]] = [(0, root)]
+    last: tuple[int, dict[str, object], str] | None = None  # the previous key: indent, mapping, key
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        m = _SUBSET_LINE.fullmatch(body)
+        if m is None:
+            return None
+        span = None if m["key"] is None else _value_span(m["rest"])
+        if span is False:
+            return None
+        if m["key"] is not None:
+            indent = len(m["indent"])
+            name = _key_text(m["key"])
+            if name is None:
+                return None
+            if last is not None and indent > last[0]:  # the first key of a nested block
+                if last[1][last[2]] is not None:
+                    return None  # deeper than a `KEY: VALUE`: a scalar over lines, or an error
+                child: dict[str, object] = {}
+                last[1][last[2]] = child
+                stack.append((indent, child))
+            else:
+                while stack and stack[-1][0] > indent:
+                    stack.pop()
+                if not stack or stack[-1][0] != indent:
+                    return None
+            mapping = stack[-1][1]
+            if name in mapping:
+                return None
+            base = pos + m.start("rest")
+            mapping[name] = None if span is None else (base + span[0], base + span[1], *span[2:])
+            last = (indent, mapping, name)
+        pos += len(line)
+    return root
+
+
+def _shifted(tree: dict[str, object], at: int, by: int) -> dict[str, object]:
+    """The tree with every offset after `at` moved by `by` (the value at `at` keeps its start)."""
+    out: dict[str, object] = {}
+    for name, value in tree.items():
+        if isinstance(value, dict):
+            out[name] = _shifted(value, at, by)
+        elif isinstance(value, tuple):
+            start, end, *flow = value
+            out[name] = (start + by if start > at else start, end + by if end > at else end, *flow)
+        else:
+            out[name] = value
+    return out

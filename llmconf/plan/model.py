@@ -221,12 +221,24 @@ def get_key(doc: Mapping[str, Any] | None, key: KeyPath) -> Any:
     return node
 
 
+def _copied(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and immutable scalars), as copy.deepcopy makes
+    it, without importing copy; anything else goes through copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    import copy
+
+    return copy.deepcopy(value)
+
+
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
     """The document after the changes. An `env` object that a removal emptied goes too, and so
     do an array and the objects above it that removing an element() emptied."""
-    import copy  # here: a plan with nothing to change never copies a document
-
-    out: dict[str, Any] = copy.deepcopy(dict(doc or {}))
+    out: dict[str, Any] = _copied(dict(doc or {}))
     emptied: set[str] = set()
     deep: set[tuple[str, ...]] = set()  # objects below the top a removal emptied (opencode's provider.llmconf.options)
     for change in changes:
@@ -249,7 +261,7 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
                 if len(parents) > 1:
                     deep.add(tuple(parents))
         else:  # a str subclass (Sensitive) is written as plain text; modelPicker is an object
-            node[leaf] = str(change.after) if isinstance(change.after, str) else copy.deepcopy(change.after)
+            node[leaf] = str(change.after) if isinstance(change.after, str) else _copied(change.after)
     for path in sorted(deep, key=len, reverse=True):  # deepest first: each may empty the one above
         for n in range(len(path), 1, -1):
             above = get_key(out, path[: n - 1])
@@ -265,8 +277,6 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
 def _change_element(parent: dict[str, Any], name: str, part: str, change: KeyChange) -> bool:
     """Set, replace or remove the element `part` names in the array `parent[name]` (made when
     missing); whether a removal left the array empty."""
-    import copy
-
     array = parent.get(name)
     if array is None:
         if change.action is Action.REMOVE:
@@ -279,7 +289,7 @@ def _change_element(parent: dict[str, Any], name: str, part: str, change: KeyCha
         if i is not None:
             del array[i]
         return not array
-    value = copy.deepcopy(change.after)
+    value = _copied(change.after)
     if i is None:
         array.insert(0, value)  # first: an agent that takes the first of two matching elements takes llmconf's
     else:

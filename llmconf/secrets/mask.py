@@ -10,10 +10,12 @@ from llmconf.jsontext import dumps
 
 SENSITIVE = "(sensitive)"
 
+# Both patterns are compiled on first use (re keeps them): a plan with no value to check
+# compiles neither, a few million instructions.
 #: API key formats: OpenRouter, Anthropic, OpenAI and other sk- keys, Google, GitHub, xAI, z.ai
 #: (hex id, a dot, a secret), and any long run of letters and digits mixed. Such a word is
 #: never a secret's name, and never echoed back in an error.
-_KEY_LIKE = re.compile(
+_KEY_LIKE = (
     r"(?:sk-[A-Za-z0-9_-]{16,}|AIza[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|xai-[A-Za-z0-9]{20,}|[0-9a-f]{32}\.[A-Za-z0-9]{10,}|(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,})"
 )
@@ -21,18 +23,18 @@ _KEY_LIKE = re.compile(
 
 def looks_like_key(text: str) -> bool:
     """Whether some word of `text` has the shape of an API key."""
-    return _KEY_LIKE.search(text) is not None
+    return re.search(_KEY_LIKE, text) is not None
 
 
 def scrub(text: str) -> str:
     """`text` with every word shaped like an API key replaced by (sensitive)."""
-    return _KEY_LIKE.sub(SENSITIVE, text)
+    return re.sub(_KEY_LIKE, SENSITIVE, text)
 
 
 #: The same formats inside a value (a URL with a key in its path, a model field, an env value):
 #: each must start a word, and the generic one is letters and digits alone, so model IDs
 #: (qwen3-coder-480b-a35b-instruct-2507: short runs between dashes) are not taken for keys.
-_KEY_IN_VALUE = re.compile(
+_KEY_IN_VALUE = (
     r"(?<![A-Za-z0-9])(?:sk-[A-Za-z0-9_-]{16,}|AIza[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|xai-[A-Za-z0-9]{20,}|[0-9a-f]{32}\.[A-Za-z0-9]{10,}|(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{32,})"
 )
@@ -51,12 +53,12 @@ def holds_key(value: Any) -> bool:
 
 @functools.lru_cache(maxsize=4096)  # every worktree of a profile holds the same strings
 def _str_holds_key(value: str) -> bool:
-    return _KEY_IN_VALUE.search(value) is not None
+    return re.search(_KEY_IN_VALUE, value) is not None
 
 
 def keys_in(text: str) -> list[str]:
     """The key-shaped parts of a value, in order."""
-    return [m.group(0) for m in _KEY_IN_VALUE.finditer(text)]
+    return [m.group(0) for m in re.finditer(_KEY_IN_VALUE, text)]
 
 
 def scrub_value(value: Any) -> Any:
@@ -72,7 +74,7 @@ def scrub_value(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=4096)  # every worktree of a profile holds the same strings
 def _scrub_str(value: str) -> str:
-    return _KEY_IN_VALUE.sub(SENSITIVE, value)
+    return re.sub(_KEY_IN_VALUE, SENSITIVE, value)
 
 
 def shown(value: Any, sensitive: bool) -> str:

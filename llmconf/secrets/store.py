@@ -18,7 +18,7 @@ from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, make_dirs, write_atomic
 from llmconf.secrets.mask import looks_like_key
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # patterns here are compiled on first use (re keeps them)
 _HEADER = "# llmconf secrets: NAME=\"value\" (JSON-quoted). Edit with 'llmconf secret'; keep this file 0600.\n"
 
 
@@ -46,7 +46,7 @@ def check_name(name: str) -> str:
             "that looks like an API key, not a secret's name; nothing stored (and it is not shown)",
             hint="name the secret and pipe the key in: printf %s \"$KEY\" | llmconf secret set openrouter",
         )
-    if not _NAME.match(name):
+    if not re.match(_NAME, name):
         raise LlmconfError(
             f"invalid secret name '{name}'",
             hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
@@ -111,7 +111,7 @@ class SecretStore:
                 value = json.loads(raw) if sep else None
             except json.JSONDecodeError:
                 value = None
-            if not isinstance(value, str) or not _NAME.match(name):
+            if not isinstance(value, str) or not re.match(_NAME, name):
                 # Never echo the line: it may hold a key.
                 raise LlmconfError(
                     "malformed secret line", self.path, lineno, "expected NAME=\"value\"; fix or 'llmconf secret rm' it"
@@ -232,7 +232,7 @@ def _utf8(value: str, where: str, name: str | None = None) -> str:
     return value
 
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+_ENV_LINE = r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$"
 
 
 def env_lines(text: str) -> list[tuple[str, str]]:
@@ -240,7 +240,7 @@ def env_lines(text: str) -> list[tuple[str, str]]:
     allowed, one pair of surrounding quotes removed."""
     out = []
     for line in text.splitlines():
-        match = _ENV_LINE.match(line)
+        match = re.match(_ENV_LINE, line)
         if match:
             value = match.group(2).strip()
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
