@@ -102,3 +102,36 @@ def test_endpoints_anthropic_is_claude_codes_base_url_unless_base_url_is_set(tmp
     _config(tmp_path, "worktrees:\n  a: gw\n", "base_url: http://127.0.0.1:6/api\n" + profile)
     keys = {c["key"]: c["after"] for c in json.loads(run("plan", "--json").out)["worktrees"][0]["changes"]}
     assert keys["env.ANTHROPIC_BASE_URL"] == "http://127.0.0.1:6/api"
+
+
+@pytest.mark.parametrize(
+    ("agent", "rel", "text", "parent"),
+    [
+        ("opencode", "opencode.json", '{"provider": 5}\n', "provider"),
+        ("opencode", "opencode.json", '{"provider": {"llmconf": "x"}}\n', "provider.llmconf"),
+        ("gemini", ".gemini/settings.json", '{"model": "gemini-2.5-pro"}\n', "model"),  # Gemini CLI's older flat shape
+        ("qwen", ".qwen/settings.json", '{"security": 5}\n', "security"),
+        ("qwen", ".qwen/settings.json", '{"modelProviders": 5}\n', "modelProviders"),
+    ],
+)
+def test_a_value_where_llmconf_needs_an_object_is_a_located_refusal_not_a_crash(tmp_path, run, agent, rel, text, parent):
+    from tests.helpers import make_repo
+
+    assert run("secret", "set", "gw", stdin="sk-agents-test\n").code == 0
+    repo = make_repo(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": f"worktrees:\n  repo: {{profile: gw, agents: [{agent}]}}\n",
+            "profiles/gw.yaml": "endpoints: {openai: http://127.0.0.1:9/v1, gemini: http://127.0.0.1:9/g}\n"
+            "auth_token: \"{{ secret('gw') }}\"\nmodels: {sonnet: s-1, haiku: h-1}\n",
+        },
+    )
+    write_tree(repo, {rel: text})
+    before = snapshot_tree(tmp_path)
+    for argv in (("plan",), ("apply", "--yes"), ("status",), ("doctor",)):
+        result = run(*argv)
+        assert result.code == 1, (argv, result.err)
+        assert "Traceback" not in result.err and "internal error" not in result.err
+        assert f"'{parent}' is not an object" in result.out + result.err
+    assert_unchanged(before, tmp_path)

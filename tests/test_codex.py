@@ -413,3 +413,13 @@ def test_activate_runs_a_plain_codex_through_exec(repo, run, tmp_path):
     done = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["-p", _profile(repo), "-c", 'model="s-1"', "exec", "hi", f"key={SECRET}", "exec", "hi", "key=unset"]
+
+
+def test_a_model_from_a_secret_never_goes_on_codexs_command_line(repo, run, tmp_path, codex_home):
+    assert run("secret", "set", "m", stdin="vendor/secret-model-7\n").code == 0
+    write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace("sonnet: s-1", "sonnet: \"{{ secret('m') }}\"")})
+    assert run("apply", "--yes").code == 0
+    assert 'model = "vendor/secret-model-7"' in _profile_file(codex_home, repo).read_text()  # the profile file names it (0600)
+    done = _exec(repo, tmp_path, "codex", "exec", "hi")
+    assert done.stdout.splitlines() == ["-p", _profile(repo), "exec", "hi", f"key={SECRET}"]  # no -c model=: `ps` would show it
+    assert "secret-model-7" not in run("plan").out + run("status").out

@@ -151,7 +151,7 @@ def test_status_shows_every_agent_and_what_beats_the_declared_model(repo, run, t
     assert gemini_row()["effective"] == "differs: .gemini/.env sets GEMINI_MODEL"
     (repo / ".gemini" / ".env").unlink()
     (tmp_path / ".env").unlink()
-    write_tree(tmp_path, {"system.json": '{"model": {"name": "m-admin"}}'})
+    write_tree(tmp_path, {"system.json": '// set by the admins\n{"model": {"name": "m-admin"},}'})  # Gemini CLI allows comments
     monkeypatch.setenv("GEMINI_CLI_SYSTEM_SETTINGS_PATH", str(tmp_path / "system.json"))
     assert gemini_row()["effective"] == f"differs: system settings {tmp_path / 'system.json'} set model.name"
     write_tree(tmp_path, {"system.json": '{"security": {"auth": {"selectedType": "gemini-api-key"}}, "ui": {}}'})
@@ -308,15 +308,28 @@ def _exec(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _fake_gemini(tmp_path: Path) -> str:
+    """A `gemini` that prints what it was given, standing in for the real one."""
+    fake = tmp_path / "fake-bin" / "gemini"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(f"#!/bin/sh\n{PRINT}\n")
+    fake.chmod(0o755)
+    return str(fake)
+
+
 def test_exec_hands_the_worktrees_url_key_and_trust_to_gemini_and_only_there(repo, run, tmp_path):
     (repo / "sub").mkdir()
+    gemini = _fake_gemini(tmp_path)
     assert run("apply", "--yes").code == 0
-    done = _exec(repo, "sh", "-c", PRINT)
+    done = _exec(repo, gemini)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"http://127.0.0.1:9/gem|{SECRET}|true|", "")
-    assert _exec(repo / "sub", "sh", "-c", PRINT).stdout == f"http://127.0.0.1:9/gem|{SECRET}|true|"
-    assert _exec(tmp_path, "sh", "-c", PRINT).stdout == "unset|unset|unset|"  # not a worktree llmconf manages: no trust
+    assert _exec(repo / "sub", gemini).stdout == f"http://127.0.0.1:9/gem|{SECRET}|true|"
+    assert _exec(tmp_path, gemini).stdout == "unset|unset|unset|"  # not a worktree llmconf manages: no trust
+    # Another program (a shell, an agent's tool) gets the URL and key, never the trust: a gemini
+    # it started in another folder would trust that folder's settings.
+    assert _exec(repo, "sh", "-c", PRINT).stdout == f"http://127.0.0.1:9/gem|{SECRET}|unset|"
     assert run("use", "other", "repo", "--apply", "--yes").code == 0
-    assert _exec(repo, "sh", "-c", PRINT).stdout == "http://127.0.0.1:8/gem|sk-other-key|true|"
+    assert _exec(repo, gemini).stdout == "http://127.0.0.1:8/gem|sk-other-key|true|"
 
 
 def test_exec_in_a_nested_worktree_hands_over_its_own_values(tmp_path, run, store_secret):
@@ -336,8 +349,9 @@ def test_exec_in_a_nested_worktree_hands_over_its_own_values(tmp_path, run, stor
     )
     assert run("apply", "--yes").code == 0
     assert json.loads((main / ".worktrees/nest/.gemini/settings.json").read_text())["model"] == {"name": "s-2"}
-    assert _exec(main / ".worktrees/nest", "sh", "-c", PRINT).stdout == "http://127.0.0.1:8/gem|sk-other-key|true|"
-    assert _exec(main, "sh", "-c", PRINT).stdout == f"http://127.0.0.1:9/gem|{SECRET}|true|"
+    gemini = _fake_gemini(tmp_path)
+    assert _exec(main / ".worktrees/nest", gemini).stdout == "http://127.0.0.1:8/gem|sk-other-key|true|"
+    assert _exec(main, gemini).stdout == f"http://127.0.0.1:9/gem|{SECRET}|true|"
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -72,7 +72,9 @@ def _worktree(tmp_path: Path, name: str, files: dict[str, str], claude: str | No
 
 def _everything(tmp_path: Path, home: Path) -> Tree:
     tree = {f"tmp/{p}": n for p, n in snapshot_tree(tmp_path).items()}
-    skip = lambda rel: f"{LOCK}/".startswith(f"{rel}/")  # noqa: E731
+    # The lock, and llmconf's caches (the catalog's parsed form is kept there whether or not the
+    # run succeeds): neither is the user's data.
+    skip = lambda rel: f"{LOCK}/".startswith(f"{rel}/") or rel.parts[:1] == (".cache",)  # noqa: E731
     return {**tree, **{f"home/{p}": n for p, n in snapshot_tree(home, skip=skip).items()}}
 
 
@@ -226,6 +228,13 @@ def test_gemini_with_its_gateway_in_dotenv_gets_the_endpoint_and_model(tmp_path,
             "oc/.env:2",
         ),
         ("qwen", {".qwen/settings.json": json.dumps(QWEN), ".qwen/.env": "OPENROUTER_API_KEY=sk-or-v1-another-key\n"}, "oc/.qwen/.env:1"),
+        # A key pasted where a reference belongs is a key (never printed as a variable's name).
+        (
+            "qwen",
+            {".qwen/settings.json": json.dumps(QWEN).replace('"OPENROUTER_API_KEY"', '"sk-or-v1-another-key"')},
+            "oc/.qwen/settings.json:1",
+        ),
+        ("opencode", {"opencode.json": _opencode("sk-or-v1-another-key{env:X}")}, "oc/opencode.json:9"),
     ],
 )
 def test_an_agent_key_that_is_not_the_profile_key_is_refused(tmp_path, run, isolated_home, agent, files, where):

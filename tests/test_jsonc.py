@@ -110,3 +110,16 @@ def test_any_commented_file_edits_to_the_intended_document_with_its_comments(mem
 )
 def test_an_empty_object_keeps_its_comment_when_a_key_goes_in(text, expected):
     assert jsonc.edit(text, (_set(("model",), "m", Action.ADD),)) == expected
+
+
+def test_keys_going_into_an_object_that_holds_only_a_line_comment_stay_out_of_it():
+    text = '{\n  "modelProviders": {\n  // mine later\n  }\n}\n'
+    out = jsonc.edit(
+        text,
+        (
+            _set(("modelProviders", "openai"), [{"id": "m"}], Action.ADD),
+            _set(("model", "name"), "m", Action.ADD),
+        ),
+    )
+    assert jsonc.loads(out) == {"modelProviders": {"openai": [{"id": "m"}]}, "model": {"name": "m"}}
+    assert "  // mine later\n" in out

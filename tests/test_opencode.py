@@ -150,10 +150,17 @@ def test_status_shows_every_agent_of_every_worktree(repo, run, tmp_path):
     assert run("apply", "--yes").code == 0
     assert json.loads((repo / ".opencode" / "opencode.json").read_text())["model"] == "llmconf/s-1"
     assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "as declared"
+    # That apply took llmconf's keys out of opencode.json, which opencode no longer reads first
+    # (llmconf had created it: it went).
+    assert not (repo / "opencode.json").exists()
     (repo / ".opencode" / "opencode.json").unlink()
+    assert run("apply", "--yes").code == 0
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENCODE_CONFIG_CONTENT", '{"model": "x/y"}')  # the issue measured: it beats every file
         assert json.loads(run("status", "--json").out)["worktrees"][1]["effective"] == "differs: OPENCODE_CONFIG_CONTENT is set"
+    (repo / "opencode.json").write_text('{"model": "elsewhere/x",')  # a file opencode cannot read: no "as declared"
+    row = json.loads(run("status", "--json").out)["worktrees"][1]
+    assert (row["state"], row["effective"]) == ("error", "-")
     (repo / "opencode.json").write_text('{"model": "elsewhere/x"}\n')
     text = run("status", "--wide").out.splitlines()
     assert text[0].split()[:3] == ["WORKTREE", "AGENT", "PROFILE"]
@@ -432,3 +439,19 @@ def test_an_opencode_jsonc_with_comments_is_edited_where_it_wins_and_keeps_every
     assert (repo / "opencode.jsonc").read_text() == (
         '// Our opencode setup: keep the comments.\n{\n  "mcp": {"docs": {"type": "local", "command": ["docs-server"],},},\n}\n'
     )
+
+
+def test_once_a_file_that_beats_opencode_json_appears_llmconfs_keys_move_there_and_leave_the_old_file(repo, run):
+    assert run("apply", "--yes").code == 0  # creates opencode.json
+    assert (repo / "opencode.json").exists()
+    (repo / "opencode.jsonc").write_text('{ // mine\n  "theme": "x"\n}\n')
+    plan = run("plan")
+    assert f"# repo: {os.path.relpath(repo / 'opencode.jsonc')} (profile gw) will be updated" in plan.out
+    assert f"# repo: {os.path.relpath(repo / 'opencode.json')} (profile gw) will be deleted" in plan.out
+    assert run("apply", "--yes").code == 0
+    assert not (repo / "opencode.json").exists() and repo.is_dir()  # llmconf created it: it goes; the worktree stays
+    assert "// mine" in (repo / "opencode.jsonc").read_text()
+    assert run("plan").out == "No changes.\n"
+    # Rollback puts the old file back as the last apply found it.
+    assert run("rollback", "--yes").code == 0
+    assert json.loads((repo / "opencode.json").read_text())["model"] == "llmconf/s-1"

@@ -96,13 +96,13 @@ def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
     expected = apply_changes(loads(text), changes)
     out = text
     dropped: list[str] = []  # the comments inside what a removal takes away go with it
-    for change in changes:
-        plain = blank(out)
-        before = out
-        out, (start, end) = _splice(out, plain, jsonedit.edit(plain, (change,)))
-        if change.action is Action.REMOVE:
-            dropped += _comments(before, start, end)
     try:
+        for change in changes:
+            plain = blank(out)
+            before = out
+            out, (start, end) = _splice(out, plain, jsonedit.edit(plain, (change,)))
+            if change.action is Action.REMOVE:
+                dropped += _comments(before, start, end)
         if loads(out) == expected and Counter(_comments(out)) == Counter(_comments(text)) - Counter(dropped):
             return out
     except json.JSONDecodeError:
@@ -137,6 +137,9 @@ def _splice(original: str, plain: str, edited: str) -> tuple[str, tuple[int, int
     if inside and not blank(original[start:old_end]).strip():
         # Only blanks and comments were replaced (an empty object's inside): keep the comments.
         a, b = inside[-1]
-        glue = "" if inserted[:1].isspace() else "\n" if original.startswith("//", a) else " "
+        if original.startswith("//", a):  # a line comment ends at its line's end: what follows goes on the next
+            glue = "" if inserted.startswith(("\n", "\r\n")) else "\n"
+        else:
+            glue = "" if inserted[:1].isspace() else " "
         inserted = original[start:b] + glue + inserted
     return original[:start] + inserted + original[old_end:], (start, old_end)

@@ -134,7 +134,7 @@ def _agent_files(worktrees: Sequence[WorktreeDecl], journal: Mapping[str, Any]) 
     for name in OTHER_AGENTS:
         agent = agent_target(name)
         for w in worktrees:
-            out[agent.settings_path(w.path)] = (w, "agent", name)
+            out.update({path: (w, "agent", name) for path in agent.project_files(w.path)})
             out[agent.key_path(w.path)] = (w, "agent-key", name)
     return out
 

@@ -181,7 +181,8 @@ def _write_one(wp: WorktreePlan, new: str | None) -> None:
     if new is None:
         fs.remove_file(wp.settings)
         # An agent's folder in the worktree (.gemini/), not one outside it (Codex's CODEX_HOME).
-        own_folder = wp.role in ("local", "dropped") or (wp.role == "agent" and wp.worktree in wp.settings.parent.parents)
+        # Never the worktree itself (opencode.json lives there), nor a folder above it.
+        own_folder = wp.role in ("local", "dropped", "agent") and wp.worktree in wp.settings.parent.parents
         if own_folder and not os.path.islink(wp.settings.parent):
             # A file llmconf created goes; so does the .claude/ (or an agent's folder, such as
             # .gemini/) it leaves empty, not a link to one.

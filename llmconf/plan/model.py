@@ -235,6 +235,24 @@ def _copied(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _object_at(doc: dict[str, Any], parents: list[str], change: KeyChange) -> dict[str, Any] | None:
+    """The object a change's key lives in, made where it is missing (None: a removal from an
+    object that is not there). A parent that is something else than an object (`"model":
+    "m"` where llmconf sets model.name) is refused, never overwritten."""
+    node = doc
+    for i, part in enumerate(parents):
+        if part not in node and change.action is Action.REMOVE:
+            return None
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise LlmconfError(
+                f"'{'.'.join(parents[: i + 1])}' is not an object, and llmconf sets {'.'.join(parents[: i + 1])}.{'.'.join(change.key[i + 1:])} in it;"
+                " nothing written",
+                hint="make it an object (or remove it) by hand; llmconf never overwrites a value it does not own",
+            )
+    return node
+
+
 def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...]) -> dict[str, Any]:
     """The document after the changes. An `env` object that a removal emptied goes too, and so
     do an array and the objects above it that removing an element() emptied."""
@@ -245,15 +263,15 @@ def apply_changes(doc: Mapping[str, Any] | None, changes: tuple[KeyChange, ...])
         *parents, leaf = change.key
         if parents and is_element(leaf):  # one element of the array the last parent names
             *parents, array = parents
-            node = out
-            for part in parents:
-                node = node.setdefault(part, {})
+            node = _object_at(out, parents, change)
+            if node is None:
+                continue
             if not _change_element(node, array, leaf, change):
                 continue
             leaf = array  # a removal emptied the array: it goes, as an emptied object would
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
+        node = _object_at(out, parents, change)
+        if node is None:
+            continue
         if change.action is Action.REMOVE:
             node.pop(leaf, None)
             if parents and not node:

@@ -171,22 +171,40 @@ class Planner:
             self._agent_plan(decl, path, agent), changes=changes, file_action=action, desired=desired, before_text=text,
             replacement=new_text, private=holds_secret(desired, spec=agent.keys_spec),
         )
+        if len(files := agent.project_files(decl.path)) > 1:  # an earlier apply wrote another that this one now beats
+            own_plans = [own, *(self._stale(decl, agent, other) for other in files if other != path and str(other) in self.state.files)]
+        else:
+            own_plans = [own]
         key_path = agent.key_path(decl.path)
         wanted = agent.key_keys(rendered) if listed else {}
         if not wanted and str(key_path) not in self.state.files:
-            return [own]
+            return own_plans
         try:
             text, changes, action = self._file_changes(key_path, wanted, agent.key_file_spec)
         except LlmconfError as e:
             e.path = e.path or key_path
-            return [own, WorktreePlan(decl.name, decl.path, key_path, decl.profile.value, error=e, role="agent-key", agent=agent.name)]
+            return [*own_plans, WorktreePlan(decl.name, decl.path, key_path, decl.profile.value, error=e, role="agent-key", agent=agent.name)]
         return [
-            own,
+            *own_plans,
             WorktreePlan(
                 decl.name, decl.path, key_path, decl.profile.value, changes, action, desired=wanted, before_text=text,
                 private=True, role="agent-key", agent=agent.name, secret=self.state.record(key_path).secret,
             ),
         ]
+
+    def _stale(self, decl: WorktreeDecl, agent: AgentTarget, path: Path) -> WorktreePlan:
+        """The plan that takes llmconf's keys out of an agent's project file the agent no
+        longer reads first (opencode.json, once an opencode.jsonc beats it)."""
+        try:
+            text, changes, action = self._file_changes(path, {}, agent.keys_spec)
+            new = _edited(text, changes, action, agent.keys_spec)
+        except LlmconfError as e:
+            e.path = e.path or path
+            return WorktreePlan(decl.name, decl.path, path, decl.profile.value, error=e, role="dropped", agent=agent.name)
+        return WorktreePlan(
+            decl.name, decl.path, path, decl.profile.value, changes, action, before_text=text, replacement=new,
+            role="dropped", agent=agent.name, secret=self.state.record(path).secret,
+        )
 
     def _notes(self) -> tuple[str, ...]:
         """One line for the keys a newer Claude Code would take: the fields that set them, and
@@ -404,7 +422,7 @@ def _dropped(decl: WorktreeDecl, recorded: frozenset[str]) -> list[str]:
         name
         for name in OTHER_AGENTS
         if name not in decl.agents
-        and any(str(p) in recorded for p in (agent_target(name).settings_path(decl.path), agent_target(name).key_path(decl.path)))
+        and any(str(p) in recorded for p in (*agent_target(name).project_files(decl.path), agent_target(name).key_path(decl.path)))
     ]
 
 

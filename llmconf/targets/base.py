@@ -202,6 +202,11 @@ class AgentTarget(Protocol):
         """The worktree's project file for this agent."""
         ...
 
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        """Every project file of the worktree llmconf may write for this agent (settings_path
+        is the one it writes now; an earlier apply may have written another)."""
+        ...
+
     def key_path(self, worktree: Path) -> Path:
         """The worktree's key file, outside the repository."""
         ...

@@ -121,7 +121,7 @@ def _with_agents(
             row["error"] = wp.error.format()
         if effective is not None:
             beaten = effective.get(wp.settings, "")
-            if (wp.error is not None and not d) or wp.folder_missing or beaten == "":
+            if wp.error is not None or wp.folder_missing or beaten == "":  # the agent cannot use this file as planned
                 row["effective"] = "-"
             elif wp.changes or (key_file is not None and key_file.changes):  # the agent reads what is on disk, not the plan
                 row["effective"] = "differs: not applied yet"

@@ -99,6 +99,9 @@ class Codex:
     def settings_path(self, worktree: Path) -> Path:
         return codex_home() / f"{profile_name(worktree)}{SUFFIX}"
 
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        return (self.settings_path(worktree),)
+
     def key_path(self, worktree: Path) -> Path:
         from llmconf.targets.claude_code.layers import delivery_path
 
@@ -133,7 +136,12 @@ class Codex:
         if ("auth_token",) in rendered:
             keys[("env", KEY_VAR)] = rendered[("auth_token",)]
         if MAIN_MODEL in rendered:
-            keys[("env", MODEL_VAR)] = rendered[MAIN_MODEL]
+            from llmconf.render import is_sensitive
+
+            # A model from secret() or env() never goes on a command line (`ps` shows it to
+            # every user): empty, and exec adds no -c; the profile file still names it.
+            model = rendered[MAIN_MODEL]
+            keys[("env", MODEL_VAR)] = "" if is_sensitive(model) else model
         return keys
 
     def effective(self, worktree: Path, shell: Mapping[str, str]) -> str | None:
@@ -151,7 +159,7 @@ class Codex:
             return argv, env
         profile = _profile_here()
         extra = ["-p", profile]
-        if MODEL_VAR in kept:
+        if kept.get(MODEL_VAR):
             extra += ["-c", f"model={toml.string(kept[MODEL_VAR])}"]
         return [argv[0], *extra, *argv[1:]], env
 

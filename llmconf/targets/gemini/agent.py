@@ -17,6 +17,7 @@ in the main checkout never takes the main checkout's .gemini/.env values for the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,9 @@ class Gemini:
     def settings_path(self, worktree: Path) -> Path:
         return worktree / SETTINGS_FILE
 
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        return (self.settings_path(worktree),)
+
     def key_path(self, worktree: Path) -> Path:
         from llmconf.targets.claude_code.layers import delivery_path
 
@@ -104,7 +108,10 @@ class Gemini:
     def launch(self, argv: list[str], kept: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
         # The variables beat every dotenv file, and the trust lets Gemini CLI read the project
         # file and the auth type in it (untrusted, it exits 41).
-        return argv, {**{var: kept[var] for var in (URL_VAR, KEY_VAR) if var in kept}, TRUST_VAR: "true"}
+        # Trust only for gemini itself: any other program (a shell, an agent's tool) that started
+        # a gemini in another folder would have it trust that folder's settings too.
+        trust = {TRUST_VAR: "true"} if argv and os.path.basename(argv[0]) == self.command else {}
+        return argv, {**{var: kept[var] for var in (URL_VAR, KEY_VAR) if var in kept}, **trust}
 
     def adopt(self, worktree: Path) -> Found | None:
         return adopt(worktree)
@@ -205,13 +212,13 @@ def _dotenv_sets(path: Path, name: str) -> bool:
 
 
 def _json(path: Path) -> dict[str, Any]:
-    import json
 
     from llmconf import fs
+    from llmconf.apply import jsonc
     from llmconf.errors import LlmconfError
 
-    try:
-        doc = json.loads(fs.read_text(path, fs.SETTINGS_LIMIT))
+    try:  # Gemini CLI reads its settings files with comments allowed
+        doc = jsonc.loads(fs.read_text(path, fs.SETTINGS_LIMIT))
     except (OSError, ValueError, LlmconfError):
         return {}
     return doc if isinstance(doc, dict) else {}

@@ -74,6 +74,9 @@ class OpenCode:
                 return worktree / rel
         return worktree / SETTINGS_FILE
 
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        return tuple(worktree / rel for rel in PROJECT_FILES)
+
     def key_path(self, worktree: Path) -> Path:
         from llmconf.targets.claude_code.layers import delivery_path
 
@@ -189,7 +192,7 @@ def adopt(worktree: Path) -> base.Found | None:
     if not isinstance(api_key, str) or not api_key:
         return out
     key_line = base.line_of(text, json.dumps(api_key)) or base.line_of(text, '"apiKey"')
-    if re.search(r"\{(env|file):[^}]*\}", api_key):
+    if re.fullmatch(r"\{(env|file):[^}]*\}", api_key):  # wholly a reference; anything else is a key, never shown
         return replace(out, key_ref=api_key, key_file=path, key_line=key_line)
     return replace(out, key=api_key, key_file=path, key_line=key_line)
 

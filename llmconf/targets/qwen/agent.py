@@ -68,6 +68,9 @@ class Qwen:
     def settings_path(self, worktree: Path) -> Path:
         return worktree / SETTINGS_FILE
 
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        return (self.settings_path(worktree),)
+
     def key_path(self, worktree: Path) -> Path:
         from llmconf.targets.claude_code.layers import delivery_path
 
@@ -149,8 +152,12 @@ def adopt(worktree: Path) -> Found | None:
         switch = switch.replace("to modelProviders.openai", "ahead of your own entry in modelProviders.openai (Qwen Code takes the first that matches)")
     found = Found(path, line_of(text, json.dumps(url)), PROTOCOL, url, name, switch=switch)
     if isinstance(env_key, str) and env_key:
+        import re
+
         from llmconf.records import replace
 
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env_key):  # not a variable's name: a key pasted there, never shown
+            return replace(found, key=env_key, key_file=path, key_line=line_of(text, json.dumps(env_key)))
         found = replace(found, key_ref=f"${env_key} (envKey)", key_file=path, key_line=line_of(text, json.dumps(env_key)))
         # The worktree's own .qwen/.env, else .env, may hold the key itself (Qwen Code reads it).
         env_file = next((p for p in (worktree / ".qwen" / ".env", worktree / ".env") if os.path.isfile(p)), None)
@@ -170,13 +177,13 @@ def _declared_key(path: Path) -> str | None:
 
 def _read_json(path: Path | str) -> dict[str, Any] | None:
     """A JSON object from a file (None: no such file, or not a JSON object)."""
-    import json
 
     from llmconf import fs
+    from llmconf.apply import jsonc
     from llmconf.errors import LlmconfError
 
-    try:
-        data = json.loads(fs.read_text(Path(path), fs.SETTINGS_LIMIT))
+    try:  # Qwen Code reads its settings files with comments allowed
+        data = jsonc.loads(fs.read_text(Path(path), fs.SETTINGS_LIMIT))
     except (OSError, ValueError, LlmconfError):
         return None
     return data if isinstance(data, dict) else None
@@ -233,7 +240,10 @@ def _trusted(worktree: Path, shell: Mapping[str, str], qwen_home: Path) -> bool:
     folder = Path(os.path.realpath(worktree))
     above = {folder, *folder.parents}
     for path, level in rules.items():
-        rule = Path(os.path.realpath(path))
+        try:
+            rule = Path(os.path.realpath(path))
+        except (TypeError, ValueError):  # a NUL in the path: no folder Qwen Code could trust
+            continue
         if (level == "TRUST_FOLDER" and rule in above) or (level == "TRUST_PARENT" and rule.parent in above):
             return True
     return False
