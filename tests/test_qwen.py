@@ -217,6 +217,8 @@ def test_status_shows_the_qwen_row_and_what_beats_it(repo, run, tmp_path, monkey
     # A plain qwen takes the key from a .env up the folders (measured: the main checkout's, in a nested worktree).
     (tmp_path / ".env").write_text("LLMCONF_QWEN_API_KEY=sk-from-dotenv\n")
     assert effective() == f"differs: a plain qwen, without llmconf exec, takes LLMCONF_QWEN_API_KEY from {tmp_path / '.env'}"
+    (tmp_path / ".env").write_text("LLMCONF_QWEN_API_KEY: sk-from-dotenv # npm dotenv's other form\n")
+    assert effective() == f"differs: a plain qwen, without llmconf exec, takes LLMCONF_QWEN_API_KEY from {tmp_path / '.env'}"
     (tmp_path / ".env").write_text(f"export LLMCONF_QWEN_API_KEY='{SECRET}'\n")  # the declared key: as declared
     assert effective() == "as declared"
     (repo / ".qwen" / ".env").write_text("OTHER=1\n")  # the first one found hides the others

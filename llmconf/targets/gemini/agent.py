@@ -197,18 +197,13 @@ def nearest_dotenv(start: Path, home: Path) -> Path | None:
 
 
 def _dotenv_sets(path: Path, name: str) -> bool:
-    """Whether a dotenv file gives `name` a value (`NAME=value`, `export NAME=value`, `NAME: value`)."""
-    import re
-
-    from llmconf import fs
+    """Whether a dotenv file gives `name` a value, read as Gemini CLI reads it."""
     from llmconf.errors import LlmconfError
 
     try:
-        text = fs.read_text(path, fs.SETTINGS_LIMIT)
+        return dotenv_value(path, name) is not None
     except (OSError, LlmconfError):
         return False
-    found = re.findall(rf"^\s*(?:export\s+)?{name}\s*(?:=|:\s)(.*)$", text, re.MULTILINE)
-    return bool(found) and found[-1].strip().strip("'\"").strip() != ""
 
 
 def _json(path: Path) -> dict[str, Any]:

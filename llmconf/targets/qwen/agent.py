@@ -280,18 +280,12 @@ def _project_dotenv(worktree: Path, home: Path) -> tuple[Path, ...]:
 
 
 def _dotenv_value(path: Path) -> str | None:
-    """LLMCONF_QWEN_API_KEY's value in a .env file (None: not set there, or no such file)."""
-    from llmconf import fs
+    """LLMCONF_QWEN_API_KEY's value in a .env file, read as Qwen Code reads it (None: not set
+    there, or no such file)."""
     from llmconf.errors import LlmconfError
 
     try:
-        text = fs.read_text(path, fs.SETTINGS_LIMIT)
+        found = dotenv_value(path, KEY_VAR)
     except (OSError, LlmconfError):
         return None
-    value = None
-    for line in text.splitlines():
-        name, sep, rest = line.strip().removeprefix("export ").partition("=")
-        if sep and name.strip() == KEY_VAR:
-            rest = rest.strip()
-            value = rest[1:-1] if len(rest) > 1 and rest[0] == rest[-1] and rest[0] in "\"'" else rest.split(" #")[0].strip()
-    return value
+    return found[0] if found is not None else None
