@@ -177,6 +177,33 @@ def dotenv_value(path: Path, name: str) -> tuple[str, int] | None:
     return found
 
 
+def key_path(worktree: Path, agent: str) -> Path:
+    """An agent's key file for a worktree: in that worktree's folder of llmconf's delivery
+    files, beside Claude Code's --settings file, outside every repository."""
+    from llmconf.targets.claude_code.layers import delivery_path
+
+    return delivery_path(worktree).with_name(key_file_name(agent))
+
+
+def served(decl: WorktreeDecl, rendered: Mapping[FieldPath, Any], agent: str, protocol: str, speaks: str, url_hint: str) -> tuple[Any, Any]:
+    """The endpoint URL and main model a profile gives an agent that speaks `protocol`; a
+    located error, naming the profile and the agent, when it gives either none."""
+    profile = decl.profile.value
+    url = rendered.get(("endpoints", protocol))
+    if url is None:
+        raise decl.profile.error(
+            f"profile '{profile}' cannot serve {agent}: it gives no {protocol} endpoint ({speaks})",
+            f"add endpoints: {{{protocol}: URL}} to the profile ({url_hint}), or leave {agent} out of agents:",
+        )
+    main = rendered.get(MAIN_MODEL)
+    if main is None:
+        raise decl.profile.error(
+            f"profile '{profile}' gives {agent} no main model",
+            f"set models.sonnet in the profile (or agent_models.{agent}.main: a slot or a model ID), or leave {agent} out of agents:",
+        )
+    return url, main
+
+
 def key_file_name(agent: str) -> str:
     """The name of an agent's key file, in its worktree's folder of llmconf's delivery files
     (exec and activate look for it without loading the agent's target)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, key_file_name
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, key_file_name, key_path, served
 from llmconf.targets.codex import toml
 
 if TYPE_CHECKING:
@@ -103,26 +103,13 @@ class Codex:
         return (self.settings_path(worktree),)
 
     def key_path(self, worktree: Path) -> Path:
-        from llmconf.targets.claude_code.layers import delivery_path
-
-        return delivery_path(worktree).with_name(KEY_FILE)
+        return key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
         """The profile file's keys (a located error when the profile cannot serve Codex: no
         OpenAI-protocol endpoint, or no main model)."""
         profile = decl.profile.value
-        url = rendered.get(("endpoints", PROTOCOL))
-        if url is None:
-            raise decl.profile.error(
-                f"profile '{profile}' cannot serve codex: it gives no openai endpoint (Codex speaks the OpenAI Responses API)",
-                "add endpoints: {openai: URL} to the profile (a .../v1 URL that serves POST /responses), or leave codex out of agents:",
-            )
-        main = rendered.get(MAIN_MODEL)
-        if main is None:
-            raise decl.profile.error(
-                f"profile '{profile}' gives codex no main model",
-                "set models.sonnet in the profile (or agent_models.codex.main: a slot or a model ID), or leave codex out of agents:",
-            )
+        url, main = served(decl, rendered, NAME, PROTOCOL, "Codex speaks the OpenAI Responses API", "a .../v1 URL that serves POST /responses")
         keys: dict[KeyPath, Any] = {MODEL: main, MODEL_PROVIDER: PROVIDER, LABEL: f"llmconf ({profile})", BASE_URL: url}
         if ("auth_token",) in rendered:  # without one, Codex sends no Authorization header
             keys[ENV_KEY] = KEY_VAR

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, line_of
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, key_path, line_of, served
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -71,25 +71,12 @@ class Gemini:
         return (self.settings_path(worktree),)
 
     def key_path(self, worktree: Path) -> Path:
-        from llmconf.targets.claude_code.layers import delivery_path
-
-        return delivery_path(worktree).with_name(KEY_FILE)
+        return key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
         """The keys of .gemini/settings.json a rendered profile becomes (a located error when
         the profile cannot serve Gemini CLI: no Gemini endpoint, or no main model)."""
-        profile = decl.profile.value
-        if rendered.get(("endpoints", PROTOCOL)) is None:
-            raise decl.profile.error(
-                f"profile '{profile}' cannot serve gemini: it gives no gemini endpoint (Gemini CLI speaks the Gemini API)",
-                "add endpoints: {gemini: URL} to the profile (the URL that /v1beta/models/... follows), or leave gemini out of agents:",
-            )
-        main = rendered.get(MAIN_MODEL)
-        if main is None:
-            raise decl.profile.error(
-                f"profile '{profile}' gives gemini no main model",
-                "set models.sonnet in the profile (or agent_models.gemini.main: a slot or a model ID), or leave gemini out of agents:",
-            )
+        _, main = served(decl, rendered, NAME, PROTOCOL, "Gemini CLI speaks the Gemini API", "the URL that /v1beta/models/... follows")
         return {AUTH: AUTH_TYPE, MODEL: main}  # a model from secret() or env() stays Sensitive
 
     def key_keys(self, rendered: Mapping[FieldPath, str]) -> dict[KeyPath, str]:

@@ -78,26 +78,13 @@ class OpenCode:
         return tuple(worktree / rel for rel in PROJECT_FILES)
 
     def key_path(self, worktree: Path) -> Path:
-        from llmconf.targets.claude_code.layers import delivery_path
-
-        return delivery_path(worktree).with_name(KEY_FILE)
+        return base.key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[base.KeyPath, Any]:
         """The keys of opencode.json a rendered profile becomes (a located error when the
         profile cannot serve opencode: no OpenAI-protocol endpoint, or no main model)."""
         profile = decl.profile.value
-        url = rendered.get(("endpoints", PROTOCOL))
-        if url is None:
-            raise decl.profile.error(
-                f"profile '{profile}' cannot serve opencode: it gives no openai endpoint (opencode speaks OpenAI chat completions)",
-                "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave opencode out of agents:",
-            )
-        main = rendered.get(base.MAIN_MODEL)
-        if main is None:
-            raise decl.profile.error(
-                f"profile '{profile}' gives opencode no main model",
-                "set models.sonnet in the profile (or agent_models.opencode.main: a slot or a model ID), or leave opencode out of agents:",
-            )
+        url, main = base.served(decl, rendered, NAME, PROTOCOL, "opencode speaks OpenAI chat completions", "its OpenAI-compatible .../v1 URL")
         small = rendered.get(base.SMALL_MODEL, main)
         models = {str(m): {"name": str(m)} for m in dict.fromkeys((main, small))}
         keys: dict[base.KeyPath, Any] = {NPM: "@ai-sdk/openai-compatible", LABEL: f"llmconf ({profile})", BASE_URL: url}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, line_of
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, key_path, line_of, served
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -72,26 +72,12 @@ class Qwen:
         return (self.settings_path(worktree),)
 
     def key_path(self, worktree: Path) -> Path:
-        from llmconf.targets.claude_code.layers import delivery_path
-
-        return delivery_path(worktree).with_name(KEY_FILE)
+        return key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
         """The keys of .qwen/settings.json a rendered profile becomes (a located error when the
         profile cannot serve Qwen Code: no OpenAI-protocol endpoint, or no main model)."""
-        profile = decl.profile.value
-        url = rendered.get(("endpoints", PROTOCOL))
-        if url is None:
-            raise decl.profile.error(
-                f"profile '{profile}' cannot serve qwen: it gives no openai endpoint (Qwen Code speaks OpenAI chat completions)",
-                "add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), or leave qwen out of agents:",
-            )
-        main = rendered.get(MAIN_MODEL)
-        if main is None:
-            raise decl.profile.error(
-                f"profile '{profile}' gives qwen no main model",
-                "set models.sonnet in the profile (or agent_models.qwen.main: a slot or a model ID), or leave qwen out of agents:",
-            )
+        url, main = served(decl, rendered, NAME, PROTOCOL, "Qwen Code speaks OpenAI chat completions", "its OpenAI-compatible .../v1 URL")
         from llmconf.render import SensitiveMap, is_sensitive
 
         entry = {"id": str(main), "name": PROVIDER, "baseUrl": str(url), "envKey": KEY_VAR}
