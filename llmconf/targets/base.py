@@ -269,6 +269,23 @@ class AgentTarget(Protocol):
         ...
 
 
+class ProjectFile:
+    """What most agents share (a base for their targets): one project file, `settings_file`
+    under the worktree, and a key file beside Claude Code's delivery file."""
+
+    name: str
+    settings_file: str | Path
+
+    def settings_path(self, worktree: Path) -> Path:
+        return worktree / self.settings_file
+
+    def project_files(self, worktree: Path) -> tuple[Path, ...]:
+        return (self.settings_path(worktree),)
+
+    def key_path(self, worktree: Path) -> Path:
+        return key_path(worktree, self.name)
+
+
 def agent_target(name: str) -> AgentTarget:
     """The target of an agent `agents:` names, other than Claude Code."""
     import importlib

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, key_file_name, key_path, served
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, key_file_name, served
 from llmconf.targets.codex import toml
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def profile_name(worktree: Path | str) -> str:
     return f"{PREFIX}{base.strip('-')[:32] or 'root'}-{digest}"
 
 
-class Codex:
+class Codex(ProjectFile):
     """Codex: its profile file (llmconf's whole), the keys a profile becomes there, and its key file."""
 
     name = NAME
@@ -98,12 +98,6 @@ class Codex:
 
     def settings_path(self, worktree: Path) -> Path:
         return codex_home() / f"{profile_name(worktree)}{SUFFIX}"
-
-    def project_files(self, worktree: Path) -> tuple[Path, ...]:
-        return (self.settings_path(worktree),)
-
-    def key_path(self, worktree: Path) -> Path:
-        return key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
         """The profile file's keys (a located error when the profile cannot serve Codex: no

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, dotenv_value, key_file_name, key_path, line_of, served
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, dotenv_value, key_file_name, line_of, served
 
 if TYPE_CHECKING:
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -55,23 +55,15 @@ KEY_FILE_KEYS = Keys((KEY, URL), dotted)
 FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), MAIN_MODEL)
 
 
-class Gemini:
+class Gemini(ProjectFile):
     """Gemini CLI: its project file, the keys a profile becomes there, and its key file."""
 
     name = NAME
+    settings_file = SETTINGS_FILE
     command = "gemini"
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS
-
-    def settings_path(self, worktree: Path) -> Path:
-        return worktree / SETTINGS_FILE
-
-    def project_files(self, worktree: Path) -> tuple[Path, ...]:
-        return (self.settings_path(worktree),)
-
-    def key_path(self, worktree: Path) -> Path:
-        return key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[KeyPath, Any]:
         """The keys of .gemini/settings.json a rendered profile becomes (a located error when

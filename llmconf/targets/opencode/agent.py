@@ -59,7 +59,7 @@ KEY_FILE_KEYS = Keys((("env", KEY_VAR),), dotted)
 FIELDS: tuple[FieldPath, ...] = (("endpoints", PROTOCOL), ("auth_token",), base.MAIN_MODEL, base.SMALL_MODEL)
 
 
-class OpenCode:
+class OpenCode(base.ProjectFile):
     """opencode: its project file, the keys a profile becomes there, and its key file."""
 
     name = NAME
@@ -76,9 +76,6 @@ class OpenCode:
 
     def project_files(self, worktree: Path) -> tuple[Path, ...]:
         return tuple(worktree / rel for rel in PROJECT_FILES)
-
-    def key_path(self, worktree: Path) -> Path:
-        return base.key_path(worktree, NAME)
 
     def desired(self, decl: WorktreeDecl, fields: Mapping[FieldPath, Sourced], rendered: Mapping[FieldPath, str]) -> dict[base.KeyPath, Any]:
         """The keys of opencode.json a rendered profile becomes (a located error when the
