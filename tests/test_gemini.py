@@ -198,6 +198,12 @@ def test_a_profile_without_a_key_keeps_only_the_url_in_the_key_file(repo, run, t
     assert run("apply", "--yes").code == 0
     assert json.loads(_key_file(repo).read_text()) == {"env": {"GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9/gem"}}
     assert run("plan").out == "No changes.\n"
+    # exec hands over an empty key: the user's own GEMINI_API_KEY never goes to the gateway.
+    done = subprocess.run(
+        [sys.executable, "-m", "llmconf", "exec", "--", _fake_gemini(tmp_path)], cwd=repo,
+        env={**os.environ, "GEMINI_API_KEY": "sk-users-own-google-key"}, capture_output=True, text=True, timeout=60,
+    )
+    assert done.stdout == "http://127.0.0.1:9/gem||true|"
 
 
 def test_a_worktree_that_no_longer_lists_gemini_loses_its_keys_and_key_file(repo, run, tmp_path):

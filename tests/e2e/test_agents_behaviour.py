@@ -390,6 +390,16 @@ def test_gemini_environment_beats_the_project_dotenv(gemini: Run, api: FakeApi, 
     assert posts(api) == [("/shell/v1beta/models/m-gem:streamGenerateContent?alt=sse", "m-gem", "sk-shell")]
 
 
+def test_gemini_an_empty_key_in_the_environment_beats_a_dotenv_key_and_stops_it(gemini: Run, api: FakeApi, tmp_path: Path) -> None:
+    """What exec relies on for a profile with no key: the user's own key never reaches the gateway."""
+    repo = make_repo(tmp_path, "r", ignore=False)
+    write_tree(repo, {".gemini/.env": gemini_dotenv(api.url, "sk-users-own"), ".gemini/settings.json": GEMINI_SETTINGS})
+    result = gemini(repo, GEMINI_CLI_TRUST_WORKSPACE="true", GEMINI_API_KEY="", GOOGLE_GEMINI_BASE_URL=f"{api.url}/gw")
+    assert result.returncode == 41
+    assert "you must specify the GEMINI_API_KEY environment variable" in result.stderr
+    assert api.requests == []
+
+
 def test_gemini_nested_worktree_loads_the_nearest_dotenv_up_the_folders(gemini: Run, api: FakeApi, tmp_path: Path) -> None:
     main, sibling, nested = repo_with_worktrees(tmp_path)
     write_tree(main, {".gemini/.env": gemini_dotenv(api.url, "sk-main"), ".gemini/settings.json": GEMINI_SETTINGS})

@@ -90,7 +90,11 @@ class Gemini(ProjectFile):
         # Trust only for gemini itself: any other program (a shell, an agent's tool) that started
         # a gemini in another folder would have it trust that folder's settings too.
         trust = {TRUST_VAR: "true"} if argv and os.path.basename(argv[0]) == self.command else {}
-        return argv, {**{var: kept[var] for var in (URL_VAR, KEY_VAR) if var in kept}, **trust}
+        # With no key of the profile's, GEMINI_API_KEY is set empty: else Gemini CLI would send
+        # the user's own (from the shell or a dotenv file) to the gateway. Measured on 0.61.0: an
+        # empty one beats every dotenv file, and Gemini CLI stops (exit 41) before any request.
+        handed = {URL_VAR: kept[URL_VAR], KEY_VAR: kept.get(KEY_VAR, "")} if URL_VAR in kept else {}
+        return argv, {**handed, **trust}
 
     def adopt(self, worktree: Path) -> Found | None:
         return adopt(worktree)
