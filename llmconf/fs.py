@@ -111,6 +111,17 @@ def settings_text(path: Path) -> str | None:
         return None
 
 
+def read_object(path: Path, loads: Callable[[str], Any] = json.loads) -> dict[str, Any] | None:
+    """A JSON object from a file another tool owns, read leniently: None when the file is
+    missing, unreadable, not parsed by `loads` (jsonc.loads for a file with comments) or not
+    an object. For what a file makes an agent do, never for a file llmconf will write."""
+    try:
+        doc = loads(read_text(path, SETTINGS_LIMIT))
+    except (OSError, ValueError, RecursionError, LlmconfError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def read_settings(path: Path, load: Callable[[str], dict[str, Any]] | None = None) -> tuple[str | None, dict[str, Any] | None]:
     """A settings file's text and parsed object, or (None, None) when it does not exist.
     `load`: how its target parses a file that is not JSON (it raises a located LlmconfError)."""
@@ -118,7 +129,11 @@ def read_settings(path: Path, load: Callable[[str], dict[str, Any]] | None = Non
     if text is None:
         return None, None
     if load is not None:
-        return text, load(text)
+        try:
+            return text, load(text)
+        except LlmconfError as e:  # the loader knows the line, not the file
+            e.path = e.path or path
+            raise
     try:
         doc = json.loads(text, parse_constant=lambda word: _not_json(word, text))
     except RecursionError:

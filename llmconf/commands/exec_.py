@@ -62,14 +62,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
 def _kept(path: Path) -> dict[str, str]:
     """The variables an agent's key file holds (none when it cannot be read)."""
-    import json
-
     from llmconf import fs
 
-    try:
-        env = json.loads(fs.read_text(path, fs.SETTINGS_LIMIT)).get("env", {})
-    except (OSError, ValueError, AttributeError, LlmconfError):
-        return {}
+    env = (fs.read_object(path) or {}).get("env")
     return {k: v for k, v in env.items() if isinstance(v, str)} if isinstance(env, dict) else {}
 
 

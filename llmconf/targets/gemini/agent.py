@@ -107,15 +107,10 @@ def adopt(worktree: Path) -> Found | None:
     None: no such file or selection, or no GOOGLE_GEMINI_BASE_URL there (Google's own API: no
     profile's gateway key belongs there)."""
     from llmconf import fs
-    from llmconf.errors import LlmconfError
     from llmconf.records import replace
 
     path = worktree / SETTINGS_FILE
-    try:
-        text, doc = fs.read_settings(path, jsonc.load)
-    except LlmconfError as e:
-        e.path = e.path or path
-        raise
+    text, doc = fs.read_settings(path, jsonc.load)
     security = doc.get("security") if doc is not None else None
     auth = security.get("auth") if isinstance(security, dict) else None
     if text is None or doc is None or not isinstance(auth, dict) or auth.get("selectedType") != AUTH_TYPE:
@@ -190,16 +185,9 @@ def _dotenv_sets(path: Path, name: str) -> bool:
 
 
 def _json(path: Path) -> dict[str, Any]:
-
     from llmconf import fs
-    from llmconf.apply import jsonc
-    from llmconf.errors import LlmconfError
 
-    try:  # Gemini CLI reads its settings files with comments allowed
-        doc = jsonc.loads(fs.read_text(path, fs.SETTINGS_LIMIT))
-    except (OSError, ValueError, LlmconfError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    return fs.read_object(path, jsonc.loads) or {}  # Gemini CLI reads its settings with comments allowed
 
 
 def _named(path: Path, worktree: Path) -> str:

@@ -136,17 +136,12 @@ def adopt(worktree: Path) -> base.Found | None:
     import re
 
     from llmconf import fs
-    from llmconf.errors import LlmconfError
     from llmconf.records import replace
 
     files = []
     for rel in PROJECT_FILES:  # each beats the ones before it
         path = worktree / rel
-        try:
-            text, doc = fs.read_settings(path, jsonc.load)
-        except LlmconfError as e:
-            e.path = e.path or path
-            raise
+        text, doc = fs.read_settings(path, jsonc.load)
         if text is not None and doc is not None:
             files.append((path, text, doc))
 

@@ -105,14 +105,9 @@ def adopt(worktree: Path) -> Found | None:
     import json
 
     from llmconf import fs
-    from llmconf.errors import LlmconfError
 
     path = worktree / SETTINGS_FILE
-    try:
-        text, doc = fs.read_settings(path, jsonc.load)
-    except LlmconfError as e:
-        e.path = e.path or path
-        raise
+    text, doc = fs.read_settings(path, jsonc.load)
     if text is None or doc is None or _get(doc, AUTH) != "openai":
         return None
     name, at = _get(doc, MODEL), _get(doc, MODEL_URL)
@@ -155,16 +150,9 @@ def _declared_key(path: Path) -> str | None:
 
 def _read_json(path: Path | str) -> dict[str, Any] | None:
     """A JSON object from a file (None: no such file, or not a JSON object)."""
-
     from llmconf import fs
-    from llmconf.apply import jsonc
-    from llmconf.errors import LlmconfError
 
-    try:  # Qwen Code reads its settings files with comments allowed
-        data = jsonc.loads(fs.read_text(Path(path), fs.SETTINGS_LIMIT))
-    except (OSError, ValueError, LlmconfError):
-        return None
-    return data if isinstance(data, dict) else None
+    return fs.read_object(Path(path), jsonc.loads)  # Qwen Code reads its settings with comments allowed
 
 
 #: Qwen Code's system settings, merged over the project's (QWEN_CODE_SYSTEM_SETTINGS_PATH moves
