@@ -206,3 +206,14 @@ def serve(answer: Answer) -> Iterator[LocalServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def files_holding(root: Path, text: str) -> list[str]:
+    """The files under root that hold `text`, as it is or escaped as in a JSON string (a
+    key must be in none of a worktree's files)."""
+    import json
+
+    forms = {text, json.dumps(text)[1:-1]}
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
+    )

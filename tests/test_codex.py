@@ -14,7 +14,7 @@ import tomllib
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import assert_unchanged, git, make_repo, snapshot_tree
+from tests.helpers import assert_unchanged, files_holding, git, make_repo, snapshot_tree
 
 GATEWAY = """\
 endpoints: {openai: http://127.0.0.1:9/v1}
@@ -64,13 +64,6 @@ def _key_file(worktree):
     return os.path.join(os.environ["XDG_STATE_HOME"], "llmconf", "deliver", str(worktree).lstrip("/"), "codex-key.json")
 
 
-def _files_holding(root, text):
-    forms = {text, json.dumps(text)[1:-1]}
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
-    )
-
-
 PROFILE_TEXT = """\
 # Written by llmconf, which owns this file and rewrites it on apply: change the profile in
 # llmconf's config instead. 'llmconf exec -- codex' (or activate's codex) selects it with -p.
@@ -110,7 +103,7 @@ def test_apply_writes_a_profile_in_codex_home_and_keeps_the_key_out_of_the_workt
     with open(_key_file(repo)) as f:
         assert json.load(f) == {"env": {"LLMCONF_CODEX_API_KEY": SECRET, "LLMCONF_CODEX_MODEL": "s-1"}}
     assert stat.S_IMODE(os.stat(_key_file(repo)).st_mode) == 0o600
-    assert _files_holding(repo, SECRET) == [] and _files_holding(codex_home, SECRET) == []
+    assert files_holding(repo, SECRET) == [] and files_holding(codex_home, SECRET) == []
     assert sorted(p.name for p in repo.iterdir()) == [".git"]  # nothing written into the worktree
     assert run("plan").out == "No changes.\n"
 

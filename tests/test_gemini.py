@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import assert_unchanged, make_repo, snapshot_tree
+from tests.helpers import assert_unchanged, files_holding, make_repo, snapshot_tree
 
 GATEWAY = """\
 base_url: http://127.0.0.1:9/api
@@ -36,14 +36,6 @@ USER_FILE = """\
 
 
 @pytest.fixture
-def store_secret(run):
-    def _store(name: str, value: str) -> None:
-        assert run("secret", "set", name, stdin=value + "\n").code == 0
-
-    return _store
-
-
-@pytest.fixture
 def repo(tmp_path, store_secret):
     """A git repository `repo` whose worktree lists gemini, the gateways' keys in the store."""
     store_secret("gw", SECRET)
@@ -63,14 +55,6 @@ def repo(tmp_path, store_secret):
 
 def _key_file(worktree: Path) -> Path:
     return Path(os.environ["XDG_STATE_HOME"]) / "llmconf" / "deliver" / str(worktree).lstrip("/") / "gemini-key.json"
-
-
-def _files_holding(root: Path, text: str) -> list[str]:
-    """The files under root that hold `text`, as it is or escaped as in a JSON string."""
-    forms = {text, json.dumps(text)[1:-1]}
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
-    )
 
 
 def test_apply_writes_the_auth_type_and_model_and_keeps_url_and_key_out_of_the_worktree(repo, run):
@@ -100,7 +84,7 @@ def test_apply_writes_the_auth_type_and_model_and_keeps_url_and_key_out_of_the_w
     }
     assert settings.read_text().startswith('{\n  "mcpServers": {\n    "docs": {"command": "docs-server"}\n  },\n')  # layout kept
     assert not (repo / ".claude").exists()
-    assert _files_holding(repo, SECRET) == [] and _files_holding(repo, "127.0.0.1") == []
+    assert files_holding(repo, SECRET) == [] and files_holding(repo, "127.0.0.1") == []
     key_file = _key_file(repo)
     assert json.loads(key_file.read_text()) == {"env": {"GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9/gem", "GEMINI_API_KEY": SECRET}}
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import assert_unchanged, make_repo, snapshot_tree
+from tests.helpers import assert_unchanged, files_holding, make_repo, snapshot_tree
 
 GATEWAY = """\
 base_url: http://127.0.0.1:9/api
@@ -50,14 +50,6 @@ def repo(tmp_path, store_secret):
     return tmp_path / "repo"
 
 
-@pytest.fixture
-def store_secret(run):
-    def _store(name: str, value: str) -> None:
-        assert run("secret", "set", name, stdin=value + "\n").code == 0
-
-    return _store
-
-
 def _key_file(home_state, worktree):
     return home_state / "llmconf" / "deliver" / str(worktree).lstrip("/") / "opencode-key.json"
 
@@ -66,14 +58,6 @@ def _state_home():
     from pathlib import Path
 
     return Path(os.environ["XDG_STATE_HOME"])
-
-
-def _files_holding(root, text):
-    """The files under root that hold `text`, as it is or escaped as in a JSON string."""
-    forms = {text, json.dumps(text)[1:-1]}
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
-    )
 
 
 def test_apply_writes_the_provider_and_keeps_the_key_out_of_the_worktree(repo, run):
@@ -109,7 +93,7 @@ def test_apply_writes_the_provider_and_keeps_the_key_out_of_the_worktree(repo, r
     }
     assert (repo / "opencode.json").read_text().startswith(USER_FILE[: USER_FILE.index('    "mine"')])  # layout kept
     assert not (repo / ".claude").exists()
-    assert _files_holding(repo, SECRET) == []  # no key in any file of the worktree
+    assert files_holding(repo, SECRET) == []  # no key in any file of the worktree
     key_file = _key_file(_state_home(), repo)
     assert json.loads(key_file.read_text()) == {"env": {"LLMCONF_OPENCODE_API_KEY": SECRET}}
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -314,7 +298,7 @@ def test_a_worktree_that_no_longer_lists_claude_code_loses_the_keys_llmconf_wrot
     settings.write_text('{\n  "permissions": {"allow": ["Read"]}\n}\n')
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: gw\n"})  # Claude Code alone
     assert run("apply", "--yes").code == 0
-    assert _files_holding(repo, SECRET) == [".claude/settings.local.json"]
+    assert files_holding(repo, SECRET) == [".claude/settings.local.json"]
     write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n"})
     plan = run("plan")
     assert f"# repo: {os.path.relpath(settings)} (profile gw) will be updated" in plan.out
@@ -323,7 +307,7 @@ def test_a_worktree_that_no_longer_lists_claude_code_loses_the_keys_llmconf_wrot
     assert settings.read_text() == '{\n  "permissions": {"allow": ["Read"]}\n}\n'
     assert (repo / "opencode.json").exists()
     assert run("plan").out == "No changes.\n"
-    assert _files_holding(repo, SECRET) == []
+    assert files_holding(repo, SECRET) == []
 
 
 def test_dropping_claude_code_deletes_its_settings_file_too(repo, run, tmp_path):

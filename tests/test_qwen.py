@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.helpers import assert_unchanged, make_repo, snapshot_tree
+from tests.helpers import assert_unchanged, files_holding, make_repo, snapshot_tree
 
 GATEWAY = """\
 base_url: http://127.0.0.1:9/api
@@ -42,14 +42,6 @@ ENTRY = {"id": "vendor/s-1.5", "name": "llmconf", "baseUrl": "http://127.0.0.1:9
 
 
 @pytest.fixture
-def store_secret(run):
-    def _store(name: str, value: str) -> None:
-        assert run("secret", "set", name, stdin=value + "\n").code == 0
-
-    return _store
-
-
-@pytest.fixture
 def repo(tmp_path, store_secret):
     """A git repository `repo` whose worktree lists qwen, the gateway's key in the store."""
     store_secret("gw", SECRET)
@@ -74,13 +66,6 @@ def _state_home():
 
 def _key_file(worktree):
     return _state_home() / "llmconf" / "deliver" / str(worktree).lstrip("/") / "qwen-key.json"
-
-
-def _files_holding(root, text):
-    forms = {text, json.dumps(text)[1:-1]}
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
-    )
 
 
 def test_apply_adds_one_provider_entry_and_keeps_the_users_and_the_key_out(repo, run):
@@ -120,7 +105,7 @@ def test_apply_adds_one_provider_entry_and_keeps_the_users_and_the_key_out(repo,
     before = USER_FILE[: USER_FILE.index(mine)]
     assert text.startswith(before + "{\n") and (",\n" + before.rsplit("\n", 1)[-1] + mine) in text
     assert '        "anthropic": [{"id": "claude-x", "baseUrl": "http://mine/anthropic"}]\n    },\n    "model": {"temperature": 0.2' in text
-    assert _files_holding(repo, SECRET) == []
+    assert files_holding(repo, SECRET) == []
     key_file = _key_file(repo)
     assert json.loads(key_file.read_text()) == {"env": {"LLMCONF_QWEN_API_KEY": SECRET}}
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
