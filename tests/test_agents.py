@@ -135,3 +135,31 @@ def test_a_value_where_llmconf_needs_an_object_is_a_located_refusal_not_a_crash(
         assert "Traceback" not in result.err and "internal error" not in result.err
         assert f"'{parent}' is not an object" in result.out + result.err
     assert_unchanged(before, tmp_path)
+
+
+@pytest.mark.parametrize(("agent", "rel"), [("opencode", "opencode.json"), ("gemini", ".gemini/settings.json"), ("qwen", ".qwen/settings.json")])
+def test_a_value_from_env_never_goes_into_a_project_file_git_tracks(tmp_path, run, store_secret, monkeypatch, agent, rel):
+    """A model from env() is a secret: refused in a tracked project file, named, not shown."""
+    from tests.helpers import make_repo
+
+    store_secret("gw", "sk-agents-test")
+    monkeypatch.setenv("GW_MODEL", "private/model")
+    make_repo(tmp_path, files={rel: "{}\n"})
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": f"worktrees:\n  repo: {{profile: gw, agents: [{agent}]}}\n",
+            "profiles/gw.yaml": "endpoints: {openai: http://127.0.0.1:9/v1, gemini: http://127.0.0.1:9/g}\n"
+            "auth_token: \"{{ secret('gw') }}\"\nmodels: {sonnet: \"{{ env('GW_MODEL') }}\"}\n",
+        },
+    )
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"llmconf: repo/{rel}: git tracks this file; llmconf will not write a secret into it "
+        f"(git-ignore {rel} and 'git rm --cached' it, or set allow_tracked_secret: true on 'repo' in worktrees.yaml)"
+    )
+    assert "private/model" not in result.out + result.err
+    assert_unchanged(before, tmp_path)
+

@@ -218,28 +218,6 @@ def test_a_gemini_folder_llmconf_made_goes_with_its_file(repo, run, tmp_path):
     assert sorted(p.name for p in (repo / ".gemini").iterdir()) == [".env"]
 
 
-def test_a_model_from_env_never_goes_into_a_tracked_settings_file(tmp_path, run, store_secret, monkeypatch):
-    store_secret("gw", SECRET)
-    monkeypatch.setenv("GW_MODEL", "private/model")
-    repo = make_repo(tmp_path, files={".gemini/settings.json": USER_FILE})
-    write_tree(
-        tmp_path,
-        {
-            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [gemini]}\n",
-            "profiles/gw.yaml": GATEWAY.replace("sonnet: s-1", "sonnet: \"{{ env('GW_MODEL') }}\""),
-        },
-    )
-    before = snapshot_tree(tmp_path)
-    result = run("apply", "--yes")
-    assert result.code == 1
-    assert result.err.splitlines()[0] == (
-        f"llmconf: {os.path.relpath(repo / '.gemini' / 'settings.json')}: git tracks this file; llmconf will not write a secret into it "
-        "(git-ignore .gemini/settings.json and 'git rm --cached' it, or set allow_tracked_secret: true on 'repo' in worktrees.yaml)"
-    )
-    assert "private/model" not in result.out + result.err
-    assert_unchanged(before, tmp_path)
-
-
 def test_agent_models_picks_another_slot_or_a_model_id_for_gemini(repo, run, tmp_path):
     write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY + "agent_models:\n  gemini: {main: opus}\n"})
     assert run("apply", "--yes").code == 0

@@ -268,30 +268,6 @@ def test_two_worktrees_sharing_one_opencode_json_through_a_symlink_is_an_error(r
     assert_unchanged(before, tmp_path)
 
 
-def test_a_value_from_env_never_goes_into_a_tracked_opencode_json(tmp_path, run, store_secret, monkeypatch):
-    """Only the key is kept out by design; a URL or model rendered from env() or secret() is
-    as secret, and opencode.json is usually committed: the plan refuses, and says why."""
-    store_secret("gw", SECRET)
-    monkeypatch.setenv("GW_MODEL", "private/model")
-    repo = make_repo(tmp_path, files={"opencode.json": USER_FILE})
-    write_tree(
-        tmp_path,
-        {
-            "worktrees.yaml": "worktrees:\n  repo: {profile: gw, agents: [opencode]}\n",
-            "profiles/gw.yaml": GATEWAY.replace("sonnet: s-1", "sonnet: \"{{ env('GW_MODEL') }}\""),
-        },
-    )
-    before = snapshot_tree(tmp_path)
-    result = run("apply", "--yes")
-    assert result.code == 1
-    assert result.err.splitlines()[0] == (
-        f"llmconf: {os.path.relpath(repo / 'opencode.json')}: git tracks this file; llmconf will not write a secret into it "
-        "(git-ignore opencode.json and 'git rm --cached' it, or set allow_tracked_secret: true on 'repo' in worktrees.yaml)"
-    )
-    assert "private/model" not in result.out + result.err
-    assert_unchanged(before, tmp_path)
-
-
 def test_a_worktree_that_no_longer_lists_claude_code_loses_the_keys_llmconf_wrote_for_it(repo, run, tmp_path):
     settings = repo / ".claude" / "settings.local.json"
     settings.parent.mkdir()
