@@ -4,6 +4,7 @@ key file as the plan finds them, and what would make the agent use something els
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Plan, WorktreePlan
@@ -38,3 +39,14 @@ def diagnose(plan: Plan, wp: WorktreePlan, shell: Mapping[str, str]) -> list[Llm
 def key_plan(plan: Plan, wp: WorktreePlan) -> WorktreePlan | None:
     """The plan of the key file beside an agent's project file (`wp`), if it has one."""
     return next((k for k in plan.worktrees if k.role == "agent-key" and k.worktree == wp.worktree and k.agent == wp.agent), None)
+
+
+def shown(wp: WorktreePlan, key: WorktreePlan | None) -> tuple[Any, Any, Any]:
+    """What an agent's project file (`wp`) and its key file (`key`) declare, as status and
+    doctor show it: backend, main and small model, a secret's value masked."""
+    from llmconf.render import is_sensitive
+    from llmconf.secrets.mask import SENSITIVE, scrub_value
+    from llmconf.targets.base import agent_target
+
+    both = {**(key.desired if key is not None else {}), **wp.desired}  # an agent may keep its URL in its key file
+    return agent_target(wp.agent).shown({k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in both.items()})

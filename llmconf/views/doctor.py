@@ -138,41 +138,33 @@ def _worktree_text(wp: WorktreePlan, effective: Effective, findings: list[Llmcon
         lines.append(f"  subagent {effective.subagent}")
     if wp.delivery is not None and wp.delivery.kind == "settings":
         lines.append(f"  via     llmconf exec / activate: claude --settings (because {wp.delivery.why})")
-    for f in findings:
-        where = f"{display_path(f.path, cwd)}: " if f.path else ""
-        hint = f" ({f.hint})" if f.hint else ""
-        lines.append(f"  {f.severity}: {where}{f.message}{hint}")
+    lines += [_finding_line(f, cwd) for f in findings]
     return "\n".join(lines) + "\n"
 
 
-def _shown(wp: WorktreePlan, key: WorktreePlan | None) -> tuple[Any, Any, Any]:
-    """What an agent's project file (and its key file, `key`) declare, as status shows it:
-    backend, main and small model."""
-    from llmconf.render import is_sensitive
-    from llmconf.secrets.mask import SENSITIVE, scrub_value
-    from llmconf.targets.base import agent_target
-
-    both = {**(key.desired if key is not None else {}), **wp.desired}  # an agent may keep its URL in its key file
-    return agent_target(wp.agent).shown({k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in both.items()})
+def _finding_line(f: LlmconfError, cwd: Path) -> str:
+    where = f"{display_path(f.path, cwd)}: " if f.path else ""
+    hint = f" ({f.hint})" if f.hint else ""
+    return f"  {f.severity}: {where}{f.message}{hint}"
 
 
 def _agent_text(wp: WorktreePlan, key: WorktreePlan | None, findings: list[LlmconfError], cwd: Path) -> str:
+    from llmconf.targets.agents import shown
     from llmconf.targets.base import agent_target
 
-    backend, main, small = _shown(wp, key)
+    backend, main, small = shown(wp, key)
     lines = [f"# {wp.name}: {wp.agent} (profile {wp.profile}): {backend or '-'}", f"  main    {main or '-'}"]
     if small:
         lines.append(f"  small   {small}")
     lines.append(f"  via     {display_path(wp.settings, cwd)}; the key through llmconf exec / activate ({agent_target(wp.agent).command})")
-    for f in findings:
-        where = f"{display_path(f.path, cwd)}: " if f.path else ""
-        hint = f" ({f.hint})" if f.hint else ""
-        lines.append(f"  {f.severity}: {where}{f.message}{hint}")
+    lines += [_finding_line(f, cwd) for f in findings]
     return "\n".join(lines) + "\n"
 
 
 def _agent_json(wp: WorktreePlan, key: WorktreePlan | None, findings: list[LlmconfError]) -> dict[str, Any]:
-    backend, main, small = _shown(wp, key)
+    from llmconf.targets.agents import shown
+
+    backend, main, small = shown(wp, key)
     return {
         "name": wp.name,
         "agent": wp.agent,

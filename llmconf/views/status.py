@@ -93,13 +93,11 @@ def _with_agents(
     for wp in plan.worktrees:
         if wp.role != "agent":
             continue
-        from llmconf.targets.base import agent_target
+        from llmconf.targets.agents import shown
 
-        d = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in wp.desired.items()}
         key_file = keys.get((wp.worktree, wp.agent))
-        kept = {k: SENSITIVE if is_sensitive(v) else scrub_value(v) for k, v in (key_file.desired if key_file else {}).items()}
-        backend, main, small = agent_target(wp.agent).shown({**kept, **d})  # an agent may keep its URL in its key file
-        unknown = wp.error is not None and not d
+        backend, main, small = shown(wp, key_file)
+        unknown = wp.error is not None and not wp.desired
         row: dict[str, Any] = {
             "agent": wp.agent,
             "worktree": wp.name,
