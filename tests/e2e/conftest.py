@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -96,3 +98,19 @@ def claude(claude_bin: str, tmp_path: Path) -> Callable[..., subprocess.Complete
         )
 
     return _run
+
+
+def run_agent(argv: list[str], cwd: Path, env: dict[str, str], timeout: int = 90) -> subprocess.CompletedProcess[str]:
+    """Run one agent to its end in its own process group; kill the group after (or on timeout)."""
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{argv[0]} still running after {timeout}s (retrying a gateway?):\n{err[-3000:]}")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)

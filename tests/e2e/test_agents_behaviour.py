@@ -10,10 +10,8 @@ gateway until killed, so every run has a timeout and its whole process group is 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_tree
-from tests.e2e.conftest import agent_binary
+from tests.e2e.conftest import agent_binary, run_agent
 from tests.e2e.fakeapi import REPLY, FakeApi, Request
 from tests.helpers import git, make_repo
 
@@ -30,22 +28,6 @@ KEY = "sk-agent-test-1"
 
 
 # --- running an agent ---------------------------------------------------------------------
-
-
-def run_agent(argv: list[str], cwd: Path, env: dict[str, str], timeout: int = 90) -> subprocess.CompletedProcess[str]:
-    """Run one agent to its end in its own process group; kill the group after (or on timeout)."""
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{argv[0]} still running after {timeout}s (retrying a gateway?):\n{err[-3000:]}")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def base_env(home: Path, **extra: str) -> dict[str, str]:

@@ -7,9 +7,7 @@ switches. Codex always runs under a timeout, its process group killed after it, 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.e2e.conftest import agent_binary
+from tests.e2e.conftest import agent_binary, run_agent
 from tests.e2e.fakeapi import REPLY, FakeApi
 from tests.helpers import git, make_repo
 
@@ -43,17 +41,7 @@ def _codex(codex_bin: str, cwd: Path, home: Path, codex_home: Path) -> subproces
         "HOME": str(home),
         "CODEX_HOME": str(codex_home),
     }
-    argv = [sys.executable, "-m", "llmconf", "exec", "--", "codex", "exec", "hi"]
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"codex still running after 120s (retrying a gateway?):\n{err[-3000:]}")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    return run_agent([sys.executable, "-m", "llmconf", "exec", "--", "codex", "exec", "hi"], cwd, env, timeout=120)
 
 
 def test_llmconf_exec_codex_reaches_each_worktrees_endpoint_with_its_model_and_key(api: FakeApi, codex_bin, run, tmp_path, monkeypatch):
@@ -113,16 +101,7 @@ def test_llmconf_exec_codex_reaches_each_worktrees_endpoint_with_its_model_and_k
 def _run_codex(codex_bin: str, cwd: Path, codex_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real codex with these arguments, run as _codex runs exec (its own HOME, a timeout)."""
     env = {"PATH": os.environ["PATH"], "HOME": str(codex_home.parent), "CODEX_HOME": str(codex_home), "GW_KEY": "sk-gw"}
-    proc = subprocess.Popen([codex_bin, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"codex still running after 90s:\n{err[-3000:]}")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return run_agent([codex_bin, *args], cwd, env)
 
 
 def test_what_exec_relies_on_in_codexs_command_line(api: FakeApi, codex_bin, tmp_path):

@@ -9,18 +9,14 @@ killed after it (they retry an unreachable gateway until killed)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import SECRET, write_tree
-from tests.e2e.conftest import agent_binary
+from tests.e2e.conftest import agent_binary, run_agent
 from tests.e2e.fakeapi import FakeApi, Request
 from tests.helpers import make_repo
 
@@ -79,20 +75,7 @@ def _env(tmp_path: Path, name: str) -> dict[str, str]:
 def _exec(tmp_path: Path, cwd: Path, name: str) -> subprocess.CompletedProcess[str]:
     """`llmconf exec -- AGENT <one-shot> hi` in `cwd`, as a user types it."""
     _, command, args, _ = AGENTS[name]
-    argv = [sys.executable, "-m", "llmconf", "exec", "--", command, *args]
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=_env(tmp_path, name), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=150)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{name} still running after 150s (retrying a gateway?):\n{err[-3000:]}")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    return run_agent([sys.executable, "-m", "llmconf", "exec", "--", command, *args], cwd, _env(tmp_path, name), timeout=150)
 
 
 def _key(r: Request) -> str | None:

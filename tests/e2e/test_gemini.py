@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET, write_tree
-from tests.e2e.conftest import agent_binary
+from tests.e2e.conftest import agent_binary, run_agent
 from tests.e2e.fakeapi import REPLY, FakeApi
-from tests.e2e.test_agents_behaviour import run_agent
 from tests.helpers import git, make_repo
 
 #: One run takes 5-10 s on an idle 2-CPU machine; the timeout only stops one that retries a gateway.
