@@ -24,10 +24,30 @@ def main() -> int:
     if sys.argv[1:] in ([], ["--help"], ["-h"]):
         return _help()
     gc.disable()
-    _english_argparse()
-    from llmconf.cli import main as cli_main
+    argv = sys.argv[1:]
+    from llmconf import replay
 
-    return cli_main(sys.argv[1:])
+    recorder = None
+    if replay.wanted(argv):  # plan or status: the last run's output, when nothing it read changed
+        code = replay.replay(argv)
+        if code is not None:
+            return code
+        recorder = replay.Recorder(argv)
+        recorder.start()  # before llmconf's modules are imported: they may keep os.environ
+    _english_argparse()
+    from llmconf import cli
+
+    try:
+        args = cli._parse(argv)
+    except BaseException:  # a usage error (SystemExit) is not recorded
+        if recorder is not None:
+            recorder.stop()
+        raise
+    if recorder is None or args.command not in replay.COMMANDS:
+        if recorder is not None:
+            recorder.stop()
+        return cli.run(args)
+    return replay.record(recorder, lambda: cli.run(args))
 
 
 def _help() -> int:

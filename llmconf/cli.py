@@ -573,7 +573,11 @@ def _parser(only: str | None = _EVERY) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run llmconf with `argv` (default: sys.argv[1:]); return the exit code."""
-    args = _parse(argv)
+    return run(_parse(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command `args` names (as _parse made them); return the exit code."""
     if args.command is None:
         _parser().print_help()
         return 0

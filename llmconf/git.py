@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmconf import replay
 from llmconf.records import dataclass
 
 if TYPE_CHECKING:
@@ -219,7 +220,8 @@ def tracked(paths: Sequence[Path]) -> list[Tracked]:
         rels = [os.path.relpath(real, root) for _, real in files]
         try:
             # Literal pathspecs: a folder named `:x` is that folder, not pathspec magic.
-            listed = set(_git(root, "--literal-pathspecs", "ls-files", "-z", "--", *rels).split("\0"))
+            with replay.git_inputs(root, rels):
+                listed = set(_git(root, "--literal-pathspecs", "ls-files", "-z", "--", *rels).split("\0"))
         except GitError as e:
             out += [Tracked(i, real, root, e.message, e.missing) for i, real in files]
             continue
@@ -231,8 +233,9 @@ def tracked(paths: Sequence[Path]) -> list[Tracked]:
             # Paths on stdin, each as ./PATH: check-ignore takes no --literal-pathspecs, and a
             # folder named `:!x` would otherwise be read as pathspec magic. Exit 1: none ignored.
             asked = "".join(f"./{rel}\0" for _, _, rel in untracked).encode(errors="surrogateescape")
-            proc = _start(root, ("check-ignore", "-z", "--stdin", "--no-index"), stdin=True)
-            ignored = set(_finish(proc, asked, ok=(0, 1)).split("\0"))
+            with replay.git_inputs(root, [rel for _, _, rel in untracked]):
+                proc = _start(root, ("check-ignore", "-z", "--stdin", "--no-index"), stdin=True)
+                ignored = set(_finish(proc, asked, ok=(0, 1)).split("\0"))
         except GitError as e:
             out += [Tracked(i, real, root, e.message, e.missing) for i, real, _ in untracked]
             continue
@@ -244,18 +247,19 @@ def ignored(worktree: Path, file: Path) -> bool | None:
     """Whether git ignores `file` (relative to `worktree`); None outside a repository or with no git."""
     import subprocess
 
-    try:
-        proc = _start(worktree, ("check-ignore", "-q", "--", str(file)))
-    except GitError:
-        return None
-    try:
-        proc.communicate(timeout=_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop(proc)  # not left running behind us
-        return None
-    except BaseException:
-        _stop(proc)
-        raise
+    with replay.git_inputs(worktree, [file]):
+        try:
+            proc = _start(worktree, ("check-ignore", "-q", "--", str(file)))
+        except GitError:
+            return None
+        try:
+            proc.communicate(timeout=_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _stop(proc)  # not left running behind us
+            return None
+        except BaseException:
+            _stop(proc)
+            raise
     return {0: True, 1: False}.get(proc.returncode)  # 128: not a repository
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from llmconf import sandbox
+from llmconf import replay, sandbox
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.secrets.store import SecretStore, default_secrets_file, env_var
@@ -106,6 +106,7 @@ def render_value(
 
     def env(name: str, default: str | None = None) -> str:
         name = str(name)
+        replay.sensitive(name)  # its value may be a key: a run that read a set one is not replayed
         reads[f"env:{name}"] = os.environ.get(name)
         value = os.environ.get(name, default)
         if value is None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llmconf import fs
+from llmconf import fs, replay
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, make_dirs, write_atomic
 from llmconf.secrets.mask import looks_like_key
@@ -151,7 +151,7 @@ class SecretStore:
                 stored = set(self._load().values())
             except LlmconfError:
                 stored = set()
-            self._held = frozenset(stored | {v for k, v in os.environ.items() if k.startswith("LLMCONF_SECRET_")})
+            self._held = frozenset(stored | set(replay.environ_with_prefix("LLMCONF_SECRET_").values()))
         return value in self._held
 
     def set(self, name: str, value: str) -> None:
@@ -252,6 +252,7 @@ def env_lines(text: str) -> list[tuple[str, str]]:
 def _fetch(name: str, source: dict[str, Any]) -> str:
     """One secret from its source; a failure names the secret and the source, never its output."""
     if "env" in source:
+        replay.sensitive(source["env"])
         value = os.environ.get(source["env"])
         if value is None:
             raise LlmconfError(f"secret '{name}' comes from ${source['env']}, which is not set", hint=f"export {source['env']}")
