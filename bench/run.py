@@ -20,8 +20,8 @@ each `apply` (untimed, then `sync` so the next fsync pays only for its own write
 is a whole process timed from fork to exit, with its peak RSS from os.wait4; a small helper
 process forks them (see _SPAWNER), so that the harness's own memory is not counted as theirs.
 
-Every child gets HOME, XDG_* and LLMCONF_SECRETS_FILE inside the temp folder, and its one
-secret from LLMCONF_SECRET_BENCH (a placeholder): the benchmark never touches the real home.
+Every child gets HOME, XDG_* and LLMCONF_SECRETS_FILE inside the temp folder, and the one
+secret (a placeholder) is in that store: the benchmark never touches the real home.
 
 Correctness is checked in the warm-up round and recorded in the JSON: llmconf's pending plan
 names exactly the files the harness made differ; after llmconf's apply, `plan
@@ -52,7 +52,7 @@ FLOOR = Path(__file__).resolve().parent / "floor.py"
 FORMAT_VERSION = "1"
 MIB = 1024 * 1024
 
-#: The one secret the profiles read; a placeholder, handed to children as LLMCONF_SECRET_BENCH.
+#: The one secret the profiles read (secret('bench')); a placeholder, kept in the children's store.
 TOKEN = "bench-placeholder-not-a-key"
 TEAM = "bench"
 
@@ -337,9 +337,19 @@ def child_env(root: Path) -> dict[str, str]:
         XDG_STATE_HOME=str(home / ".local" / "state"),
         XDG_CACHE_HOME=str(home / ".cache"),
         LLMCONF_SECRETS_FILE=str(home / "secrets.env"),
-        LLMCONF_SECRET_BENCH=TOKEN,
     )
     return env
+
+
+def store_secret(root: Path) -> None:
+    """The profiles' one secret, in llmconf's store, where `llmconf secret set` keeps keys
+    (a key from an LLMCONF_SECRET_* variable would make every plan and status run afresh: a
+    run that read a secret from the environment is never replayed)."""
+    store = root / "home" / "secrets.env"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"bench={json.dumps(TOKEN)}\n")  # secret('bench')
 
 
 def make_fixture(root: Path, size: int) -> Fixture:
@@ -394,6 +404,7 @@ def make_fixture(root: Path, size: int) -> Fixture:
     entries = [_entry(w, w.profile, w.desired) for w in worktrees]
     manifest.write_text(json.dumps({"worktrees": entries, "use": use}, indent=1))
     env = child_env(root)
+    store_secret(root)
     state = Path(env["XDG_STATE_HOME"]) / "llmconf"
     return Fixture(root, config, manifest, worktrees, env, state, config_text, switch)
 
@@ -557,6 +568,7 @@ RATIO_TO = {
     "plan_pending": "floor_plan_pending",
     "plan_nochange": "floor_plan_nochange",
     "status": "floor_status",
+    "status_again": "floor_status",
     "apply": "floor_apply",
     "use": "floor_use",
 }
@@ -607,6 +619,13 @@ def _check(job: str, fx: Fixture, lc: list[str], checks: dict[str, Any], seen: d
             len(rows) == len(fx.worktrees) == len(floor) - 1
             and {n for n, r in rows.items() if r["state"] != "in-sync"} == pending == {w.name for w in fx.dirty}
             and all(line.split()[2] == rows[line.split()[0]]["backend"] for line in floor[1:] if "direct" not in line)
+        )
+    elif job == "status_again":
+        # Nothing changed since `status`: this run was a replay, and printed what a run afresh does.
+        again = run_output([*lc, "status"], {**env, "LLMCONF_REPLAY": "explain"}, cwd)
+        fresh = run_output([*lc, "status"], {**env, "LLMCONF_REPLAY": "0"}, cwd)
+        checks["status_again_replayed"] = (
+            "llmconf: replay: replayed" in again.stderr and again.stdout == fresh.stdout and again.returncode == fresh.returncode == 0
         )
     elif job == "apply":
         # llmconf must agree that its own apply converged.
@@ -682,6 +701,7 @@ def bench_size(
             Job("plan_pending", "llmconf plan (10% pending)", [*lc, "plan"], before=lambda: reset(fx)),
             Job("floor_plan_pending", "floor plan (10% pending)", [*py, str(FLOOR), "plan", str(fx.manifest)]),
             Job("status", "llmconf status", [*lc, "status"]),
+            Job("status_again", "llmconf status (again, no change)", [*lc, "status"]),
             Job("floor_status", "floor status", [*py, str(FLOOR), "status", str(fx.manifest)]),
             Job("apply", "llmconf apply --yes (10%)", [*lc, "apply", "--yes"]),
             Job("plan_nochange", "llmconf plan (no change)", [*lc, "plan"]),
@@ -764,6 +784,7 @@ def targets(sizes: list[dict[str, Any]], fits: dict[str, Any]) -> list[dict[str,
         ("plan_nochange", "plan (no change)"),
         ("plan_pending", "plan (10% pending)"),
         ("status", "status"),
+        ("status_again", "status run again, nothing changed"),
         ("apply", "apply (10% changed)"),
         ("use", "use --apply (1 worktree)"),
     ):

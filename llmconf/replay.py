@@ -202,6 +202,9 @@ class _GiveUp(Exception):
     pass
 
 
+_UNSEEN = object()
+
+
 class Recorder:
     """Watches one run and keeps what it read; see the module's docstring."""
 
@@ -271,7 +274,9 @@ class Recorder:
 
     # What the watches note.
 
-    def path(self, path: object, follow: bool = True, listed: bool = False) -> None:
+    def path(self, path: object, follow: bool = True, listed: bool = False, seen: object = _UNSEEN) -> None:
+        """Note `path` as an input: what stat (or lstat) says of it now, or `seen`, what a
+        stat this run made just now said (a stat_result, or the OSError it raised)."""
         if isinstance(path, int):
             return  # an open file descriptor: its path was noted when it was opened
         try:
@@ -289,13 +294,17 @@ class Recorder:
             self.listed.add(p)
         key = (p, follow)
         if key not in self.paths:
-            real = self._saved["stat" if follow else "lstat"]
-            try:
-                self.paths[key] = real(p)  # type: ignore[operator]
-            except FileNotFoundError:
+            if seen is _UNSEEN:
+                try:
+                    seen = self._saved["stat" if follow else "lstat"](p)  # type: ignore[operator]
+                except OSError as e:
+                    seen = e
+            if isinstance(seen, FileNotFoundError):
                 self.paths[key] = None
-            except OSError as e:
-                self.paths[key] = e.errno
+            elif isinstance(seen, OSError):
+                self.paths[key] = seen.errno
+            else:
+                self.paths[key] = seen  # type: ignore[assignment]
 
     def opened(self, path: object, flags: int) -> None:
         if isinstance(path, int):
@@ -446,14 +455,25 @@ def _lstat(path: object, *, dir_fd: int | None = None) -> os.stat_result:
 def _probe(name: str, path: object, dir_fd: int | None, follow: bool) -> os.stat_result:
     recorder = _active
     real = recorder._saved[name] if recorder is not None else getattr(os, name)
-    if recorder is not None and recorder.on:
-        if dir_fd is not None:
-            recorder.give_up("it looked up a path relative to a folder descriptor")
+    try:
+        if name == "stat":
+            st: os.stat_result = real(path, dir_fd=dir_fd, follow_symlinks=follow)  # type: ignore[operator]
         else:
-            recorder.path(path, follow)
-    if name == "stat":
-        return real(path, dir_fd=dir_fd, follow_symlinks=follow)  # type: ignore[operator,no-any-return]
-    return real(path, dir_fd=dir_fd)  # type: ignore[operator,no-any-return]
+            st = real(path, dir_fd=dir_fd)  # type: ignore[operator]
+    except OSError as e:
+        _probed(recorder, path, follow, dir_fd, e)
+        raise
+    _probed(recorder, path, follow, dir_fd, st)
+    return st
+
+
+def _probed(recorder: Recorder | None, path: object, follow: bool, dir_fd: int | None, seen: object) -> None:
+    if recorder is None or not recorder.on:
+        return
+    if dir_fd is not None:
+        recorder.give_up("it looked up a path relative to a folder descriptor")
+    else:
+        recorder.path(path, follow, seen=seen)
 
 
 def _access(path: object, mode: int, *, dir_fd: int | None = None, effective_ids: bool = False, follow_symlinks: bool = True) -> bool:

@@ -20,6 +20,7 @@ JOBS = {
     "plan_pending",
     "floor_plan_pending",
     "status",
+    "status_again",
     "floor_status",
     "apply",
     "plan_nochange",
@@ -77,6 +78,7 @@ def test_benchmark_runs_checks_and_writes_its_report(tmp_path: Path) -> None:
             "floor_equals_llmconf_json": True,
             "floor_converged_for_llmconf": True,
             "status_matches_floor": True,
+            "status_again_replayed": True,
             "use_converged": True,
             "floor_use_equals_llmconf": True,
         }
@@ -87,6 +89,7 @@ def test_benchmark_runs_checks_and_writes_its_report(tmp_path: Path) -> None:
             "plan_pending",
             "plan_nochange",
             "status",
+            "status_again",
             "apply",
             "use",
         }
@@ -107,6 +110,7 @@ def test_benchmark_runs_checks_and_writes_its_report(tmp_path: Path) -> None:
         ("plan (no change) vs the floor", 3),
         ("plan (10% pending) vs the floor", 3),
         ("status vs the floor", 3),
+        ("status run again, nothing changed vs the floor", 3),
         ("apply (10% changed) vs the floor", 3),
         ("use --apply (1 worktree) vs the floor", 3),
         ("plan_nochange per-worktree cost vs the floor's", 40),
