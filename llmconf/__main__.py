@@ -105,24 +105,14 @@ def _columns() -> int:
 
 
 def _read_small(path: str) -> str | None:
-    """A cache file's text, or None: missing, not a regular file (never blocking on a FIFO),
-    over 64 KiB, or not UTF-8."""
-    import os
-    import stat
+    """A cache file's text, or None: see replay.read_private; over 64 KiB, or not UTF-8."""
+    from llmconf.replay import read_private
 
+    raw = read_private(path, 65536)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+        return None if raw is None else raw.decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 65536:
-            return None
-        return os.read(fd, 65537).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    finally:
-        os.close(fd)
 
 
 def _english_argparse() -> None:

@@ -38,7 +38,7 @@ folder, written atomically; it holds paths, stat fields, the variables' values a
 output, which never holds a secret. LLMCONF_REPLAY=0 turns replay and recording off;
 LLMCONF_REPLAY=explain says on stderr why a run was or was not replayed or recorded.
 
-This module imports only what the interpreter has loaded already (and marshal and zlib):
+This module imports only what the interpreter has loaded already (and marshal, and zlib when used):
 a replay must cost little more than `python -c pass`.
 """
 
@@ -48,7 +48,6 @@ import marshal
 import os
 import stat
 import sys
-import zlib
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -101,6 +100,8 @@ def _key(argv: list[str], cwd: str) -> tuple[object, ...]:
 
 def _record_path(argv: list[str], cwd: str) -> str:
     """One record per command line and folder (a name collision is only a miss)."""
+    import zlib
+
     name = "%08x" % zlib.crc32("\0".join([cwd, *argv]).encode("utf-8", "surrogateescape"))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     return os.path.join(base, "llmconf", "replay", name)
@@ -124,9 +125,11 @@ def _explain(text: str) -> None:
 def replay(argv: list[str]) -> int | None:
     """Print the record of this command line and return its exit code, when every input is as
     it was; None (nothing printed) otherwise."""
+    import zlib
+
     try:
         cwd = os.getcwd()
-        raw = _read(_record_path(argv, cwd))
+        raw = read_private(_record_path(argv, cwd))
         if raw is None or len(raw) < 4 or zlib.crc32(raw[4:]) != int.from_bytes(raw[:4], "big"):
             return None
         key, env, prefixes, inputs, code, chunks = marshal.loads(raw[4:])
@@ -140,14 +143,16 @@ def replay(argv: list[str]) -> int | None:
     return int(code)
 
 
-def _read(path: str) -> bytes | None:
+def read_private(path: str, limit: int = _LIMIT) -> bytes | None:
+    """A cache file's bytes, or None: missing, not a regular file (never blocking on a FIFO in
+    its place), not the user's own, or over `limit` bytes."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _LIMIT or st.st_uid != os.getuid():
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit or st.st_uid != os.getuid():
             return None
         chunks = []
         while data := os.read(fd, 1 << 20):
@@ -348,6 +353,8 @@ class Recorder:
         except _GiveUp as e:
             _explain(f"not recorded: {e}")
             return
+        import zlib
+
         path = _record_path(self.argv, self.cwd)
         data = marshal.dumps(record)  # type: ignore[arg-type]
         data = zlib.crc32(data).to_bytes(4, "big") + data
@@ -478,23 +485,15 @@ def _probed(recorder: Recorder | None, path: object, follow: bool, dir_fd: int |
 
 def _access(path: object, mode: int, *, dir_fd: int | None = None, effective_ids: bool = False, follow_symlinks: bool = True) -> bool:
     recorder = _active
+    _probed(recorder, path, follow_symlinks, dir_fd, _UNSEEN)
     real = recorder._saved["access"] if recorder is not None else os.access
-    if recorder is not None and recorder.on:
-        if dir_fd is not None:
-            recorder.give_up("it looked up a path relative to a folder descriptor")
-        else:
-            recorder.path(path, follow_symlinks)
     return real(path, mode, dir_fd=dir_fd, effective_ids=effective_ids, follow_symlinks=follow_symlinks)  # type: ignore[operator,no-any-return]
 
 
 def _readlink(path: object, *, dir_fd: int | None = None) -> str:
     recorder = _active
+    _probed(recorder, path, False, dir_fd, _UNSEEN)
     real = recorder._saved["readlink"] if recorder is not None else os.readlink
-    if recorder is not None and recorder.on:
-        if dir_fd is not None:
-            recorder.give_up("it looked up a path relative to a folder descriptor")
-        else:
-            recorder.path(path, False)
     return real(path, dir_fd=dir_fd)  # type: ignore[operator,no-any-return]
 
 
