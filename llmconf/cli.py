@@ -483,6 +483,13 @@ class _Parser(argparse.ArgumentParser):
             )
         self.exit(1, f"llmconf: {message}\n")
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes one for every add_argument (to check its metavar), and its own asks
+        # shutil for the width: the same width, as the help cache's key finds it.
+        from llmconf.__main__ import terminal_columns
+
+        return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
+
 
 def _subparsers(parser: argparse.ArgumentParser) -> Any:
     """A parser's subcommands (argparse's _SubParsersAction), or None."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from llmconf.errors import LlmconfError, LlmconfErrors
 from llmconf.records import dataclass, field
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import TextIO
 
 #: A diagnostic quotes what it was given (a path, git's own words): a control character there
 #: is shown as an escape, never sent to the terminal, and an error stays one line.

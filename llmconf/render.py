@@ -10,13 +10,21 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from typing import Any
 
 from llmconf import replay, sandbox
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 from llmconf.errors import LlmconfError
 from llmconf.secrets.store import SecretStore, default_secrets_file, env_var
 from llmconf.targets.claude_code import settings as target
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
+
+    #: One step of a simple template, worked out once per template string (see _simple_syntax):
+    #: the literal text before an expression, then the expression as ("name", parts, shadowed),
+    #: ("secret", name, None) or ("env", name, default or None).
+    _Step = tuple[str, str, Any, Any]
 
 
 class Sensitive(str):
@@ -28,7 +36,7 @@ class Sensitive(str):
         return "'(sensitive)'"
 
 
-class SensitiveMap(dict[str, Any]):
+class SensitiveMap(dict):  # type: ignore[type-arg]  # dict[str, Any], without importing typing
     """A rendered object (modelPicker) built from a Sensitive value: written to disk, never shown."""
 
     __slots__ = ()
@@ -151,12 +159,6 @@ _EXPR = re.compile(
     )\s*\}\}""",
     re.VERBOSE,
 )
-
-
-#: One step of a simple template, worked out once per template string (see _simple_syntax):
-#: the literal text before an expression, then the expression as ("name", parts, shadowed),
-#: ("secret", name, None) or ("env", name, default or None).
-_Step = tuple[str, str, Any, Any]
 
 
 @functools.lru_cache(maxsize=None)

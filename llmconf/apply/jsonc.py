@@ -15,10 +15,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
 
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Action, KeyChange, apply_changes
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def blank(text: str) -> str:

@@ -5,16 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from llmconf import fs
 from llmconf.apply.state import FileRecord, State, record_from_json
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError
-from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
+from llmconf.plan.model import (
+    FileAction,
+    Plan,
+    WorktreePlan,
+    document_diff,
+    holds_secret,
+)
 from llmconf.records import replace
 from llmconf.targets.base import agent_target
 from llmconf.targets.claude_code import settings as target
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def rollback_plan(

@@ -7,7 +7,6 @@ import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from llmconf import fs
 from llmconf.apply.state import FileRecord, State, os_problem, record_json
@@ -15,6 +14,10 @@ from llmconf.errors import LlmconfError
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import is_sensitive
 from llmconf.targets.claude_code import settings as target
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def write(

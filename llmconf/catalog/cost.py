@@ -4,19 +4,21 @@ Arithmetic is in Decimal, so $0.425 rounds to $0.43 as a person would round it, 
 $0.42 a binary float gives.
 """
 
-# No `from __future__ import annotations` (see llmconf.catalog.catalog): the NamedTuples' fields
-# are real types, which typing.NamedTuple does not compile; names only the type checker imports
-# are quoted.
-from collections.abc import Mapping
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from llmconf.catalog.catalog import Catalog, Model
 from llmconf.errors import LlmconfError, did_you_mean
+from llmconf.records import dataclass
 from llmconf.targets.claude_code import settings as target
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.config.profiles import Profiles
     from llmconf.plan.model import Plan
 
@@ -26,8 +28,9 @@ _MILLION = Decimal(1_000_000)
 _CENT = Decimal("0.01")
 
 
-# NamedTuples, not dataclasses, here too: plan imports this module (see llmconf.catalog.catalog.Model).
-class Usage(NamedTuple):
+# llmconf.records here too: plan imports this module (see llmconf.catalog.catalog.Model).
+@dataclass(frozen=True)
+class Usage:
     """A session: tokens in and out per call, and calls. Default: the guide's typical session."""
 
     input_tokens: int = 50_000
@@ -61,7 +64,8 @@ def _exact(price: float) -> Decimal:
     return Decimal(repr(price))
 
 
-class Tokens(NamedTuple):
+@dataclass(frozen=True)
+class Tokens:
     """Tokens really used (llmconf usage), by how they are billed."""
 
     input: int = 0
@@ -70,7 +74,10 @@ class Tokens(NamedTuple):
     cache_write_1h: int = 0
     cache_read: int = 0
 
-    def __add__(self, other: Any) -> "Tokens":
+    def __iter__(self) -> Iterator[int]:  # the counts in field order, as a tuple would give them
+        return iter((self.input, self.output, self.cache_write_5m, self.cache_write_1h, self.cache_read))
+
+    def __add__(self, other: Tokens) -> Tokens:
         return Tokens(*(a + b for a, b in zip(self, other)))
 
     @property
@@ -140,7 +147,8 @@ def price_json(model: Model | None) -> dict[str, float] | None:
 # --- what a worktree's switch costs -----------------------------------------------------------------
 
 
-class SlotChange(NamedTuple):
+@dataclass(frozen=True)
+class SlotChange:
     """A slot whose model a plan changes, priced. `before`/`after` are the settings' values,
     None where the slot is unset (Claude Code then uses its own model for it)."""
 
@@ -171,7 +179,7 @@ class SlotChange(NamedTuple):
         }
 
 
-def plan_changes(plan: "Plan", catalog: Catalog, usage: Usage = Usage()) -> dict[Path, tuple[SlotChange, ...]]:
+def plan_changes(plan: Plan, catalog: Catalog, usage: Usage = Usage()) -> dict[Path, tuple[SlotChange, ...]]:
     """Per settings file of the plan, the slots whose model changes to one the catalog prices.
     A model from a secret is never shown, so it is never priced either."""
     from llmconf.plan.model import Action
@@ -215,7 +223,8 @@ def default_cost(keys: Mapping[target.KeyPath, str], catalog: Catalog, usage: Us
 # --- what a session costs per profile (llmconf cost) ------------------------------------------------
 
 
-class Estimate(NamedTuple):
+@dataclass(frozen=True)
+class Estimate:
     """One row: a profile's slot (or a bare model) and what a session on it costs."""
 
     profile: str | None
@@ -234,7 +243,7 @@ class Estimate(NamedTuple):
         return str(scrub_value(self.model_id))
 
 
-def estimate(name: str, profiles: "Profiles", known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:
+def estimate(name: str, profiles: Profiles, known: Catalog, slot: str | None, usage: Usage = Usage()) -> Estimate:
     """A profile's estimate (the slot asked for, else the one a session starts on), or a model's."""
     path = profiles.path(name)
     if path is None:
@@ -270,7 +279,7 @@ def estimate(name: str, profiles: "Profiles", known: Catalog, slot: str | None, 
     return Estimate(name, slot, model_id, model, session(model, usage))
 
 
-def profile_slots(name: str, profiles: "Profiles", known: Catalog) -> dict[str, tuple[str, Model | None]]:
+def profile_slots(name: str, profiles: Profiles, known: Catalog) -> dict[str, tuple[str, Model | None]]:
     """A profile's model per slot, as shown and as the catalog prices it: an unset slot is Claude
     Code's own model for it, a model rendered per worktree (a template) has no price."""
     path = profiles.path(name)

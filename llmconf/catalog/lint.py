@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
@@ -19,7 +18,10 @@ from llmconf.errors import LlmconfError
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.catalog.catalog import Catalog, Model
 
 #: Slots Claude Code does its tool-heavy, agentic work in.
@@ -297,7 +299,9 @@ def _legacy(value: str, model: Model, src: Sourced, field: str, catalog: Catalog
     successor = catalog.models.get(model.successor or "")
     if successor is None:
         return
-    from llmconf.catalog import cost  # only now: most plans price nothing, and Decimal costs 1 ms to import
+    from llmconf.catalog import (
+        cost,  # only now: most plans price nothing, and Decimal costs 1 ms to import
+    )
 
     old, new = cost.session(model), cost.session(successor)
     if old is None or new is None or new >= old:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
 from llmconf import pipeline
 from llmconf.console import Ui
@@ -12,6 +11,7 @@ from llmconf.session import open_for
 from llmconf.targets.claude_code import effective
 from llmconf.views.doctor import AgentReport, Report, counts, doctor_json, doctor_text
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
     from llmconf.plan.planner import Planner
     from llmconf.session import Session

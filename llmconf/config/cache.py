@@ -15,13 +15,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from llmconf import __version__, caches, fs, hashing
-from llmconf.config.load import CONFIG_FILE, DEFAULT_AGENTS, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
+from llmconf.config.load import (
+    CONFIG_FILE,
+    DEFAULT_AGENTS,
+    Config,
+    FieldPath,
+    RepoDecl,
+    Sourced,
+    WorktreeDecl,
+    expand_repos,
+)
 from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _file(config_dir: Path) -> Path:

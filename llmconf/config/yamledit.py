@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Literal
 
 from llmconf.errors import LlmconfError
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
 
 def set_profile(text: str, key: str, profile: str) -> str:

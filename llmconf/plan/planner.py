@@ -11,19 +11,39 @@ import os
 import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
+from llmconf.plan.model import (
+    Action,
+    Delivery,
+    FileAction,
+    KeyChange,
+    Keys,
+    Plan,
+    WorktreePlan,
+    diff,
+    holds_secret,
+)
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
-from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
+from llmconf.targets.base import (
+    CLAUDE_CODE,
+    OTHER_AGENT_FILES,
+    OTHER_AGENTS,
+    AgentTarget,
+    Deliveries,
+    agent_target,
+    model_fields,
+)
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.catalog.catalog import Describer
     from llmconf.git import Tracked
     from llmconf.session import Session

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.apply.state import os_problem, read_own, record_json
@@ -23,7 +22,10 @@ from llmconf.plan.model import Plan
 from llmconf.records import replace
 from llmconf.views.plan import plan_json
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.apply.state import State
     from llmconf.plan.planner import Planner
 

@@ -11,12 +11,15 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 from llmconf import fs, replay
 from llmconf.errors import LlmconfError, display_path
 from llmconf.fs import check_target, make_dirs, write_atomic
 from llmconf.secrets.mask import looks_like_key
+
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
+if TYPE_CHECKING:
+    from typing import Any
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # patterns here are compiled on first use (re keeps them)
 _HEADER = "# llmconf secrets: NAME=\"value\" (JSON-quoted). Edit with 'llmconf secret'; keep this file 0600.\n"

@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
 from llmconf.records import dataclass, field
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from llmconf.config.load import Sourced, WorktreeDecl
     from llmconf.errors import LlmconfError
     from llmconf.plan.model import Delivery, Keys, Plan, WorktreePlan
+else:
+    Protocol = object  # the protocols below are the type checker's: nothing checks them at run time
 
 #: A settings key: ("model",), or ("env", "ANTHROPIC_BASE_URL").
 KeyPath = tuple[str, ...]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, display_path
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import diagnostic, document
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.plan.model import WorktreePlan
     from llmconf.targets.claude_code.client import Client
     from llmconf.targets.claude_code.effective import Effective

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from llmconf.config.load import PROFILES_DIR
 from llmconf.targets.claude_code.settings import API_KEY, SETTINGS_FILE
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
     from llmconf.adoption import AgentAdopted
     from llmconf.secrets.keyfiles import FoundKey

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf.errors import LlmconfError, display_path
 from llmconf.jsontext import dumps
-from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
+from llmconf.plan.model import (
+    Action,
+    Delivery,
+    FileAction,
+    KeyChange,
+    Plan,
+    WorktreePlan,
+)
 from llmconf.secrets.mask import shown
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import FORMAT_VERSION, diagnostic
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.catalog.cost import SlotChange
 
 #: What the cost of a switch is, per settings file (see llmconf.catalog.cost.plan_changes).

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import FileAction, Plan, WorktreePlan
 from llmconf.render import is_sensitive
@@ -15,7 +14,10 @@ from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import document
 from llmconf.views.table import table
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.catalog.catalog import Catalog
     from llmconf.config.profiles import ProfileOrigin
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
 from llmconf.errors import LlmconfError
@@ -14,7 +13,10 @@ from llmconf.targets.base import Deliveries, KeyPath, Renders
 from llmconf.targets.claude_code import layers
 from llmconf.targets.claude_code import settings as target
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.config.load import WorktreeDecl
     from llmconf.plan.model import Plan
     from llmconf.targets.claude_code.client import Client

@@ -21,10 +21,9 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf import fs
-from llmconf.errors import LlmconfError, Severity
+from llmconf.errors import LlmconfError
 from llmconf.records import dataclass, field
 from llmconf.render import is_sensitive
 
@@ -33,7 +32,11 @@ from llmconf.secrets.mask import SENSITIVE, scrub_value, shown
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.settings import ENV, KeyPath
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
+    from llmconf.errors import Severity
     from llmconf.plan.model import Plan, WorktreePlan
 
 _WHO = {

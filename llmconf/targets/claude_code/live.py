@@ -24,7 +24,6 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from llmconf import __version__
@@ -34,7 +33,10 @@ from llmconf.render import Sensitive
 from llmconf.secrets.mask import SENSITIVE, scrub
 from llmconf.targets.claude_code import settings as target
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.catalog.catalog import Catalog
     from llmconf.secrets.store import SecretStore
     from llmconf.targets.claude_code.effective import Effective

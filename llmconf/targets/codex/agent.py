@@ -21,13 +21,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, key_file_name, served
+from llmconf.targets.base import (
+    MAIN_MODEL,
+    Found,
+    KeyPath,
+    ProjectFile,
+    key_file_name,
+    served,
+)
 from llmconf.targets.codex import toml
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 
 NAME = "codex"

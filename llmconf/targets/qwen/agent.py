@@ -20,13 +20,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, dotenv_value, key_file_name, line_of, served
+from llmconf.targets.base import (
+    MAIN_MODEL,
+    Found,
+    KeyPath,
+    ProjectFile,
+    dotenv_value,
+    key_file_name,
+    line_of,
+    served,
+)
 
+TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from llmconf.config.load import FieldPath, Sourced, WorktreeDecl
 
 NAME = "qwen"
