@@ -349,9 +349,11 @@ def remove_stale_temps(path: Path) -> None:
     """Delete temp files a killed run left beside `path`: they may hold a key, and a
     `.claude/settings.local.json` ignore line does not cover them. Callers hold the lock."""
     target = Path(os.path.realpath(path))
+    prefix = _temp_prefix(target)
     try:
-        for stale in target.parent.glob(f"{_temp_prefix(target)}*.tmp"):
-            stale.unlink(missing_ok=True)
+        for name in os.listdir(target.parent):
+            if name.startswith(prefix) and name.endswith(".tmp"):
+                (target.parent / name).unlink(missing_ok=True)
     except OSError:
         pass
 

@@ -208,6 +208,8 @@ class _GiveUp(Exception):
 
 
 _UNSEEN = object()
+#: What no file's content is: processes, the kernel, devices.
+_SPECIAL = ("/proc/", "/sys/", "/dev/")
 
 
 class Recorder:
@@ -223,7 +225,8 @@ class Recorder:
         except OSError:
             pass
         self.why: str | None = None  # the reason not to record, once there is one
-        self.paths: dict[tuple[str, bool], os.stat_result | int | None] = {}
+        #: (path, follows symlinks) -> None (not there), an errno, or (mode, dev, ino, size, mtime_ns, ctime_ns)
+        self.paths: dict[tuple[str, bool], tuple[int, ...] | int | None] = {}
         self.listed: set[str] = set()
         self.env: dict[str, str | None] = {}
         self.prefixes: dict[str, dict[str, str]] = {}
@@ -281,35 +284,42 @@ class Recorder:
 
     def path(self, path: object, follow: bool = True, listed: bool = False, seen: object = _UNSEEN) -> None:
         """Note `path` as an input: what stat (or lstat) says of it now, or `seen`, what a
-        stat this run made just now said (a stat_result, or the OSError it raised)."""
-        if isinstance(path, int):
-            return  # an open file descriptor: its path was noted when it was opened
-        try:
-            p = os.fsdecode(path)  # type: ignore[arg-type]
-        except TypeError:
-            return
-        if not os.path.isabs(p):
+        stat this run made just now said (a stat_result, or the OSError it raised). Called for
+        every stat of a run (tens of thousands in a large fleet): the common case, a path seen
+        before, costs one lookup."""
+        if type(path) is not str:
+            if isinstance(path, int):
+                return  # an open file descriptor: its path was noted when it was opened
+            try:
+                path = os.fsdecode(path)  # type: ignore[arg-type]
+            except TypeError:
+                return
+        p: str = path
+        if p[:1] != os.sep:
             p = os.path.join(self.cwd, p)
-        if p == os.devnull:
-            return  # always empty
-        if p.startswith(("/proc/", "/sys/", "/dev/")) or p in ("/proc", "/sys", "/dev"):
-            self.give_up(f"it read {p}")
-            return
+        key = (p, follow)
+        known = key in self.paths
         if listed and not p.startswith(self.code_dirs):  # not the import system's look for modules
             self.listed.add(p)
-        key = (p, follow)
-        if key not in self.paths:
-            if seen is _UNSEEN:
-                try:
-                    seen = self._saved["stat" if follow else "lstat"](p)  # type: ignore[operator]
-                except OSError as e:
-                    seen = e
-            if isinstance(seen, FileNotFoundError):
-                self.paths[key] = None
-            elif isinstance(seen, OSError):
-                self.paths[key] = seen.errno
-            else:
-                self.paths[key] = seen  # type: ignore[assignment]
+        if known:
+            return
+        if p.startswith(_SPECIAL) or p + os.sep in _SPECIAL:
+            if p != os.devnull:  # always empty
+                self.give_up(f"it read {p}")
+            return
+        if seen is _UNSEEN:
+            try:
+                seen = self._saved["stat" if follow else "lstat"](p)  # type: ignore[operator]
+            except OSError as e:
+                # Kept as what it says, never as the exception: its traceback holds this frame
+                # and, with the collector off, everything the frames above it hold.
+                self.paths[key] = None if isinstance(e, FileNotFoundError) else e.errno
+                return
+        if isinstance(seen, OSError):
+            self.paths[key] = None if isinstance(seen, FileNotFoundError) else seen.errno
+        else:
+            st: os.stat_result = seen  # type: ignore[assignment]
+            self.paths[key] = (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def opened(self, path: object, flags: int) -> None:
         if isinstance(path, int):
@@ -388,21 +398,24 @@ class Recorder:
             if file and (name == "llmconf" or name.startswith("llmconf.")):
                 self.path(file)
         inputs: list[tuple[str, bool, object]] = []
-        for (path, follow), st in self.paths.items():
+        for (path, follow), sig in self.paths.items():
             if path in self.written or path.startswith(self.cache + "config-"):
                 continue  # llmconf's own config cache: what it holds does not change the output
-            if isinstance(st, os.stat_result):
+            if isinstance(sig, tuple):
                 listed = path in self.listed
-                if (listed or not stat.S_ISDIR(st.st_mode)) and not self._settled(st):
-                    raise _GiveUp(f"{path} changed in the clock tick this run started in, or later")
-                inputs.append((path, follow, _of(st, listed)))
+                if listed or not stat.S_ISDIR(sig[0]):
+                    if not self._settled(sig):
+                        raise _GiveUp(f"{path} changed in the clock tick this run started in, or later")
+                    inputs.append((path, follow, sig))
+                else:
+                    inputs.append((path, follow, sig[:3]))  # a folder only looked at: what it is, not what it holds
             else:
-                inputs.append((path, follow, st))
+                inputs.append((path, follow, sig))
         return (_key(self.argv, self.cwd), self.env, self.prefixes, inputs, code, self.chunks)
 
-    def _settled(self, st: os.stat_result) -> bool:
+    def _settled(self, sig: tuple[int, ...]) -> bool:
         """Whether a change to this file after it was read would surely show in its times."""
-        return self.tick is not None and st.st_ctime_ns < self.tick and st.st_mtime_ns < self.tick
+        return self.tick is not None and sig[5] < self.tick and sig[4] < self.tick
 
 
 def time_ns_coarse() -> int:

@@ -10,7 +10,7 @@ sizes, never content.
 from __future__ import annotations
 
 import json
-import re
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,12 +40,23 @@ def _folder(state_dir: Path) -> Path:
     return state_dir / "backups"
 
 
-_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z$")
+def _is_id(name: str) -> bool:
+    """Whether `name` is an apply id, 20240102T030405.123456Z (as a regex would say, without
+    compiling one in every apply)."""
+    return (
+        len(name) == 23 and name[8] == "T" and name[15] == "." and name[22] == "Z"
+        and (name[:8] + name[9:15] + name[16:22]).isdecimal()
+    )
 
 
 def _bundles(state_dir: Path) -> list[Path]:
     # Only files named like an apply id: anything else in the folder is not ours to read.
-    return sorted(p for p in _folder(state_dir).glob("*.json") if _ID.match(p.stem))
+    folder = _folder(state_dir)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(folder / n for n in names if n.endswith(".json") and _is_id(n[:-5]))
 
 
 def _read(path: Path) -> dict[str, str | None]:
@@ -100,7 +111,7 @@ def load(state_dir: Path, settings: Path, apply_id: str) -> str | None:
 def kept(state_dir: Path, apply_id: str) -> dict[str, str | None] | None:
     """What bundle `apply_id` keeps: each file's text before that apply (None: the apply
     created it); None when there is no such bundle."""
-    if not _ID.match(apply_id) or not bundle(state_dir, apply_id).is_file():
+    if not _is_id(apply_id) or not bundle(state_dir, apply_id).is_file():
         return None
     return _read(bundle(state_dir, apply_id))
 

@@ -21,7 +21,15 @@ TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions o
 if TYPE_CHECKING:
     from typing import Any
 
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # patterns here are compiled on first use (re keeps them)
+_ENV_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _NAME_START | frozenset("_.-")
+
+
+def _valid_name(name: str) -> bool:
+    """Letters, digits, '.', '_' and '-' (ASCII), starting with a letter or digit."""
+    return bool(name) and name[0] in _NAME_START and all(c in _NAME_CHARS for c in name)
+
 _HEADER = "# llmconf secrets: NAME=\"value\" (JSON-quoted). Edit with 'llmconf secret'; keep this file 0600.\n"
 
 
@@ -40,7 +48,7 @@ def default_secrets_file() -> Path:
 
 def env_var(name: str) -> str:
     """The environment variable that overrides one secret: LLMCONF_SECRET_<NAME>."""
-    return "LLMCONF_SECRET_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+    return "LLMCONF_SECRET_" + "".join(c if c in _ENV_NAME_CHARS else "_" for c in name.upper())
 
 
 def check_name(name: str) -> str:
@@ -49,7 +57,7 @@ def check_name(name: str) -> str:
             "that looks like an API key, not a secret's name; nothing stored (and it is not shown)",
             hint="name the secret and pipe the key in: printf %s \"$KEY\" | llmconf secret set openrouter",
         )
-    if not re.match(_NAME, name):
+    if not _valid_name(name):
         raise LlmconfError(
             f"invalid secret name '{name}'",
             hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
@@ -114,7 +122,7 @@ class SecretStore:
                 value = json.loads(raw) if sep else None
             except json.JSONDecodeError:
                 value = None
-            if not isinstance(value, str) or not re.match(_NAME, name):
+            if not isinstance(value, str) or not _valid_name(name):
                 # Never echo the line: it may hold a key.
                 raise LlmconfError(
                     "malformed secret line", self.path, lineno, "expected NAME=\"value\"; fix or 'llmconf secret rm' it"

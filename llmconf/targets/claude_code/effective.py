@@ -414,6 +414,15 @@ def not_ignored_with_a_key(worktree: Path, settings: Path, doc: dict[str, Any] |
     return None
 
 
+def _read_proc(path: str) -> bytes:
+    """A /proc file's bytes (at most 64 KiB: a command line, a stat line)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
 def running_sessions(worktrees: list[Path]) -> dict[Path, list[tuple[int, float]]]:
     """claude processes whose working folder is in one of the worktrees: {worktree: [(pid, started)]}.
 
@@ -427,13 +436,15 @@ def running_sessions(worktrees: list[Path]) -> dict[Path, list[tuple[int, float]
         return found
     roots = sorted(worktrees, key=lambda p: len(p.parts), reverse=True)
     for pid in pids:
+        # Plain os calls, not pathlib: a desktop runs hundreds of processes, and this looks at
+        # each one after every apply.
         try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            argv = _read_proc(f"/proc/{pid}/cmdline").split(b"\0")
             names = {os.path.basename(a.decode(errors="replace")) for a in argv[:2] if a}
             if not names & {"claude", "claude.exe", "cli.js"}:
                 continue
             cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
-            stat = Path(f"/proc/{pid}/stat").read_text()
+            stat = _read_proc(f"/proc/{pid}/stat").decode(errors="replace")
             started = boot + int(stat.rsplit(")", 1)[1].split()[19]) / ticks
         except (OSError, ValueError, IndexError):
             continue

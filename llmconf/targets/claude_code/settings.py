@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,7 +105,8 @@ def field_of(key: KeyPath) -> str:
     return FIELD_VARS.get(key[-1], key_name(key))
 
 
-_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
+#: A key whose name ends so (any case) holds a secret: ANTHROPIC_AUTH_TOKEN, X_API_KEY, ...
+_SECRET_ENDINGS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "CREDENTIAL", "CREDENTIALS")
 
 
 #: The slot Claude Code uses when neither --model nor the `model` setting picks one. Seen
@@ -200,7 +200,7 @@ def parse_key(name: str) -> KeyPath:
 @functools.lru_cache(maxsize=1024)  # a fleet has a few dozen keys, asked about per worktree
 def looks_secret(key: KeyPath) -> bool:
     """Whether a key's value is treated as a secret whatever rendered it."""
-    return bool(_SECRET_NAME.search(key[-1]))
+    return key[-1].upper().endswith(_SECRET_ENDINGS)
 
 
 #: The picker's default rows, in Claude Code's own lineup order (fable after it).
