@@ -32,7 +32,9 @@ def main() -> int:
         code = replay.replay(argv)
         if code is not None:
             return code
-        recorder = replay.Recorder(argv)
+        from llmconf.recorder import Recorder, record
+
+        recorder = Recorder(argv)
         recorder.start()  # before llmconf's modules are imported: they may keep os.environ
     _english_argparse()
     from llmconf import cli
@@ -47,7 +49,7 @@ def main() -> int:
         if recorder is not None:
             recorder.stop()
         return cli.run(args)
-    return replay.record(recorder, lambda: cli.run(args))
+    return record(recorder, lambda: cli.run(args))
 
 
 def _help() -> int:

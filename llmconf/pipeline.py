@@ -107,7 +107,7 @@ def confirm_and_apply(
         f"{plan.count(Action.REMOVE)} removed{modes} (in {files} file{'s' if files != 1 else ''})."
     )
     # Claude Code reads its settings at start: a session already running keeps the old ones.
-    from llmconf.targets.claude_code.effective import running_sessions
+    from llmconf.targets.claude_code.sessions import running_sessions
 
     running = running_sessions([wp.worktree for wp in written])
     for wp in written:

@@ -9,6 +9,7 @@ from llmconf import pipeline
 from llmconf.console import Ui
 from llmconf.session import open_for
 from llmconf.targets.claude_code import effective
+from llmconf.targets.claude_code.sessions import running_sessions
 from llmconf.views.doctor import AgentReport, Report, counts, doctor_json, doctor_text
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace, ui: Ui) -> int:
     session = open_for(getattr(args, "config_dir", None), ui.cwd)
     plan, planner = pipeline.plan(session, session.select(args.worktrees, ui.cwd))
-    sessions = effective.running_sessions([wp.worktree for wp in plan.local])
+    sessions = running_sessions([wp.worktree for wp in plan.local])
     shared: dict[object, object] = {}  # user and managed settings: found and read once, not per worktree
     report = [(wp, *effective.diagnose(plan, wp, shared, os.environ, sessions)) for wp in plan.local]
     others: AgentReport = []
