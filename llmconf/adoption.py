@@ -20,16 +20,7 @@ from pathlib import Path
 
 from llmconf import fs
 from llmconf.config import discover
-from llmconf.config.load import (
-    DEFAULT_AGENTS,
-    PROFILES_DIR,
-    FieldPath,
-    Sourced,
-    WorktreeDecl,
-    folder_identity,
-    merge,
-    user_path,
-)
+from llmconf.config.load import DEFAULT_AGENTS, PROFILES_DIR, FieldPath, Sourced, WorktreeDecl, folder_identity, merge, user_path
 from llmconf.config.transaction import add_to_config
 from llmconf.config.yamledit import add_entry
 from llmconf.console import Ui

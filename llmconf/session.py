@@ -9,14 +9,7 @@ from pathlib import Path
 from llmconf import fs
 from llmconf.apply.state import State, load_state
 from llmconf.config import cache
-from llmconf.config.load import (
-    CONFIG_FILE,
-    Config,
-    Sourced,
-    WorktreeDecl,
-    load_config,
-    user_path,
-)
+from llmconf.config.load import CONFIG_FILE, Config, Sourced, WorktreeDecl, load_config, user_path
 from llmconf.config.profiles import Profiles
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.records import dataclass, replace

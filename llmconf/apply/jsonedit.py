@@ -12,13 +12,7 @@ import json
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 
 from llmconf.errors import LlmconfError
-from llmconf.plan.model import (
-    Action,
-    KeyChange,
-    apply_changes,
-    find_element,
-    is_element,
-)
+from llmconf.plan.model import Action, KeyChange, apply_changes, find_element, is_element
 from llmconf.records import dataclass
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run

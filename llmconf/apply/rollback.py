@@ -10,13 +10,7 @@ from llmconf import fs
 from llmconf.apply.state import FileRecord, State, record_from_json
 from llmconf.config.load import WorktreeDecl
 from llmconf.errors import LlmconfError
-from llmconf.plan.model import (
-    FileAction,
-    Plan,
-    WorktreePlan,
-    document_diff,
-    holds_secret,
-)
+from llmconf.plan.model import FileAction, Plan, WorktreePlan, document_diff, holds_secret
 from llmconf.records import replace
 from llmconf.targets.base import agent_target
 from llmconf.targets.claude_code import settings as target

@@ -14,19 +14,8 @@ from pathlib import Path
 
 from llmconf import fs
 from llmconf.config.discover import resolve
-from llmconf.config.load import (
-    CONFIG_FILE,
-    PROFILES_DIR,
-    shipped_profiles_dir,
-    user_path,
-)
-from llmconf.config.schema import (
-    PROFILE_SCHEMA,
-    SCHEMA_DIR,
-    WORKTREES_SCHEMA,
-    modeline,
-    write_schemas,
-)
+from llmconf.config.load import CONFIG_FILE, PROFILES_DIR, shipped_profiles_dir, user_path
+from llmconf.config.schema import PROFILE_SCHEMA, SCHEMA_DIR, WORKTREES_SCHEMA, modeline, write_schemas
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
 from llmconf.views import done

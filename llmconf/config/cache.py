@@ -17,16 +17,7 @@ import os
 from pathlib import Path
 
 from llmconf import __version__, caches, fs, hashing
-from llmconf.config.load import (
-    CONFIG_FILE,
-    DEFAULT_AGENTS,
-    Config,
-    FieldPath,
-    RepoDecl,
-    Sourced,
-    WorktreeDecl,
-    expand_repos,
-)
+from llmconf.config.load import CONFIG_FILE, DEFAULT_AGENTS, Config, FieldPath, RepoDecl, Sourced, WorktreeDecl, expand_repos
 from llmconf.errors import LlmconfError
 from llmconf.secrets.mask import holds_key
 from llmconf.targets.claude_code import settings as target

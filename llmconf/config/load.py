@@ -175,12 +175,7 @@ def _check(events: Any, path: Path) -> None:
     """Walk the parser's events (no tree is built, nothing recurses) and refuse a file nested
     deeper than MAX_DEPTH, whose aliases stand for more than MAX_ALIASED values, or with a NUL
     character (no path, name or variable can hold one)."""
-    from ruamel.yaml.events import (
-        AliasEvent,
-        CollectionEndEvent,
-        CollectionStartEvent,
-        ScalarEvent,
-    )
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
     sizes: dict[Any, int] = {}  # anchor -> how many values it stands for
     open_: list[list[Any]] = []  # each open collection: [values so far, its anchor]

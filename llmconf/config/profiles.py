@@ -8,17 +8,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from llmconf.config.load import (
-    PROFILES_DIR,
-    Config,
-    FieldPath,
-    Sourced,
-    flatten,
-    merge,
-    read_yaml,
-    shipped_profiles_dir,
-    validate,
-)
+from llmconf.config.load import PROFILES_DIR, Config, FieldPath, Sourced, flatten, merge, read_yaml, shipped_profiles_dir, validate
 from llmconf.errors import LlmconfError, LlmconfErrors, did_you_mean, display_path
 from llmconf.records import dataclass
 

@@ -15,28 +15,10 @@ from pathlib import Path
 from llmconf import fs
 from llmconf.config.load import DEFAULT_AGENTS, FieldPath, WorktreeDecl, folder_identity
 from llmconf.errors import LlmconfError, display_path
-from llmconf.plan.model import (
-    Action,
-    Delivery,
-    FileAction,
-    KeyChange,
-    Keys,
-    Plan,
-    WorktreePlan,
-    diff,
-    holds_secret,
-)
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Keys, Plan, WorktreePlan, diff, holds_secret
 from llmconf.records import replace
 from llmconf.render import render, render_fields, resolve_fields, uses_worktree
-from llmconf.targets.base import (
-    CLAUDE_CODE,
-    OTHER_AGENT_FILES,
-    OTHER_AGENTS,
-    AgentTarget,
-    Deliveries,
-    agent_target,
-    model_fields,
-)
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENT_FILES, OTHER_AGENTS, AgentTarget, Deliveries, agent_target, model_fields
 from llmconf.targets.claude_code import settings as target
 from llmconf.targets.claude_code.agent import ClaudeCode
 

@@ -11,14 +11,7 @@ from pathlib import Path
 
 from llmconf.errors import LlmconfError, display_path
 from llmconf.jsontext import dumps
-from llmconf.plan.model import (
-    Action,
-    Delivery,
-    FileAction,
-    KeyChange,
-    Plan,
-    WorktreePlan,
-)
+from llmconf.plan.model import Action, Delivery, FileAction, KeyChange, Plan, WorktreePlan
 from llmconf.secrets.mask import shown
 from llmconf.targets.claude_code import settings as target
 from llmconf.views.json import FORMAT_VERSION, diagnostic

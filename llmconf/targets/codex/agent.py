@@ -23,14 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import (
-    MAIN_MODEL,
-    Found,
-    KeyPath,
-    ProjectFile,
-    key_file_name,
-    served,
-)
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, key_file_name, served
 from llmconf.targets.codex import toml
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run

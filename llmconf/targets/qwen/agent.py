@@ -23,16 +23,7 @@ from pathlib import Path
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import (
-    MAIN_MODEL,
-    Found,
-    KeyPath,
-    ProjectFile,
-    dotenv_value,
-    key_file_name,
-    line_of,
-    served,
-)
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, dotenv_value, key_file_name, line_of, served
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
