@@ -34,8 +34,12 @@ def main() -> int:
             return code
         from llmconf.recorder import Recorder, record
 
-        recorder = Recorder(argv)
-        recorder.start()  # before llmconf's modules are imported: they may keep os.environ
+        try:
+            recorder = Recorder(argv)
+        except OSError:  # no working folder (deleted under the shell): nothing to key a record on
+            pass
+        else:
+            recorder.start()  # before llmconf's modules are imported: they may keep os.environ
     _english_argparse()
     from llmconf import cli
 

@@ -18,11 +18,13 @@ A run is not recorded (its next run is not replayed) when any of this holds:
   cache folder;
 - it read /proc, /sys or /dev (running processes are no file's content);
 - it read the whole environment, or a variable that holds or may hold a secret: a variable
-  named like one (KEY, TOKEN, SECRET, ...), one a template or a secret source read, or an
-  LLMCONF_SECRET_*. Their values would have to be kept to check them, and no secret, nor
-  anything made from one, goes into a cache;
+  named like one (KEY, TOKEN, SECRET, ...), one a template or a secret source read, an
+  LLMCONF_SECRET_*, or one whose value has a key's shape or a password in a URL. Their values
+  would have to be kept to check them, and no secret, nor anything made from one, goes into
+  a cache;
 - an input changed in the clock tick the run started in, or later: a second change in the
-  same tick could leave every timestamp as it was (git's "racy" entries);
+  same tick could leave every timestamp as it was (git's "racy" entries); on a file system
+  whose times are whole seconds (ext3, FAT, some network mounts), in the last two seconds;
 - stdin, stdout or stderr is not what it was, the terminal's width, the streams' encoding,
   the Python, or llmconf's version.
 
@@ -37,7 +39,7 @@ import stat
 import sys
 
 from llmconf import replay
-from llmconf.replay import _explain, _key, _record_path, _secret_name
+from llmconf.replay import _explain, _key, _of, _record_path, _secret_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -164,8 +166,7 @@ class Recorder:
         if isinstance(seen, OSError):
             self.paths[key] = None if isinstance(seen, FileNotFoundError) else seen.errno
         else:
-            st: os.stat_result = seen  # type: ignore[assignment]
-            self.paths[key] = (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            self.paths[key] = _of(seen, True)  # type: ignore[arg-type]
 
     def opened(self, path: object, flags: int) -> None:
         if isinstance(path, int):
@@ -179,14 +180,16 @@ class Recorder:
             return  # an import: llmconf's own modules are inputs anyway (see save)
         self.path(p)
 
-    def wrote(self, path: object) -> None:
+    def wrote(self, path: object, made: bool = False) -> None:
+        """Note a write: only llmconf's cache may change (`made`: a folder made, which may be
+        one of the cache folder's parents)."""
         if isinstance(path, int):
             self.give_up("it wrote through a file descriptor")
             return
         p = os.path.abspath(os.fsdecode(path))  # type: ignore[arg-type]
         if f"{os.sep}__pycache__{os.sep}" in p:
             return  # an import keeping its bytecode
-        if not p.startswith(self.cache) and not self.cache.startswith(p + os.sep):  # (the cache's folders made)
+        if not p.startswith(self.cache) and not (made and self.cache.startswith(p + os.sep)):
             self.give_up(f"it wrote {p}")
             return
         self.written.add(p)
@@ -233,10 +236,9 @@ class Recorder:
             value = os.environ.get(name) if name not in self.env else self.env[name]
             if value is not None and (name in self.sensitive or _secret_name(name)):
                 raise _GiveUp(f"it read ${name}, which may hold a secret")
-        from llmconf.secrets.mask import holds_key
-
-        if holds_key([v for v in self.env.values() if v is not None]) or holds_key([list(p.values()) for p in self.prefixes.values()]):
-            raise _GiveUp("a variable holds a key")
+        values = [v for v in self.env.values() if v is not None] + [v for p in self.prefixes.values() for v in p.values()]
+        if any(replay.secret_value(v) for v in values):
+            raise _GiveUp("a variable holds a key or a password")
         # llmconf's own code: an edit or an upgrade is a miss.
         for module in list(sys.modules.values()):
             name = getattr(module, "__name__", "")
@@ -254,14 +256,22 @@ class Recorder:
                         raise _GiveUp(f"{path} changed in the clock tick this run started in, or later")
                     inputs.append((path, follow, sig))
                 else:
-                    inputs.append((path, follow, sig[:3]))  # a folder only looked at: what it is, not what it holds
+                    inputs.append((path, follow, sig[:5]))  # a folder only looked at: what it is, not what it holds
             else:
                 inputs.append((path, follow, sig))
         return (_key(self.argv, self.cwd), self.env, self.prefixes, inputs, code, self.chunks)
 
     def _settled(self, sig: tuple[int, ...]) -> bool:
-        """Whether a change to this file after it was read would surely show in its times."""
-        return self.tick is not None and sig[5] < self.tick and sig[4] < self.tick
+        """Whether a change to this file after it was read would surely show in its times: both
+        are from before this run's clock tick. A time in whole seconds may come from a file
+        system that keeps no finer ones (ext3, FAT, some network mounts): there, a change in the
+        same second keeps it, so it must be two seconds older."""
+        if self.tick is None:
+            return False
+        mtime, ctime = sig[6], sig[7]
+        coarse = ctime % 1_000_000_000 == 0  # the file system's own clock (mtime may be set by hand)
+        limit = self.tick - (2_000_000_000 if coarse else 0)
+        return mtime < limit and ctime < limit
 
 
 def time_ns_coarse() -> int:
@@ -282,11 +292,14 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
         if not recorder.modeled:
             recorder.opened(args[0], args[2] if isinstance(args[2], int) else 0)
     elif event in ("os.listdir", "os.scandir"):
-        recorder.path(args[0] if args[0] is not None else ".", listed=True)
+        if isinstance(args[0], int):
+            recorder.give_up("it listed a folder by its descriptor")
+        else:
+            recorder.path(args[0] if args[0] is not None else ".", listed=True)
     elif event in _WRITES:
         if event in ("os.rename", "os.link", "os.symlink"):
             recorder.wrote(args[1])
-        recorder.wrote(args[0])
+        recorder.wrote(args[0], made=event == "os.mkdir")
     elif event in _PROCESSES:
         if not recorder.modeled:
             recorder.give_up(f"it ran a program ({event})")
@@ -387,15 +400,34 @@ class _Tee:
         return getattr(self.stream, name)
 
 
+#: The variables of git's own that change what ls-files and check-ignore answer and survive
+#: git.clean_env (GIT_DIR and the like are taken out before git runs). Their values are paths
+#: and switches, never secrets. Any other GIT_* changes no answer of these two commands.
+_GIT_VARS = ("GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_EXEC_PATH", "GIT_CONFIG_NOSYSTEM", "GIT_ATTR_NOSYSTEM")
+
+
 def _declare_git(recorder: Recorder, repo: str, files: list[str]) -> None:
-    """What `git -C repo ls-files/check-ignore -- files` reads: the .git that repo is in, its
-    index, its exclude file and config, the user's and the system's config and excludes, each
-    .gitignore from the top of the work tree down to each file, and git's variables."""
+    """What `git -C repo ls-files/check-ignore -- files` reads: the git that runs, the .git
+    that repo is in (with its HEAD, which makes it a repository), its index, exclude file and
+    config, the user's and the system's config and excludes, each .gitignore from the top of
+    the work tree down to each file, and git's variables. A config naming other files to read
+    (`include`, `core.excludesFile`, GIT_CONFIG_GLOBAL/SYSTEM) is not followed: not recorded."""
     environ = recorder._saved["environ"]
-    for name in ("HOME", "XDG_CONFIG_HOME", "PATH"):
+    for name in ("HOME", "XDG_CONFIG_HOME", "PATH", *_GIT_VARS):
         recorder.read_env(name, environ.get(name))  # type: ignore[attr-defined]
-    replay.environ_with_prefix("GIT_")
-    top = os.path.abspath(repo)
+    if environ.get("GIT_CONFIG_GLOBAL") or environ.get("GIT_CONFIG_SYSTEM"):  # type: ignore[attr-defined]
+        recorder.give_up("GIT_CONFIG_GLOBAL or GIT_CONFIG_SYSTEM names git's config")
+        return
+    git = None
+    for folder in environ.get("PATH", os.defpath).split(os.pathsep):  # type: ignore[attr-defined]
+        candidate = os.path.join(folder, "git")
+        recorder.path(candidate)  # a git installed earlier on PATH is another git
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            git = os.path.realpath(candidate)
+            recorder.path(git)
+            break
+    root = os.path.realpath(repo)  # as git -C walks it
+    top = root
     while True:
         recorder.path(os.path.join(top, ".git"), follow=False)
         if os.path.lexists(os.path.join(top, ".git")) or os.path.dirname(top) == top:
@@ -415,10 +447,10 @@ def _declare_git(recorder: Recorder, repo: str, files: list[str]) -> None:
                 common = os.path.join(git_dir, f.read().strip())
     home = environ.get("HOME") or os.path.expanduser("~")  # type: ignore[attr-defined]
     xdg = environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")  # type: ignore[attr-defined]
-    configs = [
-        os.path.join(common, "config"), os.path.join(git_dir, "config.worktree"), os.path.join(home, ".gitconfig"),
-        os.path.join(xdg, "git", "config"), "/etc/gitconfig",
-    ]
+    # The system config is $(prefix)/etc/gitconfig, /etc/gitconfig for a git in /usr.
+    systems = {"/etc/gitconfig"} | ({os.path.join(os.path.dirname(os.path.dirname(git)), "etc", "gitconfig")} if git else set())
+    configs = [os.path.join(common, "config"), os.path.join(git_dir, "config.worktree"), os.path.join(home, ".gitconfig"),
+               os.path.join(xdg, "git", "config"), *sorted(systems)]
     for config in configs:
         recorder.path(config)
         try:
@@ -429,10 +461,11 @@ def _declare_git(recorder: Recorder, repo: str, files: list[str]) -> None:
         if b"excludesfile" in text or b"[include" in text:
             recorder.give_up(f"{config} names other files for git to read")
             return
-    for path in (os.path.join(git_dir, "index"), os.path.join(common, "info", "exclude"), os.path.join(xdg, "git", "ignore")):
+    for path in (os.path.join(git_dir, "HEAD"), os.path.join(git_dir, "index"), os.path.join(common, "info", "exclude"),
+                 os.path.join(xdg, "git", "ignore")):
         recorder.path(path)
     for file in files:
-        folder = os.path.dirname(os.path.join(os.path.abspath(repo), file))
+        folder = os.path.dirname(os.path.join(root, file))
         while folder.startswith(top):
             recorder.path(os.path.join(folder, ".gitignore"))
             if folder == top:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 #: The commands that are recorded and replayed: they read, and print what they found.
 COMMANDS = ("plan", "status")
 #: The shape of a record: a change of it makes every older record a miss.
-_FORMAT = "llmconf-replay-1"
+_FORMAT = "llmconf-replay-2"
 #: A record larger than this is a miss (10,000 worktrees make about 2 MiB).
 _LIMIT = 64 * 1024 * 1024
 #: Words in a variable's name that say it may hold a secret.
@@ -65,7 +65,7 @@ def _streams() -> tuple[object, ...]:
         size = tuple(os.get_terminal_size(1)) if ttys[1] else None
     except OSError:
         size = None
-    encodings = tuple(getattr(s, "encoding", None) for s in (sys.stdout, sys.stderr))
+    encodings = tuple((getattr(s, "encoding", None), getattr(s, "errors", None)) for s in (sys.stdout, sys.stderr))
     return (tuple(ttys), size, encodings, sys.version)
 
 
@@ -110,12 +110,20 @@ def replay(argv: list[str]) -> int | None:
         key, env, prefixes, inputs, code, chunks = marshal.loads(raw[4:])
         if key != _key(argv, cwd) or not _same_env(env, prefixes) or not _same_inputs(inputs):
             return None
+        code = int(code)
+        out = []
+        for fd, text in chunks:  # all of it printable, or none of it printed
+            if fd not in (1, 2) or type(text) is not str:
+                return None
+            stream = sys.stdout if fd == 1 else sys.stderr
+            text.encode(getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict")
+            out.append((stream, text))
     except Exception:  # a damaged record of any shape is a miss
         return None
-    for fd, text in chunks:
-        (sys.stdout if fd == 1 else sys.stderr).write(text)
+    for stream, text in out:
+        stream.write(text)
     _explain("replayed, every input as it was")
-    return int(code)
+    return code
 
 
 def read_private(path: str, limit: int = _LIMIT) -> bytes | None:
@@ -152,7 +160,7 @@ def _same_env(env: dict[str, str | None], prefixes: dict[str, dict[str, str]]) -
 
 def _same_inputs(inputs: list[tuple[str, bool, object]]) -> bool:
     for path, follow, was in inputs:
-        if _signature(path, follow, isinstance(was, tuple) and len(was) > 4) != was:
+        if _signature(path, follow, isinstance(was, tuple) and len(was) > 5) != was:
             return False
     return True
 
@@ -170,14 +178,29 @@ def _signature(path: str, follow: bool, listed: bool) -> object:
 
 
 def _of(st: os.stat_result, listed: bool) -> tuple[int, ...]:
+    """(mode, device, inode, owner, group), and for a file or a listed folder (size, mtime_ns,
+    ctime_ns) too. The owner counts: which file wins can turn on who owns a folder."""
+    head = (st.st_mode, st.st_dev, st.st_ino, st.st_uid, st.st_gid)
     if stat.S_ISDIR(st.st_mode) and not listed:
-        return (st.st_mode, st.st_dev, st.st_ino)
-    return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        return head
+    return (*head, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _secret_name(name: str) -> bool:
     upper = name.upper()
+    if upper.startswith("LLMCONF_SECRET_"):  # a secret's override, whatever the secret is called (db-url)
+        return True
     return any(word in upper for word in _SECRET_WORDS) and not upper.endswith(_NOT_SECRET_ENDINGS)
+
+
+def secret_value(value: str) -> bool:
+    """Whether a variable's value carries a credential whatever its name: a key's shape, or a
+    URL with a user and password in it."""
+    from llmconf.secrets.mask import holds_key
+
+    if "://" in value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
+        return True
+    return holds_key(value)
 
 
 #: The run being recorded, if any (set by Recorder.start).

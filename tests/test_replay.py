@@ -278,3 +278,73 @@ def test_in_a_git_repository_what_git_answers_is_an_input(tmp_path):
 def test_replay_off_records_nothing(team):
     llmconf(team, "plan", replay="0")
     assert not (Path(os.environ["XDG_CACHE_HOME"]) / "llmconf/replay").exists()
+
+
+def test_a_secret_named_like_a_path_or_url_is_still_a_secret(team):
+    """LLMCONF_SECRET_* holds a secret whatever the secret is called (db-url ends in _URL), and
+    a value with a password in a URL is one whatever the variable is called."""
+    profile = team / "profiles/gateway.yaml"
+    profile.write_text(profile.read_text().replace("secret('gw')", "secret('db-url')"))
+    settle()
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    run = llmconf(team, "plan", env={"LLMCONF_SECRET_DB_URL": "postgres://app:hunter2@db/x"})
+    assert run.code == 0 and "not recorded: it read $LLMCONF_SECRET_DB_URL" in run.said, (run.err, run.said)
+    assert files_holding(cache, "hunter2") == []
+    profile.write_text(profile.read_text().replace("secret('db-url')", "secret('gw')") + "env:\n  WHERE: \"{{ vars.where }}\"\n")
+    (team / "worktrees.yaml").write_text("vars: {where: x}\n" + (team / "worktrees.yaml").read_text())
+    settle()
+    run = llmconf(team, "status", env={"ANTHROPIC_BASE_URL": "https://app:hunter3@gw.example/api"})
+    assert "not recorded: " in run.said, run.said
+    assert files_holding(cache, "hunter3") == []
+
+
+def test_a_record_whose_output_is_not_text_is_a_miss(team):
+    """A record with a sound checksum but chunks of the wrong type (written by anything but
+    llmconf) prints nothing of itself: the run goes on as if there were none."""
+    import marshal
+    import zlib
+
+    llmconf(team, "plan")
+    [record] = (Path(os.environ["XDG_CACHE_HOME"]) / "llmconf/replay").iterdir()
+    key, env, prefixes, inputs, code, chunks = marshal.loads(record.read_bytes()[4:])
+    for bad in ([(1, b"bytes, not text")], [(1, "fine"), (2, None)], [("x", 1)]):
+        data = marshal.dumps((key, env, prefixes, inputs, code, bad))
+        record.write_bytes(zlib.crc32(data).to_bytes(4, "big") + data)
+        assert_as_if_run_afresh(team, "plan", replayed=False)
+
+
+def test_a_time_in_whole_seconds_must_be_two_seconds_old():
+    """A file system that keeps whole seconds (its ctime says so) keeps them through a second
+    change in the same second: such a file is trusted only when two seconds old. (No file
+    system here keeps whole seconds, so the rule is asked directly.)"""
+    from llmconf.recorder import Recorder
+
+    recorder = Recorder(["plan"])
+    recorder.tick = tick = 1_800_000_000_500_000_000  # half a second into a second
+    second = tick // 1_000_000_000 * 1_000_000_000
+
+    def sig(mtime: int, ctime: int) -> tuple[int, ...]:
+        return (0o100644, 1, 2, 0, 0, 10, mtime, ctime)
+
+    assert recorder._settled(sig(tick - 1_000, tick - 1_000))  # fine times, before the tick
+    assert not recorder._settled(sig(tick - 1_000, tick))  # changed in the tick
+    assert not recorder._settled(sig(second, second))  # whole seconds: this very second
+    assert not recorder._settled(sig(second - 1_000_000_000, second - 1_000_000_000))  # and the last
+    assert recorder._settled(sig(second - 3_000_000_000, second - 3_000_000_000))
+    assert recorder._settled(sig(second, tick - 1_000))  # a whole mtime set by hand, fine ctime
+
+
+def test_git_config_named_by_the_environment_is_not_followed(tmp_path):
+    repo = make_repo(tmp_path)
+    write_tree(tmp_path, {"team/worktrees.yaml": "worktrees:\n  ../repo: gateway\n", "team/profiles/gateway.yaml": CONFIG["team/profiles/gateway.yaml"]})
+    store_secret(SECRET)
+    team = tmp_path / "team"
+    settle()
+    run = llmconf(team, "plan", env={"GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")})
+    assert "not recorded: GIT_CONFIG_GLOBAL" in run.said, run.said
+    # Git's own variables that carry config (and may carry credentials) are no input, never kept.
+    header = "'http.extraheader'='Authorization: Basic dXNlcjpodW50ZXIy'"
+    first = llmconf(team, "plan", env={"GIT_CONFIG_PARAMETERS": header})
+    assert first.said.startswith(f"{EXPLAIN}recorded "), first.said
+    assert files_holding(Path(os.environ["XDG_CACHE_HOME"]), "dXNlcjpodW50ZXIy") == []
+    assert repo.exists()
