@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -217,3 +218,18 @@ def files_holding(root: Path, text: str) -> list[str]:
     return sorted(
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and any(f in p.read_text(errors="replace") for f in forms)
     )
+
+
+_HEAVY_IMPORTS = """
+import sys
+from llmconf import cli
+code = cli.main(sys.argv[1:])
+print(sorted(m for m in ('pydantic', 'ruamel.yaml', 'jinja2') if m in sys.modules), code, file=sys.stderr)
+"""
+
+
+def heavy_imports(root: Path, *argv: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """Run `llmconf -C root ARGV...` in a fresh Python: (which of pydantic, ruamel.yaml and
+    jinja2 it imported and its exit code, as one line; the finished process)."""
+    out = subprocess.run([sys.executable, "-c", _HEAVY_IMPORTS, "-C", str(root), *argv], capture_output=True, text=True, env=os.environ)
+    return out.stderr.strip().splitlines()[-1], out

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 from tests.conftest import write_tree
-
-PROBE = """
-import sys
-from llmconf import cli
-code = cli.main(sys.argv[1:])
-print(sorted(m for m in ('pydantic', 'ruamel.yaml', 'jinja2') if m in sys.modules), code, file=sys.stderr)
-"""
-
-
-def probe(root, *argv):
-    out = subprocess.run([sys.executable, "-c", PROBE, "-C", str(root), *argv], capture_output=True, text=True, env=os.environ)
-    return out.stderr.strip().splitlines()[-1], out
+from tests.helpers import heavy_imports as probe
 
 
 def test_repeat_plan_loads_no_yaml_or_pydantic(tmp_path):

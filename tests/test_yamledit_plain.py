@@ -4,27 +4,13 @@ Either way the result is the same bytes."""
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 
 from ruamel.yaml import YAML
 
 from llmconf.config import yamledit
 from tests.conftest import write_tree
-
-PROBE = """
-import sys
-from llmconf import cli
-code = cli.main(sys.argv[1:])
-print(sorted(m for m in ('pydantic', 'ruamel.yaml', 'jinja2') if m in sys.modules), code, file=sys.stderr)
-"""
-
-
-def probe(root, *argv):
-    out = subprocess.run([sys.executable, "-c", PROBE, "-C", str(root), *argv], capture_output=True, text=True, env=os.environ)
-    return out.stderr.strip().splitlines()[-1], out
+from tests.helpers import heavy_imports as probe
 
 
 def _slow(text: str, key: str, profile: str) -> str:
