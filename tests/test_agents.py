@@ -163,3 +163,28 @@ def test_a_value_from_env_never_goes_into_a_project_file_git_tracks(tmp_path, ru
     assert "private/model" not in result.out + result.err
     assert_unchanged(before, tmp_path)
 
+
+
+@pytest.mark.parametrize(
+    ("agent", "protocol", "speaks", "url"),
+    [
+        ("opencode", "openai", "opencode speaks OpenAI chat completions", "its OpenAI-compatible .../v1 URL"),
+        ("gemini", "gemini", "Gemini CLI speaks the Gemini API", "the URL that /v1beta/models/... follows"),
+        ("qwen", "openai", "Qwen Code speaks OpenAI chat completions", "its OpenAI-compatible .../v1 URL"),
+        ("codex", "openai", "Codex speaks the OpenAI Responses API", "a .../v1 URL that serves POST /responses"),
+    ],
+)
+def test_a_profile_without_the_agents_protocol_cannot_serve_it(tmp_path, run, agent, protocol, speaks, url):
+    """A plan error at the worktree's line naming the profile, the agent and the endpoint to
+    add; the worktree that can be served is not written either."""
+    _config(tmp_path, f"worktrees:\n  a: gw\n  b:\n    profile: direct\n    agents: [{agent}]\n")
+    write_tree(tmp_path, {"profiles/direct.yaml": "description: no gateway\n"})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"llmconf: worktrees.yaml:3: profile 'direct' cannot serve {agent}: it gives no {protocol} endpoint ({speaks}) "
+        f"(add endpoints: {{{protocol}: URL}} to the profile ({url}), or leave {agent} out of agents:)",
+        "llmconf: nothing written: fix the errors above, or name the other worktrees",
+    ]
+    assert_unchanged(before, tmp_path)

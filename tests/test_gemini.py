@@ -161,19 +161,6 @@ def test_rollback_puts_the_settings_and_the_key_file_back(repo, run, user_file):
     assert not _key_file(repo).exists()
 
 
-def test_a_profile_with_no_gemini_endpoint_cannot_serve_gemini(repo, run, tmp_path):
-    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: gw\n  repo:\n    profile: direct\n    agents: [gemini]\n", "a/.keep": ""})
-    before = snapshot_tree(tmp_path)
-    result = run("apply", "--yes")
-    assert result.code == 1
-    assert result.err.splitlines() == [
-        "llmconf: worktrees.yaml:3: profile 'direct' cannot serve gemini: it gives no gemini endpoint (Gemini CLI speaks the Gemini API) "
-        "(add endpoints: {gemini: URL} to the profile (the URL that /v1beta/models/... follows), or leave gemini out of agents:)",
-        "llmconf: nothing written: fix the errors above, or name the other worktrees",
-    ]
-    assert_unchanged(before, tmp_path)
-
-
 def test_a_profile_without_a_key_keeps_only_the_url_in_the_key_file(repo, run, tmp_path):
     assert run("apply", "--yes").code == 0
     write_tree(tmp_path, {"profiles/gw.yaml": GATEWAY.replace('auth_token: "{{ secret(\'gw\') }}"\n', "")})

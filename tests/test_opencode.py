@@ -162,20 +162,6 @@ def test_rollback_puts_opencode_json_and_the_key_file_back(repo, run, named):
     assert not _key_file(_state_home(), repo).exists()
 
 
-def test_a_profile_with_no_openai_endpoint_cannot_serve_opencode(repo, run, tmp_path):
-    write_tree(tmp_path, {"worktrees.yaml": "worktrees:\n  a: gw\n  repo:\n    profile: direct\n    agents: [opencode]\n", "a/.keep": ""})
-    before = snapshot_tree(tmp_path)
-    result = run("apply", "--yes")
-    assert result.code == 1
-    assert result.err.splitlines() == [
-        "llmconf: worktrees.yaml:3: profile 'direct' cannot serve opencode: it gives no openai endpoint (opencode speaks "
-        "OpenAI chat completions) (add endpoints: {openai: URL} to the profile (its OpenAI-compatible .../v1 URL), "
-        "or leave opencode out of agents:)",
-        "llmconf: nothing written: fix the errors above, or name the other worktrees",
-    ]
-    assert_unchanged(before, tmp_path)
-
-
 def test_leaving_opencode_out_of_a_gateway_profile_removes_its_keys(repo, run, tmp_path):
     (repo / "opencode.json").write_text(USER_FILE)
     assert run("apply", "--yes").code == 0
