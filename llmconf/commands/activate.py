@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 from llmconf.console import Ui
-from llmconf.targets.base import OTHER_AGENTS, agent_target, key_file_name
+from llmconf.targets.base import OTHER_AGENTS, agent_command, key_file_name
 from llmconf.targets.claude_code.layers import DELIVERY_NAME, deliveries_dir
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     from llmconf.render import llmconf_command
 
     llmconf = " ".join(map(_fish_quote, llmconf_command())) if fish else shlex.join(llmconf_command())
-    agents = "".join(agent.format(command=agent_target(name).command, key=key_file_name(name), llmconf=llmconf) for name in OTHER_AGENTS)
+    agents = "".join(agent.format(command=agent_command(name), key=key_file_name(name), llmconf=llmconf) for name in OTHER_AGENTS)
     ui.out(
         script.format(
             shell=args.shell, root=_fish_quote(root) if fish else shlex.quote(root), name=DELIVERY_NAME, agents=agents,

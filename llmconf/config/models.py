@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 
+from llmconf.targets.base import CLAUDE_CODE, OTHER_AGENTS
 from llmconf.targets.claude_code import settings as target
 
 Slot = Literal[target.SLOTS]  # type: ignore[valid-type]
 Capability = Literal[target.CAPABILITIES]  # type: ignore[valid-type]
 
 #: The coding agents llmconf configures (`agents:`), by the name a config gives them.
-AGENTS: tuple[str, ...] = ("claude-code", "opencode", "gemini", "qwen", "codex")
+AGENTS: tuple[str, ...] = (CLAUDE_CODE, *OTHER_AGENTS)
 #: The agents llmconf will configure, named so that listing one says "not yet", not "unknown".
 COMING_AGENTS: tuple[str, ...] = ()
 Agent = Literal[AGENTS]  # type: ignore[valid-type]

@@ -106,12 +106,13 @@ def model_fields(agent: str, wanted: tuple[FieldPath, ...], fields: Mapping[Fiel
 
 #: Claude Code's name in `agents:`; the planner's own path (Target above) serves it.
 CLAUDE_CODE = "claude-code"
-#: The other agents, by name: the module and class of each one's AgentTarget.
-_TARGETS: dict[str, tuple[str, str]] = {
-    "opencode": ("llmconf.targets.opencode.agent", "OpenCode"),
-    "gemini": ("llmconf.targets.gemini.agent", "Gemini"),
-    "qwen": ("llmconf.targets.qwen.agent", "Qwen"),
-    "codex": ("llmconf.targets.codex.agent", "Codex"),
+#: The other agents, by name: the module and class of each one's AgentTarget, and the program
+#: that starts it (here, so that activate and exec know it without loading the target).
+_TARGETS: dict[str, tuple[str, str, str]] = {
+    "opencode": ("llmconf.targets.opencode.agent", "OpenCode", "opencode"),
+    "gemini": ("llmconf.targets.gemini.agent", "Gemini", "gemini"),
+    "qwen": ("llmconf.targets.qwen.agent", "Qwen", "qwen"),
+    "codex": ("llmconf.targets.codex.agent", "Codex", "codex"),
 }
 OTHER_AGENTS: tuple[str, ...] = tuple(_TARGETS)
 #: How the paths of the files their targets write end (the planner looks for them among the
@@ -290,12 +291,17 @@ class ProjectFile:
         return key_path(worktree, self.name)
 
 
+def agent_command(name: str) -> str:
+    """The program that starts an agent other than Claude Code (its target's `command`)."""
+    return _TARGETS[name][2]
+
+
 def agent_target(name: str) -> AgentTarget:
     """The target of an agent `agents:` names, other than Claude Code."""
     import importlib
 
     try:
-        module, cls = _TARGETS[name]
+        module, cls, _ = _TARGETS[name]
     except KeyError:
         raise ValueError(f"no target for agent {name!r}") from None  # config validation lists the agents there are
     target: AgentTarget = getattr(importlib.import_module(module), cls)()

@@ -51,7 +51,7 @@ def _root(folder: str, memo: dict[str, str | None]) -> str | None:
         if os.path.isdir(dot_git):
             found = folder
         else:
-            main = _main_checkout(Path(dot_git))
+            main = main_checkout(Path(dot_git))
             found = None if main is None else os.fspath(main)
     else:
         parent = os.path.dirname(folder)
@@ -63,7 +63,7 @@ def _root(folder: str, memo: dict[str, str | None]) -> str | None:
 _GIT = os.sep + ".git"
 
 
-def _main_checkout(dot_git: Path) -> Path | None:
+def main_checkout(dot_git: Path) -> Path | None:
     """A linked worktree's main checkout, from its .git file (gitdir: .../.git/worktrees/NAME)."""
     try:
         line = fs.read_text(dot_git, fs.SETTINGS_LIMIT).strip()  # a FIFO .git is refused, not waited on

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from llmconf.plan.model import KeyChange, Keys, apply_changes, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, key_file_name, served
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, agent_command, key_file_name, served
 from llmconf.targets.codex import toml
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
@@ -93,7 +93,7 @@ class Codex(ProjectFile):
     """Codex: its profile file (llmconf's whole), the keys a profile becomes there, and its key file."""
 
     name = NAME
-    command = "codex"
+    command = agent_command(NAME)
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS
@@ -244,9 +244,9 @@ def _trusted(worktree: Path, shell: Mapping[str, str]) -> bool:
     folders = {os.path.realpath(worktree)}
     git = worktree / ".git"
     if git.is_file():
-        from llmconf.targets.claude_code.layers import _main_checkout
+        from llmconf.targets.claude_code.layers import main_checkout
 
-        main = _main_checkout(git)
+        main = main_checkout(git)
         if main is not None:
             folders.add(os.path.realpath(main))
     return any(isinstance(p := projects.get(f), dict) and p.get("trust_level") == "trusted" for f in folders)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, dotenv_value, key_file_name, line_of, served
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, agent_command, dotenv_value, line_of, served
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 NAME = "gemini"
 #: The project file Gemini CLI reads in the folder it starts in.
 SETTINGS_FILE = Path(".gemini") / "settings.json"
-#: The worktree's key file, in its folder of llmconf's delivery files.
-KEY_FILE = key_file_name(NAME)
 #: The protocol Gemini CLI speaks, and so the endpoint a profile needs to serve it.
 PROTOCOL = "gemini"
 #: The auth type that sends the key as x-goog-api-key to GOOGLE_GEMINI_BASE_URL.
@@ -62,7 +60,7 @@ class Gemini(ProjectFile):
 
     name = NAME
     settings_file = SETTINGS_FILE
-    command = "gemini"
+    command = agent_command(NAME)
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS

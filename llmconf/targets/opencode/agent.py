@@ -37,8 +37,6 @@ PROJECT_FILES = (Path(SETTINGS_FILE), Path("opencode.jsonc"), Path(".opencode", 
 #: The provider llmconf adds to it, and the variable its apiKey reads.
 PROVIDER = "llmconf"
 KEY_VAR = "LLMCONF_OPENCODE_API_KEY"
-#: The worktree's key file, in its folder of llmconf's delivery files.
-KEY_FILE = base.key_file_name(NAME)
 #: The protocol opencode's provider speaks, and so the endpoint a profile needs to serve it.
 PROTOCOL = "openai"
 
@@ -65,7 +63,7 @@ class OpenCode(base.ProjectFile):
     """opencode: its project file, the keys a profile becomes there, and its key file."""
 
     name = NAME
-    command = "opencode"
+    command = base.agent_command(NAME)
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS

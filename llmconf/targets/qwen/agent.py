@@ -23,7 +23,7 @@ from pathlib import Path
 
 from llmconf.apply import jsonc
 from llmconf.plan.model import Keys, dotted, element
-from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, dotenv_value, key_file_name, line_of, served
+from llmconf.targets.base import MAIN_MODEL, Found, KeyPath, ProjectFile, agent_command, dotenv_value, line_of, served
 
 TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions of every run
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ SETTINGS_FILE = Path(".qwen") / "settings.json"
 #: The name of the modelProviders.openai entry llmconf owns, and the variable its envKey names.
 PROVIDER = "llmconf"
 KEY_VAR = "LLMCONF_QWEN_API_KEY"
-KEY_FILE = key_file_name(NAME)
 #: The protocol Qwen Code's openai provider speaks, and so the endpoint a profile needs.
 PROTOCOL = "openai"
 
@@ -63,7 +62,7 @@ class Qwen(ProjectFile):
 
     name = NAME
     settings_file = SETTINGS_FILE
-    command = "qwen"
+    command = agent_command(NAME)
     keys_spec = KEYS
     key_file_spec = KEY_FILE_KEYS
     fields = FIELDS
