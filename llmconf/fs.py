@@ -135,8 +135,16 @@ def read_settings(path: Path, load: Callable[[str], dict[str, Any]] | None = Non
         except LlmconfError as e:  # the loader knows the line, not the file
             e.path = e.path or path
             raise
+    return text, parse_object(text, path)
+
+
+def parse_object(text: str, path: Path | None = None) -> dict[str, Any]:
+    """The JSON object `text` holds, read as Claude Code's JSON.parse reads it (no NaN): a
+    located LlmconfError, which quotes no part of the text (it may hold a key), when it is
+    not JSON or not an object. (jsonc.load passes its text with the comments blanked out,
+    which keeps every line and column.)"""
     try:
-        doc = json.loads(text, parse_constant=lambda word: _not_json(word, text))
+        doc = json.loads(text, parse_constant=lambda word: refuse_constant(word, text))
     except RecursionError:
         raise LlmconfError(
             "nested too deeply to read safely", path, hint="fix it by hand; llmconf never overwrites it"
@@ -152,7 +160,7 @@ def read_settings(path: Path, load: Callable[[str], dict[str, Any]] | None = Non
         raise LlmconfError(
             f"expected a JSON object, found {type(doc).__name__}", path, 1, "llmconf never overwrites it; fix it by hand"
         )
-    return text, doc
+    return doc
 
 
 def _json_slip(text: str, pos: int) -> str:
@@ -166,7 +174,7 @@ def _json_slip(text: str, pos: int) -> str:
     return ""
 
 
-def _not_json(word: str, text: str) -> Any:
+def refuse_constant(word: str, text: str) -> Any:
     """Refuse NaN, Infinity and -Infinity as Claude Code's JSON.parse does (Python accepts them)."""
     import re
 

@@ -188,3 +188,28 @@ def test_a_profile_without_the_agents_protocol_cannot_serve_it(tmp_path, run, ag
         "llmconf: nothing written: fix the errors above, or name the other worktrees",
     ]
     assert_unchanged(before, tmp_path)
+
+
+@pytest.mark.parametrize(("agent", "rel"), [("opencode", "opencode.jsonc"), ("gemini", ".gemini/settings.json"), ("qwen", ".qwen/settings.json")])
+def test_a_project_file_that_is_not_jsonc_is_refused_at_its_line_and_kept(tmp_path, run, agent, rel):
+    """The agents read their files with comments allowed, and JSON.parse's rules otherwise (no
+    NaN): llmconf says the file, line and column, as for Claude Code's, and never rewrites it."""
+    from tests.helpers import make_repo
+
+    repo = make_repo(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "worktrees.yaml": f"worktrees:\n  repo: {{profile: gw, agents: [{agent}]}}\n",
+            "profiles/gw.yaml": "endpoints: {openai: http://127.0.0.1:9/v1, gemini: http://127.0.0.1:9/g}\nmodels: {sonnet: s-1, haiku: h-1}\n",
+        },
+    )
+    write_tree(repo, {rel: '{\n  // the team\'s own\n  "model": NaN\n}\n'})
+    before = snapshot_tree(tmp_path)
+    result = run("apply", "--yes")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"llmconf: repo/{rel}:3: invalid JSON: NaN is not JSON (column 12) "
+        "(fix it by hand; llmconf never overwrites a file it cannot parse)"
+    )
+    assert_unchanged(before, tmp_path)

@@ -16,6 +16,7 @@ import json
 import re
 from collections import Counter
 
+from llmconf import fs
 from llmconf.errors import LlmconfError
 from llmconf.plan.model import Action, KeyChange, apply_changes
 
@@ -66,28 +67,15 @@ def _comments(text: str, start: int = 0, end: int | None = None) -> list[str]:
 
 def loads(text: str) -> Any:
     """The document a JSONC text holds (json.JSONDecodeError, at the original's line and column)."""
-    return json.loads(blank(text), parse_constant=_not_json)
-
-
-def _not_json(word: str) -> Any:
-    raise LlmconfError(f"'{word}' is not JSON", hint="write a number or a string; llmconf never overwrites a file it cannot parse")
+    blanked = blank(text)
+    return json.loads(blanked, parse_constant=lambda word: fs.refuse_constant(word, blanked))
 
 
 def load(text: str) -> dict[str, Any]:
     """A JSONC settings file's object: a located LlmconfError (no part of the text quoted in
-    it, which might be a key) when it is not JSONC, or not an object."""
-    try:
-        doc = loads(text)
-    except RecursionError:
-        raise LlmconfError("nested too deeply to read safely", hint="fix it by hand; llmconf never overwrites it") from None
-    except json.JSONDecodeError as e:
-        raise LlmconfError(
-            f"invalid JSON: {e.msg} (column {e.colno})", line=e.lineno,
-            hint="fix it by hand; llmconf never overwrites a file it cannot parse",
-        ) from None
-    if not isinstance(doc, dict):
-        raise LlmconfError(f"expected a JSON object, found {type(doc).__name__}", line=1, hint="llmconf never overwrites it; fix it by hand")
-    return doc
+    it, which might be a key) when it is not JSONC, or not an object (fs.parse_object on the
+    text with its comments blanked: lines and columns are the file's)."""
+    return fs.parse_object(blank(text))
 
 
 def edit(text: str | None, changes: tuple[KeyChange, ...]) -> str:
