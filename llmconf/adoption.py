@@ -276,10 +276,7 @@ def _entry(decl: Declaration, extra: _Extra) -> str | dict[str, Any]:
         return decl.profile
     entry: dict[str, Any] = {"profile": decl.profile}
     if extra.agents:
-        from ruamel.yaml.comments import CommentedSeq
-
-        entry["agents"] = listed = CommentedSeq(extra.agents)
-        listed.fa.set_flow_style()  # agents: [claude-code, opencode]
+        entry["agents"] = list(extra.agents)  # written in flow style: agents: [claude-code, opencode]
     for fp, value in overrides.items():
         node = entry
         for part in fp[:-1]:

@@ -391,3 +391,21 @@ def test_a_dotenv_key_is_read_as_the_agent_reads_it(tmp_path, run, isolated_home
     assert result.code == 1
     assert result.err.startswith("llmconf: gm/.gemini/.env:2: gemini's key here is not the key of profile 'devstral'")
     assert SECRET.split("#")[0] not in result.err
+
+
+def test_adopting_an_agent_adds_one_entry_and_keeps_every_other_byte_of_worktrees_yaml(tmp_path, run, isolated_home):
+    """The new entry, with its agents and agent_models, is written in the file's own indent;
+    nothing else in worktrees.yaml moves (no YAML round trip: quotes, spacing, comments stay)."""
+    wt = _worktree(tmp_path, "oc", {"opencode.jsonc": _opencode()}, switched("devstral"))
+    config = "# team config\nworktrees:\n    \"../main\":   'anthropic'    # main checkout, quoted by hand\n\n# the end\n"
+    (tmp_path / "team/worktrees.yaml").write_text(config)
+    result = run("-C", "team", "import", "oc")
+    assert (result.code, result.err) == (0, ""), result.out
+    assert (tmp_path / "team/worktrees.yaml").read_text() == config + (
+        "    ../oc:\n"
+        "        profile: devstral\n"
+        "        agents: [claude-code, opencode]\n"
+        "        catalog_info: false\n"
+        "        agent_models: {opencode: {main: qwen/qwen3-coder}}\n"
+    )
+    assert wt.exists()

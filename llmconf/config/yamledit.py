@@ -321,24 +321,33 @@ def _replace_lines(text: str, doc: Any, key: str, entry: str | dict[str, Any] | 
 def _entry_lines(
     key: str, entry: str | dict[str, Any], pad: str, sub: str, notes: dict[str, str] | None = None
 ) -> list[str] | None:
-    """A worktrees.yaml entry as block-style lines (a nested mapping in flow style:
-    `models: {sonnet: z-ai/glm-4.7}`), each field's line ending with its kept comment from
-    `notes`; None for a value these lines cannot hold."""
+    """A worktrees.yaml entry as block-style lines (a list or a nested mapping in flow style:
+    `agents: [claude-code, opencode]`, `models: {sonnet: z-ai/glm-4.7}`), each field's line
+    ending with its kept comment from `notes`; None for a value these lines cannot hold."""
     if isinstance(entry, str):
         return [f"{pad}{yaml_key(key)}: {_value(entry)}"]
     notes = notes or {}
     added = [f"{pad}{yaml_key(key)}:"]
     for name, value in entry.items():
-        if isinstance(value, dict):
-            if not all(isinstance(v, str) for v in value.values()):
-                return None
-            inner = ", ".join(f"{yaml_key(k)}: {_value(v)}" for k, v in value.items())
-            added.append(f"{sub}{yaml_key(name)}: {{{inner}}}{notes.get(name, '')}")
-        elif isinstance(value, (str, bool)) or value is None:
-            added.append(f"{sub}{yaml_key(name)}: {_value(value)}{notes.get(name, '')}")
-        else:
+        flow = _flow(value)
+        if flow is None:
             return None
+        added.append(f"{sub}{yaml_key(name)}: {flow}{notes.get(name, '')}")
     return added
+
+
+def _flow(value: Any) -> str | None:
+    """A value on one line: a scalar, or a list or mapping of such in flow style (nested as
+    deep as it goes); None for anything else."""
+    if isinstance(value, (str, bool)) or value is None:
+        return _value(value)
+    if isinstance(value, (list, tuple)):
+        items = [_flow(v) for v in value]
+        return None if None in items else f"[{', '.join(items)}]"  # type: ignore[arg-type]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        inner = [(k, _flow(v)) for k, v in value.items()]
+        return None if any(v is None for _, v in inner) else "{" + ", ".join(f"{yaml_key(k)}: {v}" for k, v in inner) + "}"
+    return None
 
 
 def _line_comments(entry: Any, lines: list[str]) -> dict[str, str]:
