@@ -66,16 +66,20 @@ def _help() -> int:
     the width argparse wraps to (found as shutil.get_terminal_size finds it)."""
     import os
 
-    from llmconf import __version__
+    from llmconf import __version__, replay
 
     cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli.py")
     try:
         st = os.stat(cli)
     except OSError:
         st = None
-    key = f"{__version__} {sys.version!r} {st and (st.st_mtime_ns, st.st_size)} {terminal_columns()}\n"
-    path = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llmconf", "help.txt")
-    kept = _read_small(path)
+    key = f"{__version__} {sys.version!r} {st and (st.st_mtime_ns, st.st_size)} {replay.terminal_columns()}\n"
+    path = os.path.join(replay.cache_root(), "help.txt")
+    raw = replay.read_private(path, 65536)
+    try:
+        kept = None if raw is None else raw.decode("utf-8")
+    except UnicodeDecodeError:
+        kept = None
     if kept is not None and kept.startswith(key):
         sys.stdout.write(kept[len(key) :])
         return 0
@@ -87,39 +91,6 @@ def _help() -> int:
     caches.write_text(path, key + text)
     sys.stdout.write(text)
     return 0
-
-
-def terminal_columns() -> int:
-    """The terminal's width as shutil.get_terminal_size gives it (argparse wraps to it), without
-    importing shutil (and the bz2, lzma and fnmatch it imports: 2 ms of a run)."""
-    import os
-
-    def env(name: str) -> int:
-        try:
-            return int(os.environ[name])
-        except (KeyError, ValueError):
-            return 0
-
-    columns, lines = env("COLUMNS"), env("LINES")
-    if columns <= 0 or lines <= 0:
-        try:
-            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            size = os.terminal_size((80, 24))
-        if columns <= 0:
-            columns = size.columns or 80
-    return columns
-
-
-def _read_small(path: str) -> str | None:
-    """A cache file's text, or None: see replay.read_private; over 64 KiB, or not UTF-8."""
-    from llmconf.replay import read_private
-
-    raw = read_private(path, 65536)
-    try:
-        return None if raw is None else raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def _english_argparse() -> None:

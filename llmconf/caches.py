@@ -9,6 +9,7 @@ name the user's folders.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 def cache_dir() -> Path:
     """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): safe to delete at any time."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "llmconf"
+    from llmconf.replay import cache_root
+
+    return Path(cache_root())
 
 
 def entry(kind: str, scope: Path | str | None = None) -> Path:
@@ -68,14 +71,22 @@ def write(path: Path, doc: Any) -> None:
 def write_text(path: Path | str, text: str) -> None:
     """Write a cache file of plain text (best effort). Its one reader that is not load/read:
     __main__._help, which must not import this module to read it."""
+    write_bytes(path, text.encode("utf-8", "surrogateescape"))
+
+
+def write_bytes(path: Path | str, data: bytes) -> bool:
+    """Write a cache file, atomically and private (best effort: False when it could not be)."""
     path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fs.make_dirs(path.parent, 0o700)  # under sudo: still the user's
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as f:
             fs.own_like_folder(f.fileno(), path.parent)  # under sudo: still the user's
-            f.write(text)
+            f.write(data)
         os.replace(tmp, path)
     except (OSError, ValueError):
-        pass
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True

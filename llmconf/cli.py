@@ -486,7 +486,7 @@ class _Parser(argparse.ArgumentParser):
     def _get_formatter(self) -> argparse.HelpFormatter:
         # argparse makes one for every add_argument (to check its metavar), and its own asks
         # shutil for the width: the same width, as the help cache's key finds it.
-        from llmconf.__main__ import terminal_columns
+        from llmconf.replay import terminal_columns
 
         return self.formatter_class(prog=self.prog, width=terminal_columns() - 2)  # type: ignore[call-arg]
 

@@ -53,9 +53,9 @@ class Ui:
             return int(columns)
         if not getattr(self.stdout, "isatty", lambda: False)():
             return None
-        import shutil
+        from llmconf.replay import terminal_columns  # shutil.get_terminal_size, without shutil
 
-        return shutil.get_terminal_size().columns
+        return terminal_columns()
 
     def interactive(self) -> bool:
         return bool(getattr(self.stdin, "isatty", lambda: False)())

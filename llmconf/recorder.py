@@ -38,7 +38,7 @@ import os
 import stat
 import sys
 
-from llmconf import replay
+from llmconf import fs, replay
 from llmconf.replay import _explain, _key, _of, _record_path, _secret_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -84,7 +84,8 @@ class Recorder:
         self.written: set[str] = set()
         self.chunks: list[tuple[int, str]] = []
         self.modeled = 0  # > 0 while git runs with its inputs declared
-        self.cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llmconf") + os.sep
+        self.git_seen: dict[str, object] = {}  # what _declare_git worked out once for the run
+        self.cache = os.path.join(replay.cache_root(), "")
         # Where Python and llmconf are installed: what an import opens or lists there is code,
         # and llmconf's own modules are inputs by name (see _record).
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(os.path.abspath(__file__))}
@@ -214,28 +215,19 @@ class Recorder:
             return
         import zlib
 
-        path = _record_path(self.argv, self.cwd)
-        data = marshal.dumps(record)  # type: ignore[arg-type]
-        data = zlib.crc32(data).to_bytes(4, "big") + data
+        from llmconf import caches
+
         try:
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except OSError as e:
-            _explain(f"not recorded: {e.strerror}")
+            data = marshal.dumps(record)  # type: ignore[arg-type]
+        except ValueError:  # not plain data (a str subclass written out): no record, no traceback
+            _explain("not recorded: its output is not plain text")
+            return
+        if not caches.write_bytes(_record_path(self.argv, self.cwd), zlib.crc32(data).to_bytes(4, "big") + data):
+            _explain("not recorded: the cache folder cannot be written")
             return
         _explain(f"recorded {len(record[3])} inputs")  # type: ignore[arg-type]
 
     def _record(self, code: int) -> tuple[object, ...]:
-        for name in self.env.keys() | {n for p in self.prefixes.values() for n in p}:
-            value = os.environ.get(name) if name not in self.env else self.env[name]
-            if value is not None and (name in self.sensitive or _secret_name(name)):
-                raise _GiveUp(f"it read ${name}, which may hold a secret")
         values = [v for v in self.env.values() if v is not None] + [v for p in self.prefixes.values() for v in p.values()]
         if any(replay.secret_value(v) for v in values):
             raise _GiveUp("a variable holds a key or a password")
@@ -297,6 +289,8 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
         else:
             recorder.path(args[0] if args[0] is not None else ".", listed=True)
     elif event in _WRITES:
+        if event in ("os.chown", "os.chmod") and isinstance(args[0], int):
+            return  # of a file or folder this run made, checked when it was made (a cache, under sudo)
         if event in ("os.rename", "os.link", "os.symlink"):
             recorder.wrote(args[1])
         recorder.wrote(args[0], made=event == "os.mkdir")
@@ -393,7 +387,8 @@ class _Tee:
 
     def write(self, text: str) -> int:
         written = self.stream.write(text)
-        self.chunks.append((self.fd, text))  # after: a write that raised is not kept
+        if replay._active is not None:  # after: a write that raised is not kept; none once given up
+            self.chunks.append((self.fd, str(text)))  # plain str: a subclass does not marshal
         return written
 
     def __getattr__(self, name: str) -> Any:
@@ -418,14 +413,10 @@ def _declare_git(recorder: Recorder, repo: str, files: list[str]) -> None:
     if environ.get("GIT_CONFIG_GLOBAL") or environ.get("GIT_CONFIG_SYSTEM"):  # type: ignore[attr-defined]
         recorder.give_up("GIT_CONFIG_GLOBAL or GIT_CONFIG_SYSTEM names git's config")
         return
-    git = None
-    for folder in environ.get("PATH", os.defpath).split(os.pathsep):  # type: ignore[attr-defined]
-        candidate = os.path.join(folder, "git")
-        recorder.path(candidate)  # a git installed earlier on PATH is another git
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            git = os.path.realpath(candidate)
-            recorder.path(git)
-            break
+    if "git" not in recorder.git_seen:  # once a run: which git, and the configs scanned
+        found = fs.which("git")  # its stats are noted: a git installed earlier on PATH is another git
+        recorder.git_seen["git"] = os.path.realpath(found) if found else None
+    git: str | None = recorder.git_seen["git"]  # type: ignore[assignment]
     root = os.path.realpath(repo)  # as git -C walks it
     top = root
     while True:
@@ -452,6 +443,9 @@ def _declare_git(recorder: Recorder, repo: str, files: list[str]) -> None:
     configs = [os.path.join(common, "config"), os.path.join(git_dir, "config.worktree"), os.path.join(home, ".gitconfig"),
                os.path.join(xdg, "git", "config"), *sorted(systems)]
     for config in configs:
+        if config in recorder.git_seen:
+            continue
+        recorder.git_seen[config] = True
         recorder.path(config)
         try:
             with open(config, "rb") as f:

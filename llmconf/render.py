@@ -376,14 +376,15 @@ def key_helper_command(auth_token: Sourced, secrets: SecretStore) -> str:
 def llmconf_command() -> list[str]:
     """How to run this llmconf from another process: its script beside the interpreter, else
     the one on PATH, else the interpreter with -m."""
-    import shutil
     import sys
     from pathlib import Path
+
+    from llmconf import fs
 
     beside = Path(sys.executable).parent / "llmconf"
     if beside.is_file():
         return [str(beside)]
-    found = shutil.which("llmconf")
+    found = fs.which("llmconf")
     return [found] if found else [sys.executable, "-m", "llmconf"]
 
 

@@ -27,6 +27,8 @@ import os
 import stat
 import sys
 
+from llmconf import __version__
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,10 +45,6 @@ _LIMIT = 64 * 1024 * 1024
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE", "SESSION")
 #: ...unless the name says it holds where or how long, not what (LLMCONF_SECRETS_FILE).
 _NOT_SECRET_ENDINGS = ("_FILE", "_DIR", "_PATH", "_HOME", "_URL", "_TIMEOUT", "_MS")
-def _version() -> str:
-    from llmconf import __version__
-
-    return __version__
 
 
 # --- the key of a run ----------------------------------------------------------------------
@@ -70,7 +68,34 @@ def _streams() -> tuple[object, ...]:
 
 
 def _key(argv: list[str], cwd: str) -> tuple[object, ...]:
-    return (_FORMAT, _version(), tuple(argv), cwd, _streams())
+    return (_FORMAT, __version__, tuple(argv), cwd, _streams())
+
+
+def cache_root() -> str:
+    """$XDG_CACHE_HOME/llmconf (default ~/.cache/llmconf): every cache of llmconf's is here
+    (caches.cache_dir is this, as a Path, for the modules that may import more)."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llmconf")
+
+
+def terminal_columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it (argparse wraps to it, status
+    fits its table to it), without importing shutil (and the bz2, lzma and fnmatch it imports)."""
+
+    def env(name: str) -> int:
+        try:
+            return int(os.environ[name])
+        except (KeyError, ValueError):
+            return 0
+
+    columns, lines = env("COLUMNS"), env("LINES")
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size((80, 24))
+        if columns <= 0:
+            columns = size.columns or 80
+    return columns
 
 
 def _record_path(argv: list[str], cwd: str) -> str:
@@ -78,8 +103,7 @@ def _record_path(argv: list[str], cwd: str) -> str:
     import zlib
 
     name = "%08x" % zlib.crc32("\0".join([cwd, *argv]).encode("utf-8", "surrogateescape"))
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "llmconf", "replay", name)
+    return os.path.join(cache_root(), "replay", name)
 
 
 def wanted(argv: list[str]) -> bool:
@@ -89,7 +113,7 @@ def wanted(argv: list[str]) -> bool:
 
 def _explain(text: str) -> None:
     """With LLMCONF_REPLAY=explain, say on stderr whether this run was replayed or recorded."""
-    environ = _active._saved["environ"] if _active is not None and "environ" in _active._saved else os.environ
+    environ = _active._saved["environ"] if _active is not None else os.environ
     if environ.get("LLMCONF_REPLAY") == "explain":  # type: ignore[attr-defined]
         sys.stderr.write(f"llmconf: replay: {text}\n")
 
@@ -112,12 +136,10 @@ def replay(argv: list[str]) -> int | None:
             return None
         code = int(code)
         out = []
-        for fd, text in chunks:  # all of it printable, or none of it printed
-            if fd not in (1, 2) or type(text) is not str:
+        for fd, text in chunks:  # all of it sound, or none of it printed (the key holds the
+            if fd not in (1, 2) or type(text) is not str:  # streams' encodings: it prints as it did)
                 return None
-            stream = sys.stdout if fd == 1 else sys.stderr
-            text.encode(getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict")
-            out.append((stream, text))
+            out.append((sys.stdout if fd == 1 else sys.stderr, text))
     except Exception:  # a damaged record of any shape is a miss
         return None
     for stream, text in out:

@@ -348,3 +348,16 @@ def test_git_config_named_by_the_environment_is_not_followed(tmp_path):
     assert first.said.startswith(f"{EXPLAIN}recorded "), first.said
     assert files_holding(Path(os.environ["XDG_CACHE_HOME"]), "dXNlcjpodW50ZXIy") == []
     assert repo.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root (a sudo run)")
+def test_a_record_made_under_sudo_belongs_to_the_cache_folders_owner(team):
+    """A `sudo llmconf plan` keeping HOME must leave the user's cache theirs: else no run of
+    theirs could record again."""
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "llmconf"
+    cache.mkdir(parents=True, exist_ok=True)
+    os.chown(cache, 1234, 1235)
+    assert llmconf(team, "plan").said.startswith(f"{EXPLAIN}recorded ")
+    made = [cache / "replay", *(cache / "replay").iterdir()]
+    assert len(made) == 2
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in made} == {(1234, 1235)}

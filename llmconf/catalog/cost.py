@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from llmconf.catalog.catalog import Catalog, Model
 from llmconf.errors import LlmconfError, did_you_mean
 from llmconf.records import dataclass
 from llmconf.targets.claude_code import settings as target
@@ -19,6 +18,7 @@ TYPE_CHECKING = False  # typing's, without importing typing: 15 M instructions o
 if TYPE_CHECKING:
     from typing import Any
 
+    from llmconf.catalog.catalog import Catalog, Model
     from llmconf.config.profiles import Profiles
     from llmconf.plan.model import Plan
 

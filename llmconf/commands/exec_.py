@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 from pathlib import Path
 
+from llmconf import fs
 from llmconf.console import Ui
 from llmconf.errors import LlmconfError
 from llmconf.targets.base import OTHER_AGENTS, agent_target, key_file_name
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if settings is not None:
         if os.path.basename(argv[0]) == "claude":
             argv = [argv[0], "--settings", str(settings), *argv[1:]]
-        elif (real := shutil.which("claude")) is not None:
+        elif (real := fs.which("claude")) is not None:
             env.update(
                 LLMCONF_REAL_CLAUDE=real,
                 LLMCONF_CLAUDE_SETTINGS=str(settings),

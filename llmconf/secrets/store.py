@@ -134,8 +134,7 @@ class SecretStore:
 
     def get(self, name: str) -> str | None:
         """The secret's value: the environment override, else its `secrets:` source, else the store."""
-        replay.sensitive(env_var(name))
-        override = os.environ.get(env_var(name))
+        override = os.environ.get(env_var(name))  # LLMCONF_SECRET_*: never recorded (see replay)
         if override is not None:
             return _utf8(override, f"${env_var(name)}")
         if name in self.sources:

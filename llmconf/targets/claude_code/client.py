@@ -92,20 +92,6 @@ def rules(version: str) -> Rules:
     return Rules(version, root_local=parsed >= ROOT_LOCAL_SINCE, lacks=lacks)
 
 
-def _which(name: str) -> str | None:
-    """shutil.which(name) on POSIX, without importing shutil (and the bz2 and lzma it imports:
-    2 ms of every plan): the first program of that name on PATH."""
-    seen = set()
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        if folder in seen:
-            continue
-        seen.add(folder)
-        path = os.path.join(folder, name)
-        if os.path.exists(path) and os.access(path, os.X_OK) and not os.path.isdir(path):
-            return path
-    return None
-
-
 def find(configured: Path | None = None) -> Client:
     """The Claude Code a plain `claude` would run: $LLMCONF_CLAUDE when set, else the config's
     `claude_code:`, else `claude` on PATH."""
@@ -117,7 +103,7 @@ def find(configured: Path | None = None) -> Client:
         if not os.access(path, os.X_OK) or path.is_dir():
             return Client(None, NEWEST_KNOWN, True, f"{by} names {named}, which is not a program")
     else:
-        found = _which("claude")
+        found = fs.which("claude")
         if found is None:
             return Client(None, NEWEST_KNOWN, True, "no 'claude' on PATH")
         path = Path(found)
