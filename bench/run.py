@@ -341,15 +341,13 @@ def child_env(root: Path) -> dict[str, str]:
     return env
 
 
-def store_secret(root: Path) -> None:
-    """The profiles' one secret, in llmconf's store, where `llmconf secret set` keeps keys
-    (a key from an LLMCONF_SECRET_* variable would make every plan and status run afresh: a
-    run that read a secret from the environment is never replayed)."""
-    store = root / "home" / "secrets.env"
-    store.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"bench={json.dumps(TOKEN)}\n")  # secret('bench')
+def store_secret(root: Path, llmconf: list[str]) -> None:
+    """The profiles' one secret, in llmconf's store, put there by `llmconf secret set` as a user
+    does (a key from an LLMCONF_SECRET_* variable would make every plan and status run afresh:
+    a run that read a secret from the environment is never replayed)."""
+    out = subprocess.run([*llmconf, "secret", "set", "bench"], input=TOKEN, text=True, capture_output=True, env=child_env(root), cwd=root)
+    if out.returncode != 0:
+        raise RuntimeError(f"llmconf secret set exited {out.returncode}: {out.stderr.strip()}")
 
 
 def make_fixture(root: Path, size: int) -> Fixture:
@@ -404,7 +402,6 @@ def make_fixture(root: Path, size: int) -> Fixture:
     entries = [_entry(w, w.profile, w.desired) for w in worktrees]
     manifest.write_text(json.dumps({"worktrees": entries, "use": use}, indent=1))
     env = child_env(root)
-    store_secret(root)
     state = Path(env["XDG_STATE_HOME"]) / "llmconf"
     return Fixture(root, config, manifest, worktrees, env, state, config_text, switch)
 
@@ -661,6 +658,7 @@ def bench_size(
     try:
         t0 = time.perf_counter()
         fx = make_fixture(root, size)
+        store_secret(root, llmconf)
         example = make_example(root)
         log(f"  built {size} worktrees in {time.perf_counter() - t0:.1f}s ({len(fx.dirty)} differ) under {root}")
         env, cwd = fx.env, root

@@ -49,11 +49,10 @@ def main() -> int:
         if recorder is not None:
             recorder.stop()
         raise
-    if recorder is None or args.command not in replay.COMMANDS:
-        if recorder is not None:
-            recorder.stop()
-        return cli.run(args)
-    return record(recorder, lambda: cli.run(args))
+    if recorder is not None and args.command not in replay.COMMANDS:
+        recorder.stop()
+        recorder = None
+    return cli.run(args) if recorder is None else record(recorder, lambda: cli.run(args))
 
 
 def _help() -> int:
