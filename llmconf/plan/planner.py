@@ -173,10 +173,9 @@ class Planner:
             self._agent_plan(decl, path, agent), changes=changes, file_action=action, desired=desired, before_text=text,
             replacement=new_text, private=holds_secret(desired, spec=agent.keys_spec),
         )
-        if len(files := agent.project_files(decl.path)) > 1:  # an earlier apply wrote another that this one now beats
-            own_plans = [own, *(self._stale(decl, agent, other) for other in files if other != path and str(other) in self.state.files)]
-        else:
-            own_plans = [own]
+        # A project file an earlier apply wrote that the one now written beats: llmconf's keys go.
+        stale = [other for other in agent.project_files(decl.path) if other != path and str(other) in self.state.files]
+        own_plans = [own, *(self._dropped(decl, other, agent) for other in stale)]
         key_path = agent.key_path(decl.path)
         wanted = agent.key_keys(rendered) if listed else {}
         if not wanted and str(key_path) not in self.state.files:
@@ -194,18 +193,22 @@ class Planner:
             ),
         ]
 
-    def _stale(self, decl: WorktreeDecl, agent: AgentTarget, path: Path) -> WorktreePlan:
-        """The plan that takes llmconf's keys out of an agent's project file the agent no
+    def _dropped(self, decl: WorktreeDecl, path: Path, agent: AgentTarget | None = None) -> WorktreePlan:
+        """The plan that takes llmconf's keys out of a file it wrote that nothing asks for now:
+        Claude Code's settings once it left `agents:`, or an agent's project file the agent no
         longer reads first (opencode.json, once an opencode.jsonc beats it)."""
+        spec = agent.keys_spec if agent is not None else None
+        name = agent.name if agent is not None else CLAUDE_CODE
         try:
-            text, changes, action = self._file_changes(path, {}, agent.keys_spec)
-            new = _edited(text, changes, action, agent.keys_spec)
+            text, changes, action = self._file_changes(path, {}, spec)
+            new = _edited(text, changes, action, spec)
         except LlmconfError as e:
             e.path = e.path or path
-            return WorktreePlan(decl.name, decl.path, path, decl.profile.value, error=e, role="dropped", agent=agent.name)
+            return WorktreePlan(decl.name, decl.path, path, decl.profile.value, error=e, role="dropped", agent=name)
         return WorktreePlan(
             decl.name, decl.path, path, decl.profile.value, changes, action, before_text=text, replacement=new,
-            role="dropped", agent=agent.name, secret=self.state.record(path).secret,
+            role="dropped", agent=name, secret=self.state.record(path).secret,
+            only_copy=self._only_copies(changes, path) if agent is None else (),
         )
 
     def _notes(self) -> tuple[str, ...]:
@@ -259,20 +262,8 @@ class Planner:
         settings = self.target.settings_path(decl.path)
         if str(settings) not in self.state.files:
             return out
-        try:
-            text, changes, action = self._file_changes(settings, {})
-            new = _edited(text, changes, action)
-        except LlmconfError as e:
-            e.path = e.path or settings
-            return [WorktreePlan(decl.name, decl.path, settings, decl.profile.value, error=e, role="dropped"), *out]
-        return [
-            *out,
-            WorktreePlan(
-                decl.name, decl.path, settings, decl.profile.value, changes, action, before_text=text, replacement=new,
-                role="dropped", secret=self.state.record(settings).secret,
-                only_copy=self._only_copies(changes, settings),
-            )
-        ]
+        dropped = self._dropped(decl, settings)
+        return [dropped, *out] if dropped.error is not None else [*out, dropped]
 
     def _agent_plan(self, decl: WorktreeDecl, path: Path, agent: AgentTarget) -> WorktreePlan:
         """An agent's project file's plan, before its changes are known."""
