@@ -360,7 +360,7 @@ def _serve(
     agent's key is not the profile's: a worktree's agents share one profile, so one key."""
     from llmconf.render import as_literal, render_fields
     from llmconf.targets.base import MAIN_MODEL, SMALL_MODEL, agent_target, model_fields
-    from llmconf.targets.claude_code.adopt import Markers, marker, pending_fields
+    from llmconf.targets.claude_code.adopt import Markers, pending_fields, secret_named
 
     target = agent_target(agent)
     where = Sourced(decl.profile, wt.config_file, ("worktrees", wt.key))
@@ -384,7 +384,7 @@ def _serve(
         )
         return replace(adopted, left_out=why), {}
     if token is not None and found.key is not None:
-        name = next((n for n in _secrets_in(str(token)) if str(token) == marker(n)), None)
+        name = secret_named(str(token))
         value = None
         if name is not None:
             value = store_now[name].value if name in store_now else held(session.secrets, name)[0]
@@ -442,10 +442,3 @@ def _host(url: str) -> str:
         return urlsplit(url).hostname or ""
     except ValueError:
         return ""
-
-
-def _secrets_in(text: str) -> list[str]:
-    """The secrets a text rendered with markers holds."""
-    import re
-
-    return re.findall(r"\x00llmconf-secret:(.+?)\x00", text)

@@ -59,6 +59,12 @@ def marker(name: str) -> str:
     return f"\x00llmconf-secret:{name}\x00"
 
 
+def secret_named(text: str) -> str | None:
+    """The secret a rendered value is, when it is one marker and nothing else (see marker)."""
+    match = _MARKER.match(text)
+    return match.group(1) if match else None
+
+
 class Markers(SecretStore):
     """A store whose every secret is its marker; path and sources are the real store's, so a
     `key_via: helper` command renders exactly as plan renders it."""
@@ -315,10 +321,10 @@ class _Checker:
             ) from None
         if changes:
             raise self.unrepresentable(changes)
-        secret = token = None
-        match = _MARKER.match(desired.get(_TOKEN, ""))
-        if match:
-            secret, token = match.group(1), self.doc[target.ENV][target.AUTH_TOKEN]
+        token = None
+        secret = secret_named(desired.get(_TOKEN, ""))
+        if secret is not None:
+            token = self.doc[target.ENV][target.AUTH_TOKEN]
         read = _secret_names(reads)
         moved = {name: part for part, name in self.hidden.items() if name in read and name != secret}
         return Declaration(
